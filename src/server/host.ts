@@ -34,6 +34,10 @@ export class ReferenceHost implements ServerHost {
   private readonly models: ModelServer[] = [];
   private readonly opts: HostOptions;
   private readonly sockets = new Set<Socket | Duplex>();
+  /** Bytes of sockets already closed; open ones are read live in wireBytes(). */
+  private closedSentBytes = 0;
+  private closedReceivedBytes = 0;
+  private httpRequests = 0;
 
   constructor(opts: HostOptions) {
     this.opts = opts;
@@ -105,12 +109,29 @@ export class ReferenceHost implements ServerHost {
     await Promise.all([closeServer(this.httpServer), closeServer(this.tcpServer)]);
   }
 
+  /** Bytes at the sockets (headers, frames, handshakes and heartbeats included) and HTTP requests. */
+  wireBytes(): { sentBytes: number; receivedBytes: number; httpRequests: number } {
+    let sent = this.closedSentBytes;
+    let received = this.closedReceivedBytes;
+    for (const s of this.sockets) {
+      sent += (s as Socket).bytesWritten ?? 0;
+      received += (s as Socket).bytesRead ?? 0;
+    }
+    return { sentBytes: sent, receivedBytes: received, httpRequests: this.httpRequests };
+  }
+
   private track(s: Socket | Duplex): void {
+    if (this.sockets.has(s)) return;
     this.sockets.add(s);
-    s.once('close', () => this.sockets.delete(s));
+    s.once('close', () => {
+      this.sockets.delete(s);
+      this.closedSentBytes += (s as Socket).bytesWritten ?? 0;
+      this.closedReceivedBytes += (s as Socket).bytesRead ?? 0;
+    });
   }
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    this.httpRequests++;
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://connbench.local');

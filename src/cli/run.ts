@@ -1,0 +1,106 @@
+import type { Command } from 'commander';
+import { loadScenario } from '../scenario/load.js';
+import { runScenario } from '../runner/run.js';
+import { renderRunTable } from '../report/table.js';
+import { defaultResultPath, writeJson } from '../report/write.js';
+import { progressListener } from './progress.js';
+import { openFilesLimit } from '../metrics/limits.js';
+import { killAllChildren } from '../runner/child.js';
+import { EXIT } from './exitCodes.js';
+import type { RunListener } from '../runner/events.js';
+import type { RunResult } from '../report/result.js';
+
+interface RunFlags {
+  models?: string;
+  clients?: string;
+  duration?: string;
+  rate?: string;
+  payload?: string;
+  out?: string;
+  json?: boolean;
+  wide?: boolean;
+  quiet?: boolean;
+}
+
+/** `--clients 1000` → 1000; `--clients 100,1000` → a matrix axis; anything else goes to the schema as is. */
+function numberOrList(v: string | undefined): unknown {
+  if (v === undefined) return undefined;
+  const parts = v.split(',').map((p) => p.trim());
+  const nums = parts.map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+  return nums.length === 1 ? nums[0] : nums;
+}
+
+function listOrOne(v: string | undefined): unknown {
+  if (v === undefined) return undefined;
+  const parts = v.split(',').map((p) => p.trim());
+  return parts.length === 1 ? parts[0] : parts;
+}
+
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description('run a scenario against every model it names and print one table')
+    .argument('[scenario...]', 'bundled scenario name or YAML/JSON file', ['default'])
+    .option('--models <ids>', 'comma-separated model ids (short-poll,long-poll,sse,websocket,tcp)')
+    .option('--clients <n>', 'simulated clients per model (a comma list makes a matrix)')
+    .option('--duration <d>', 'measured duration, e.g. 10s')
+    .option('--rate <r>', 'message rate, e.g. 10/s')
+    .option('--payload <size>', 'payload size, e.g. 128B or 4KiB')
+    .option('--out <file>', 'where to write the result JSON (default results/<scenario>-<timestamp>.json)')
+    .option('--json', 'print only the result JSON on stdout')
+    .option('--wide', 'add resource columns (memory, CPU, bytes per message) to the table')
+    .option('-q, --quiet', 'no progress on stderr')
+    .action(async (scenarios: string[], flags: RunFlags) => {
+      const overrides = {
+        models: flags.models?.split(',').map((m) => m.trim()),
+        clients: numberOrList(flags.clients),
+        duration: listOrOne(flags.duration),
+        'workload.rate': listOrOne(flags.rate),
+        'workload.payload': listOrOne(flags.payload),
+      };
+      // Validate every file before running any, so bad input costs nothing.
+      const loaded = scenarios.map((name) => ({ name, points: loadScenario(name, overrides) }));
+      const controller = new AbortController();
+      let signalExit = 0;
+      const onSignal = (sig: NodeJS.Signals) => {
+        if (signalExit) {
+          // A second Ctrl-C: stop everything now.
+          killAllChildren();
+          process.exit(signalExit);
+        }
+        signalExit = sig === 'SIGINT' ? EXIT.sigint : EXIT.sigterm;
+        controller.abort();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      const listeners: RunListener[] = [];
+      if (!flags.quiet && !flags.json && process.stderr.isTTY) listeners.push(progressListener(process.stderr));
+      else if (!flags.quiet) listeners.push({ warning: (m) => void process.stderr.write(`warning: ${m}\n`) });
+
+      for (const { points } of loaded) {
+        const startedAt = new Date();
+        const out = flags.out ?? defaultResultPath(points[0]!.name, startedAt);
+        let last: RunResult | undefined;
+        const result = await runScenario(points, {
+          listeners,
+          signal: controller.signal,
+          limits: { openFilesLimit: openFilesLimit() },
+          checkpoint: (r) => {
+            last = r;
+            writeJson(out, r);
+          },
+        });
+        last = result;
+        if (flags.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+        else {
+          process.stdout.write(renderRunTable(result, { wide: flags.wide, color: process.stdout.isTTY }));
+          process.stdout.write(`result: ${out}\n`);
+        }
+        if (signalExit) {
+          process.exitCode = signalExit;
+          return;
+        }
+        void last;
+      }
+    });
+}

@@ -1,0 +1,84 @@
+import type { Command } from 'commander';
+import { ReferenceHost } from '../server/host.js';
+import { Publisher } from '../server/publisher.js';
+import { allModels } from '../models/index.js';
+import { parseDurationMs, parseRatePerSec, parseSizeBytes } from '../util/units.js';
+import { inputError } from '../util/errors.js';
+import { nowUs } from '../metrics/clock.js';
+import { EXIT } from './exitCodes.js';
+
+interface ServeFlags {
+  host: string;
+  port: string;
+  tcpPort: string;
+  rate: string;
+  payload: string;
+  heartbeat: string;
+  retention: string;
+}
+
+function parsePort(v: string, flag: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw inputError('CB_ERR_BAD_PORT', `${flag} must be a port number 0-65535, got "${v}"`);
+  return n;
+}
+
+function must<T>(v: T | undefined, flag: string, raw: string, example: string): T {
+  if (v === undefined) throw inputError('CB_ERR_BAD_FLAG', `${flag}: expected something like "${example}", got "${raw}"`);
+  return v;
+}
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('run the reference server alone, every model at once, publishing at --rate')
+    .option('--host <addr>', 'address to bind', '127.0.0.1')
+    .option('--port <n>', 'HTTP port (short-poll, long-poll, sse, websocket); 0 = any free port', '8080')
+    .option('--tcp-port <n>', 'raw TCP port; 0 = any free port', '8081')
+    .option('--rate <r>', 'broadcast messages per second (0 = none)', '1/s')
+    .option('--payload <size>', 'payload size', '128B')
+    .option('--heartbeat <d>', 'heartbeat interval (timeout is twice it)', '15s')
+    .option('--retention <n>', 'messages the log keeps for resuming clients', '100000')
+    .action(async (f: ServeFlags) => {
+      const ratePerSec = must(parseRatePerSec(f.rate), '--rate', f.rate, '10/s');
+      const payloadBytes = must(parseSizeBytes(f.payload), '--payload', f.payload, '128B');
+      const heartbeatMs = must(parseDurationMs(f.heartbeat), '--heartbeat', f.heartbeat, '15s');
+      const retention = Number(f.retention);
+      if (!Number.isInteger(retention) || retention < 1) throw inputError('CB_ERR_BAD_FLAG', `--retention must be a positive integer, got "${f.retention}"`);
+      const host = new ReferenceHost({
+        host: f.host,
+        httpPort: parsePort(f.port, '--port'),
+        tcpPort: parsePort(f.tcpPort, '--tcp-port'),
+        retention,
+        settings: { heartbeat: { intervalMs: heartbeatMs, timeoutMs: heartbeatMs * 2 }, maxHoldMs: 60_000, sseRetryMs: 1000 },
+      });
+      for (const m of allModels()) host.attach(m.createServer());
+      const { httpPort, tcpPort } = await host.listen();
+      const publisher = new Publisher(host.log, { ratePerSec, payloadBytes, t0Us: nowUs() });
+      if (ratePerSec > 0) publisher.start();
+      const base = `http://${f.host}:${httpPort}`;
+      process.stdout.write(
+        [
+          `connbench reference server, publishing ${ratePerSec}/s with ${payloadBytes} B payloads`,
+          `  short-poll  GET  ${base}/poll?cursor=0`,
+          `  long-poll   GET  ${base}/poll?cursor=0&wait=20000`,
+          `  sse         GET  ${base}/events`,
+          `  websocket   GET  ws://${f.host}:${httpPort}/ws`,
+          `  tcp              ${f.host}:${tcpPort} (4-byte length + type + body frames)`,
+          `  chat send   POST ${base}/send  {"to":"u2","t":0,"body":"hi"}`,
+          'Ctrl-C to stop.',
+          '',
+        ].join('\n'),
+      );
+      await new Promise<void>((resolve) => {
+        const stop = (sig: NodeJS.Signals) => {
+          process.exitCode = sig === 'SIGINT' ? EXIT.sigint : EXIT.sigterm;
+          resolve();
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      publisher.stop();
+      await host.close();
+    });
+}

@@ -1,0 +1,78 @@
+import { toIncoming, type Incoming } from '../message.js';
+import type { Gap, ReadResult } from '../../server/messageLog.js';
+import { ConnbenchError, transportError } from '../../util/errors.js';
+
+/**
+ * The wire format of a poll answer, both directions, pure:
+ * `{"cursor":M,"messages":[…][,"gap":{"fromSeq":a,"toSeq":b}]}`.
+ */
+export interface PollBody {
+  /** Where the next poll continues from. */
+  cursor: number;
+  messages: Incoming[];
+  gap?: Gap;
+}
+
+/** Builds an answer from a log read; entries are concatenated as already encoded, never re-serialised. */
+export function encodePollBody(r: Pick<ReadResult, 'entries' | 'cursor' | 'gap'>): string {
+  let s = `{"cursor":${r.cursor},"messages":[`;
+  const entries = r.entries;
+  for (let i = 0; i < entries.length; i++) {
+    if (i > 0) s += ',';
+    s += entries[i]!.json;
+  }
+  s += ']';
+  if (r.gap) s += `,"gap":{"fromSeq":${r.gap.fromSeq},"toSeq":${r.gap.toSeq}}`;
+  return `${s}}`;
+}
+
+/** Parses an answer with one JSON.parse; a malformed one comes back as a typed error, never thrown. */
+export function parsePollBody(text: string): PollBody | ConnbenchError {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return malformed('it is not JSON');
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return malformed('it is not a JSON object');
+  const o = v as Record<string, unknown>;
+  if (!isSeq(o.cursor, 0)) return malformed('"cursor" is not a non-negative integer');
+  if (!Array.isArray(o.messages)) return malformed('"messages" is not an array');
+  const raw = o.messages as unknown[];
+  const messages: Incoming[] = new Array(raw.length);
+  for (let i = 0; i < raw.length; i++) {
+    const m = toIncoming(raw[i]);
+    if (!m) return malformed(`message ${i} has no valid "seq" and "t"`);
+    messages[i] = m;
+  }
+  const body: PollBody = { cursor: o.cursor, messages };
+  if (o.gap !== undefined) {
+    const g = o.gap as Record<string, unknown> | null;
+    if (typeof g !== 'object' || g === null || !isSeq(g.fromSeq, 1) || !isSeq(g.toSeq, g.fromSeq))
+      return malformed('"gap" is not {"fromSeq":n,"toSeq":m} with 1 <= n <= m');
+    body.gap = { fromSeq: g.fromSeq, toSeq: g.toSeq };
+  }
+  return body;
+}
+
+/** The error a non-200 answer stands for: the server's own code when it sent one, else the status. */
+export function errorOfResponse(statusCode: number, text: string): ConnbenchError {
+  let code = `CB_ERR_HTTP_${statusCode}`;
+  let message = `the server answered ${statusCode}`;
+  try {
+    const o = JSON.parse(text) as { error?: unknown; message?: unknown } | null;
+    if (typeof o?.error === 'string' && o.error.startsWith('CB_ERR_')) code = o.error;
+    if (typeof o?.message === 'string') message += `: ${o.message}`;
+  } catch {
+    // Not JSON (a proxy's error page, say): the status alone says enough.
+  }
+  return transportError(code, message);
+}
+
+function isSeq(v: unknown, min: number): v is number {
+  return Number.isSafeInteger(v) && (v as number) >= min;
+}
+
+function malformed(why: string): ConnbenchError {
+  return transportError('CB_ERR_BAD_POLL_BODY', `a poll answer could not be read: ${why}`);
+}

@@ -1,0 +1,155 @@
+import type { ServerResponse } from 'node:http';
+import type { LogEntry, ReadResult } from '../../server/messageLog.js';
+import type { ModelServer, ServerHost, Subscriber } from '../types.js';
+import { respond } from '../../server/host.js';
+import { encodePollBody } from './pollBody.js';
+
+/**
+ * `GET /poll?cursor=N&wait=MS&user=U`, shared by short and long polling: `wait` absent or 0
+ * answers at once, `wait` > 0 holds the request until something arrives for the user or the
+ * hold (capped by the server's maxHoldMs) ends with an empty answer, long polling's heartbeat.
+ */
+export class PollServer implements ModelServer {
+  private host: ServerHost | undefined;
+  private readonly held = new Set<HeldPoll>();
+
+  attach(host: ServerHost): void {
+    this.host = host;
+    host.route('GET', '/poll', (_req, res, url) => this.onPoll(host, res, url));
+  }
+
+  async close(): Promise<void> {
+    // Answer rather than cut: a client sees a clean heartbeat, and no timer outlives the server.
+    // Wait for the answers to leave, so a host that destroys its sockets next does not cut them.
+    const polls = [...this.held];
+    this.held.clear();
+    await Promise.all(polls.map((poll) => poll.answerAndFlush(CLOSE_FLUSH_MS)));
+  }
+
+  private onPoll(host: ServerHost, res: ServerResponse, url: URL): void {
+    host.count('pollRequests');
+    const q = parsePollQuery(url.searchParams);
+    if ('error' in q) {
+      host.count('badRequests');
+      return respond(res, 400, q);
+    }
+    // No cursor: a subscribe. The head is the client's starting cursor.
+    if (q.cursor === undefined) return writeAnswer(res, { entries: [], cursor: host.log.head });
+    const now = host.log.readAfter(q.cursor, q.user);
+    if (q.waitMs === 0 || now.entries.length > 0 || now.gap) return writeAnswer(res, now);
+    host.count('heldPolls');
+    const poll = new HeldPoll(host, res, q.cursor, q.user, () => this.held.delete(poll));
+    this.held.add(poll);
+    poll.hold(Math.min(q.waitMs, host.settings.maxHoldMs));
+  }
+}
+
+/** How long close() waits for held polls' last answers to be written. */
+const CLOSE_FLUSH_MS = 1000;
+
+/** A long poll waiting for data: a one-shot hub subscriber with a hold timer. */
+class HeldPoll implements Subscriber {
+  readonly user: string | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private pushed = false;
+  private settled = false;
+
+  constructor(
+    private readonly host: ServerHost,
+    private readonly res: ServerResponse,
+    private readonly cursor: number,
+    user: string | undefined,
+    private readonly onSettled: () => void,
+  ) {
+    this.user = user;
+  }
+
+  hold(holdMs: number): void {
+    this.host.hub.add(this);
+    this.timer = setTimeout(() => this.answer(), holdMs);
+    // The client went away (aborted, reset, timed out): nothing to answer, just let go.
+    this.res.on('close', () => this.settle());
+  }
+
+  push(_entry: LogEntry): void {
+    if (this.pushed || this.settled) return;
+    this.pushed = true;
+    this.host.hub.remove(this);
+    // Answer after the publisher's synchronous burst, so one answer carries all of it.
+    queueMicrotask(() => this.answer());
+  }
+
+  /** Answers with whatever the log holds for this client now (empty on a hold timeout). */
+  answer(): void {
+    if (!this.settle()) return;
+    try {
+      writeAnswer(this.res, this.host.log.readAfter(this.cursor, this.user));
+    } catch {
+      // Runs from a timer or microtask, where a throw would take the server down.
+      this.host.count('handlerErrors');
+      this.res.destroy();
+    }
+  }
+
+  /** Answers, then resolves when the response is gone (or after flushMs, for a peer that stopped reading). */
+  answerAndFlush(flushMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, flushMs);
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      if (this.res.writableFinished || this.res.destroyed) return done();
+      this.res.once('close', done);
+      this.answer();
+    });
+  }
+
+  private settle(): boolean {
+    if (this.settled) return false;
+    this.settled = true;
+    clearTimeout(this.timer);
+    this.host.hub.remove(this);
+    this.onSettled();
+    return true;
+  }
+}
+
+function writeAnswer(res: ServerResponse, r: Pick<ReadResult, 'entries' | 'cursor' | 'gap'>): void {
+  if (res.writableEnded || res.destroyed) return;
+  const body = encodePollBody(r);
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+interface PollQuery {
+  /** undefined = no cursor: subscribe "from now". */
+  cursor: number | undefined;
+  waitMs: number;
+  user: string | undefined;
+}
+
+interface QueryError {
+  error: 'CB_ERR_BAD_CURSOR';
+  message: string;
+}
+
+/** Reads `cursor`, `wait` and `user`; a cursor or wait that is not a non-negative integer is an error. */
+export function parsePollQuery(params: URLSearchParams): PollQuery | QueryError {
+  const cursorText = params.get('cursor');
+  const waitText = params.get('wait');
+  const cursor = cursorText === null ? undefined : nonNegativeInt(cursorText);
+  if (cursor === null)
+    return { error: 'CB_ERR_BAD_CURSOR', message: `cursor must be a non-negative integer (the last seq seen), got "${cursorText}"` };
+  const waitMs = waitText === null ? 0 : nonNegativeInt(waitText);
+  if (waitMs === null)
+    return { error: 'CB_ERR_BAD_CURSOR', message: `wait must be a non-negative integer of milliseconds, got "${waitText}"` };
+  const user = params.get('user') || undefined;
+  return { cursor, waitMs, user };
+}
+
+function nonNegativeInt(text: string): number | null {
+  // Digits only: rejects '-1', '1.5', '1e3', ' 1' and '' that Number() would partly accept.
+  if (!/^\d{1,15}$/.test(text)) return null;
+  return Number(text);
+}

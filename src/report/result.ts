@@ -1,0 +1,67 @@
+/**
+ * The result JSON (schemaVersion 1): the contract CI scripts read. Change a field only on
+ * purpose, with a schemaVersion bump.
+ */
+import type { LatencySummaryMs } from '../metrics/histogram.js';
+import type { Scenario } from '../scenario/schema.js';
+
+export const SCHEMA_VERSION = 1;
+
+export type ModelStatus = 'ok' | 'client-bound' | 'failed';
+
+export interface ModelResult {
+  model: string;
+  /** The matrix point this row belongs to (e.g. { clients: 1000 }); {} without a matrix. */
+  matrix: Record<string, number>;
+  status: ModelStatus;
+  /** Why the status is not ok, in a sentence. */
+  statusReason?: string;
+  /** False while the model is still running or was interrupted. */
+  complete: boolean;
+  clients: { target: number; connected: number; failed: number };
+  reconnects: number;
+  errors: Record<string, number>;
+  messages: { published: number; expected: number; delivered: number; lost: number; duplicates: number; reordered: number };
+  latencyMs: LatencySummaryMs;
+  /** Base64 compressed HDR histogram of latency, microseconds. */
+  histogram: string;
+  connectMs: { p50: number; p99: number; max: number };
+  deliveriesPerSec: number;
+  server: {
+    rssPerConnectionBytes: number;
+    heapPerConnectionBytes: number;
+    kernelPerConnectionBytes: number | null;
+    cpuPercent: number;
+    cpuUsPerMessage: number;
+    peakRssBytes: number;
+    openSockets: number;
+  };
+  client: {
+    workers: number;
+    rssPerClientBytes: number;
+    cpuPercent: number;
+    cpuUsPerMessage: number;
+    eventLoopDelayP99Ms: number;
+    peakRssBytes: number;
+  };
+  wire: {
+    serverBytesPerMessage: number;
+    serverReceivedBytesPerMessage: number;
+    requestsPerMessage: number;
+    heartbeatBytesPerConnectionPerMinute: number;
+  };
+  timing: { rampUpMs: number; measuredMs: number; drainMs: number };
+  error?: { code: string; message: string };
+}
+
+export interface RunResult {
+  schemaVersion: typeof SCHEMA_VERSION;
+  kind: 'run';
+  tool: { name: 'connbench'; version: string };
+  startedAt: string;
+  finishedAt: string | null;
+  complete: boolean;
+  env: { node: string; platform: string; arch: string; cpus: number; memoryBytes: number };
+  scenario: Omit<Scenario, 'matrix'>;
+  models: ModelResult[];
+}

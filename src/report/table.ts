@@ -1,0 +1,75 @@
+import Table from 'cli-table3';
+import type { ModelResult, RunResult } from './result.js';
+import { formatBytes, formatMs } from '../util/units.js';
+
+const int = (n: number) => Math.round(n).toLocaleString('en-US');
+
+/** Marks a row whose figures should not be read as the model's: client-bound or failed. */
+function modelLabel(r: ModelResult): string {
+  if (r.status === 'failed') return `${r.model} (failed)`;
+  if (r.status === 'client-bound') return `${r.model} (client-bound)`;
+  return r.complete ? r.model : `${r.model} (incomplete)`;
+}
+
+/** The run table: one row per model (and matrix point). Returns a string; the CLI prints it. */
+export function renderRunTable(result: RunResult, opts: { wide?: boolean; color?: boolean } = {}): string {
+  const axes = [...new Set(result.models.flatMap((m) => Object.keys(m.matrix)))];
+  const head = [
+    ...axes,
+    'model',
+    'conn',
+    'delivered',
+    'lost',
+    'dup',
+    'p50 ms',
+    'p90 ms',
+    'p99 ms',
+    'p99.9 ms',
+    'max ms',
+    'msg/s',
+  ];
+  if (opts.wide) head.push('srv KiB/conn', 'srv µs/msg', 'srv CPU %', 'B/msg', 'req/msg', 'cli KiB/conn', 'cli CPU %');
+  const table = new Table({
+    head,
+    style: { head: opts.color ? ['cyan'] : [], border: opts.color ? ['grey'] : [], compact: true },
+    colAligns: [...axes.map(() => 'right' as const), 'left', ...head.slice(axes.length + 1).map(() => 'right' as const)],
+    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
+  });
+  for (const r of result.models) {
+    const row = [
+      ...axes.map((a) => (r.matrix[a] === undefined ? '' : String(r.matrix[a]))),
+      modelLabel(r),
+      `${int(r.clients.connected)}/${int(r.clients.target)}`,
+      int(r.messages.delivered),
+      int(r.messages.lost),
+      int(r.messages.duplicates),
+      formatMs(r.latencyMs.p50),
+      formatMs(r.latencyMs.p90),
+      formatMs(r.latencyMs.p99),
+      formatMs(r.latencyMs.p999),
+      formatMs(r.latencyMs.max),
+      int(r.deliveriesPerSec),
+    ];
+    if (opts.wide) {
+      row.push(
+        (r.server.rssPerConnectionBytes / 1024).toFixed(1),
+        r.server.cpuUsPerMessage.toFixed(1),
+        r.server.cpuPercent.toFixed(0),
+        r.wire.serverBytesPerMessage.toFixed(0),
+        r.wire.requestsPerMessage.toFixed(2),
+        (r.client.rssPerClientBytes / 1024).toFixed(1),
+        r.client.cpuPercent.toFixed(0),
+      );
+    }
+    table.push(row);
+  }
+  const notes = result.models
+    .filter((r) => r.status !== 'ok' && r.statusReason)
+    .map((r) => `  ${r.model}: ${r.statusReason}`);
+  const errs = result.models
+    .filter((r) => Object.keys(r.errors).length > 0 && r.status !== 'failed')
+    .map((r) => `  ${r.model} errors: ${Object.entries(r.errors).map(([k, v]) => `${k}×${v}`).join(', ')}`);
+  const s = result.scenario;
+  const header = `${s.name}: ${s.workload.pattern} ${s.workload.pattern === 'idle' ? '' : `${s.workload.ratePerSec}/s `}${formatBytes(s.workload.payloadBytes)} payload, ${s.durationMs / 1000}s measured`;
+  return [header, table.toString(), ...notes, ...errs].join('\n') + '\n';
+}

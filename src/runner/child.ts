@@ -1,0 +1,143 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { runError, ConnbenchError } from '../util/errors.js';
+
+/** Path of a built entry script under dist/, from src/ (tests) and dist/ (the CLI) alike. */
+export function distEntry(relative: string): string {
+  return fileURLToPath(new URL(`../../dist/${relative}`, import.meta.url));
+}
+
+type Typed = { type: string };
+
+/** Every child the runner has forked and not yet seen exit: stopped on the way out, whatever happens. */
+const live = new Set<ChildProcess>();
+
+export function killAllChildren(signal: NodeJS.Signals = 'SIGKILL'): void {
+  for (const c of live) {
+    // SIGCONT first: a child stopped by a stall fault cannot act on anything else.
+    try {
+      c.kill('SIGCONT');
+      c.kill(signal);
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+/**
+ * A forked child with typed IPC: `request` sends a message and waits for a reply of a given type;
+ * if the child dies first, every wait rejects with an error naming the process, its exit and the
+ * last lines it printed.
+ */
+export class Child<In extends Typed, Out extends Typed> {
+  readonly proc: ChildProcess;
+  readonly label: string;
+  private stderrTail = '';
+  private exited: ConnbenchError | undefined;
+  private readonly waiters = new Set<{ type: string; resolve: (m: Out) => void; reject: (e: Error) => void }>();
+  private readonly listeners: ((m: Out) => void)[] = [];
+  private expectExit = false;
+
+  constructor(entry: string, label: string) {
+    this.label = label;
+    this.proc = fork(distEntry(entry), [], {
+      execArgv: ['--expose-gc'],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
+    live.add(this.proc);
+    this.proc.stdout?.on('data', () => undefined);
+    this.proc.stderr?.on('data', (d: Buffer) => {
+      this.stderrTail = (this.stderrTail + d.toString()).slice(-2000);
+    });
+    this.proc.on('message', (m: Out) => {
+      if ((m as Typed).type === 'error') {
+        const e = m as unknown as { code: string; message: string; hint?: string };
+        const err = new ConnbenchError(e.code, `${this.label}: ${e.message}`, { kind: 'run', ...(e.hint ? { hint: e.hint } : {}) });
+        for (const w of this.waiters) w.reject(err);
+        this.waiters.clear();
+        return;
+      }
+      for (const l of this.listeners) l(m);
+      for (const w of [...this.waiters]) {
+        if (w.type === m.type) {
+          this.waiters.delete(w);
+          w.resolve(m);
+        }
+      }
+    });
+    this.proc.on('exit', (code, signal) => {
+      live.delete(this.proc);
+      if (this.expectExit) return;
+      const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+      const tail = this.stderrTail.trim().split('\n').slice(-5).join('\n');
+      this.exited = runError(
+        'CB_ERR_CHILD_EXITED',
+        `${this.label} (pid ${this.proc.pid}) ${how}${tail ? `:\n${tail}` : ''}`,
+        signal === 'SIGKILL' ? 'the machine may be out of memory: try fewer clients' : undefined,
+      );
+      for (const w of this.waiters) w.reject(this.exited);
+      this.waiters.clear();
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.proc.pid;
+  }
+
+  onMessage(l: (m: Out) => void): void {
+    this.listeners.push(l);
+  }
+
+  send(m: In): void {
+    if (this.exited) throw this.exited;
+    if (this.proc.connected) this.proc.send(m);
+  }
+
+  /** Waits for the next message of `type` (registered before sending, so no reply is missed). */
+  waitFor<T extends Out['type']>(type: T, timeoutMs: number, what: string): Promise<Extract<Out, { type: T }>> {
+    if (this.exited) return Promise.reject(this.exited);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(w);
+        reject(runError('CB_ERR_CHILD_TIMEOUT', `${this.label} (pid ${this.proc.pid}) did not ${what} within ${Math.round(timeoutMs / 1000)} s`));
+      }, timeoutMs);
+      const w = {
+        type,
+        resolve: (m: Out) => {
+          clearTimeout(timer);
+          resolve(m as Extract<Out, { type: T }>);
+        },
+        reject: (e: Error) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
+      this.waiters.add(w);
+    });
+  }
+
+  request<T extends Out['type']>(m: In, reply: T, timeoutMs: number, what: string): Promise<Extract<Out, { type: T }>> {
+    const p = this.waitFor(reply, timeoutMs, what);
+    this.send(m);
+    return p;
+  }
+
+  /** Asks the child to exit with `goodbye`, then kills it if it has not gone within graceMs. */
+  async stop(goodbye: In | undefined, graceMs = 3000): Promise<void> {
+    this.expectExit = true;
+    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
+    const gone = new Promise<void>((r) => this.proc.once('exit', () => r()));
+    try {
+      if (goodbye && this.proc.connected) this.proc.send(goodbye);
+      else this.proc.kill('SIGTERM');
+    } catch {
+      /* channel closed: the kill below handles it */
+    }
+    const timer = setTimeout(() => {
+      this.proc.kill('SIGCONT');
+      this.proc.kill('SIGKILL');
+    }, graceMs);
+    await gone;
+    clearTimeout(timer);
+  }
+}

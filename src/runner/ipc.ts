@@ -1,0 +1,110 @@
+/**
+ * Every message that crosses the fork IPC channel, runner ↔ server and runner ↔ client worker.
+ * Timestamps are monotonic microseconds (src/metrics/clock.ts), valid across processes.
+ */
+import type { ModelId, ServerSettings } from '../models/types.js';
+import type { Scenario } from '../scenario/schema.js';
+
+export interface ResourceSample {
+  pid: number;
+  rssBytes: number;
+  heapUsedBytes: number;
+  /** Cumulative process CPU, microseconds. */
+  cpuUserUs: number;
+  cpuSystemUs: number;
+  atUs: number;
+  openSockets: number;
+}
+
+// ---- runner → server ----
+export type ToServer =
+  | { type: 'start'; models: ModelId[]; host: string; httpPort: number; tcpPort: number; retention: number; settings: ServerSettings }
+  | { type: 'publish'; ratePerSec: number; payloadBytes: number; t0Us: number }
+  | { type: 'stop-publish'; burst: number; payloadBytes: number }
+  | { type: 'expected'; queries: ExpectedQuery[]; upToSeq: number }
+  | { type: 'sample'; gc: boolean }
+  | { type: 'shutdown' };
+
+export interface ExpectedQuery {
+  user: string;
+  /** The client's starting cursor; undefined when it never subscribed (everything is expected). */
+  afterSeq: number | undefined;
+}
+
+// ---- server → runner ----
+export type FromServer =
+  | { type: 'listening'; httpPort: number; tcpPort: number; pid: number }
+  | { type: 'published'; lastSeq: number; publishedInWindow: number; lateMaxUs: number }
+  | { type: 'expected'; counts: number[] }
+  | { type: 'sample'; sample: ResourceSample; peakRssBytes: number; counters: Record<string, number>; wireBytes: WireBytes }
+  | { type: 'error'; code: string; message: string; hint?: string };
+
+export interface WireBytes {
+  sentBytes: number;
+  receivedBytes: number;
+  httpRequests: number;
+}
+
+// ---- runner → client worker ----
+export interface WorkerStart {
+  type: 'start';
+  workerIndex: number;
+  model: ModelId;
+  /** Client ids firstClientId … firstClientId + count - 1. */
+  firstClientId: number;
+  count: number;
+  host: string;
+  httpPort: number;
+  tcpPort: number;
+  sourceAddresses: string[];
+  /** Spread connects evenly over this long. */
+  rampUpMs: number;
+  scenario: Scenario;
+}
+
+export type ToWorker =
+  | WorkerStart
+  /** Messages scheduled at or after measureFromUs are recorded in the latency histogram. */
+  | { type: 'measure'; measureFromUs: number; chatT0Us: number; chatUntilUs: number }
+  | { type: 'cursors' }
+  | { type: 'drain'; expected: number[]; timeoutMs: number }
+  | { type: 'sample'; gc: boolean }
+  | { type: 'stop' };
+
+// ---- client worker → runner ----
+export interface WorkerProgress {
+  connected: number;
+  failed: number;
+  delivered: number;
+  reconnects: number;
+}
+
+export interface WorkerResult {
+  histogram: string;
+  connectHistogram: string;
+  target: number;
+  connected: number;
+  failed: number;
+  reconnects: number;
+  errors: Record<string, number>;
+  expected: number;
+  delivered: number;
+  lost: number;
+  duplicates: number;
+  reordered: number;
+  gapped: number;
+  sent: number;
+  sendFailures: number;
+  caughtUp: boolean;
+  eventLoopDelayP99Ms: number;
+  eventLoopDelayMaxMs: number;
+  peakRssBytes: number;
+}
+
+export type FromWorker =
+  | { type: 'progress'; progress: WorkerProgress }
+  | { type: 'ramped'; progress: WorkerProgress }
+  | { type: 'cursors'; queries: ExpectedQuery[] }
+  | { type: 'drained'; result: WorkerResult }
+  | { type: 'sample'; sample: ResourceSample }
+  | { type: 'error'; code: string; message: string };

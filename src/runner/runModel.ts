@@ -21,11 +21,17 @@ export function serverSettingsOf(s: Scenario): ServerSettings {
   return { heartbeat: s.heartbeat, maxHoldMs: Math.max(s.longPoll.holdMs, 1000), sseRetryMs: s.sse.retryMs };
 }
 
+/** Sleeps, or wakes early when the run is interrupted. */
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
     if (signal?.aborted) return resolve();
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+    const wake = () => {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', wake);
+      resolve();
+    };
+    const t = setTimeout(wake, ms);
+    signal?.addEventListener('abort', wake, { once: true });
   });
 
 /**

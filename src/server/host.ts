@@ -54,7 +54,9 @@ export class ReferenceHost implements ServerHost {
     this.httpServer.on('connection', (s: Socket) => this.track(s));
     this.httpServer.on('clientError', (_err, socket) => {
       this.count('clientErrors');
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      // Never write a 400 into a response already streaming on this socket (an SSE stream, say).
+      const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+      if (socket.writable && !inFlight?.headersSent) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
       else socket.destroy();
     });
     this.tcpServer = net.createServer((s) => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { encodePollBody, errorOfResponse, parsePollBody, type PollBody } from '../../src/models/long-poll/pollBody.js';
+import { encodePollBody, parsePollBody, type PollBody } from '../../src/models/long-poll/pollBody.js';
+import { errorOfResponse } from '../../src/models/http/errorOfResponse.js';
 import { MessageLog } from '../../src/server/messageLog.js';
 import { ConnbenchError } from '../../src/util/errors.js';
 

@@ -3,8 +3,9 @@ import type { ClientHandler, ClientOptions, ModelClient } from '../types.js';
 import type { Outgoing } from '../message.js';
 import { nowUs } from '../../metrics/clock.js';
 import { ConnbenchError, codeOfSocketError, transportError } from '../../util/errors.js';
-import { errorOfResponse, parsePollBody, type PollBody } from './pollBody.js';
-import { postSend } from './chatSend.js';
+import { parsePollBody, type PollBody } from './pollBody.js';
+import { errorOfResponse } from '../http/errorOfResponse.js';
+import { postSend } from '../http/postSend.js';
 
 /** What tells short polling from long polling on the client side. */
 export interface PollMode {

@@ -55,20 +55,6 @@ export function parsePollBody(text: string): PollBody | ConnbenchError {
   return body;
 }
 
-/** The error a non-200 answer stands for: the server's own code when it sent one, else the status. */
-export function errorOfResponse(statusCode: number, text: string): ConnbenchError {
-  let code = `CB_ERR_HTTP_${statusCode}`;
-  let message = `the server answered ${statusCode}`;
-  try {
-    const o = JSON.parse(text) as { error?: unknown; message?: unknown } | null;
-    if (typeof o?.error === 'string' && o.error.startsWith('CB_ERR_')) code = o.error;
-    if (typeof o?.message === 'string') message += `: ${o.message}`;
-  } catch {
-    // Not JSON (a proxy's error page, say): the status alone says enough.
-  }
-  return transportError(code, message);
-}
-
 function isSeq(v: unknown, min: number): v is number {
   return Number.isSafeInteger(v) && (v as number) >= min;
 }

@@ -2,7 +2,7 @@ import { request } from 'undici';
 import type { ClientOptions } from '../types.js';
 import type { Outgoing } from '../message.js';
 import { codeOfSocketError, transportError, type ConnbenchError } from '../../util/errors.js';
-import { errorOfResponse } from './pollBody.js';
+import { errorOfResponse } from './errorOfResponse.js';
 
 /** Chat send of the HTTP models: `POST /send` on its own request; failures reported, never thrown. */
 export function postSend(o: ClientOptions, m: Outgoing, onError: (e: ConnbenchError) => void): void {

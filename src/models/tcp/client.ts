@@ -1,0 +1,103 @@
+import net from 'node:net';
+import type { ClientHandler, ClientOptions, ModelClient } from '../types.js';
+import { toIncoming, type Outgoing } from '../message.js';
+import { nowUs } from '../../metrics/clock.js';
+import { ConnbenchError, codeOfSocketError, transportError } from '../../util/errors.js';
+import { ClientLifecycle } from '../push/clientLifecycle.js';
+import { FrameDecoder, FrameType, type Frame } from './framing.js';
+import { PONG_FRAME, clientHelloFrame, parseGap, parseObject, parseServerHello, sendFrame } from './protocol.js';
+
+/** One raw TCP connection: HELLO out, HELLO back, then MSG and GAP frames; answers PING with PONG. */
+export class TcpClient implements ModelClient {
+  private socket: net.Socket | undefined;
+  private readonly decoder = new FrameDecoder();
+  private readonly life: ClientLifecycle;
+  private readonly o: ClientOptions;
+  private readonly h: ClientHandler;
+
+  constructor(o: ClientOptions, h: ClientHandler) {
+    this.o = o;
+    this.h = h;
+    this.life = new ClientLifecycle(h, o.heartbeat, () => {
+      if (this.socket) this.socket.destroy();
+      else this.life.end(nowUs());
+    });
+  }
+
+  connect(signal?: AbortSignal): Promise<void> {
+    const connected = this.life.begin(signal);
+    if (this.life.ended) return connected;
+    const o = this.o;
+    const bind = o.localAddress ? { localAddress: o.localAddress } : {};
+    const socket = net.connect({ host: o.host, port: o.tcpPort, noDelay: true, ...bind });
+    this.socket = socket;
+    socket.setNoDelay(true);
+    socket.once('connect', () => socket.write(clientHelloFrame(o.cursor, o.user)));
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (err) => this.life.error(transportError(codeOfSocketError(err), err.message, err)));
+    socket.on('close', () => this.life.end(nowUs()));
+    return connected;
+  }
+
+  send(m: Outgoing): void {
+    const socket = this.socket;
+    if (!socket || socket.destroyed || !this.life.subscribed) return;
+    try {
+      socket.write(sendFrame(m));
+    } catch (err) {
+      // Too large to frame: the message is not sent, the connection lives on.
+      this.life.error(err instanceof ConnbenchError ? err : transportError('CB_ERR_SEND', String(err), err));
+    }
+  }
+
+  close(): Promise<void> {
+    return this.life.close();
+  }
+
+  private onData(chunk: Buffer): void {
+    // Any bytes prove the link alive, pings and messages alike.
+    this.life.heard(nowUs());
+    const { frames, error } = this.decoder.push(chunk);
+    for (const frame of frames) {
+      if (this.life.ended || this.socket!.destroyed) return;
+      this.onFrame(frame);
+    }
+    if (error) this.life.abort(error);
+  }
+
+  private onFrame(frame: Frame): void {
+    switch (frame.type) {
+      case FrameType.MSG: {
+        const atUs = nowUs();
+        const m = this.life.subscribed ? toIncoming(parseObject(frame.body)) : undefined;
+        if (!m) return this.bad('a malformed or premature MSG');
+        return this.h.onMessage(m, atUs);
+      }
+      case FrameType.PING: {
+        this.socket!.write(PONG_FRAME);
+        this.h.onHeartbeat?.(nowUs());
+        return;
+      }
+      case FrameType.PONG:
+        return;
+      case FrameType.HELLO: {
+        const cursor = parseServerHello(frame.body);
+        if (typeof cursor !== 'number') return this.bad(cursor.invalid);
+        if (this.life.subscribed) return this.bad('a second HELLO');
+        return this.life.subscribedAt(cursor, nowUs());
+      }
+      case FrameType.GAP: {
+        const gap = parseGap(frame.body);
+        if ('invalid' in gap) return this.bad(gap.invalid);
+        if (!this.life.subscribed) return this.bad('a GAP before its HELLO');
+        return this.life.gap(gap, nowUs());
+      }
+      default:
+        return this.bad('a SEND frame, which only clients send');
+    }
+  }
+
+  private bad(what: string): void {
+    this.life.abort(transportError('CB_ERR_BAD_FRAME', `the server sent ${what}`));
+  }
+}

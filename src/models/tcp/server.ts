@@ -1,0 +1,167 @@
+import type { Socket } from 'node:net';
+import type { ModelServer, ServerHost, Subscriber } from '../types.js';
+import type { LogEntry } from '../../server/messageLog.js';
+import { parseSendBody } from '../../server/sendRoute.js';
+import { FrameCache } from '../push/frameCache.js';
+import { HeartbeatSweeper, type Pingable } from '../push/heartbeat.js';
+import { subscribe } from '../push/subscription.js';
+import { FrameDecoder, FrameType, encodeFrame, type Frame } from './framing.js';
+import { PING_FRAME, PONG_FRAME, gapFrame, parseClientHello, serverHelloFrame } from './protocol.js';
+
+/** One raw TCP connection. A class, not closures, so thousands of them share their methods. */
+class TcpConnection implements Subscriber, Pingable {
+  /** The last seq written: anything at or below it is never written again. */
+  lastSeq = 0;
+  awaitingPongSinceMs: number | undefined;
+  /** Set by the client's HELLO; until then the connection is not subscribed. */
+  user: string | undefined;
+  subscribed = false;
+  readonly socket: Socket;
+  readonly decoder = new FrameDecoder();
+  private readonly server: TcpServer;
+
+  constructor(server: TcpServer, socket: Socket) {
+    this.server = server;
+    this.socket = socket;
+  }
+
+  push(entry: LogEntry): void {
+    if (entry.seq <= this.lastSeq) return;
+    this.lastSeq = entry.seq;
+    this.server.write(this, entry);
+  }
+}
+
+/**
+ * The tcp reference server, on its own port: the client's HELLO names its cursor and user; the
+ * server answers HELLO, then a GAP if retention dropped some, the backlog and live MSG frames.
+ */
+export class TcpServer implements ModelServer {
+  private host: ServerHost | undefined;
+  private readonly conns = new Set<TcpConnection>();
+  private readonly frames = new FrameCache((e) => encodeFrame(FrameType.MSG, e.json));
+  private heartbeat: HeartbeatSweeper<TcpConnection> | undefined;
+  private closing = false;
+
+  attach(host: ServerHost): void {
+    this.host = host;
+    host.tcp((socket) => this.onConnection(socket));
+    this.heartbeat = new HeartbeatSweeper<TcpConnection>(
+      host.settings.heartbeat,
+      (c) => void c.socket.write(PING_FRAME),
+      (c) => {
+        host.count('heartbeatTimeouts');
+        c.socket.destroy();
+      },
+    );
+    this.heartbeat.start();
+  }
+
+  /** Open connections (for tests and diagnostics). */
+  get size(): number {
+    return this.conns.size;
+  }
+
+  /** Writes an entry's shared frame; never throws, because it runs inside the hub's fan-out. */
+  write(conn: TcpConnection, entry: LogEntry): void {
+    if (conn.socket.destroyed) return;
+    let frame: Buffer;
+    try {
+      frame = this.frames.of(entry);
+    } catch {
+      // Only a payload beyond the 16 MiB frame limit gets here: a scenario no client could read.
+      this.host!.count('oversizeMessages');
+      return void conn.socket.destroy();
+    }
+    conn.socket.write(frame);
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    this.heartbeat?.stop();
+    await Promise.all(
+      [...this.conns].map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            if (c.socket.closed) return resolve();
+            c.socket.once('close', () => resolve());
+            c.socket.destroy();
+          }),
+      ),
+    );
+    this.frames.clear();
+  }
+
+  private onConnection(socket: Socket): void {
+    if (this.closing) return void socket.destroy();
+    const host = this.host!;
+    socket.setNoDelay(true);
+    const conn = new TcpConnection(this, socket);
+    this.conns.add(conn);
+    // Watched from the start: a peer that connects and never says HELLO is dropped too.
+    this.heartbeat?.add(conn);
+    socket.on('data', (chunk: Buffer) => this.onData(conn, chunk));
+    // A reset peer is an ordinary way for a connection to end; 'close' follows and cleans up.
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      this.conns.delete(conn);
+      this.heartbeat?.delete(conn);
+      host.hub.remove(conn);
+    });
+  }
+
+  private onData(conn: TcpConnection, chunk: Buffer): void {
+    conn.awaitingPongSinceMs = undefined;
+    const { frames, error } = conn.decoder.push(chunk);
+    for (const frame of frames) {
+      if (conn.socket.destroyed) return;
+      this.onFrame(conn, frame);
+    }
+    if (error) this.reject(conn, 'badFrames');
+  }
+
+  private onFrame(conn: TcpConnection, frame: Frame): void {
+    switch (frame.type) {
+      case FrameType.PING:
+        conn.socket.write(PONG_FRAME);
+        return;
+      case FrameType.PONG:
+        return;
+      case FrameType.HELLO:
+        return conn.subscribed ? this.reject(conn, 'badFrames') : this.onHello(conn, frame.body);
+      case FrameType.SEND: {
+        const send = conn.subscribed ? parseSendBody(frame.body.toString('utf8')) : undefined;
+        if (!send || 'status' in send) return this.reject(conn, 'badFrames');
+        this.host!.accept(conn.user, { to: send.to, t: send.t, body: send.body });
+        return;
+      }
+      default:
+        // MSG and GAP only travel from server to client.
+        return this.reject(conn, 'badFrames');
+    }
+  }
+
+  private onHello(conn: TcpConnection, body: Buffer): void {
+    const hello = parseClientHello(body);
+    // The contract has no error frame: a refused HELLO is a closed connection, counted here.
+    if ('invalid' in hello) return this.reject(conn, 'badRequests');
+    conn.user = hello.user;
+    conn.subscribed = true;
+    const socket = conn.socket;
+    // All synchronous from here: nothing can be appended between reading the backlog and going live.
+    const sub = subscribe(this.host!, conn, hello.cursor);
+    conn.lastSeq = sub.startCursor;
+    socket.write(serverHelloFrame(sub.startCursor));
+    if (sub.gap) {
+      socket.write(gapFrame(sub.gap));
+      conn.lastSeq = Math.max(conn.lastSeq, sub.gap.toSeq);
+    }
+    for (const entry of sub.backlog) conn.push(entry);
+  }
+
+  /** Bad input from a peer: counted, and the connection closed; never an exception. */
+  private reject(conn: TcpConnection, counter: string): void {
+    this.host!.count(counter);
+    conn.socket.destroy();
+  }
+}

@@ -1,0 +1,126 @@
+import type { IncomingMessage } from 'node:http';
+import { WebSocket, type RawData } from 'ws';
+import type { ClientHandler, ClientOptions, ModelClient } from '../types.js';
+import { toIncoming, type Outgoing } from '../message.js';
+import { nowUs } from '../../metrics/clock.js';
+import { codeOfSocketError, transportError } from '../../util/errors.js';
+import { ClientLifecycle } from '../push/clientLifecycle.js';
+import { parseControl, sendText } from './protocol.js';
+
+/** The largest frame a client accepts; matches the tcp model's frame limit. */
+const MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;
+/** How much of a refused upgrade's body we read for its error code. */
+const MAX_REFUSAL_BODY_BYTES = 4096;
+
+/** One WebSocket connection: hello, then messages and gaps; answers pings (ws does) and watches for silence. */
+export class WebsocketClient implements ModelClient {
+  private ws: WebSocket | undefined;
+  private readonly life: ClientLifecycle;
+  private readonly o: ClientOptions;
+  private readonly h: ClientHandler;
+
+  constructor(o: ClientOptions, h: ClientHandler) {
+    this.o = o;
+    this.h = h;
+    this.life = new ClientLifecycle(h, o.heartbeat, () => {
+      if (this.ws) this.ws.terminate();
+      else this.life.end(nowUs());
+    });
+  }
+
+  connect(signal?: AbortSignal): Promise<void> {
+    const connected = this.life.begin(signal);
+    if (this.life.ended) return connected;
+    const o = this.o;
+    let url = `ws://${o.host}:${o.httpPort}/ws?user=${encodeURIComponent(o.user)}`;
+    if (o.cursor !== null) url += `&cursor=${o.cursor}`;
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(url, {
+        perMessageDeflate: false,
+        maxPayload: MAX_PAYLOAD_BYTES,
+        ...(o.localAddress ? { localAddress: o.localAddress } : {}),
+      });
+    } catch (err) {
+      this.life.abort(transportError('CB_ERR_CONNECT', `could not open ${url}: ${(err as Error).message}`, err));
+      return connected;
+    }
+    this.ws = ws;
+    ws.on('message', (data, isBinary) => this.onFrame(data, isBinary));
+    ws.on('ping', () => {
+      const atUs = nowUs();
+      this.life.heard(atUs);
+      this.h.onHeartbeat?.(atUs);
+    });
+    ws.on('unexpected-response', (_req, res) => this.onRefused(res));
+    ws.on('error', (err) => this.life.error(transportError(codeOfSocketError(err), err.message, err)));
+    ws.on('close', () => this.life.end(nowUs()));
+    return connected;
+  }
+
+  send(m: Outgoing): void {
+    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(sendText(m));
+  }
+
+  close(): Promise<void> {
+    return this.life.close();
+  }
+
+  private onFrame(data: RawData, isBinary: boolean): void {
+    const atUs = nowUs();
+    this.life.heard(atUs);
+    let v: unknown;
+    try {
+      v = isBinary ? undefined : JSON.parse(Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(data as Buffer[]).toString('utf8'));
+    } catch {
+      // Not JSON: falls through to the object check below.
+    }
+    if (typeof v !== 'object' || v === null) return this.bad('a frame that is not a JSON object in a text frame');
+    // Messages carry no `type`: check that first, it is the frame that arrives thousands of times.
+    if (!('type' in v)) {
+      const m = toIncoming(v);
+      if (!m || !this.life.subscribed) return this.bad('a malformed or premature message');
+      return this.h.onMessage(m, atUs);
+    }
+    const control = parseControl(v);
+    if ('invalid' in control) return this.bad(control.invalid);
+    if (control.type === 'hello') {
+      if (this.life.subscribed) return this.bad('a second hello');
+      return this.life.subscribedAt(control.cursor, atUs);
+    }
+    if (!this.life.subscribed) return this.bad('a gap before its hello');
+    this.life.gap(control.gap, atUs);
+  }
+
+  private bad(what: string): void {
+    this.life.abort(transportError('CB_ERR_BAD_FRAME', `the server sent ${what}`));
+  }
+
+  /** The server answered the upgrade with an HTTP error: connect() rejects with the code it names. */
+  private onRefused(res: IncomingMessage): void {
+    const status = res.statusCode ?? 0;
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    let settled = false;
+    const done = () => {
+      if (settled) return;
+      settled = true;
+      let code = `CB_ERR_HTTP_${status}`;
+      let message = `the server refused the WebSocket upgrade with HTTP ${status}`;
+      try {
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { error?: unknown; message?: unknown };
+        if (typeof body.error === 'string' && body.error.startsWith('CB_ERR_')) code = body.error;
+        if (typeof body.message === 'string') message += `: ${body.message}`;
+      } catch {
+        // No JSON body: the status code is all we know.
+      }
+      this.life.abort(transportError(code, message));
+    };
+    res.on('data', (c: Buffer) => {
+      if (bytes < MAX_REFUSAL_BODY_BYTES) chunks.push(c);
+      bytes += c.length;
+    });
+    res.once('end', done);
+    res.once('error', done);
+  }
+}

@@ -1,0 +1,158 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import type { ModelServer, ServerHost, Subscriber } from '../types.js';
+import type { LogEntry } from '../../server/messageLog.js';
+import { MAX_SEND_BODY_BYTES } from '../../server/sendRoute.js';
+import { FrameCache } from '../push/frameCache.js';
+import { HeartbeatSweeper, type Pingable } from '../push/heartbeat.js';
+import { parseCursor, subscribe } from '../push/subscription.js';
+import { gapText, helloText, parseClientText, textFrame } from './protocol.js';
+
+/** Close code for a frame we cannot use (RFC 6455 §7.4.1: policy violation). */
+const CLOSE_BAD_FRAME = 1008;
+
+/** One upgraded connection. A class, not closures, so thousands of them share their methods. */
+class WsConnection implements Subscriber, Pingable {
+  /** The last seq written: anything at or below it is never written again. */
+  lastSeq = 0;
+  awaitingPongSinceMs: number | undefined;
+  readonly user: string | undefined;
+  readonly ws: WebSocket;
+  /** The upgraded socket, which ws writes to as well (see push()). */
+  readonly socket: Duplex;
+  private readonly frames: FrameCache;
+
+  constructor(ws: WebSocket, socket: Duplex, user: string | undefined, frames: FrameCache) {
+    this.ws = ws;
+    this.socket = socket;
+    this.user = user;
+    this.frames = frames;
+  }
+
+  push(entry: LogEntry): void {
+    if (entry.seq <= this.lastSeq) return;
+    this.lastSeq = entry.seq;
+    // The entry's complete frame goes straight to the socket: ws would allocate a header and issue
+    // two writes per socket per message. ws writes synchronously too (no deflate, no Blobs), so
+    // its frames and these never interleave.
+    if (this.ws.readyState === WebSocket.OPEN) this.socket.write(this.frames.of(entry));
+  }
+}
+
+/**
+ * The websocket reference server: `GET /ws?cursor=N&user=U` upgrades to a stream of text frames,
+ * hello first, then backlog and live messages; chat sends come back on the same connection.
+ */
+export class WebsocketServer implements ModelServer {
+  private host: ServerHost | undefined;
+  private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: MAX_SEND_BODY_BYTES });
+  private readonly conns = new Set<WsConnection>();
+  private readonly frames = new FrameCache((e) => textFrame(e.json));
+  private heartbeat: HeartbeatSweeper<WsConnection> | undefined;
+  private closing = false;
+
+  attach(host: ServerHost): void {
+    this.host = host;
+    host.upgrade('/ws', (req, socket, head, url) => this.onUpgrade(req, socket, head, url));
+    this.heartbeat = new HeartbeatSweeper<WsConnection>(
+      host.settings.heartbeat,
+      (c) => c.ws.ping(),
+      (c) => {
+        host.count('heartbeatTimeouts');
+        c.ws.terminate();
+      },
+    );
+    this.heartbeat.start();
+  }
+
+  /** Open connections (for tests and diagnostics). */
+  get size(): number {
+    return this.conns.size;
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    this.heartbeat?.stop();
+    const open = [...this.conns];
+    await Promise.all(
+      open.map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            if (c.ws.readyState === WebSocket.CLOSED) return resolve();
+            c.ws.once('close', () => resolve());
+            c.ws.terminate();
+          }),
+      ),
+    );
+    this.wss.close();
+    this.frames.clear();
+  }
+
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void {
+    const host = this.host!;
+    if (this.closing) return refuse(socket, 503, 'Service Unavailable', 'CB_ERR_SHUTTING_DOWN', 'the server is closing');
+    const requested = parseCursor(url.searchParams.get('cursor'));
+    if ('invalid' in requested) {
+      host.count('badRequests');
+      return refuse(socket, 400, 'Bad Request', 'CB_ERR_BAD_CURSOR', `cursor must be a non-negative integer, got "${requested.invalid}"`);
+    }
+    const user = url.searchParams.get('user') ?? undefined;
+    // Invalid handshakes (no key, wrong version) are answered and closed by ws itself.
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onOpen(ws, socket, user, requested.cursor));
+  }
+
+  private onOpen(ws: WebSocket, socket: Duplex, user: string | undefined, cursor: number | null): void {
+    const host = this.host!;
+    const conn = new WsConnection(ws, socket, user, this.frames);
+    this.conns.add(conn);
+    ws.on('close', () => {
+      this.conns.delete(conn);
+      this.heartbeat?.delete(conn);
+      host.hub.remove(conn);
+    });
+    // ws closes the connection itself on a protocol error (1002, 1009, …); counting is all that is left.
+    ws.on('error', () => host.count('badFrames'));
+    ws.on('pong', () => (conn.awaitingPongSinceMs = undefined));
+    ws.on('message', (data, isBinary) => this.onMessage(conn, data, isBinary));
+    this.heartbeat?.add(conn);
+
+    // All synchronous from here: nothing can be appended between reading the backlog and going live.
+    const sub = subscribe(host, conn, cursor);
+    conn.lastSeq = sub.startCursor;
+    ws.send(helloText(sub.startCursor));
+    if (sub.gap) {
+      ws.send(gapText(sub.gap));
+      conn.lastSeq = Math.max(conn.lastSeq, sub.gap.toSeq);
+    }
+    for (const entry of sub.backlog) conn.push(entry);
+  }
+
+  private onMessage(conn: WsConnection, data: RawData, isBinary: boolean): void {
+    conn.awaitingPongSinceMs = undefined;
+    const host = this.host!;
+    const parsed = isBinary ? { invalid: 'binary frames are not part of the protocol' } : parseClientText(rawText(data));
+    if ('invalid' in parsed) {
+      host.count('badFrames');
+      // The reason is capped at 123 bytes by RFC 6455; ours are short.
+      conn.ws.close(CLOSE_BAD_FRAME, `CB_ERR_BAD_FRAME: ${parsed.invalid}`.slice(0, 120));
+      return;
+    }
+    host.accept(conn.user, { to: parsed.to, t: parsed.t, body: parsed.body });
+  }
+}
+
+function rawText(data: RawData): string {
+  if (Buffer.isBuffer(data)) return data.toString('utf8');
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.from(data).toString('utf8');
+}
+
+/** Answers an upgrade we will not take with a plain HTTP response and closes the socket. */
+function refuse(socket: Duplex, status: number, reason: string, code: string, message: string): void {
+  const body = JSON.stringify({ error: code, message });
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { decodeHistogram, initHistograms } from '../../src/metrics/histogram.js';
+import type { RunResult } from '../../src/report/result.js';
+
+const BIN = path.resolve('bin/connbench.js');
+const run = (args: string[], timeoutMs = 120_000) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: timeoutMs });
+
+describe('connbench run (end to end, small numbers)', () => {
+  it('runs every model, writes the result JSON of the contract with sane values, and prints the table', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'connbench-e2e-'));
+    const out = path.join(dir, 'r.json');
+    const scenario = path.join(dir, 'small.yaml');
+    writeFileSync(scenario, 'name: small\nrampUp: 200ms\nwarmup: 500ms\nshortPoll: { interval: 100ms }\n');
+    const r = run(['run', scenario, '--clients', '20', '--duration', '1s', '--rate', '20/s', '--payload', '64B', '--out', out, '--quiet']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/model.*conn.*delivered.*lost/);
+    const result = JSON.parse(readFileSync(out, 'utf8')) as RunResult;
+    expect(result.schemaVersion).toBe(1);
+    expect(result.complete).toBe(true);
+    expect(result.tool.name).toBe('connbench');
+    expect(result.env.cpus).toBeGreaterThan(0);
+    expect(result.scenario.clients).toBe(20);
+    expect(result.models.map((m) => m.model)).toEqual(['short-poll', 'long-poll', 'sse', 'websocket', 'tcp']);
+    await initHistograms();
+    for (const m of result.models) {
+      expect(m.status, `${m.model}: ${m.statusReason}`).not.toBe('failed');
+      expect(m.complete).toBe(true);
+      expect(m.clients).toEqual({ target: 20, connected: 20, failed: 0 });
+      expect(m.messages.lost, m.model).toBe(0);
+      expect(m.messages.duplicates, m.model).toBe(0);
+      expect(m.messages.published).toBeGreaterThan(0);
+      expect(m.messages.delivered).toBe(m.messages.expected);
+      expect(m.latencyMs.count).toBeGreaterThan(0);
+      expect(m.latencyMs.p50).toBeGreaterThan(0);
+      expect(m.latencyMs.p50).toBeLessThanOrEqual(m.latencyMs.p99);
+      expect(m.latencyMs.p99).toBeLessThanOrEqual(m.latencyMs.max);
+      expect(decodeHistogram(m.histogram).totalCount).toBe(m.latencyMs.count);
+      expect(m.connectMs.p50).toBeGreaterThan(0);
+      expect(m.server.peakRssBytes).toBeGreaterThan(10 * 1024 * 1024);
+      expect(m.server.cpuUsPerMessage).toBeGreaterThan(0);
+      expect(m.client.workers).toBe(1);
+      expect(m.wire.serverBytesPerMessage).toBeGreaterThanOrEqual(64);
+    }
+  });
+
+  it('prints only the JSON with --json', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'connbench-e2e-'));
+    const r = run(['run', '--models', 'tcp', '--clients', '5', '--duration', '500ms', '--out', path.join(dir, 'r.json'), '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout) as RunResult;
+    expect(result.models).toHaveLength(1);
+    expect(result.models[0]!.model).toBe('tcp');
+  });
+
+  it('refuses bad input with exit 2 and names the valid choices', () => {
+    const bad = run(['run', '--models', 'carrier-pigeon']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('websocket');
+    expect(run(['run', '--clients', '-3']).status).toBe(2);
+    const dur = run(['run', '--duration', 'soon']);
+    expect(dur.status).toBe(2);
+    expect(dur.stderr).toContain('duration');
+    expect(run(['run', 'no-such-scenario']).status).toBe(2);
+  });
+});

@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest';
+import { SseParser, type SseEvent } from '../../src/models/sse/parser.js';
+
+interface Parsed {
+  events: SseEvent[];
+  comments: string[];
+  retries: number[];
+}
+
+function parse(chunks: (string | Uint8Array)[]): Parsed {
+  const out: Parsed = { events: [], comments: [], retries: [] };
+  const p = new SseParser({
+    onEvent: (e) => out.events.push(e),
+    onComment: (c) => out.comments.push(c),
+    onRetry: (ms) => out.retries.push(ms),
+  });
+  for (const c of chunks) p.feed(c);
+  p.end();
+  return out;
+}
+
+/** Everything a server (or a hostile one) might send, with all three line endings. */
+const STREAM = [
+  'retry: 100\n',
+  'event: hello\nid: 0\ndata: {"cursor":0}\n\n',
+  'id: 1\ndata: {"seq":1,"t":5,"body":"xx"}\n\n',
+  ':\n\n',
+  'event: gap\ndata: {"fromSeq":2,"toSeq":4}\n\n',
+  'id: 5\r\ndata: line one\r\ndata: line two\r\n\r\n',
+  ': a comment\r\r',
+  'data: cr one\rdata: cr two\r\r',
+  'id: 7\r\nevent: chat\r\ndata: ü € 😀 multibyte\n\n',
+  'data:no space\n\n',
+  'data:  two spaces\n\n',
+  'data\n\n',
+  'event: no data\n\n',
+  'id: a\0b\ndata: nul id ignored\n\n',
+  'retry: 10a\n',
+  'retry: 2500\r\n',
+  'unknown: x\ndata: after unknown\n\n',
+  'id\ndata: empty id\n\n',
+  'data: never dispatched',
+].join('');
+
+const EXPECTED_EVENTS: SseEvent[] = [
+  { type: 'hello', data: '{"cursor":0}', lastEventId: '0' },
+  { type: 'message', data: '{"seq":1,"t":5,"body":"xx"}', lastEventId: '1' },
+  { type: 'gap', data: '{"fromSeq":2,"toSeq":4}', lastEventId: '1' },
+  { type: 'message', data: 'line one\nline two', lastEventId: '5' },
+  { type: 'message', data: 'cr one\ncr two', lastEventId: '5' },
+  { type: 'chat', data: 'ü € 😀 multibyte', lastEventId: '7' },
+  { type: 'message', data: 'no space', lastEventId: '7' },
+  { type: 'message', data: ' two spaces', lastEventId: '7' },
+  { type: 'message', data: '', lastEventId: '7' },
+  { type: 'message', data: 'nul id ignored', lastEventId: '7' },
+  { type: 'message', data: 'after unknown', lastEventId: '7' },
+  { type: 'message', data: 'empty id', lastEventId: '' },
+];
+
+describe('SseParser', () => {
+  const bytes = Buffer.from(STREAM, 'utf8');
+  const whole = parse([bytes]);
+
+  it('parses a realistic stream per the WHATWG rules', () => {
+    expect(whole.events).toEqual(EXPECTED_EVENTS);
+    expect(whole.comments).toEqual(['', ' a comment']);
+    expect(whole.retries).toEqual([100, 2500]);
+    expect(parse([STREAM])).toEqual(whole);
+  });
+
+  it('gives the same result split at every byte position', () => {
+    for (let i = 0; i <= bytes.length; i++) {
+      expect(parse([bytes.subarray(0, i), bytes.subarray(i)]), `split at byte ${i}`).toEqual(whole);
+    }
+  });
+
+  it('gives the same result split at every character position of a string', () => {
+    for (let i = 0; i <= STREAM.length; i++) {
+      expect(parse([STREAM.slice(0, i), STREAM.slice(i)]), `split at char ${i}`).toEqual(whole);
+    }
+  });
+
+  it('gives the same result fed one byte at a time', () => {
+    const single = [...bytes].map((b) => Uint8Array.of(b));
+    expect(parse(single)).toEqual(whole);
+  });
+
+  it('treats CR then LF in the next chunk as one line end, and CR then CR as two', () => {
+    expect(parse(['data: a\r', '\n', '\r', '\n']).events).toEqual([{ type: 'message', data: 'a', lastEventId: '' }]);
+    expect(parse(['data: a\r', '\r']).events).toEqual([{ type: 'message', data: 'a', lastEventId: '' }]);
+    // Were the LF a line end of its own, this would be two events, not one with two lines.
+    expect(parse(['data: a\r', '\ndata: b\n\n']).events).toEqual([{ type: 'message', data: 'a\nb', lastEventId: '' }]);
+  });
+
+  it('strips one leading BOM, also when its bytes are split', () => {
+    const withBom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('data: x\n\n')]);
+    const expected = [{ type: 'message', data: 'x', lastEventId: '' }];
+    expect(parse([withBom]).events).toEqual(expected);
+    expect(parse([...withBom].map((b) => Uint8Array.of(b))).events).toEqual(expected);
+    expect(parse(['\uFEFFdata: x\n\n']).events).toEqual(expected);
+  });
+
+  it('keeps a second BOM, which then spoils the first field name', () => {
+    expect(parse(['\uFEFF\uFEFFdata: x\n\n']).events).toEqual([]);
+    // A BOM later in the stream is not at its start: it stays part of the line.
+    expect(parse(['data: a\n\n', '\uFEFFdata: b\n\n']).events).toEqual([{ type: 'message', data: 'a', lastEventId: '' }]);
+  });
+
+  it('ignores an id containing NUL and keeps the previous one', () => {
+    const p = parse(['id: 3\ndata: a\n\nid: 4\0\ndata: b\n\n']);
+    expect(p.events.map((e) => e.lastEventId)).toEqual(['3', '3']);
+  });
+
+  it('discards an unfinished event at the end of a stream and starts the next one clean', () => {
+    const events: SseEvent[] = [];
+    const p = new SseParser({ onEvent: (e) => events.push(e) });
+    p.feed('id: 9\nevent: x\ndata: partial\n');
+    p.end();
+    p.feed('\uFEFFdata: next\n\n');
+    expect(events).toEqual([{ type: 'message', data: 'next', lastEventId: '9' }]);
+    expect(p.lastEventId).toBe('9');
+  });
+});

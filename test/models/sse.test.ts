@@ -1,0 +1,261 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { request } from 'undici';
+import { sseModel } from '../../src/models/sse/index.js';
+import { SseParser, type SseEvent } from '../../src/models/sse/parser.js';
+import type { ClientSession, SessionSink } from '../../src/client/session.js';
+import type { ClientHandler } from '../../src/models/types.js';
+import type { Incoming } from '../../src/models/message.js';
+import type { ConnbenchError } from '../../src/util/errors.js';
+import { nowUs } from '../../src/metrics/clock.js';
+import {
+  clientOptions,
+  closeSharedAgent,
+  collectingSink,
+  newSession,
+  sharedAgent,
+  startHost,
+  waitFor,
+} from '../helpers/harness.js';
+
+type Host = Awaited<ReturnType<typeof startHost>>;
+
+const hosts: Host[] = [];
+const sessions: ClientSession[] = [];
+const cleanups: (() => unknown)[] = [];
+
+async function host(opts: Parameters<typeof startHost>[1] = {}): Promise<Host> {
+  const h = await startHost([sseModel], opts);
+  hosts.push(h);
+  return h;
+}
+
+function session(h: Host, clientId: number, sink: SessionSink = collectingSink()): ClientSession {
+  const s = newSession(sseModel, h, clientId, sink);
+  sessions.push(s);
+  return s;
+}
+
+/** A raw `GET /events` read through our own parser, to see exactly what is on the wire. */
+async function rawStream(h: Host, query: string, headers: Record<string, string> = {}) {
+  const res = await request(`http://127.0.0.1:${h.httpPort}/events${query}`, { headers, dispatcher: sharedAgent() });
+  const events: SseEvent[] = [];
+  const comments: { text: string; atMs: number }[] = [];
+  const retries: number[] = [];
+  const parser = new SseParser({
+    onEvent: (e) => events.push(e),
+    onComment: (text) => comments.push({ text, atMs: performance.now() }),
+    onRetry: (ms) => retries.push(ms),
+  });
+  res.body.on('data', (chunk: Buffer) => parser.feed(chunk));
+  res.body.on('error', () => undefined);
+  const close = () => res.body.destroy();
+  cleanups.push(close);
+  const seqs = () => events.filter((e) => e.type === 'message').map((e) => (JSON.parse(e.data) as { seq: number }).seq);
+  return { res, events, comments, retries, seqs, close };
+}
+
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) c();
+  await Promise.all(sessions.splice(0).map((s) => s.stop()));
+  await Promise.all(hosts.splice(0).map((h) => h.close()));
+});
+
+afterAll(async () => {
+  await closeSharedAgent();
+});
+
+describe('sse model', () => {
+  it('delivers 200 messages to 5 sessions exactly once and in order', async () => {
+    const h = await host();
+    const all = [1, 2, 3, 4, 5].map((id) => session(h, id));
+    await Promise.all(all.map((s) => s.start()));
+    for (let batch = 0; batch < 10; batch++) {
+      h.publish(20);
+      // Let the server flush between batches so they arrive as separate writes.
+      await new Promise((r) => setImmediate(r));
+    }
+    await waitFor(() => all.every((s) => s.tracker.unique === 200), '200 messages at every session');
+    for (const s of all) {
+      expect(s.tracker.startCursor).toBe(0);
+      expect(s.tracker.duplicates).toBe(0);
+      expect(s.tracker.reordered).toBe(0);
+    }
+  });
+
+  it('resumes by cursor across a forced disconnect with nothing lost or duplicated', async () => {
+    const h = await host();
+    const sink = collectingSink();
+    const s = session(h, 1, sink);
+    await s.start();
+    h.publish(30);
+    await waitFor(() => s.tracker.unique === 30, 'the first 30 messages');
+    h.publish(10);
+    s.drop();
+    // Published while the session is down or reconnecting: must come from the backlog.
+    h.publish(30);
+    await waitFor(() => s.reconnects >= 1 && s.connected, 'the reconnect');
+    h.publish(30);
+    const expected = () => h.host.log.expectedCount(s.tracker.startCursor!, h.host.log.head, 'u1');
+    await waitFor(() => s.tracker.unique === expected(), 'every message after the reconnect');
+    expect(expected()).toBe(100);
+    expect(s.tracker.duplicates).toBe(0);
+    expect(s.tracker.reordered).toBe(0);
+    expect(sink.disconnects).toBeGreaterThanOrEqual(1);
+  });
+
+  it('resumes from Last-Event-ID, which wins over ?cursor', async () => {
+    const h = await host();
+    h.publish(10);
+    const raw = await rawStream(h, '?cursor=0&user=u1', { 'last-event-id': '5' });
+    expect(raw.res.statusCode).toBe(200);
+    expect(raw.res.headers['content-type']).toBe('text/event-stream');
+    expect(raw.res.headers['cache-control']).toBe('no-cache');
+    await waitFor(() => raw.seqs().length === 5, 'the backlog after id 5');
+    h.publish(5);
+    await waitFor(() => raw.seqs().length === 10, 'the live messages');
+    expect(raw.retries).toEqual([100]);
+    expect(raw.events[0]).toEqual({ type: 'hello', data: '{"cursor":5}', lastEventId: '5' });
+    expect(raw.seqs()).toEqual([6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
+    expect(raw.events.at(-1)!.lastEventId).toBe('15');
+  });
+
+  it('signals a gap to a cursor older than retention, and the tracker counts it', async () => {
+    const h = await host({ retention: 10 });
+    h.publish(30);
+    const raw = await rawStream(h, '?cursor=0');
+    await waitFor(() => raw.seqs().length === 10, 'the retained backlog');
+    expect(raw.events[1]).toEqual({ type: 'gap', data: '{"fromSeq":1,"toSeq":20}', lastEventId: '0' });
+    expect(raw.seqs()).toEqual([21, 22, 23, 24, 25, 26, 27, 28, 29, 30]);
+
+    const s = session(h, 1);
+    // As if this session had subscribed at 0 and fallen behind retention while away.
+    s.tracker.subscribed(0);
+    await s.start();
+    await waitFor(() => s.tracker.unique === 10, 'the retained messages');
+    expect(s.tracker.gapped).toBe(20);
+    expect(s.tracker.unique + s.tracker.gapped).toBe(h.host.log.expectedCount(0, h.host.log.head, 'u1'));
+  });
+
+  it('sends a heartbeat comment to every stream at the configured interval', async () => {
+    const intervalMs = 50;
+    const h = await host({ settings: { heartbeat: { intervalMs, timeoutMs: 200 } } });
+    const a = await rawStream(h, '');
+    const b = await rawStream(h, '?user=u2');
+    await waitFor(() => a.comments.length >= 6 && b.comments.length >= 6, 'six heartbeats on each stream');
+    for (const raw of [a, b]) {
+      expect(raw.comments.every((c) => c.text === '')).toBe(true);
+      const spanMs = raw.comments[5]!.atMs - raw.comments[0]!.atMs;
+      // Five intervals; timers never fire early by more than a tick, a loaded machine may run late.
+      expect(spanMs).toBeGreaterThanOrEqual(5 * intervalMs - 10);
+      expect(spanMs).toBeLessThan(5 * intervalMs * 4);
+    }
+  });
+
+  it('keeps a client alive on heartbeats alone, and drops a silent peer', async () => {
+    const h = await host({ settings: { heartbeat: { intervalMs: 30, timeoutMs: 60 } } });
+    let heartbeats = 0;
+    const errors: ConnbenchError[] = [];
+    const client = sseModel.createClient(
+      { ...clientOptions(h, 1), heartbeat: { intervalMs: 30, timeoutMs: 60 }, cursor: null },
+      handler({ onHeartbeat: () => heartbeats++, onError: (e) => errors.push(e) }),
+    );
+    cleanups.push(() => void client.close());
+    await client.connect();
+    // 12 heartbeats take about 360 ms, four times the 90 ms the watchdog allows a silence.
+    await waitFor(() => heartbeats >= 12, 'twelve heartbeats');
+    expect(errors).toEqual([]);
+
+    const silent = await silentSseServer();
+    const closedAt: number[] = [];
+    const dead = sseModel.createClient(
+      { ...clientOptions({ httpPort: silent.port, tcpPort: 0 }, 2), heartbeat: { intervalMs: 30, timeoutMs: 60 }, cursor: null },
+      handler({ onError: (e) => errors.push(e), onClose: (atUs) => closedAt.push(atUs) }),
+    );
+    cleanups.push(() => void dead.close());
+    await dead.connect();
+    await waitFor(() => closedAt.length === 1, 'the silent peer to be dropped', 5000);
+    expect(errors.map((e) => e.code)).toEqual(['CB_ERR_HEARTBEAT_TIMEOUT']);
+    await dead.close();
+    expect(closedAt).toHaveLength(1);
+  });
+
+  it('does not deliver chat messages addressed to another user', async () => {
+    const h = await host();
+    const seen = new Map<number, Incoming[]>([[1, []], [2, []]]);
+    const sinkFor = (id: number) => ({ ...collectingSink(), latency: (_us: number, m: Incoming) => seen.get(id)!.push(m) });
+    const s1 = session(h, 1, sinkFor(1));
+    const s2 = session(h, 2, sinkFor(2));
+    await Promise.all([s1.start(), s2.start()]);
+    h.publish(3);
+    for (let i = 0; i < 5; i++) h.host.log.append({ t: nowUs(), from: 'u9', to: 'u2', body: 'for u2' });
+    // A send from a session travels by POST /send and comes back only to its recipient.
+    expect(s1.send({ to: 'u2', t: nowUs(), body: 'from u1' })).toBe(true);
+    await waitFor(() => h.host.log.head === 9, 'the POST /send to be appended');
+    h.publish(3);
+    const head = () => h.host.log.head;
+    await waitFor(() => s2.tracker.unique === h.host.log.expectedCount(0, head(), 'u2'), 'u2 to get its messages');
+    await waitFor(() => s1.tracker.unique === h.host.log.expectedCount(0, head(), 'u1'), 'u1 to get the broadcasts');
+    expect(s2.tracker.unique).toBe(12);
+    expect(s1.tracker.unique).toBe(6);
+    expect(seen.get(1)!.every((m) => m.to === undefined)).toBe(true);
+    expect(seen.get(2)!.filter((m) => m.to === 'u2').map((m) => m.from)).toEqual(['u9', 'u9', 'u9', 'u9', 'u9', 'u1']);
+  });
+
+  it('answers 400 CB_ERR_BAD_CURSOR to a cursor that is not a non-negative integer', async () => {
+    const h = await host();
+    for (const [query, headers] of [
+      ['?cursor=-1', {}],
+      ['?cursor=abc', {}],
+      ['?cursor=1.5', {}],
+      ['?cursor=', {}],
+      ['?cursor=3', { 'last-event-id': 'x' }],
+    ] as const) {
+      const res = await request(`http://127.0.0.1:${h.httpPort}/events${query}`, { headers, dispatcher: sharedAgent() });
+      expect(res.statusCode, query).toBe(400);
+      expect(((await res.body.json()) as { error: string }).error).toBe('CB_ERR_BAD_CURSOR');
+    }
+    expect(h.host.counters.badRequests).toBe(5);
+    // The reference client rejects connect() with the server's own code.
+    let closes = 0;
+    const client = sseModel.createClient({ ...clientOptions(h, 1), cursor: -1 }, handler({ onClose: () => closes++ }));
+    await expect(client.connect()).rejects.toMatchObject({ code: 'CB_ERR_BAD_CURSOR' });
+    expect(closes).toBe(1);
+  });
+
+  it('ends every stream on close() and leaves no subscriber behind', async () => {
+    const h = await host();
+    const all = [1, 2, 3].map((id) => session(h, id));
+    await Promise.all(all.map((s) => s.start()));
+    expect(h.host.hub.size).toBe(3);
+    await h.host.close();
+    expect(h.host.hub.size).toBe(0);
+    await waitFor(() => all.every((s) => !s.connected), 'every session to see its stream end');
+  });
+});
+
+function handler(over: Partial<ClientHandler> = {}): ClientHandler {
+  return {
+    onSubscribed: () => undefined,
+    onMessage: () => undefined,
+    onGap: () => undefined,
+    onError: () => undefined,
+    onClose: () => undefined,
+    ...over,
+  };
+}
+
+/** A peer that says hello and then goes silent, as a dead server behind a live socket would. */
+async function silentSseServer(): Promise<{ port: number }> {
+  const server = http.createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write('event: hello\nid: 0\ndata: {"cursor":0}\n\n');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanups.push(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  return { port: (server.address() as AddressInfo).port };
+}

@@ -36,7 +36,7 @@ export class PollServer implements ModelServer {
     // No cursor: a subscribe. The head is the client's starting cursor.
     if (q.cursor === undefined) return writeAnswer(res, { entries: [], cursor: host.log.head });
     const now = host.log.readAfter(q.cursor, q.user);
-    if (q.waitMs === 0 || now.entries.length > 0 || now.gap) return writeAnswer(res, now);
+    if (q.waitMs === 0 || now.entries.length > 0 || now.gap) return writeAnswer(res, now, host);
     host.count('heldPolls');
     const poll = new HeldPoll(host, res, q.cursor, q.user, () => this.held.delete(poll));
     this.held.add(poll);
@@ -83,7 +83,7 @@ class HeldPoll implements Subscriber {
   answer(): void {
     if (!this.settle()) return;
     try {
-      writeAnswer(this.res, this.host.log.readAfter(this.cursor, this.user));
+      writeAnswer(this.res, this.host.log.readAfter(this.cursor, this.user), this.host);
     } catch {
       // Runs from a timer or microtask, where a throw would take the server down.
       this.host.count('handlerErrors');
@@ -115,11 +115,19 @@ class HeldPoll implements Subscriber {
   }
 }
 
-function writeAnswer(res: ServerResponse, r: Pick<ReadResult, 'entries' | 'cursor' | 'gap'>): void {
+/**
+ * Writes a poll answer. An empty one is polling's heartbeat: its bytes (headers included, read off
+ * the socket's counter, which counts queued bytes too) are counted as heartbeat bytes; the
+ * subscribe answer passes no counter, as it is not a heartbeat.
+ */
+function writeAnswer(res: ServerResponse, r: Pick<ReadResult, 'entries' | 'cursor' | 'gap'>, heartbeatCounter?: ServerHost): void {
   if (res.writableEnded || res.destroyed) return;
   const body = encodePollBody(r);
+  const empty = r.entries.length === 0 && !r.gap;
+  const before = empty ? (res.socket?.bytesWritten ?? 0) : 0;
   res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
   res.end(body);
+  if (empty && res.socket) heartbeatCounter?.count('heartbeatBytes', res.socket.bytesWritten - before);
 }
 
 interface PollQuery {

@@ -172,6 +172,7 @@ export class SseServer implements ModelServer {
 
   private heartbeat(): void {
     for (const s of this.streams) this.write(s, HEARTBEAT_FRAME);
+    this.host?.count('heartbeatBytes', Buffer.byteLength(HEARTBEAT_FRAME) * this.streams.size);
   }
 
   private drop(stream: SseStream): void {

@@ -48,7 +48,10 @@ export class TcpServer implements ModelServer {
     host.tcp((socket) => this.onConnection(socket));
     this.heartbeat = new HeartbeatSweeper<TcpConnection>(
       host.settings.heartbeat,
-      (c) => void c.socket.write(PING_FRAME),
+      (c) => {
+        c.socket.write(PING_FRAME);
+        host.count('heartbeatBytes', PING_FRAME.length);
+      },
       (c) => {
         host.count('heartbeatTimeouts');
         c.socket.destroy();

@@ -9,6 +9,9 @@ import { HeartbeatSweeper, type Pingable } from '../push/heartbeat.js';
 import { parseCursor, subscribe } from '../push/subscription.js';
 import { gapText, helloText, parseClientText, textFrame } from './protocol.js';
 
+
+/** An empty server ping: 2 header bytes (server frames are not masked). */
+const WS_PING_FRAME_BYTES = 2;
 /** Close code for a frame we cannot use (RFC 6455 §7.4.1: policy violation). */
 const CLOSE_BAD_FRAME = 1008;
 
@@ -57,7 +60,10 @@ export class WebsocketServer implements ModelServer {
     host.upgrade('/ws', (req, socket, head, url) => this.onUpgrade(req, socket, head, url));
     this.heartbeat = new HeartbeatSweeper<WsConnection>(
       host.settings.heartbeat,
-      (c) => c.ws.ping(),
+      (c) => {
+        c.ws.ping();
+        host.count('heartbeatBytes', WS_PING_FRAME_BYTES);
+      },
       (c) => {
         host.count('heartbeatTimeouts');
         c.ws.terminate();

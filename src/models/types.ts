@@ -81,7 +81,10 @@ export interface ClientOptions {
   heartbeat: HeartbeatSettings;
   shortPollIntervalMs: number;
   longPollHoldMs: number;
-  /** Keep-alive pool shared by this worker's HTTP clients (one per source address). */
+  /**
+   * This client's own undici dispatcher (at most two keep-alive connections: one for polls or the
+   * stream, one for chat sends, as a browser would open). Only for models with `usesDispatcher`.
+   */
   dispatcher: Dispatcher;
 }
 
@@ -117,6 +120,8 @@ export interface Model {
   id: ModelId;
   /** One line for `connbench list` and reports. */
   title: string;
+  /** Whether its clients make requests through `ClientOptions.dispatcher` (the HTTP models). */
+  usesDispatcher: boolean;
   createServer(): ModelServer;
   createClient(o: ClientOptions, h: ClientHandler): ModelClient;
 }

@@ -5,6 +5,7 @@ import { SseClient } from './client.js';
 export const sseModel: Model = {
   id: 'sse',
   title: 'Server-Sent Events: one text/event-stream response that never ends',
+  usesDispatcher: true,
   createServer: () => new SseServer(),
   createClient: (o, h) => new SseClient(o, h),
 };

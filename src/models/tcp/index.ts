@@ -5,6 +5,7 @@ import { TcpClient } from './client.js';
 export const tcpModel: Model = {
   id: 'tcp',
   title: 'raw TCP: length-prefixed frames on a port of their own, PING/PONG heartbeat',
+  usesDispatcher: false,
   createServer: () => new TcpServer(),
   createClient: (o, h) => new TcpClient(o, h),
 };

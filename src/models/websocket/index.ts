@@ -5,6 +5,7 @@ import { WebsocketClient } from './client.js';
 export const websocketModel: Model = {
   id: 'websocket',
   title: 'WebSocket: RFC 6455 text frames over one upgraded HTTP connection, ping/pong heartbeat',
+  usesDispatcher: false,
   createServer: () => new WebsocketServer(),
   createClient: (o, h) => new WebsocketClient(o, h),
 };

@@ -1,0 +1,39 @@
+import { Agent, Pool, type Dispatcher } from 'undici';
+
+/** Connections per simulated HTTP client: the poll or stream, and a second for chat sends. */
+export const CONNECTIONS_PER_CLIENT = 2;
+
+const KEEP_ALIVE_MS = 600_000;
+
+/**
+ * Per-client undici dispatchers. Each simulated client gets its own small pool, so N clients hold
+ * N connections as N browsers would; one pool shared by all clients would multiplex short polls
+ * over a handful of sockets and understate the server's per-connection cost.
+ */
+export class ClientDispatchers {
+  private readonly pools: Pool[] = [];
+  /** Stands in for models whose clients never make undici requests (websocket, tcp). */
+  private unused: Agent | undefined;
+  private readonly origin: string;
+
+  constructor(origin: string) {
+    this.origin = origin;
+  }
+
+  forClient(needed: boolean, localAddress: string | undefined): Dispatcher {
+    if (!needed) return (this.unused ??= new Agent());
+    const pool = new Pool(this.origin, {
+      connections: CONNECTIONS_PER_CLIENT,
+      pipelining: 1,
+      keepAliveTimeout: KEEP_ALIVE_MS,
+      keepAliveMaxTimeout: KEEP_ALIVE_MS,
+      ...(localAddress ? { connect: { localAddress } } : {}),
+    });
+    this.pools.push(pool);
+    return pool;
+  }
+
+  async destroy(): Promise<void> {
+    await Promise.all([...this.pools.map((p) => p.destroy()), this.unused?.destroy()]);
+  }
+}

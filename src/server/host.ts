@@ -5,8 +5,12 @@ import { MessageLog, type LogEntry } from './messageLog.js';
 import { Hub } from './hub.js';
 import type { HttpHandler, ModelServer, ServerHost, ServerSettings, UpgradeHandler } from '../models/types.js';
 import type { Outgoing } from '../models/message.js';
-import { runError } from '../util/errors.js';
+import { codeOfSocketError, runError } from '../util/errors.js';
 import { readSendBody } from './sendRoute.js';
+import { withholdFilter, type WithholdSpec } from './withhold.js';
+
+/** Node's default; long enough for any honest client, short enough to shed slow-header ones. */
+export const DEFAULT_HEADERS_TIMEOUT_MS = 30_000;
 
 export interface HostOptions {
   host?: string;
@@ -15,7 +19,18 @@ export interface HostOptions {
   tcpPort?: number;
   retention: number;
   settings: ServerSettings;
+  /** A request whose headers have not all arrived within this long is answered 408 and closed. */
+  headersTimeoutMs?: number;
+  /**
+   * Connections held at once (HTTP and TCP together); beyond it HTTP answers 503 and TCP is closed
+   * at accept, counted as `refusedConnections`. Default: no limit of our own.
+   */
+  maxConnections?: number;
+  /** Test hook: messages never delivered to chosen users (src/server/withhold.ts). */
+  withhold?: WithholdSpec;
 }
+
+const TOO_MANY_CONNECTIONS = 'CB_ERR_TOO_MANY_CONNECTIONS';
 
 /**
  * The reference server's shared part: one HTTP listener (routes and upgrades registered by the
@@ -34,6 +49,9 @@ export class ReferenceHost implements ServerHost {
   private readonly models: ModelServer[] = [];
   private readonly opts: HostOptions;
   private readonly sockets = new Set<Socket | Duplex>();
+  /** Connections over maxConnections: answered with a refusal, then gone; cut by close() if not. */
+  private readonly refused = new Set<Socket | Duplex>();
+  private readonly maxConnections: number;
   /** Bytes of sockets already closed; open ones are read live in wireBytes(). */
   private closedSentBytes = 0;
   private closedReceivedBytes = 0;
@@ -43,26 +61,34 @@ export class ReferenceHost implements ServerHost {
     this.opts = opts;
     this.settings = opts.settings;
     this.log = new MessageLog(opts.retention);
+    if (opts.withhold) this.log.withheld = withholdFilter(opts.withhold);
     this.hub = new Hub(this.log);
-    this.httpServer = http.createServer({ keepAlive: true, keepAliveTimeout: 0 });
+    this.maxConnections = opts.maxConnections ?? Infinity;
+    const headersTimeoutMs = opts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
+    this.httpServer = http.createServer({
+      keepAlive: true,
+      keepAliveTimeout: 0,
+      // Node checks header deadlines on this interval only (30 s by default): a short timeout needs a short check.
+      connectionsCheckingInterval: Math.min(DEFAULT_HEADERS_TIMEOUT_MS, Math.max(50, Math.round(headersTimeoutMs / 2))),
+    });
     // Long polls and streams outlive Node's default request timeouts by design.
     this.httpServer.requestTimeout = 0;
-    this.httpServer.headersTimeout = 30_000;
+    this.httpServer.headersTimeout = headersTimeoutMs;
     this.httpServer.keepAliveTimeout = 0;
     this.httpServer.on('request', (req, res) => this.onRequest(req, res));
     this.httpServer.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
-    this.httpServer.on('connection', (s: Socket) => this.track(s));
-    this.httpServer.on('clientError', (_err, socket) => {
-      this.count('clientErrors');
-      // Never write a 400 into a response already streaming on this socket (an SSE stream, say).
-      const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-      if (socket.writable && !inFlight?.headersSent) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-      else socket.destroy();
-    });
+    this.httpServer.on('connection', (s: Socket) => this.admit(s));
+    this.httpServer.on('clientError', (err: NodeJS.ErrnoException, socket) => this.onClientError(err, socket));
     this.tcpServer = net.createServer((s) => {
-      this.track(s);
-      if (this.tcpHandler) this.tcpHandler(s);
-      else s.destroy();
+      // No error frame in the tcp contract: a refusal is a connection closed at accept, counted.
+      if (!this.admit(s)) return void s.destroy();
+      if (!this.tcpHandler) return void s.destroy();
+      try {
+        this.tcpHandler(s);
+      } catch {
+        this.count('handlerErrors');
+        s.destroy();
+      }
     });
     this.route('POST', '/send', (req, res) => this.onSend(req, res));
   }
@@ -98,6 +124,10 @@ export class ReferenceHost implements ServerHost {
     const host = this.opts.host ?? '127.0.0.1';
     const httpPort = await listenOn(this.httpServer, host, this.opts.httpPort ?? 0);
     const tcpPort = await listenOn(this.tcpServer, host, this.opts.tcpPort ?? 0);
+    // Once listening, an error is a failed accept (EMFILE when out of descriptors): count it, since
+    // an 'error' event nobody listens to would take the whole server down.
+    for (const server of [this.httpServer, this.tcpServer])
+      server.on('error', (err: unknown) => this.count(`acceptErrors.${codeOfSocketError(err)}`));
     return { httpPort, tcpPort };
   }
 
@@ -108,6 +138,7 @@ export class ReferenceHost implements ServerHost {
   async close(): Promise<void> {
     await Promise.all(this.models.map((m) => m.close().catch(() => undefined)));
     for (const s of this.sockets) s.destroy();
+    for (const s of this.refused) s.destroy();
     await Promise.all([closeServer(this.httpServer), closeServer(this.tcpServer)]);
   }
 
@@ -122,6 +153,28 @@ export class ReferenceHost implements ServerHost {
     return { sentBytes: sent, receivedBytes: received, httpRequests: this.httpRequests };
   }
 
+  /** Tracks a new connection, or marks it refused when the host holds maxConnections already. */
+  private admit(s: Socket): boolean {
+    if (this.sockets.size < this.maxConnections) {
+      this.track(s);
+      return true;
+    }
+    this.count('refusedConnections');
+    this.refused.add(s);
+    s.once('close', () => this.refused.delete(s));
+    return false;
+  }
+
+  private onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+    const timedOut = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+    this.count(timedOut ? 'headersTimeouts' : 'clientErrors');
+    // Never write into a response already streaming on this socket (an SSE stream, say).
+    const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (!socket.writable || inFlight?.headersSent) return void socket.destroy();
+    if (timedOut) socket.end(rawResponse(408, 'Request Timeout', 'CB_ERR_HEADERS_TIMEOUT', 'the request headers did not arrive in time'));
+    else socket.end(rawResponse(400, 'Bad Request', 'CB_ERR_BAD_REQUEST', `the request could not be parsed (${err.code ?? 'error'})`));
+  }
+
   private track(s: Socket | Duplex): void {
     if (this.sockets.has(s)) return;
     this.sockets.add(s);
@@ -134,6 +187,8 @@ export class ReferenceHost implements ServerHost {
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
     this.httpRequests++;
+    if (this.refused.has(req.socket))
+      return void respond(res, 503, { error: TOO_MANY_CONNECTIONS, message: tooMany(this.maxConnections) }, { connection: 'close' });
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://connbench.local');
@@ -159,15 +214,22 @@ export class ReferenceHost implements ServerHost {
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    this.track(socket);
+    // Node's HTTP server stops handling this socket's errors once it is handed over: a peer reset
+    // while we refuse it would be an unhandled 'error' event. 'close' follows and cleans up.
+    socket.on('error', () => undefined);
+    if (this.refused.has(socket)) return void socket.end(rawResponse(503, 'Service Unavailable', TOO_MANY_CONNECTIONS, tooMany(this.maxConnections)));
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://connbench.local');
     } catch {
-      return void socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      this.count('badRequests');
+      return void socket.end(rawResponse(400, 'Bad Request', 'CB_ERR_BAD_URL', 'the request URL could not be parsed'));
     }
     const handler = this.upgrades.get(url.pathname);
-    if (!handler) return void socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+    if (!handler) {
+      this.count('notFound');
+      return void socket.end(rawResponse(404, 'Not Found', 'CB_ERR_NOT_FOUND', `no upgrade at ${url.pathname}`));
+    }
     try {
       handler(req, socket, head, url);
     } catch {
@@ -178,17 +240,35 @@ export class ReferenceHost implements ServerHost {
 
   private onSend(req: IncomingMessage, res: ServerResponse): void {
     readSendBody(req, (err, body) => {
-      if (err) return respond(res, err.status, { error: err.code, message: err.message });
-      const entry = this.accept(body!.from, { to: body!.to, t: body!.t, body: body!.body });
-      respond(res, 200, { seq: entry.seq });
+      // Runs from the request's events, where a throw would take the server down.
+      try {
+        if (res.headersSent || res.destroyed) return;
+        // Cut a refused body's connection rather than read the rest of it.
+        if (err) return respond(res, err.status, { error: err.code, message: err.message }, err.status === 413 ? { connection: 'close' } : undefined);
+        const entry = this.accept(body!.from, { to: body!.to, t: body!.t, body: body!.body });
+        respond(res, 200, { seq: entry.seq });
+      } catch {
+        this.count('handlerErrors');
+        res.destroy();
+      }
     });
   }
 }
 
-export function respond(res: ServerResponse, status: number, body: unknown): void {
+export function respond(res: ServerResponse, status: number, body: unknown, headers?: Record<string, string>): void {
   const json = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
+  res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
   res.end(json);
+}
+
+/** A whole HTTP response with a JSON error body, for sockets no ServerResponse owns (upgrades). */
+export function rawResponse(status: number, reason: string, code: string, message: string): string {
+  const body = JSON.stringify({ error: code, message });
+  return `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+}
+
+function tooMany(max: number): string {
+  return `the server holds its limit of ${max} connections; try again later`;
 }
 
 function listenOn(server: net.Server, host: string, port: number): Promise<number> {

@@ -9,8 +9,10 @@ import type { Subscriber, SubscriberHub } from '../models/types.js';
 export class Hub implements SubscriberHub {
   private readonly all = new Set<Subscriber>();
   private readonly byUser = new Map<string, Set<Subscriber>>();
+  private readonly log: MessageLog;
 
   constructor(log: MessageLog) {
+    this.log = log;
     log.onAppend((e) => this.dispatch(e));
   }
 
@@ -41,6 +43,8 @@ export class Hub implements SubscriberHub {
   private dispatch(entry: LogEntry): void {
     // Copy first: a one-shot subscriber (a held long poll) removes itself while being pushed to.
     const targets = entry.to === undefined ? [...this.all] : [...(this.byUser.get(entry.to) ?? [])];
-    for (const sub of targets) sub.push(entry);
+    const withheld = this.log.withheld;
+    if (withheld === undefined) for (const sub of targets) sub.push(entry);
+    else for (const sub of targets) if (!withheld(entry.seq, sub.user)) sub.push(entry);
   }
 }

@@ -10,6 +10,11 @@ import type { FromServer, ToServer } from '../runner/ipc.js';
 import { ConnbenchError } from '../util/errors.js';
 import { nowUs } from '../metrics/clock.js';
 import { paddingOf } from '../models/message.js';
+import { openFilesLimit } from '../metrics/limits.js';
+import { WITHHOLD_ENV, parseWithholdSpec } from './withhold.js';
+
+/** Descriptors kept back from client connections: listeners, IPC, stdio, /proc reads. */
+const RESERVED_FDS = 100;
 
 let host: ReferenceHost | undefined;
 let publisher: Publisher | undefined;
@@ -22,7 +27,17 @@ function send(m: FromServer): void {
 async function handle(m: ToServer): Promise<void> {
   switch (m.type) {
     case 'start': {
-      host = new ReferenceHost({ host: m.host, httpPort: m.httpPort, tcpPort: m.tcpPort, retention: m.retention, settings: m.settings });
+      const withhold = process.env[WITHHOLD_ENV];
+      host = new ReferenceHost({
+        host: m.host,
+        httpPort: m.httpPort,
+        tcpPort: m.tcpPort,
+        retention: m.retention,
+        settings: m.settings,
+        // Refuse clearly (503, or a close at accept) before the process runs out of descriptors.
+        maxConnections: Math.max(1, openFilesLimit() - RESERVED_FDS),
+        ...(withhold ? { withhold: parseWithholdSpec(withhold) } : {}),
+      });
       for (const id of m.models) host.attach(getModel(id).createServer());
       const ports = await host.listen();
       return send({ type: 'listening', ...ports, pid: process.pid });

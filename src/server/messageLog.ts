@@ -1,4 +1,5 @@
 import { encodeMessage, type WireMessage } from '../models/message.js';
+import type { WithholdFilter } from './withhold.js';
 
 /** One published message, encoded once and shared by every model that sends it. */
 export interface LogEntry {
@@ -38,6 +39,11 @@ export class MessageLog {
   /** Every addressed seq, ascending: broadcast count = range size minus these. */
   private readonly addressedAll: number[] = [];
   private readonly listeners: ((e: LogEntry) => void)[] = [];
+  /**
+   * Test hook (src/server/withhold.ts): entries a reader must never get. readAfter and the hub
+   * honour it; expectedCount does not, so what it withholds is reported as lost.
+   */
+  withheld: WithholdFilter | undefined;
 
   constructor(retention: number, startSeq = 0) {
     if (!Number.isInteger(retention) || retention < 1) throw new RangeError(`retention must be a positive integer, got ${retention}`);
@@ -102,7 +108,7 @@ export class MessageLog {
     for (let seq = from; seq <= this.headSeq && entries.length < max; seq++) {
       const e = this.ring[seq % this.retention]!;
       last = seq;
-      if (MessageLog.isFor(e, user)) entries.push(e);
+      if (MessageLog.isFor(e, user) && !this.withheld?.(seq, user)) entries.push(e);
     }
     const result: ReadResult = { entries, cursor: Math.max(last, Math.min(cursor, this.headSeq)) };
     if (gap) result.gap = gap;

@@ -4,6 +4,7 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { ModelServer, ServerHost, Subscriber } from '../types.js';
 import type { LogEntry } from '../../server/messageLog.js';
 import { MAX_SEND_BODY_BYTES } from '../../server/sendRoute.js';
+import { rawResponse } from '../../server/host.js';
 import { FrameCache } from '../push/frameCache.js';
 import { HeartbeatSweeper, type Pingable } from '../push/heartbeat.js';
 import { parseCursor, subscribe } from '../push/subscription.js';
@@ -156,9 +157,5 @@ function rawText(data: RawData): string {
 
 /** Answers an upgrade we will not take with a plain HTTP response and closes the socket. */
 function refuse(socket: Duplex, status: number, reason: string, code: string, message: string): void {
-  const body = JSON.stringify({ error: code, message });
-  socket.end(
-    `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-  );
+  socket.end(rawResponse(status, reason, code, message));
 }

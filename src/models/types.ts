@@ -86,6 +86,8 @@ export interface ClientOptions {
    * stream, one for chat sends, as a browser would open). Only for models with `usesDispatcher`.
    */
   dispatcher: Dispatcher;
+  /** SSE only: the `eventsource` reference client (default) or the lean raw-socket one (src/models/sse/clientChoice.ts). */
+  sseClient?: 'reference' | 'lean';
 }
 
 /** What a model client reports; the worker's session tracks sequences and latency from it. */

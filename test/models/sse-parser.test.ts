@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SseParser, type SseEvent } from '../../src/models/sse/parser.js';
+import { SseParser, unfinishedTailStart, type SseEvent } from '../../src/models/sse/parser.js';
 
 interface Parsed {
   events: SseEvent[];
@@ -119,5 +119,40 @@ describe('SseParser', () => {
     p.feed('\uFEFFdata: next\n\n');
     expect(events).toEqual([{ type: 'message', data: 'next', lastEventId: '9' }]);
     expect(p.lastEventId).toBe('9');
+  });
+});
+
+describe('SseParser UTF-8 decoding', () => {
+  // Valid 2-, 3- and 4-byte sequences, then invalid ones: a lone continuation byte, an overlong
+  // lead, a truncated sequence before ASCII, a lead byte that is never valid, and a truncated tail.
+  const DATA = Buffer.concat([
+    Buffer.from('data: ü € 😀 '),
+    Buffer.from([0x80, 0x20, 0xc0, 0xaf, 0x20, 0xe2, 0x82, 0x41, 0x20, 0xf8, 0x20, 0xf0, 0x9f, 0x98]),
+    Buffer.from('\n\n'),
+  ]);
+
+  it('decodes every split of multi-byte and invalid sequences as the whole bytes decode', () => {
+    const data = new TextDecoder('utf-8', { ignoreBOM: true }).decode(DATA.subarray('data: '.length, DATA.length - 2));
+    const expected = [{ type: 'message', data, lastEventId: '' }];
+    expect(parse([DATA]).events).toEqual(expected);
+    for (let i = 0; i <= DATA.length; i++) {
+      for (let j = i; j <= DATA.length; j++) {
+        expect(parse([DATA.subarray(0, i), DATA.subarray(i, j), DATA.subarray(j)]).events, `split at ${i} and ${j}`).toEqual(expected);
+      }
+    }
+  });
+
+  it('finds where an unfinished trailing sequence starts', () => {
+    const at = (...bytes: number[]) => unfinishedTailStart(Uint8Array.from(bytes));
+    expect(at()).toBe(0);
+    expect(at(0x41)).toBe(1);
+    expect(at(0x41, 0xc3)).toBe(1);
+    expect(at(0x41, 0xc3, 0xbc)).toBe(3);
+    expect(at(0xe2, 0x82)).toBe(0);
+    expect(at(0xf0, 0x9f, 0x98)).toBe(0);
+    expect(at(0xf0, 0x9f, 0x98, 0x80)).toBe(4);
+    // Never-valid lead bytes and stray continuation bytes are decoded now, as replacement characters.
+    expect(at(0x41, 0xf8)).toBe(2);
+    expect(at(0x80, 0x80, 0x80)).toBe(3);
   });
 });

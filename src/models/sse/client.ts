@@ -1,11 +1,12 @@
 import { EventSource, type FetchLike, type FetchLikeResponse, type ReaderLike } from 'eventsource';
 import { fetch as undiciFetch } from 'undici';
 import type { ClientHandler, ClientOptions, ModelClient } from '../types.js';
-import { decodeMessage, type Outgoing } from '../message.js';
-import { codeOfSocketError, transportError, type ConnbenchError } from '../../util/errors.js';
+import type { Outgoing } from '../message.js';
+import { ConnbenchError, codeOfSocketError, transportError } from '../../util/errors.js';
 import { nowUs } from '../../metrics/clock.js';
 import { postSend } from '../http/postSend.js';
 import { errorOfResponse } from '../http/errorOfResponse.js';
+import { gapOf, helloCursorOf, messageOf } from './eventData.js';
 
 type State = 'idle' | 'connecting' | 'open' | 'closed';
 
@@ -123,11 +124,10 @@ export class SseClient implements ModelClient {
 
   private onHello(data: string): void {
     if (this.state !== 'connecting') return;
-    const cursor = (parseJson(data) as { cursor?: unknown } | undefined)?.cursor;
-    if (!Number.isSafeInteger(cursor) || (cursor as number) < 0)
-      return this.fail(transportError('CB_ERR_PROTOCOL', `the hello event carried no cursor: ${data.slice(0, 80)}`));
+    const cursor = helloCursorOf(data);
+    if (cursor instanceof ConnbenchError) return this.fail(cursor);
     this.state = 'open';
-    this.h.onSubscribed(cursor as number, nowUs());
+    this.h.onSubscribed(cursor, nowUs());
     this.settleConnect?.();
   }
 
@@ -135,17 +135,16 @@ export class SseClient implements ModelClient {
     // Stamp first: parsing is the client's cost, not the transport's latency.
     const atUs = nowUs();
     if (this.state !== 'open') return;
-    const m = decodeMessage(data);
-    if (m) this.h.onMessage(m, atUs);
-    else this.h.onError(transportError('CB_ERR_BAD_MESSAGE', `an event did not carry a message: ${data.slice(0, 80)}`));
+    const m = messageOf(data);
+    if (m instanceof ConnbenchError) this.h.onError(m);
+    else this.h.onMessage(m, atUs);
   }
 
   private onGapEvent(data: string): void {
     if (this.state !== 'open') return;
-    const g = parseJson(data) as { fromSeq?: unknown; toSeq?: unknown } | undefined;
-    if (Number.isSafeInteger(g?.fromSeq) && Number.isSafeInteger(g?.toSeq))
-      this.h.onGap({ fromSeq: g!.fromSeq as number, toSeq: g!.toSeq as number }, nowUs());
-    else this.h.onError(transportError('CB_ERR_PROTOCOL', `a gap event carried no range: ${data.slice(0, 80)}`));
+    const gap = gapOf(data);
+    if (gap instanceof ConnbenchError) this.h.onError(gap);
+    else this.h.onGap(gap, nowUs());
   }
 
   /** Dead-peer detection: one timer per client that re-arms for the remaining time, not per byte. */
@@ -185,14 +184,6 @@ export class SseClient implements ModelClient {
 
 function isHeartbeatChunk(chunk: Uint8Array): boolean {
   return chunk.length === 3 && chunk[0] === HEARTBEAT_BYTES[0] && chunk[1] === HEARTBEAT_BYTES[1] && chunk[2] === HEARTBEAT_BYTES[2];
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
 
 /** undici wraps socket errors (`fetch failed`, `terminated`) around the one that has the code. */

@@ -1,0 +1,187 @@
+import { transportError, type ConnbenchError } from '../../util/errors.js';
+
+/**
+ * An incremental decoder of one HTTP/1.1 response, for the lean SSE client: the status line and
+ * headers, then the body as chunked, Content-Length or read-until-close. Pure: bytes go in through
+ * push(), the head and body bytes come out through callbacks. Body bytes are views into the pushed
+ * chunk, never copies: read them before the next push. Chunks may split anywhere.
+ */
+
+export interface ResponseHead {
+  status: number;
+  /** Lower-case names; a repeated header keeps its last value, except transfer-encoding (joined). */
+  headers: Record<string, string>;
+}
+
+export interface HttpResponseHandlers {
+  onHead(head: ResponseHead): void;
+  onBody(bytes: Uint8Array): void;
+  /** The body is complete (the last chunk, or Content-Length bytes, or end() in read-until-close). */
+  onEnd(): void;
+}
+
+/** A head larger than this is not from the reference server: refuse it rather than buffer it. */
+export const MAX_HEAD_BYTES = 16 * 1024;
+/** A chunk-size line (hex size + extensions) longer than this is malformed. */
+const MAX_SIZE_LINE_BYTES = 1024;
+
+const CR = 13;
+const LF = 10;
+const HEAD_END = Buffer.from('\r\n\r\n');
+
+type State = 'head' | 'chunk-size' | 'chunk-data' | 'chunk-data-end' | 'trailers' | 'length' | 'until-close' | 'done' | 'failed';
+
+export class HttpResponseDecoder {
+  private state: State = 'head';
+  /** Head bytes (or a chunk-size / trailer line) that arrived without their terminator yet. */
+  private pending: Buffer | undefined;
+  private remaining = 0;
+  private failure: ConnbenchError | undefined;
+  private readonly h: HttpResponseHandlers;
+
+  constructor(handlers: HttpResponseHandlers) {
+    this.h = handlers;
+  }
+
+  get done(): boolean {
+    return this.state === 'done';
+  }
+
+  /** Decodes a chunk; returns the error that made the response unusable (then and on every later push). */
+  push(chunk: Uint8Array): ConnbenchError | undefined {
+    let bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    let pos = 0;
+    while (pos < bytes.length && this.failure === undefined) {
+      switch (this.state) {
+        case 'head': {
+          if (this.pending) {
+            bytes = Buffer.concat([this.pending, bytes.subarray(pos)]);
+            pos = 0;
+            this.pending = undefined;
+          }
+          const end = bytes.indexOf(HEAD_END, pos);
+          if (end === -1) {
+            if (bytes.length - pos > MAX_HEAD_BYTES) return this.fail(`a response head longer than ${MAX_HEAD_BYTES} bytes`);
+            this.pending = Buffer.from(bytes.subarray(pos));
+            return undefined;
+          }
+          const text = bytes.toString('latin1', pos, end);
+          pos = end + HEAD_END.length;
+          this.head(text);
+          break;
+        }
+        case 'chunk-size':
+        case 'trailers': {
+          const lf = bytes.indexOf(LF, pos);
+          const piece = bytes.subarray(pos, lf === -1 ? bytes.length : lf + 1);
+          const line = this.pending ? Buffer.concat([this.pending, piece]) : piece;
+          this.pending = undefined;
+          pos += piece.length;
+          if (lf === -1) {
+            if (line.length > MAX_SIZE_LINE_BYTES) return this.fail('a chunk-size or trailer line that never ends');
+            this.pending = Buffer.from(line);
+            break;
+          }
+          this.line(line);
+          break;
+        }
+        case 'chunk-data':
+        case 'length': {
+          const n = Math.min(this.remaining, bytes.length - pos);
+          this.remaining -= n;
+          const body = bytes.subarray(pos, pos + n);
+          pos += n;
+          const last = this.remaining === 0;
+          if (last && this.state === 'chunk-data') this.state = 'chunk-data-end';
+          if (n > 0) this.h.onBody(body);
+          if (last && this.state === 'length') this.finish();
+          break;
+        }
+        case 'chunk-data-end': {
+          // The CRLF after a chunk's data: it may arrive one byte at a time.
+          const b = bytes[pos++]!;
+          if (b === LF) this.state = 'chunk-size';
+          else if (b !== CR) return this.fail('chunk data longer than its size');
+          break;
+        }
+        case 'until-close':
+          this.h.onBody(bytes.subarray(pos));
+          pos = bytes.length;
+          break;
+        case 'done':
+          // Bytes after a complete response: the server has nothing more to say on this stream.
+          return this.fail('bytes after the end of the response');
+        case 'failed':
+          return this.failure;
+      }
+    }
+    return this.failure;
+  }
+
+  /**
+   * The connection ended. A read-until-close body ends here; any other unfinished response is an
+   * error (the stream was cut). Returns undefined when the response was complete.
+   */
+  end(): ConnbenchError | undefined {
+    if (this.state === 'until-close') {
+      this.finish();
+      return undefined;
+    }
+    if (this.state === 'done' || this.failure) return this.failure;
+    return this.fail(this.state === 'head' ? 'the connection closed before a response head' : 'the connection closed in the middle of the response body');
+  }
+
+  private head(text: string): void {
+    const lines = text.split('\r\n');
+    const m = /^HTTP\/1\.[01] (\d{3})(?: .*)?$/.exec(lines[0]!);
+    if (!m) return void this.fail(`a status line that is not HTTP/1.x: ${JSON.stringify(lines[0]!.slice(0, 80))}`);
+    const status = Number(m[1]);
+    const headers: Record<string, string> = {};
+    for (let i = 1; i < lines.length; i++) {
+      const line = lines[i]!;
+      const colon = line.indexOf(':');
+      if (colon <= 0) return void this.fail(`a header line without a name: ${JSON.stringify(line.slice(0, 80))}`);
+      const name = line.slice(0, colon).trim().toLowerCase();
+      const value = line.slice(colon + 1).trim();
+      headers[name] = name === 'transfer-encoding' && headers[name] ? `${headers[name]}, ${value}` : value;
+    }
+    // An interim answer (100 Continue, 103 Early Hints): the real head follows.
+    if (status >= 100 && status < 200) return;
+    const te = headers['transfer-encoding'];
+    const length = headers['content-length'];
+    if (te !== undefined && /(^|,)\s*chunked\s*$/i.test(te)) this.state = 'chunk-size';
+    else if (length !== undefined) {
+      if (!/^\d+$/.test(length)) return void this.fail(`a Content-Length that is not a number: ${JSON.stringify(length)}`);
+      this.remaining = Number(length);
+      this.state = 'length';
+    } else this.state = status === 204 || status === 304 ? 'done' : 'until-close';
+    this.h.onHead({ status, headers });
+    if (this.state === 'length' && this.remaining === 0) this.finish();
+    else if (this.state === 'done') this.h.onEnd();
+  }
+
+  /** A complete chunk-size or trailer line, LF included. */
+  private line(line: Buffer): void {
+    const text = line.toString('latin1').replace(/\r?\n$/, '');
+    if (this.state === 'trailers') {
+      if (text === '') this.finish();
+      return;
+    }
+    const m = /^([0-9a-fA-F]+)[ \t]*(;.*)?$/.exec(text);
+    if (!m || m[1]!.length > 8) return void this.fail(`a chunk size that is not hexadecimal: ${JSON.stringify(text.slice(0, 40))}`);
+    this.remaining = parseInt(m[1]!, 16);
+    this.state = this.remaining === 0 ? 'trailers' : 'chunk-data';
+  }
+
+  private finish(): void {
+    this.state = 'done';
+    this.h.onEnd();
+  }
+
+  private fail(what: string): ConnbenchError {
+    this.state = 'failed';
+    this.pending = undefined;
+    this.failure = transportError('CB_ERR_PROTOCOL', `the server sent ${what}`);
+    return this.failure;
+  }
+}

@@ -23,6 +23,8 @@ export interface ServerSettings {
   maxHoldMs: number;
   /** SSE `retry:` the server announces once per stream. */
   sseRetryMs: number;
+  /** TCP keep-alive on the server's sockets, first probe after this long idle (src/models/keepAlive.ts); absent = off. */
+  tcpKeepAliveMs?: number;
 }
 
 /** A live subscription a push model registers with the hub. */
@@ -86,6 +88,8 @@ export interface ClientOptions {
    * stream, one for chat sends, as a browser would open). Only for models with `usesDispatcher`.
    */
   dispatcher: Dispatcher;
+  /** TCP keep-alive on the client's sockets, first probe after this long idle (src/models/keepAlive.ts); absent = off. */
+  tcpKeepAliveMs?: number;
   /** SSE only: the `eventsource` reference client (default) or the lean raw-socket one (src/models/sse/clientChoice.ts). */
   sseClient?: 'reference' | 'lean';
 }

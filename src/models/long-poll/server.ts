@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { LogEntry, ReadResult } from '../../server/messageLog.js';
 import type { ModelServer, ServerHost, Subscriber } from '../types.js';
 import { respond } from '../../server/host.js';
+import { applyTcpKeepAlive } from '../keepAlive.js';
 import { encodePollBody } from './pollBody.js';
 
 /**
@@ -28,6 +29,7 @@ export class PollServer implements ModelServer {
 
   private onPoll(host: ServerHost, res: ServerResponse, url: URL): void {
     host.count('pollRequests');
+    applyTcpKeepAlive(res.socket, host.settings.tcpKeepAliveMs);
     const q = parsePollQuery(url.searchParams);
     if ('error' in q) {
       host.count('badRequests');

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ModelServer, ServerHost, Subscriber } from '../types.js';
 import type { LogEntry } from '../../server/messageLog.js';
 import { respond } from '../../server/host.js';
+import { applyTcpKeepAlive } from '../keepAlive.js';
 import { HEARTBEAT_FRAME, gapFrame, helloFrame, messageFrame } from './frames.js';
 
 const STREAM_HEADERS = {
@@ -148,6 +149,7 @@ export class SseServer implements ModelServer {
       const stream = new SseStream(this, res, user, start);
       res.writeHead(200, STREAM_HEADERS);
       const socket = res.socket;
+      applyTcpKeepAlive(socket, host.settings.tcpKeepAliveMs);
       socket?.on('error', this.onSocketError);
       res.once('close', () => {
         this.drop(stream);

@@ -3,6 +3,7 @@ import type { ClientHandler, ClientOptions, ModelClient } from '../types.js';
 import { toIncoming, type Outgoing } from '../message.js';
 import { nowUs } from '../../metrics/clock.js';
 import { ConnbenchError, codeOfSocketError, transportError } from '../../util/errors.js';
+import { applyTcpKeepAlive } from '../keepAlive.js';
 import { ClientLifecycle } from '../push/clientLifecycle.js';
 import { FrameDecoder, FrameType, type Frame } from './framing.js';
 import { PONG_FRAME, clientHelloFrame, parseGap, parseObject, parseServerHello, sendFrame } from './protocol.js';
@@ -32,6 +33,7 @@ export class TcpClient implements ModelClient {
     const socket = net.connect({ host: o.host, port: o.tcpPort, noDelay: true, ...bind });
     this.socket = socket;
     socket.setNoDelay(true);
+    applyTcpKeepAlive(socket, o.tcpKeepAliveMs);
     socket.once('connect', () => socket.write(clientHelloFrame(o.cursor, o.user)));
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => this.life.error(transportError(codeOfSocketError(err), err.message, err)));

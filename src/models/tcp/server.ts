@@ -3,6 +3,7 @@ import type { ModelServer, ServerHost, Subscriber } from '../types.js';
 import type { LogEntry } from '../../server/messageLog.js';
 import { parseSendBody } from '../../server/sendRoute.js';
 import { FrameCache } from '../push/frameCache.js';
+import { applyTcpKeepAlive } from '../keepAlive.js';
 import { HeartbeatSweeper, type Pingable } from '../push/heartbeat.js';
 import { subscribe } from '../push/subscription.js';
 import { FrameDecoder, FrameType, encodeFrame, type Frame } from './framing.js';
@@ -99,6 +100,7 @@ export class TcpServer implements ModelServer {
     if (this.closing) return void socket.destroy();
     const host = this.host!;
     socket.setNoDelay(true);
+    applyTcpKeepAlive(socket, host.settings.tcpKeepAliveMs);
     const conn = new TcpConnection(this, socket);
     this.conns.add(conn);
     // Watched from the start: a peer that connects and never says HELLO is dropped too.

@@ -4,6 +4,7 @@ import type { ClientHandler, ClientOptions, ModelClient } from '../types.js';
 import { toIncoming, type Outgoing } from '../message.js';
 import { nowUs } from '../../metrics/clock.js';
 import { codeOfSocketError, transportError } from '../../util/errors.js';
+import { applyTcpKeepAlive } from '../keepAlive.js';
 import { ClientLifecycle } from '../push/clientLifecycle.js';
 import { parseControl, sendText } from './protocol.js';
 
@@ -46,6 +47,7 @@ export class WebsocketClient implements ModelClient {
       return connected;
     }
     this.ws = ws;
+    ws.on('upgrade', (res) => applyTcpKeepAlive(res.socket, o.tcpKeepAliveMs));
     ws.on('message', (data, isBinary) => this.onFrame(data, isBinary));
     ws.on('ping', () => {
       const atUs = nowUs();

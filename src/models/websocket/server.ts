@@ -6,6 +6,7 @@ import type { LogEntry } from '../../server/messageLog.js';
 import { MAX_SEND_BODY_BYTES } from '../../server/sendRoute.js';
 import { rawResponse } from '../../server/host.js';
 import { FrameCache } from '../push/frameCache.js';
+import { applyTcpKeepAlive } from '../keepAlive.js';
 import { HeartbeatSweeper, type Pingable } from '../push/heartbeat.js';
 import { parseCursor, subscribe } from '../push/subscription.js';
 import { gapText, helloText, parseClientText, textFrame } from './protocol.js';
@@ -98,6 +99,7 @@ export class WebsocketServer implements ModelServer {
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void {
     const host = this.host!;
+    applyTcpKeepAlive(socket, host.settings.tcpKeepAliveMs);
     if (this.closing) return refuse(socket, 503, 'Service Unavailable', 'CB_ERR_SHUTTING_DOWN', 'the server is closing');
     const requested = parseCursor(url.searchParams.get('cursor'));
     if ('invalid' in requested) {

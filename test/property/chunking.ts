@@ -9,28 +9,17 @@ export const cutPoints = (maxCuts = 12) => fc.array(fc.nat(), { maxLength: maxCu
 
 /** Splits `bytes` at `cuts` (taken modulo its length + 1), keeping order; the chunks join back to `bytes`. */
 export function splitAt(bytes: Buffer, cuts: number[]): Buffer[] {
-  const at = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
-  const chunks: Buffer[] = [];
-  let from = 0;
-  for (const c of at) {
-    chunks.push(bytes.subarray(from, c));
-    from = c;
-  }
-  chunks.push(bytes.subarray(from));
-  return chunks;
+  return spans(bytes.length, cuts).map(([from, to]) => bytes.subarray(from, to));
 }
 
 /** The same, for a string split at UTF-16 positions (surrogate pairs may be cut in two). */
 export function splitStringAt(text: string, cuts: number[]): string[] {
-  const at = [...new Set(cuts.map((c) => c % (text.length + 1)))].sort((a, b) => a - b);
-  const parts: string[] = [];
-  let from = 0;
-  for (const c of at) {
-    parts.push(text.slice(from, c));
-    from = c;
-  }
-  parts.push(text.slice(from));
-  return parts;
+  return spans(text.length, cuts).map(([from, to]) => text.slice(from, to));
+}
+
+function spans(length: number, cuts: number[]): [number, number][] {
+  const at = [...new Set(cuts.map((c) => c % (length + 1)))].sort((a, b) => a - b);
+  return [0, ...at].map((from, i) => [from, at[i] ?? length]);
 }
 
 /**

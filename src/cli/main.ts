@@ -4,6 +4,8 @@ import { registerServe } from './serve.js';
 import { registerList } from './list.js';
 import { registerValidate } from './validate.js';
 import { registerSchema } from './schema.js';
+import { registerCompare } from './compare.js';
+import { registerReport } from './report.js';
 import { EXIT, exitCodeOf, formatError } from './exitCodes.js';
 import { TOOL_VERSION } from '../util/version.js';
 import { killAllChildren } from '../runner/child.js';
@@ -22,6 +24,8 @@ registerServe(program);
 registerList(program);
 registerValidate(program);
 registerSchema(program);
+registerCompare(program);
+registerReport(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -11,11 +11,14 @@ export function progressListener(stream: NodeJS.WriteStream): RunListener {
   let rate = 0;
   let lastModel = '';
   const draw = (p: ProgressInfo) => {
+    const now = Date.now();
     if (p.model !== lastModel) {
+      // A new model (or repeat) starts counting from zero; the last one's rate means nothing here.
       lastModel = p.model;
       lastDelivered = 0;
+      lastAtMs = now;
+      rate = 0;
     }
-    const now = Date.now();
     if (now - lastAtMs >= 1000) {
       rate = ((p.delivered - lastDelivered) * 1000) / (now - lastAtMs);
       lastDelivered = p.delivered;

@@ -8,7 +8,13 @@ import { openFilesLimit } from '../metrics/limits.js';
 import { killAllChildren } from '../runner/child.js';
 import { EXIT } from './exitCodes.js';
 import type { RunListener } from '../runner/events.js';
-import type { RunResult } from '../report/result.js';
+import type { RunResult, ThresholdOutcome } from '../report/result.js';
+import { evaluateThresholds, parseThresholds, renderThresholdReport, thresholdFailure, unmatchedThresholds } from '../report/thresholds.js';
+import { renderRunMarkdown } from '../report/markdown.js';
+import { renderHtml } from '../report/html.js';
+import { loadChartLibrary } from '../report/chartLibrary.js';
+import { writeFileAtomic } from '../report/write.js';
+import { inputError } from '../util/errors.js';
 
 interface RunFlags {
   models?: string;
@@ -20,6 +26,17 @@ interface RunFlags {
   json?: boolean;
   wide?: boolean;
   quiet?: boolean;
+  repeat?: string;
+  html?: string;
+  markdown?: string;
+}
+
+function repeatCount(v: string | undefined): number {
+  if (v === undefined) return 1;
+  if (!/^\d+$/.test(v.trim()) || Number(v) < 1 || Number(v) > 100) {
+    throw inputError('CB_ERR_USAGE', `--repeat "${v}" is not a whole number from 1 to 100`, 'write it like --repeat 3');
+  }
+  return Number(v);
 }
 
 /** `--clients 1000` → 1000; `--clients 100,1000` → a matrix axis; anything else goes to the schema as is. */
@@ -50,6 +67,9 @@ export function registerRun(program: Command): void {
     .option('--json', 'print only the result JSON on stdout')
     .option('--wide', 'add resource columns (memory, CPU, bytes per message) to the table')
     .option('-q, --quiet', 'no progress on stderr')
+    .option('--repeat <n>', 'run each model n times and report the median with its spread')
+    .option('--html <file>', 'also write a self-contained HTML report with charts')
+    .option('--markdown <file>', 'also write a markdown report (a PR comment, $GITHUB_STEP_SUMMARY)')
     .action(async (scenarios: string[], flags: RunFlags) => {
       const overrides = {
         models: flags.models?.split(',').map((m) => m.trim()),
@@ -60,6 +80,11 @@ export function registerRun(program: Command): void {
       };
       // Validate every file before running any, so bad input costs nothing.
       const loaded = scenarios.map((name) => ({ name, points: loadScenario(name, overrides) }));
+      const repeat = repeatCount(flags.repeat);
+      // Thresholds too: a typo in one should cost nothing, not fail after a long run.
+      const thresholdsOf = new Map(loaded.map(({ name, points }) => [name, parseThresholds(points[0]!.thresholds, `scenario "${name}"`)]));
+      const chartLibrary = flags.html ? loadChartLibrary() : undefined;
+      const failedThresholds: ThresholdOutcome[] = [];
       const controller = new AbortController();
       let signalExit = 0;
       const onSignal = (sig: NodeJS.Signals) => {
@@ -77,7 +102,7 @@ export function registerRun(program: Command): void {
       if (!flags.quiet && !flags.json && process.stderr.isTTY) listeners.push(progressListener(process.stderr));
       else if (!flags.quiet) listeners.push({ warning: (m) => void process.stderr.write(`warning: ${m}\n`) });
 
-      for (const { points } of loaded) {
+      for (const { name, points } of loaded) {
         const startedAt = new Date();
         const out = flags.out ?? defaultResultPath(points[0]!.name, startedAt);
         let last: RunResult | undefined;
@@ -85,16 +110,32 @@ export function registerRun(program: Command): void {
           listeners,
           signal: controller.signal,
           limits: { openFilesLimit: openFilesLimit() },
+          repeat,
           checkpoint: (r) => {
             last = r;
             writeJson(out, r);
           },
         });
         last = result;
-        if (flags.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-        else {
+        const thresholds = thresholdsOf.get(name)!;
+        let thresholdText = '';
+        if (thresholds.length > 0) {
+          result.thresholds = evaluateThresholds(thresholds, result);
+          failedThresholds.push(...result.thresholds.filter((o) => !o.passed));
+          thresholdText = renderThresholdReport(result.thresholds, unmatchedThresholds(thresholds, result));
+          writeJson(out, result);
+        }
+        if (flags.markdown) writeFileAtomic(flags.markdown, renderRunMarkdown(result));
+        if (flags.html) writeFileAtomic(flags.html, renderHtml(result, chartLibrary!));
+        if (flags.json) {
+          process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+          process.stderr.write(thresholdText);
+        } else {
           process.stdout.write(renderRunTable(result, { wide: flags.wide, color: process.stdout.isTTY }));
+          process.stdout.write(thresholdText);
           process.stdout.write(`result: ${out}\n`);
+          if (flags.markdown) process.stdout.write(`markdown: ${flags.markdown}\n`);
+          if (flags.html) process.stdout.write(`html: ${flags.html}\n`);
         }
         if (signalExit) {
           process.exitCode = signalExit;
@@ -102,5 +143,6 @@ export function registerRun(program: Command): void {
         }
         void last;
       }
+      if (failedThresholds.length > 0) throw thresholdFailure(failedThresholds);
     });
 }

@@ -52,6 +52,31 @@ export interface ModelResult {
   };
   timing: { rampUpMs: number; measuredMs: number; drainMs: number };
   error?: { code: string; message: string };
+  /**
+   * With `run --repeat N` (N > 1): each repeat's own row, histogram included. The row around them
+   * then holds the combination: counters (messages, reconnects, errors) are totals over the
+   * repeats, latencyMs and histogram describe all their deliveries merged, every other figure is
+   * the median of the repeats. Absent for a single run.
+   */
+  repeats?: ModelResult[];
+}
+
+/** The verdict on one scenario threshold for one row (`thresholds` in the scenario). */
+export interface ThresholdOutcome {
+  /** As written in the scenario, e.g. "websocket.latency.p99". */
+  target: string;
+  /** As written, e.g. "< 20ms". */
+  condition: string;
+  model: string;
+  matrix: Record<string, number>;
+  /** The result JSON path it resolved to, e.g. "latencyMs.p99". */
+  metric: string;
+  /** In the metric's own unit (ms for latencyMs.*, bytes for *Bytes, …); null when not measured. */
+  actual: number | null;
+  limit: number;
+  passed: boolean;
+  /** One line a person can read: what was measured, the limit, and by how much it missed. */
+  message: string;
 }
 
 export interface RunResult {
@@ -64,4 +89,8 @@ export interface RunResult {
   env: { node: string; platform: string; arch: string; cpus: number; memoryBytes: number };
   scenario: Omit<Scenario, 'matrix'>;
   models: ModelResult[];
+  /** Runs of each model with `run --repeat N`; absent for a single run. */
+  repeat?: number;
+  /** Scenario thresholds evaluated after the run; absent when the scenario has none. */
+  thresholds?: ThresholdOutcome[];
 }

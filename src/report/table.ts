@@ -1,6 +1,7 @@
 import Table from 'cli-table3';
 import type { ModelResult, RunResult } from './result.js';
 import { formatBytes, formatMs } from '../util/units.js';
+import { repeatNote, withRange } from './spreadText.js';
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
 
@@ -43,19 +44,20 @@ export function renderRunTable(result: RunResult, opts: { wide?: boolean; color?
       int(r.messages.delivered),
       int(r.messages.lost),
       int(r.messages.duplicates),
-      formatMs(r.latencyMs.p50),
+      // With --repeat: the figure, then [min–max] over the repeats.
+      withRange(r, 'latencyMs.p50', formatMs),
       formatMs(r.latencyMs.p90),
-      formatMs(r.latencyMs.p99),
-      formatMs(r.latencyMs.p999),
+      withRange(r, 'latencyMs.p99', formatMs),
+      withRange(r, 'latencyMs.p999', formatMs),
       formatMs(r.latencyMs.max),
       int(r.deliveriesPerSec),
     ];
     if (opts.wide) {
       row.push(
-        (r.server.rssPerConnectionBytes / 1024).toFixed(1),
-        r.server.cpuUsPerMessage.toFixed(1),
+        withRange(r, 'server.rssPerConnectionBytes', (v) => (v / 1024).toFixed(1)),
+        withRange(r, 'server.cpuUsPerMessage', (v) => v.toFixed(1)),
         r.server.cpuPercent.toFixed(0),
-        r.wire.serverBytesPerMessage.toFixed(0),
+        withRange(r, 'wire.serverBytesPerMessage', (v) => v.toFixed(0)),
         r.wire.requestsPerMessage.toFixed(2),
         (r.client.rssPerClientBytes / 1024).toFixed(1),
         r.client.cpuPercent.toFixed(0),
@@ -71,5 +73,6 @@ export function renderRunTable(result: RunResult, opts: { wide?: boolean; color?
     .map((r) => `  ${r.model} errors: ${Object.entries(r.errors).map(([k, v]) => `${k}×${v}`).join(', ')}`);
   const s = result.scenario;
   const header = `${s.name}: ${s.workload.pattern} ${s.workload.pattern === 'idle' ? '' : `${s.workload.ratePerSec}/s `}${formatBytes(s.workload.payloadBytes)} payload, ${s.durationMs / 1000}s measured`;
-  return [header, table.toString(), ...notes, ...errs].join('\n') + '\n';
+  const repeats = repeatNote(result.models);
+  return [header, table.toString(), ...(repeats ? [`  ${repeats}`] : []), ...notes, ...errs].join('\n') + '\n';
 }

@@ -4,10 +4,11 @@ import { SCHEMA_VERSION, type ModelResult, type RunResult } from '../report/resu
 import { unfinishedModelResult } from '../report/partial.js';
 import { planRun, type Limits } from './plan.js';
 import { runModel } from './runModel.js';
-import { emit, type RunListener } from './events.js';
+import { emit, type ProgressInfo, type RunListener } from './events.js';
 import { ConnbenchError } from '../util/errors.js';
 import { TOOL_VERSION } from '../util/version.js';
 import { initHistograms } from '../metrics/histogram.js';
+import { combineRepeats } from '../report/repeats.js';
 
 export interface RunOptions {
   listeners?: RunListener[];
@@ -15,6 +16,22 @@ export interface RunOptions {
   limits: Limits;
   /** Called with the whole result after each model, so nothing finished is lost on interruption. */
   checkpoint?: (r: RunResult) => void;
+  /** Runs of each model, one after another; the row holds their combination (see `repeats` in result.ts). Default 1. */
+  repeat?: number;
+}
+
+/** Listeners that see "websocket 2/3" as the model while repeat 2 of 3 runs. */
+function repeatLabelled(listeners: RunListener[], k: number, n: number): RunListener[] {
+  if (n <= 1) return listeners;
+  const tag = (info: ProgressInfo): ProgressInfo => ({ ...info, model: `${info.model} ${k}/${n}` });
+  return [
+    {
+      phase: (info) => emit(listeners, 'phase', tag(info)),
+      progress: (info) => emit(listeners, 'progress', tag(info)),
+      modelStarted: (row) => emit(listeners, 'modelStarted', row),
+      warning: (m) => emit(listeners, 'warning', m),
+    },
+  ];
 }
 
 /**
@@ -42,21 +59,34 @@ export async function runScenario(points: Scenario[], opts: RunOptions): Promise
   emit(listeners, 'runStarted', { points: points.length, models: first.models });
   opts.checkpoint?.(result);
 
+  const repeat = Math.max(1, opts.repeat ?? 1);
+  if (repeat > 1) result.repeat = repeat;
   for (const [i, point] of points.entries()) {
     for (const model of point.models) {
       if (opts.signal?.aborted) break;
-      let row: ModelResult;
-      try {
-        row = await runModel(point, model, plans[i]!, listeners, opts.signal);
-      } catch (err) {
-        const e = err instanceof ConnbenchError ? err : new ConnbenchError('CB_ERR_RUN', String((err as Error)?.message ?? err));
-        const interrupted = opts.signal?.aborted === true;
-        row = unfinishedModelResult(model, point.matrix, point.clients, interrupted ? { code: 'CB_ERR_INTERRUPTED', message: 'interrupted before this model finished' } : { code: e.code, message: e.message }, !interrupted);
-        if (!interrupted) emit(listeners, 'warning', `${model}: ${e.message}`);
+      const runs: ModelResult[] = [];
+      const slot = result.models.length;
+      for (let k = 1; k <= repeat; k++) {
+        if (opts.signal?.aborted && runs.length > 0) break;
+        let row: ModelResult;
+        let interrupted = false;
+        try {
+          row = await runModel(point, model, plans[i]!, repeatLabelled(listeners, k, repeat), opts.signal);
+        } catch (err) {
+          const e = err instanceof ConnbenchError ? err : new ConnbenchError('CB_ERR_RUN', String((err as Error)?.message ?? err));
+          interrupted = opts.signal?.aborted === true;
+          row = unfinishedModelResult(model, point.matrix, point.clients, interrupted ? { code: 'CB_ERR_INTERRUPTED', message: 'interrupted before this model finished' } : { code: e.code, message: e.message }, !interrupted);
+          if (!interrupted) emit(listeners, 'warning', `${model}${repeat > 1 ? ` (repeat ${k}/${repeat})` : ''}: ${e.message}`);
+        }
+        // An interrupted repeat adds nothing to the ones that finished; it only makes the row incomplete.
+        if (!(interrupted && runs.length > 0)) runs.push(row);
+        const combined = { ...combineRepeats(runs) };
+        if (runs.length < repeat) combined.complete = false;
+        result.models[slot] = combined;
+        opts.checkpoint?.(result);
+        if (interrupted) break;
       }
-      result.models.push(row);
-      emit(listeners, 'modelFinished', row);
-      opts.checkpoint?.(result);
+      emit(listeners, 'modelFinished', result.models[slot]!);
     }
   }
   result.finishedAt = new Date().toISOString();

@@ -1,0 +1,41 @@
+import type { RunResult } from './result.js';
+import { formatBytes } from '../util/units.js';
+import { mdCell, mdTable } from './markdownTable.js';
+import { repeatNote } from './spreadText.js';
+import { SUMMARY_HEAD, summaryCells, type SummaryCell } from './summaryColumns.js';
+import { scenarioLine } from './scenarioLine.js';
+import { rowLabel } from './condition.js';
+
+/**
+ * The run as GitHub-flavoured markdown: fit for a pull-request comment or $GITHUB_STEP_SUMMARY.
+ * Pure: returns a string.
+ */
+export function renderRunMarkdown(result: RunResult): string {
+  const s = result.scenario;
+  const out: string[] = [`### connbench: ${mdCell(s.name)}${result.complete ? '' : ' (incomplete: interrupted)'}`, ''];
+  if (s.description) out.push(mdCell(s.description), '');
+  out.push(mdCell(scenarioLine(result)), '');
+  const md = (c: SummaryCell) => {
+    const v = c.range ? `${c.value} [${c.range}]` : c.value;
+    return c.alert ? `**${mdCell(v)}**` : mdCell(v);
+  };
+  const rows = result.models.map((r) => [`**${mdCell(rowLabel(r))}**`, ...summaryCells(r).map(md)]);
+  out.push(mdTable(['model', ...SUMMARY_HEAD], rows, ['l', 'l', ...SUMMARY_HEAD.slice(1).map(() => 'r' as const)]), '');
+  const note = repeatNote(result.models);
+  if (note) out.push(`<sub>${mdCell(note)}</sub>`, '');
+  for (const r of result.models.filter((m) => m.status !== 'ok' && m.statusReason)) out.push(`- ${mdCell(rowLabel(r))}: ${mdCell(r.statusReason!)}`);
+  if (result.models.some((m) => m.status !== 'ok' && m.statusReason)) out.push('');
+  if (result.thresholds?.length) {
+    const failed = result.thresholds.filter((t) => !t.passed);
+    out.push(`**Thresholds: ${result.thresholds.length - failed.length} passed, ${failed.length} failed**`, '');
+    for (const t of [...failed, ...result.thresholds.filter((x) => x.passed)]) {
+      out.push(`- ${t.passed ? '✅' : '❌'} \`${t.target}: ${t.condition}\`: ${mdCell(t.message)}`);
+    }
+    out.push('');
+  }
+  const e = result.env;
+  out.push(
+    `<sub>connbench ${mdCell(result.tool.version)} · Node ${mdCell(e.node)} · ${e.platform}/${e.arch} · ${e.cpus} CPUs · ${formatBytes(e.memoryBytes)} · started ${result.startedAt}</sub>`,
+  );
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,93 @@
+import type { ModelResult, ModelStatus } from './result.js';
+import { encodeHistogram, mergeEncoded, summarizeMs } from '../metrics/histogram.js';
+
+/**
+ * `run --repeat N`: N rows of one model become one row (see `repeats` in result.ts for what each
+ * field then means). Pure over the rows, except that histograms need initHistograms() first.
+ */
+export function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/** Field by field median of objects of one shape; a null field stays null only when every one is null. */
+function medianOf<T>(objs: T[]): T {
+  const first = objs[0] as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(first)) {
+    const vals = objs.map((o) => (o as Record<string, unknown>)[key]);
+    if (vals.every((v) => typeof v === 'object' && v !== null && !Array.isArray(v))) out[key] = medianOf(vals);
+    else {
+      const nums = vals.filter((v): v is number => typeof v === 'number');
+      out[key] = nums.length ? median(nums) : first[key];
+    }
+  }
+  return out as T;
+}
+
+const STATUS_RANK: Record<ModelStatus, number> = { ok: 0, 'client-bound': 1, failed: 2 };
+
+/** One row for the repeats of a model so far; a single repeat is returned as it is. */
+export function combineRepeats(rows: ModelResult[]): ModelResult {
+  if (rows.length === 1) return rows[0]!;
+  const runs = rows.map(({ repeats: _r, ...row }) => row as ModelResult);
+  // Medians over repeats that produced figures; a failed repeat's zeros would drag them down.
+  const measured = runs.filter((r) => r.status !== 'failed');
+  const pool = measured.length ? measured : runs;
+  const worst = runs.reduce((a, r) => (STATUS_RANK[r.status] > STATUS_RANK[a.status] ? r : a), runs[0]!);
+  const merged = mergeEncoded(runs.map((r) => r.histogram));
+  const latencyMs = summarizeMs(merged);
+  const histogram = encodeHistogram(merged);
+  merged.destroy();
+  const sumOf = (f: (r: ModelResult) => number) => runs.reduce((a, r) => a + f(r), 0);
+  const errors: Record<string, number> = {};
+  for (const r of runs) for (const [k, v] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + v;
+  const numbers = medianOf(pool.map((r) => ({ connectMs: r.connectMs, deliveriesPerSec: r.deliveriesPerSec, server: r.server, client: r.client, wire: r.wire, timing: r.timing })));
+  const combined: ModelResult = {
+    model: runs[0]!.model,
+    matrix: runs[0]!.matrix,
+    status: worst.status,
+    complete: runs.every((r) => r.complete),
+    clients: {
+      target: runs[0]!.clients.target,
+      connected: Math.min(...runs.map((r) => r.clients.connected)),
+      failed: Math.max(...runs.map((r) => r.clients.failed)),
+    },
+    reconnects: sumOf((r) => r.reconnects),
+    errors,
+    messages: {
+      published: sumOf((r) => r.messages.published),
+      expected: sumOf((r) => r.messages.expected),
+      delivered: sumOf((r) => r.messages.delivered),
+      lost: sumOf((r) => r.messages.lost),
+      duplicates: sumOf((r) => r.messages.duplicates),
+      reordered: sumOf((r) => r.messages.reordered),
+    },
+    latencyMs,
+    histogram,
+    ...numbers,
+    repeats: runs,
+  };
+  if (worst.status !== 'ok') combined.statusReason = `repeat ${runs.indexOf(worst) + 1} of ${runs.length}: ${worst.statusReason ?? worst.status}`;
+  const err = runs.find((r) => r.error)?.error;
+  if (err) combined.error = err;
+  return combined;
+}
+
+export interface Spread {
+  min: number;
+  max: number;
+  median: number;
+  /** Repeats the spread was taken over. */
+  n: number;
+}
+
+/** Min, max and median of a figure over a row's repeats; undefined for a single run. */
+export function spreadOf(row: ModelResult, value: (r: ModelResult) => number | null): Spread | undefined {
+  const runs = (row.repeats ?? []).filter((r) => r.status !== 'failed');
+  if (runs.length < 2) return undefined;
+  const vals = runs.map(value).filter((v): v is number => v !== null);
+  if (vals.length < 2) return undefined;
+  return { min: Math.min(...vals), max: Math.max(...vals), median: median(vals), n: vals.length };
+}

@@ -1,0 +1,34 @@
+import type { ModelResult } from './result.js';
+import { formatBytes, formatMs } from '../util/units.js';
+import { rangeParts } from './spreadText.js';
+
+/**
+ * The columns the markdown and HTML reports share after the model's name: each cell is a value,
+ * its range over repeats when there are any, and whether it should catch the eye.
+ */
+export interface SummaryCell {
+  value: string;
+  range?: string;
+  alert?: boolean;
+}
+
+export const SUMMARY_HEAD = ['status', 'connected', 'delivered', 'lost', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'memory/conn', 'CPU µs/msg', 'bytes/msg'];
+
+const int = (n: number) => Math.round(n).toLocaleString('en-US');
+const us = (v: number) => (v < 10 ? v.toFixed(2) : v.toFixed(1));
+
+export function summaryCells(r: ModelResult): SummaryCell[] {
+  return [
+    r.status === 'ok' ? { value: r.complete ? 'ok' : 'incomplete', alert: !r.complete } : { value: r.status, alert: true },
+    { value: `${int(r.clients.connected)}/${int(r.clients.target)}` },
+    { value: int(r.messages.delivered) },
+    { value: int(r.messages.lost), alert: r.messages.lost > 0 },
+    rangeParts(r, 'latencyMs.p50', formatMs),
+    rangeParts(r, 'latencyMs.p99', formatMs),
+    rangeParts(r, 'latencyMs.p999', formatMs),
+    { value: formatMs(r.latencyMs.max) },
+    rangeParts(r, 'server.rssPerConnectionBytes', formatBytes),
+    rangeParts(r, 'server.cpuUsPerMessage', us),
+    rangeParts(r, 'wire.serverBytesPerMessage', (v) => v.toFixed(0)),
+  ];
+}

@@ -21,7 +21,7 @@ const collect = (v: string, all: string[]) => [...all, v];
 /** `websocket.latency.p99<20ms` or `websocket.latency.p99 < 20ms` → target and condition. */
 function splitThresholdFlag(text: string): [string, string] {
   const m = /^\s*(\S+?)\s*((?:<=|>=|==|!=|<|>).*)$/.exec(text);
-  return m ? [m[1]!, m[2]!] : [text, ''];
+  return m ? [m[1]!, m[2]!.replace(/^(<=|>=|==|!=|<|>)\s*/, '$1 ')] : [text, ''];
 }
 
 export function registerReport(program: Command): void {

@@ -27,7 +27,8 @@ export class ClientDispatchers {
       pipelining: 1,
       keepAliveTimeout: KEEP_ALIVE_MS,
       keepAliveMaxTimeout: KEEP_ALIVE_MS,
-      ...(localAddress ? { connect: { localAddress } } : {}),
+      // A top-level option: undici's connector ignores a localAddress inside `connect`.
+      ...(localAddress ? { localAddress } : {}),
     });
     this.pools.push(pool);
     return pool;

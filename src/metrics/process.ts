@@ -1,3 +1,4 @@
+import { getHeapStatistics } from 'node:v8';
 import type { ResourceSample } from '../runner/ipc.js';
 import { nowUs } from './clock.js';
 
@@ -10,8 +11,24 @@ export function forceGc(): void {
   }
 }
 
+/** The last memory figures read, for when they cannot be read again. */
+let lastMemory: { rss: number; heapUsed: number } | undefined;
+
+/**
+ * RSS is read from /proc/self, which takes a descriptor: a process out of them (EMFILE, a worker
+ * at its limit) would throw here and fail the run. It then reports the heap (no file needed) and
+ * the last RSS it read.
+ */
+function memoryUsage(): { rss: number; heapUsed: number } {
+  try {
+    return (lastMemory = process.memoryUsage());
+  } catch {
+    return { rss: lastMemory?.rss ?? 0, heapUsed: getHeapStatistics().used_heap_size };
+  }
+}
+
 export function sampleProcess(openSockets: number): ResourceSample {
-  const mem = process.memoryUsage();
+  const mem = memoryUsage();
   const cpu = process.cpuUsage();
   return {
     pid: process.pid,

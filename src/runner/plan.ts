@@ -1,5 +1,7 @@
-import { inputError } from '../util/errors.js';
+import { runError } from '../util/errors.js';
 import type { Scenario } from '../scenario/schema.js';
+import { getModel } from '../models/index.js';
+import { CONNECTIONS_PER_CLIENT } from '../client/dispatchers.js';
 
 /** Sockets one process may hold: the 20000-file hard limit less room for pipes, files and listeners. */
 export const SOCKETS_PER_PROCESS = 18_000;
@@ -27,36 +29,90 @@ export interface RunPlan {
 export interface Limits {
   /** RLIMIT_NOFILE of this process (children inherit it). */
   openFilesLimit: number;
+  /** Ephemeral ports one source address has towards one destination; default PORTS_PER_DESTINATION. */
+  portsPerDestination?: number;
+}
+
+/** Descriptors each process keeps for things other than client sockets: pipes, IPC, files, listeners. */
+export const RESERVED_FDS = 200;
+/** Loopback source addresses the plan may use: 127.0.0.1 … 127.0.0.254. */
+export const MAX_SOURCE_ADDRESSES = 254;
+
+/**
+ * Sockets one client may hold at once, at both ends: an HTTP client sends chat on a second
+ * connection while its poll or stream holds the first.
+ */
+export function socketsPerClient(s: Scenario): number {
+  const chatOverHttp = s.workload.pattern === 'chat' && s.models.some((id) => getModel(id).usesDispatcher);
+  return chatOverHttp ? CONNECTIONS_PER_CLIENT : 1;
+}
+
+/** One reason a point cannot run here: what is short, by how much, and what would fix it. */
+interface Shortfall {
+  what: string;
+  remedies: string[];
 }
 
 /**
- * How many worker processes and source addresses a point of the scenario needs, or an input error
- * with the arithmetic and the settings that would fit. Pure.
+ * How many worker processes and source addresses a point of the scenario needs, or a run error
+ * (exit 3) naming every limit it passes at once, with the arithmetic and the settings that would
+ * fit: more workers, more source addresses, fewer clients, a higher open-files limit. Pure.
  */
 export function planRun(s: Scenario, limits: Limits): RunPlan {
-  const socketsPerProcess = Math.min(SOCKETS_PER_PROCESS, limits.openFilesLimit - 200);
-  const serverSockets = Math.ceil(s.clients / s.server.processes);
+  const socketsPerProcess = Math.max(0, Math.min(SOCKETS_PER_PROCESS, limits.openFilesLimit - RESERVED_FDS));
+  // Raising the soft limit helps only up to the machine's cap on sockets per process.
+  const raiseLimit = socketsPerProcess < SOCKETS_PER_PROCESS ? (need: number) => [`raise the open-files limit (ulimit -n) to at least ${Math.min(need, SOCKETS_PER_PROCESS) + RESERVED_FDS}`] : () => [];
+  const perProcess = `one process may hold about ${socketsPerProcess} sockets (open-files limit ${limits.openFilesLimit}, less ${RESERVED_FDS} for pipes and files, at most ${SOCKETS_PER_PROCESS})`;
+  const shortfalls: Shortfall[] = [];
+  const k = socketsPerClient(s);
+  const clients = k === 1 ? `${s.clients} clients` : `${s.clients} clients (${k} sockets each: chat over HTTP sends on a second connection)`;
+  /** The most clients `processes` processes of `socketsPerProcess` sockets hold. */
+  const fit = (processes: number) => Math.floor((socketsPerProcess * processes) / k);
+
+  // The server holds every client's sockets.
+  const serverSockets = Math.ceil((s.clients * k) / s.server.processes);
   if (serverSockets > socketsPerProcess) {
-    const need = Math.ceil(s.clients / socketsPerProcess);
-    throw inputError(
+    shortfalls.push({
+      what: `${clients} need ${serverSockets} sockets in ${s.server.processes === 1 ? 'the server process' : `each of ${s.server.processes} server processes`}, but ${perProcess}`,
+      remedies: [`use at most ${fit(s.server.processes)} clients`, ...raiseLimit(serverSockets)],
+    });
+  }
+
+  // Workers: as many as asked, or by default enough that none passes its share of the limit.
+  const fitWorkers = socketsPerProcess >= k ? Math.ceil(s.clients / fit(1)) : Infinity;
+  const workers = s.client.workers || Math.max(Math.ceil(s.clients / DEFAULT_CLIENTS_PER_WORKER), Math.min(fitWorkers, s.clients));
+  const perWorker = Math.ceil(s.clients / workers) * k;
+  if (perWorker > socketsPerProcess) {
+    shortfalls.push({
+      what: `${clients} over ${workers} client worker(s) is ${perWorker} sockets per worker, but ${perProcess}`,
+      remedies: [
+        ...(Number.isFinite(fitWorkers) ? [`set client.workers to ${fitWorkers} or more (0 chooses for you)`] : []),
+        `use at most ${fit(workers)} clients`,
+        ...raiseLimit(perWorker),
+      ],
+    });
+  }
+
+  // Every client connects to one server port: each source address gives about `ports` of them.
+  const ports = limits.portsPerDestination ?? PORTS_PER_DESTINATION;
+  const neededAddresses = Math.ceil((s.clients * k) / ports);
+  if (neededAddresses > MAX_SOURCE_ADDRESSES) {
+    shortfalls.push({
+      what: `${clients} to one server port need ${neededAddresses} loopback source addresses at about ${ports} ephemeral ports each, but at most ${MAX_SOURCE_ADDRESSES} are used`,
+      remedies: [`use at most ${Math.floor((ports * MAX_SOURCE_ADDRESSES) / k)} clients`],
+    });
+  }
+
+  if (shortfalls.length > 0) {
+    throw runError(
       'CB_ERR_TOO_MANY_SOCKETS',
-      `${s.clients} clients need ${serverSockets} sockets in each of ${s.server.processes} server process(es), but one process may hold about ${socketsPerProcess} (open-files limit ${limits.openFilesLimit})`,
-      `set server.processes to ${need} or more, or use at most ${socketsPerProcess * s.server.processes} clients`,
+      `this machine cannot hold the run: ${shortfalls.map((f) => f.what).join('; ')}`,
+      [...new Set(shortfalls.flatMap((f) => f.remedies))].join('; or '),
     );
   }
-  const workers = s.client.workers || Math.ceil(s.clients / DEFAULT_CLIENTS_PER_WORKER);
-  if (Math.ceil(s.clients / workers) > socketsPerProcess) {
-    throw inputError(
-      'CB_ERR_TOO_MANY_SOCKETS',
-      `${s.clients} clients over ${workers} worker(s) is ${Math.ceil(s.clients / workers)} sockets per worker, above about ${socketsPerProcess} per process`,
-      `set client.workers to ${Math.ceil(s.clients / socketsPerProcess)} or more (0 chooses for you)`,
-    );
-  }
-  // Each destination (server address and port) gives about 28k source ports per source address.
-  const addresses = Math.max(s.client.sourceAddresses, Math.ceil(s.clients / PORTS_PER_DESTINATION));
-  if (addresses > 250) {
-    throw inputError('CB_ERR_TOO_MANY_SOCKETS', `${s.clients} clients would need ${addresses} loopback source addresses`, 'use fewer clients');
-  }
+
+  // More addresses than needed when the scenario asks for them (client.sourceAddresses).
+  const addresses = Math.min(MAX_SOURCE_ADDRESSES, Math.max(s.client.sourceAddresses, neededAddresses));
   const sourceAddresses = Array.from({ length: addresses }, (_, i) => `127.0.0.${i + 1}`);
   const slices: Slice[] = [];
   let first = 0;

@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CLIENTS_PER_WORKER, MAX_SOURCE_ADDRESSES, planRun, socketsPerClient, type Limits } from '../../src/runner/plan.js';
+import type { Scenario } from '../../src/scenario/schema.js';
+import { ConnbenchError } from '../../src/util/errors.js';
+
+/** The part of a scenario the plan reads. */
+function point(clients: number, o: { processes?: number; workers?: number; sourceAddresses?: number; chat?: boolean; models?: string[] } = {}): Scenario {
+  return {
+    clients,
+    models: o.models ?? ['tcp'],
+    workload: { pattern: o.chat ? 'chat' : 'broadcast' },
+    server: { processes: o.processes ?? 1 },
+    client: { workers: o.workers ?? 0, sourceAddresses: o.sourceAddresses ?? 1 },
+  } as unknown as Scenario;
+}
+
+const MACHINE: Limits = { openFilesLimit: 20_000 };
+
+function refusal(s: Scenario, limits: Limits): ConnbenchError {
+  try {
+    planRun(s, limits);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConnbenchError);
+    const e = err as ConnbenchError;
+    expect(e.code).toBe('CB_ERR_TOO_MANY_SOCKETS');
+    // The run cannot be carried out here (exit 3), the scenario itself is valid.
+    expect(e.kind).toBe('run');
+    return e;
+  }
+  throw new Error('expected the plan to be refused');
+}
+
+describe('planRun', () => {
+  it('plans workers and source addresses that fit', () => {
+    expect(planRun(point(1000), MACHINE)).toEqual({ workers: 1, slices: [{ workerIndex: 0, firstClientId: 0, count: 1000 }], sourceAddresses: ['127.0.0.1'] });
+    const big = planRun(point(12_001, { sourceAddresses: 2 }), MACHINE);
+    expect(big.workers).toBe(Math.ceil(12_001 / DEFAULT_CLIENTS_PER_WORKER));
+    expect(big.slices.map((s) => s.count)).toEqual([4001, 4000, 4000]);
+    expect(big.sourceAddresses).toEqual(['127.0.0.1', '127.0.0.2']);
+  });
+
+  it('adds source addresses when one would run out of ephemeral ports towards the server', () => {
+    expect(planRun(point(250), { openFilesLimit: 20_000, portsPerDestination: 100 }).sourceAddresses).toEqual(['127.0.0.1', '127.0.0.2', '127.0.0.3']);
+  });
+
+  it('takes more workers by itself when the open-files limit is low', () => {
+    const plan = planRun(point(5000, { processes: 2 }), { openFilesLimit: 3200 });
+    expect(plan.workers).toBe(2);
+    expect(Math.max(...plan.slices.map((s) => s.count))).toBeLessThanOrEqual(3000);
+  });
+
+  it('refuses more clients than a server process can hold, with the numbers and the remedy', () => {
+    const e = refusal(point(40_000), MACHINE);
+    expect(e.message).toContain('40000 clients need 40000 sockets in the server process');
+    expect(e.message).toContain('about 18000 sockets (open-files limit 20000');
+    expect(e.hint).toContain('use at most 18000 clients');
+    // The limit is not what binds here: raising it would not help.
+    expect(e.hint).not.toContain('ulimit');
+  });
+
+  it('names a low open-files limit and how far to raise it', () => {
+    const e = refusal(point(1000), { openFilesLimit: 1024 });
+    expect(e.message).toContain('about 824 sockets (open-files limit 1024');
+    expect(e.hint).toContain('use at most 824 clients');
+    expect(e.hint).toContain('ulimit -n) to at least 1200');
+  });
+
+  it('refuses too few workers with the number that fits, every shortfall at once', () => {
+    const e = refusal(point(30_000, { processes: 2, workers: 1 }), MACHINE);
+    expect(e.message).toContain('30000 clients over 1 client worker(s) is 30000 sockets per worker');
+    expect(e.hint).toContain('set client.workers to 2 or more');
+    const both = refusal(point(60_000, { processes: 1, workers: 1 }), MACHINE);
+    expect(both.message).toMatch(/server process.*; .*per worker/);
+    expect(both.hint).toContain('set client.workers to 4 or more');
+  });
+
+  it('counts two sockets per client for chat over HTTP models, one otherwise', () => {
+    expect(socketsPerClient(point(10, { chat: true, models: ['websocket', 'long-poll'] }))).toBe(2);
+    expect(socketsPerClient(point(10, { chat: true, models: ['websocket', 'tcp'] }))).toBe(1);
+    expect(socketsPerClient(point(10, { chat: false, models: ['sse'] }))).toBe(1);
+    const e = refusal(point(10_000, { chat: true, models: ['sse'] }), MACHINE);
+    expect(e.message).toContain('10000 clients (2 sockets each: chat over HTTP sends on a second connection) need 20000 sockets in the server process');
+    expect(e.hint).toContain('use at most 9000 clients');
+    expect(planRun(point(10_000, { chat: true, models: ['sse'], processes: 2 }), MACHINE).workers).toBe(2);
+  });
+
+  it('refuses when even every loopback source address has too few ports, with the numbers', () => {
+    const e = refusal(point(3000), { openFilesLimit: 20_000, portsPerDestination: 10 });
+    expect(e.message).toContain(`3000 clients to one server port need 300 loopback source addresses at about 10 ephemeral ports each, but at most ${MAX_SOURCE_ADDRESSES}`);
+    expect(e.hint).toContain(`use at most ${10 * MAX_SOURCE_ADDRESSES} clients`);
+  });
+});

@@ -37,14 +37,23 @@ export class Child<In extends Typed, Out extends Typed> {
   private readonly waiters = new Set<{ type: string; resolve: (m: Out) => void; reject: (e: Error) => void }>();
   private readonly listeners: ((m: Out) => void)[] = [];
   private expectExit = false;
+  private readonly signal: AbortSignal | undefined;
 
-  constructor(entry: string, label: string) {
+  /** `signal` interrupts the run: every wait on this child then rejects with CB_ERR_INTERRUPTED at once. */
+  constructor(entry: string, label: string, signal?: AbortSignal) {
     this.label = label;
+    this.signal = signal;
     this.proc = fork(distEntry(entry), [], {
       execArgv: ['--expose-gc'],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      // Its own process group: Ctrl-C reaches the runner only, which stops its children in order.
+      // Sharing the terminal's group, a child still loading (its SIGINT handler not yet installed)
+      // would die of it. A child whose runner dies exits when the IPC channel closes.
+      detached: true,
     });
     live.add(this.proc);
+    // A send to a child that just died fails with EPIPE as an 'error' event; 'exit' reports the death.
+    this.proc.on('error', () => undefined);
     this.proc.stdout?.on('data', () => undefined);
     this.proc.stderr?.on('data', (d: Buffer) => {
       this.stderrTail = (this.stderrTail + d.toString()).slice(-2000);
@@ -78,6 +87,19 @@ export class Child<In extends Typed, Out extends Typed> {
       for (const w of this.waiters) w.reject(this.exited);
       this.waiters.clear();
     });
+    if (signal) {
+      // A reply can be a whole phase away (a ramp, a drain): an interrupted run does not wait for it.
+      const onAbort = () => {
+        for (const w of this.waiters) w.reject(this.interrupted());
+        this.waiters.clear();
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.proc.once('exit', () => signal.removeEventListener('abort', onAbort));
+    }
+  }
+
+  private interrupted(): ConnbenchError {
+    return runError('CB_ERR_INTERRUPTED', `${this.label}: the run was interrupted`);
   }
 
   get pid(): number | undefined {
@@ -90,12 +112,13 @@ export class Child<In extends Typed, Out extends Typed> {
 
   send(m: In): void {
     if (this.exited) throw this.exited;
-    if (this.proc.connected) this.proc.send(m);
+    if (this.proc.connected) this.proc.send(m, sendFailed);
   }
 
   /** Waits for the next message of `type` (registered before sending, so no reply is missed). */
   waitFor<T extends Out['type']>(type: T, timeoutMs: number, what: string): Promise<Extract<Out, { type: T }>> {
     if (this.exited) return Promise.reject(this.exited);
+    if (this.signal?.aborted) return Promise.reject(this.interrupted());
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters.delete(w);
@@ -128,7 +151,7 @@ export class Child<In extends Typed, Out extends Typed> {
     if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
     const gone = new Promise<void>((r) => this.proc.once('exit', () => r()));
     try {
-      if (goodbye && this.proc.connected) this.proc.send(goodbye);
+      if (goodbye && this.proc.connected) this.proc.send(goodbye, sendFailed);
       else this.proc.kill('SIGTERM');
     } catch {
       /* channel closed: the kill below handles it */
@@ -141,3 +164,6 @@ export class Child<In extends Typed, Out extends Typed> {
     clearTimeout(timer);
   }
 }
+
+/** A failed IPC send (the child is gone): its 'exit' rejects the waits with the reason. */
+function sendFailed(): void {}

@@ -67,7 +67,7 @@ export async function runModel(s: Scenario, modelId: ModelId, plan: RunPlan, lis
 
   try {
     enter('starting');
-    server = new Child<ToServer, FromServer>('server/main.js', `server process for ${modelId}`);
+    server = new Child<ToServer, FromServer>('server/main.js', `server process for ${modelId}`, signal);
     const listening = await server.request(
       { type: 'start', models: [modelId], host: '127.0.0.1', httpPort: 0, tcpPort: 0, retention: s.server.retention, settings: serverSettingsOf(s) },
       'listening',
@@ -83,7 +83,7 @@ export async function runModel(s: Scenario, modelId: ModelId, plan: RunPlan, lis
 
     // Fork every worker before any connects, so the memory baseline of each is clean.
     for (const slice of plan.slices) {
-      const w = new Child<ToWorker, FromWorker>('client/worker.js', `client worker ${slice.workerIndex} for ${modelId}`);
+      const w = new Child<ToWorker, FromWorker>('client/worker.js', `client worker ${slice.workerIndex} for ${modelId}`, signal);
       w.onMessage((m) => {
         if (m.type === 'progress' || m.type === 'ramped') {
           progress.set(slice.workerIndex, m.progress);

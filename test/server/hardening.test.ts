@@ -5,7 +5,10 @@ import { allModels } from '../../src/models/index.js';
 import { MAX_SEND_BODY_BYTES } from '../../src/server/sendRoute.js';
 import { FrameType, encodeFrame } from '../../src/models/tcp/framing.js';
 import { clientHelloFrame } from '../../src/models/tcp/protocol.js';
-import { TEST_SETTINGS, waitFor } from '../helpers/harness.js';
+import { TEST_SETTINGS, clientOptions, closeSharedAgent, waitFor } from '../helpers/harness.js';
+import { getModel } from '../../src/models/index.js';
+import { MODEL_IDS } from '../../src/models/types.js';
+import { ConnbenchError } from '../../src/util/errors.js';
 
 /**
  * The reference server against hostile or clumsy peers, over real loopback sockets: every case is
@@ -31,6 +34,7 @@ async function start(extra: Partial<HostOptions> = {}): Promise<Started> {
 afterEach(async () => {
   for (const s of sockets.splice(0)) s.destroy();
   await Promise.all(hosts.splice(0).map((h) => h.close()));
+  await closeSharedAgent();
 });
 
 function connect(port: number): Promise<net.Socket> {
@@ -273,6 +277,25 @@ describe('reference server: slow and surplus clients', () => {
     await waitFor(() => s.host.openConnections === 2, 'a slot freed');
     const again = await exchange(s.httpPort, get('/poll'));
     expect(again.status).toBe(200);
+  });
+
+
+  it('each model client is told why: connect() rejects with CB_ERR_TOO_MANY_CONNECTIONS (tcp: closed before HELLO)', async () => {
+    const s = await start({ maxConnections: 2 });
+    await Promise.all([connect(s.httpPort), connect(s.tcpPort)]);
+    await waitFor(() => s.host.openConnections === 2, 'the limit held');
+    for (const id of MODEL_IDS) {
+      let closes = 0;
+      const client = getModel(id).createClient(
+        { ...clientOptions(s, 1), cursor: null },
+        { onSubscribed: () => undefined, onMessage: () => undefined, onGap: () => undefined, onError: () => undefined, onClose: () => void closes++ },
+      );
+      const err = await client.connect().then(() => undefined, (e: unknown) => e);
+      expect(err, id).toBeInstanceOf(ConnbenchError);
+      expect((err as ConnbenchError).code, id).toBe(id === 'tcp' ? 'CB_ERR_CLOSED' : 'CB_ERR_TOO_MANY_CONNECTIONS');
+      await client.close();
+      expect(closes, id).toBe(1);
+    }
   });
 });
 

@@ -1,4 +1,4 @@
-import type { RunResult } from './result.js';
+import type { RunResult, ThresholdOutcome } from './result.js';
 import type { ChartLibrary } from './chartLibrary.js';
 import { percentileCurve, type CurvePoint } from './percentileCurve.js';
 import { scenarioLine } from './scenarioLine.js';
@@ -133,7 +133,7 @@ const PAGE_SCRIPT = `
 
 const STYLE = `
   :root { color-scheme: light; }
-  body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto; max-width: 1100px; padding: 0 1rem; color: #222; }
+  body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto; max-width: 1280px; padding: 0 1rem; color: #222; }
   h1 { font-size: 1.5rem; margin-bottom: .2rem; } h2 { font-size: 1.15rem; margin-top: 2rem; }
   .sub { color: #666; margin-top: 0; }
   table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
@@ -164,11 +164,15 @@ function summaryTable(result: RunResult): string {
 
 function thresholdList(result: RunResult): string {
   if (!result.thresholds?.length) return '';
-  const failed = result.thresholds.filter((t) => !t.passed).length;
-  const items = [...result.thresholds]
-    .sort((a, b) => Number(a.passed) - Number(b.passed))
-    .map((t) => `<li class="${t.passed ? 'pass' : 'fail'}">${t.passed ? '✔' : '✘'} <code>${esc(t.target)}: ${esc(t.condition)}</code>: ${esc(t.message)}</li>`);
-  return `<h2>Thresholds: ${result.thresholds.length - failed} passed, ${failed} failed</h2><ul>${items.join('')}</ul>`;
+  const item = (t: ThresholdOutcome) => `<li class="${t.passed ? 'pass' : 'fail'}">${t.passed ? '✔' : '✘'} <code>${esc(t.target)}: ${esc(t.condition)}</code>: ${esc(t.message)}</li>`;
+  const failed = result.thresholds.filter((t) => !t.passed);
+  const passed = result.thresholds.filter((t) => t.passed);
+  // Failures in full; passes folded away, since they are usually most of the list.
+  return [
+    `<h2>Thresholds: ${passed.length} passed, ${failed.length} failed</h2>`,
+    failed.length ? `<ul>${failed.map(item).join('')}</ul>` : '',
+    passed.length ? `<details><summary>${passed.length} passed</summary><ul>${passed.map(item).join('')}</ul></details>` : '',
+  ].join('');
 }
 
 export function renderHtml(result: RunResult, chartLibrary: ChartLibrary): string {

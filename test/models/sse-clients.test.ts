@@ -3,6 +3,9 @@ import { sseModel } from '../../src/models/sse/index.js';
 import type { ClientHandler, Model, ModelClient } from '../../src/models/types.js';
 import type { ClientSession } from '../../src/client/session.js';
 import { nowUs } from '../../src/metrics/clock.js';
+import { LEAN_SSE_CLIENT_ABOVE, sseClientFor } from '../../src/models/sse/clientChoice.js';
+import { validateScenario } from '../../src/scenario/load.js';
+import { expandMatrix } from '../../src/scenario/matrix.js';
 import { clientOptions, closeSharedAgent, collectingSink, newSession, startHost, waitFor } from '../helpers/harness.js';
 
 /**
@@ -102,5 +105,21 @@ describe('the lean and the reference SSE client on the same stream', () => {
     expect([reference!.tracker.duplicates, reference!.tracker.reordered, reference!.tracker.gapped]).toEqual([0, 0, 0]);
     expect(seen.get('lean')).toEqual(seen.get('reference'));
     expect(seen.get('lean')).toEqual(Array.from({ length: 75 }, (_, i) => i + 1));
+  });
+});
+
+describe('choosing the SSE client', () => {
+  it('auto picks the lean client above the documented count, and an explicit choice always wins', () => {
+    expect(sseClientFor('auto', 1)).toBe('reference');
+    expect(sseClientFor('auto', LEAN_SSE_CLIENT_ABOVE)).toBe('reference');
+    expect(sseClientFor('auto', LEAN_SSE_CLIENT_ABOVE + 1)).toBe('lean');
+    expect(sseClientFor('reference', 50_000)).toBe('reference');
+    expect(sseClientFor('lean', 1)).toBe('lean');
+  });
+
+  it('reads sse.client from a scenario (default auto) and refuses an unknown client', () => {
+    expect(expandMatrix(validateScenario({}))[0]!.sse.client).toBe('auto');
+    expect(expandMatrix(validateScenario({ sse: { client: 'lean' } }))[0]!.sse.client).toBe('lean');
+    expect(() => validateScenario({ sse: { client: 'fast' } })).toThrow(/sse\.client: expected one of "auto", "reference", "lean"/);
   });
 });

@@ -1,0 +1,13 @@
+import { Child } from '../dist/runner/child.js';
+import type { FloorError } from './floors/protocol.js';
+
+type Typed = { type: string };
+
+/**
+ * A floor process (bench/floors/<name>.js), forked as the runner forks its children, with typed
+ * request/reply and the same death reporting. Child resolves entries relative to dist/; the floors
+ * are plain JavaScript that needs no build, so the path leads back out to bench/floors.
+ */
+export function floorChild<In extends Typed, Out extends Typed>(name: 'netServer' | 'netClient' | 'autocannon', label: string): Child<In, Out | FloorError> {
+  return new Child<In, Out | FloorError>(`../bench/floors/${name}.js`, label);
+}

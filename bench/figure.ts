@@ -1,0 +1,47 @@
+/**
+ * One bench figure: what connbench measured, what its floor or peer measured in the same run, the
+ * ratio and the goal from issue 8. Pure.
+ */
+export interface Goal {
+  /** `<=`: lower is better (memory, latency, cost share); `>=`: higher is better (throughput). */
+  op: '<=' | '>=';
+  ratio: number;
+  /** A line that must never be crossed (short polling: never below 0.8 of autocannon). */
+  never?: number;
+}
+
+export interface Figure {
+  /** Stable id, e.g. `server.rssPerConnection.tcp`. */
+  id: string;
+  title: string;
+  unit: 'requests/s' | 'bytes/connection' | 'ms' | 'deliveries/s' | 'CPU µs';
+  measured: number;
+  floor: number;
+  /** What `floor` is: `autocannon 8`, `bare net server`, … */
+  floorName: string;
+  /** measured / floor. */
+  ratio: number;
+  goal: Goal;
+  met: boolean;
+  /** How far the ratio is from the goal (always >= 0; 0 when met). */
+  missBy: number;
+  /** Other figures of the same measurement that explain it (CPU, counts, …). */
+  details: Record<string, number | string | boolean>;
+}
+
+const round = (x: number, digits: number) => (Number.isFinite(x) ? Math.round(x * 10 ** digits) / 10 ** digits : x);
+
+export function figure(
+  f: Omit<Figure, 'ratio' | 'met' | 'missBy' | 'details'> & { details?: Figure['details'] },
+): Figure {
+  const ratio = f.floor > 0 ? f.measured / f.floor : Number.POSITIVE_INFINITY;
+  const met = f.goal.op === '<=' ? ratio <= f.goal.ratio : ratio >= f.goal.ratio;
+  const missBy = met ? 0 : Math.abs(ratio - f.goal.ratio);
+  return { ...f, ratio: round(ratio, 3), met, missBy: round(missBy, 3), details: f.details ?? {} };
+}
+
+/** Whether a figure crossed its `never` line (worse than a missed goal). */
+export function crossedNever(f: Figure): boolean {
+  if (f.goal.never === undefined) return false;
+  return f.goal.op === '>=' ? f.ratio < f.goal.never : f.ratio > f.goal.never;
+}

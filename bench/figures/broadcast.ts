@@ -1,0 +1,115 @@
+import { nowUs } from '../../dist/metrics/clock.js';
+import type { ModelId } from '../../dist/models/types.js';
+import { BenchServer, BenchWorkers, cpuUsOf } from '../fleet.js';
+import { benchScenario, QUIET_HEARTBEAT } from '../scenario.js';
+import { figure, type Figure } from '../figure.js';
+import { NetFloor } from './netFloor.js';
+import { messageBytes } from './latency.js';
+
+export interface BroadcastSize {
+  clients: number;
+  /** Messages in the burst: each goes to every client. */
+  messages: number;
+  payloadBytes: number;
+  rampUpMs: number;
+}
+
+export const BROADCAST_MODELS: ModelId[] = ['websocket', 'sse'];
+
+const GOAL = 0.8;
+const DRAIN_TIMEOUT_MS = 120_000;
+
+/** What the histogram figure needs from the fastest broadcast: deliveries recorded and the client CPU they took. */
+export interface BroadcastLoad {
+  model: ModelId;
+  deliveriesPerSec: number;
+  recorded: number;
+  clientCpuUs: number;
+}
+
+/**
+ * Broadcast deliveries per second: a burst of `messages` appended at once on the reference server,
+ * timed from the request to the moment every client worker has every message (the runner's own
+ * drain), against a bare `net` server writing one Buffer per message to every socket (corked per
+ * batch) and a bare client counting frames.
+ */
+export async function broadcastFigures(size: BroadcastSize, models: ModelId[] = BROADCAST_MODELS): Promise<{ figures: Figure[]; loads: BroadcastLoad[] }> {
+  const floorRate = await netFloorBroadcast(size);
+  const figures: Figure[] = [];
+  const loads: BroadcastLoad[] = [];
+  for (const model of models) {
+    const r = await modelBroadcast(size, model);
+    loads.push({ model, deliveriesPerSec: r.deliveriesPerSec, recorded: r.delivered, clientCpuUs: r.clientCpuUs });
+    figures.push(
+      figure({
+        id: `broadcast.deliveriesPerSec.${model}`,
+        title: `broadcast deliveries/s to ${size.clients} ${model} clients`,
+        unit: 'deliveries/s',
+        measured: r.deliveriesPerSec,
+        floor: floorRate,
+        floorName: `bare net broadcast to ${size.clients} sockets`,
+        goal: { op: '>=', ratio: GOAL },
+        details: { delivered: r.delivered, lost: r.lost, spanMs: r.spanMs, serverCpuPercent: r.serverCpuPercent, clientCpuPercent: r.clientCpuPercent, sseClient: r.sseClient },
+      }),
+    );
+  }
+  return { figures, loads };
+}
+
+async function modelBroadcast(size: BroadcastSize, model: ModelId) {
+  const s = benchScenario({
+    models: [model],
+    clients: size.clients,
+    rampUp: `${size.rampUpMs}ms`,
+    workload: { pattern: 'idle', payload: size.payloadBytes },
+    heartbeat: QUIET_HEARTBEAT,
+  });
+  const server = await BenchServer.start(s, model);
+  try {
+    const workers = await BenchWorkers.start(s, model, server);
+    try {
+      workers.measureFromNow();
+      const [s0, w0] = await Promise.all([server.sample(false), workers.sample(false)]);
+      const t0 = nowUs();
+      const published = await server.child.request({ type: 'stop-publish', burst: size.messages, payloadBytes: size.payloadBytes }, 'published', DRAIN_TIMEOUT_MS, 'publish the burst');
+      const results = await workers.drain(published.lastSeq, DRAIN_TIMEOUT_MS);
+      const t1 = nowUs();
+      const [s1, w1] = await Promise.all([server.sample(false), workers.sample(false)]);
+      const delivered = results.reduce((a, r) => a + r.delivered, 0);
+      const lost = results.reduce((a, r) => a + r.lost, 0);
+      const spanUs = t1 - t0;
+      const clientCpuUs = w1.reduce((a, x, i) => a + cpuUsOf(x) - cpuUsOf(w0[i]!), 0);
+      return {
+        delivered,
+        lost,
+        spanMs: Math.round(spanUs / 1000),
+        deliveriesPerSec: (delivered * 1e6) / spanUs,
+        clientCpuUs,
+        serverCpuPercent: Math.round((100 * (cpuUsOf(s1.sample) - cpuUsOf(s0.sample))) / spanUs),
+        clientCpuPercent: Math.round((100 * clientCpuUs) / spanUs),
+        sseClient: model === 'sse' ? s.sse.client : '-',
+      };
+    } finally {
+      await workers.stop();
+    }
+  } finally {
+    await server.stop();
+  }
+}
+
+async function netFloorBroadcast(size: BroadcastSize): Promise<number> {
+  const floor = new NetFloor();
+  try {
+    await floor.listen();
+    await floor.connect(size.clients);
+    const frameBytes = messageBytes(size.payloadBytes) + 1;
+    const t0 = nowUs();
+    const received = floor.client.request({ type: 'expect-frames', frames: size.messages, timeoutMs: DRAIN_TIMEOUT_MS }, 'frames-received', DRAIN_TIMEOUT_MS + 10_000, 'receive the burst');
+    floor.server.send({ type: 'broadcast', messages: size.messages, frameBytes });
+    const r = await received;
+    if (!r.complete) throw new Error(`the bare net broadcast delivered ${r.received} of ${size.clients * size.messages} frames`);
+    return (r.received * 1e6) / (nowUs() - t0);
+  } finally {
+    await floor.stop();
+  }
+}

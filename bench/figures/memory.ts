@@ -1,0 +1,120 @@
+import { runModel, SETTLE_MS } from '../../dist/runner/runModel.js';
+import { planRun } from '../../dist/runner/plan.js';
+import { openFilesLimit } from '../../dist/metrics/limits.js';
+import type { ModelId } from '../../dist/models/types.js';
+import type { ModelResult } from '../../dist/report/result.js';
+import { benchScenario, QUIET_HEARTBEAT } from '../scenario.js';
+import { figure, type Figure } from '../figure.js';
+import { NetFloor } from './netFloor.js';
+
+export interface MemorySize {
+  connections: number;
+  rampUpMs: number;
+}
+
+/** One model run of the memory figures; sse runs once per client so both are on record. */
+export interface MemoryRun {
+  model: ModelId;
+  sseClient?: 'reference' | 'lean';
+}
+
+export const MEMORY_RUNS: MemoryRun[] = [
+  { model: 'tcp' },
+  { model: 'websocket' },
+  { model: 'sse', sseClient: 'lean' },
+  { model: 'sse', sseClient: 'reference' },
+  { model: 'long-poll' },
+  { model: 'short-poll' },
+];
+
+/** Goals of the server figure per model (issue 8); short polling holds no idle connection to weigh. */
+const SERVER_GOALS: Partial<Record<ModelId, number>> = { tcp: 1.3, websocket: 2, sse: 2.5, 'long-poll': 3 };
+const CLIENT_GOAL = 3;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * RSS per idle connection of the reference server and of the simulated clients, from the runner's
+ * own memory phase (fresh processes, forced GC, connect, settle, forced GC, difference / connections),
+ * against a bare `net` server and client holding the same count, sampled the same way.
+ */
+export async function memoryFigures(size: MemorySize, runs: MemoryRun[] = MEMORY_RUNS): Promise<Figure[]> {
+  const floor = await netFloorMemory(size.connections);
+  const figures: Figure[] = [];
+  const serverDone = new Set<ModelId>();
+  for (const run of runs) {
+    const label = run.sseClient ? `${run.model} (${run.sseClient} client)` : run.model;
+    const s = benchScenario({
+      models: [run.model],
+      clients: size.connections,
+      rampUp: `${size.rampUpMs}ms`,
+      warmup: '0s',
+      duration: '100ms',
+      drainTimeout: '5s',
+      workload: { pattern: 'idle' },
+      heartbeat: QUIET_HEARTBEAT,
+      longPoll: { hold: '60s' },
+      ...(run.sseClient ? { sse: { client: run.sseClient } } : {}),
+    });
+    const row = await runModel(s, run.model, planRun(s, { openFilesLimit: openFilesLimit() }), []);
+    const details = rowDetails(row);
+    const serverGoal = SERVER_GOALS[run.model];
+    if (serverGoal !== undefined && !serverDone.has(run.model)) {
+      serverDone.add(run.model);
+      figures.push(
+        figure({
+          id: `server.rssPerConnection.${run.model}`,
+          title: `reference server RSS per idle connection, ${run.model}`,
+          unit: 'bytes/connection',
+          measured: row.server.rssPerConnectionBytes,
+          floor: floor.serverBytes,
+          floorName: 'bare net server',
+          goal: { op: '<=', ratio: serverGoal },
+          details: { ...details, heapPerConnectionBytes: row.server.heapPerConnectionBytes },
+        }),
+      );
+    }
+    figures.push(
+      figure({
+        id: `client.rssPerConnection.${run.model}${run.sseClient ? `.${run.sseClient}` : ''}`,
+        title: `simulated client RSS per connection, ${label}`,
+        unit: 'bytes/connection',
+        measured: row.client.rssPerClientBytes,
+        floor: floor.clientBytes,
+        floorName: 'bare net client',
+        goal: { op: '<=', ratio: CLIENT_GOAL },
+        details,
+      }),
+    );
+  }
+  return figures;
+}
+
+function rowDetails(row: ModelResult): Figure['details'] {
+  return {
+    status: row.status,
+    connected: row.clients.connected,
+    target: row.clients.target,
+    lost: row.messages.lost,
+    workers: row.client.workers,
+    ...(row.error ? { error: `${row.error.code}: ${row.error.message}` } : {}),
+  };
+}
+
+/** Bytes per connection of a bare net server and client, sampled as the runner samples its processes. */
+export async function netFloorMemory(connections: number): Promise<{ serverBytes: number; clientBytes: number }> {
+  const floor = new NetFloor();
+  try {
+    await floor.listen();
+    const base = await floor.sample(true);
+    await floor.connect(connections);
+    await sleep(SETTLE_MS);
+    const held = await floor.sample(true);
+    return {
+      serverBytes: Math.round((held.server.rssBytes - base.server.rssBytes) / connections),
+      clientBytes: Math.round((held.client.rssBytes - base.client.rssBytes) / connections),
+    };
+  } finally {
+    await floor.stop();
+  }
+}

@@ -1,0 +1,59 @@
+// @ts-check
+/**
+ * What every floor process shares: the monotonic clock the reference processes use, a forced GC,
+ * a resource sample, and the IPC plumbing. Plain Node only.
+ */
+
+/** Monotonic microseconds, the same clock as src/metrics/clock.ts. */
+export function nowUs() {
+  return Number(process.hrtime.bigint() / 1000n);
+}
+
+/** Twice, as src/metrics/process.ts does: the second collects what the first's finalizers freed. */
+export function forceGc() {
+  const gc = /** @type {{ gc?: () => void }} */ (globalThis).gc;
+  if (gc) {
+    gc();
+    gc();
+  }
+}
+
+/**
+ * @param {number} sockets
+ * @returns {import('./protocol.js').FloorSample}
+ */
+export function sample(sockets) {
+  const mem = process.memoryUsage();
+  const cpu = process.cpuUsage();
+  return { type: 'sample', rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, cpuUs: cpu.user + cpu.system, sockets };
+}
+
+/** @param {unknown} m */
+export function send(m) {
+  process.send?.(m);
+}
+
+/**
+ * Runs the handler for every message from the parent; a throw becomes an error reply, which
+ * rejects the parent's wait. The process leaves with its parent.
+ * @template T
+ * @param {(m: T) => unknown} handle
+ */
+export function serve(handle) {
+  process.on('message', (/** @type {T} */ m) => {
+    Promise.resolve()
+      .then(() => handle(m))
+      .catch((/** @type {unknown} */ err) => send({ type: 'error', code: 'CB_ERR_BENCH_FLOOR', message: String(/** @type {Error} */ (err)?.message ?? err) }));
+  });
+  process.on('disconnect', () => process.exit(0));
+  process.on('SIGINT', () => undefined);
+}
+
+/**
+ * A frame of exactly `bytes` bytes (at least the prefix and the newline): prefix, padding, newline.
+ * @param {string} prefix
+ * @param {number} bytes
+ */
+export function frameOf(prefix, bytes) {
+  return `${prefix} ${'x'.repeat(Math.max(0, bytes - prefix.length - 2))}\n`;
+}

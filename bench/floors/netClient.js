@@ -1,0 +1,142 @@
+// @ts-check
+/**
+ * The floor for the simulated clients: bare `net` sockets that count newline-ended frames and,
+ * for the latency floor, note receive time minus the scheduled time each frame carries.
+ */
+import net from 'node:net';
+import { forceGc, nowUs, sample, send, serve } from './common.js';
+
+const NEWLINE = 10;
+/** Connects in flight at once: enough to be quick, few enough not to overflow the listen backlog. */
+const CONNECTS_IN_FLIGHT = 200;
+
+/** @type {net.Socket[]} */
+const sockets = [];
+/** Frames each socket has received since it connected. */
+let counts = new Uint32Array(0);
+/** @type {{ frames: number; done: number; timer: NodeJS.Timeout } | undefined} */
+let expecting;
+/** [scheduledUs, receivedUs] pairs of the latency run. */
+const latencies = /** @type {number[]} */ ([]);
+let partialLine = '';
+
+serve(
+  /** @param {import('./protocol.js').ToNetClient} m */
+  async (m) => {
+    switch (m.type) {
+      case 'connect':
+        return connectAll(m.port, m.count);
+      case 'sample':
+        if (m.gc) forceGc();
+        return send(sample(sockets.length));
+      case 'expect-frames':
+        return expect(m.frames, m.timeoutMs);
+      case 'latency':
+        return send(latencySummary(m.fromUs));
+      case 'stop':
+        for (const s of sockets) s.destroy();
+        process.exit(0);
+    }
+  },
+);
+
+/**
+ * @param {number} port
+ * @param {number} count
+ */
+async function connectAll(port, count) {
+  let failed = 0;
+  counts = new Uint32Array(count);
+  for (let first = 0; first < count; first += CONNECTS_IN_FLIGHT) {
+    const batch = [];
+    for (let i = first; i < Math.min(count, first + CONNECTS_IN_FLIGHT); i++) batch.push(connectOne(port, i).catch(() => void failed++));
+    await Promise.all(batch);
+  }
+  send({ type: 'connected', count: sockets.length, failed });
+}
+
+/**
+ * @param {number} port
+ * @param {number} index
+ * @returns {Promise<void>}
+ */
+function connectOne(port, index) {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ host: '127.0.0.1', port, noDelay: true });
+    s.once('connect', () => {
+      sockets.push(s);
+      resolve();
+    });
+    s.once('error', reject);
+    s.on('error', () => undefined);
+    // Socket 0 also reads the scheduled times of the latency floor (one socket in that run).
+    s.on('data', index === 0 ? (chunk) => onFirstSocketData(chunk) : (chunk) => onData(index, chunk));
+  });
+}
+
+/**
+ * @param {number} index
+ * @param {Buffer} chunk
+ */
+function onData(index, chunk) {
+  let n = 0;
+  for (let at = chunk.indexOf(NEWLINE); at !== -1; at = chunk.indexOf(NEWLINE, at + 1)) n++;
+  if (n > 0) counted(index, n);
+}
+
+/** @param {Buffer} chunk */
+function onFirstSocketData(chunk) {
+  const atUs = nowUs();
+  const text = partialLine + chunk.toString('latin1');
+  const lines = text.split('\n');
+  partialLine = lines.pop() ?? '';
+  for (const line of lines) {
+    const t = Number(line.slice(0, line.indexOf(' ')));
+    if (Number.isFinite(t)) latencies.push(t, atUs);
+  }
+  if (lines.length > 0) counted(0, lines.length);
+}
+
+/**
+ * @param {number} index
+ * @param {number} n
+ */
+function counted(index, n) {
+  const before = counts[index] ?? 0;
+  counts[index] = before + n;
+  if (expecting && before < expecting.frames && before + n >= expecting.frames && ++expecting.done === sockets.length) {
+    clearTimeout(expecting.timer);
+    expecting = undefined;
+    send({ type: 'frames-received', atUs: nowUs(), received: sum(), complete: true });
+  }
+}
+
+/**
+ * Replies once every socket has `frames` frames in all (at once when they already have).
+ * @param {number} frames
+ * @param {number} timeoutMs
+ */
+function expect(frames, timeoutMs) {
+  let done = 0;
+  for (const c of counts) if (c >= frames) done++;
+  if (done === sockets.length) return send({ type: 'frames-received', atUs: nowUs(), received: sum(), complete: true });
+  const timer = setTimeout(() => {
+    expecting = undefined;
+    send({ type: 'frames-received', atUs: nowUs(), received: sum(), complete: false });
+  }, timeoutMs);
+  expecting = { frames, done, timer };
+}
+
+function sum() {
+  let total = 0;
+  for (const c of counts) total += c;
+  return total;
+}
+
+/** @param {number} fromUs */
+function latencySummary(fromUs) {
+  const us = [];
+  for (let i = 0; i < latencies.length; i += 2) if (latencies[i] >= fromUs) us.push(latencies[i + 1] - latencies[i]);
+  us.sort((a, b) => a - b);
+  return { type: 'latency', p50Us: us.length ? us[Math.floor((us.length - 1) / 2)] : 0, count: us.length };
+}

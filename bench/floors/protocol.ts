@@ -1,0 +1,70 @@
+/**
+ * The IPC messages of the bench's floor processes (bare `net` server and client, autocannon). The
+ * floors are plain JavaScript on purpose: they use nothing of connbench, so what they measure is
+ * Node and the kernel alone, and they fork without a build. They check their messages against these
+ * types through JSDoc.
+ */
+
+export interface FloorSample {
+  type: 'sample';
+  rssBytes: number;
+  heapUsedBytes: number;
+  /** Cumulative process CPU (user + system), microseconds. */
+  cpuUs: number;
+  sockets: number;
+}
+
+// ---- bare net server (floors/netServer.js) ----
+export type ToNetServer =
+  | { type: 'listen' }
+  | { type: 'sample'; gc: boolean }
+  /** Writes `messages` frames of `frameBytes` to every socket: one Buffer for all, corked per batch. */
+  | { type: 'broadcast'; messages: number; frameBytes: number }
+  /** Frame k carries its scheduled time t0Us + k/rate, sent on the fixed schedule the reference publisher uses. */
+  | { type: 'schedule'; ratePerSec: number; count: number; t0Us: number; frameBytes: number }
+  | { type: 'stop' };
+
+export type FromNetServer =
+  | { type: 'listening'; port: number }
+  | FloorSample
+  | { type: 'broadcast-written'; atUs: number }
+  | { type: 'schedule-done'; lateMaxUs: number };
+
+// ---- bare net client (floors/netClient.js) ----
+export type ToNetClient =
+  | { type: 'connect'; port: number; count: number }
+  | { type: 'sample'; gc: boolean }
+  /** Replies once every socket has received `frames` newline-ended frames since it connected. */
+  | { type: 'expect-frames'; frames: number; timeoutMs: number }
+  /** Latencies (receive - the scheduled time in each frame) of frames scheduled at or after fromUs. */
+  | { type: 'latency'; fromUs: number }
+  | { type: 'stop' };
+
+export type FromNetClient =
+  | { type: 'connected'; count: number; failed: number }
+  | FloorSample
+  | { type: 'frames-received'; atUs: number; received: number; complete: boolean }
+  | { type: 'latency'; p50Us: number; count: number };
+
+// ---- autocannon (floors/autocannon.js) ----
+export type ToAutocannon = { type: 'run'; url: string; connections: number; durationSec: number } | { type: 'stop' };
+
+export type FromAutocannon =
+  /** Its connections are opening: the parent times its warm-up from here. */
+  | { type: 'started' }
+  | {
+      type: 'done';
+      /** Requests autocannon counted as answered (any status). */
+      requests: number;
+      non2xx: number;
+      errors: number;
+      /** Process CPU (user + system) during the run, microseconds. */
+      cpuUs: number;
+    };
+
+/** Every floor reports failures as the runner's children do, so Child rejects the waits. */
+export interface FloorError {
+  type: 'error';
+  code: string;
+  message: string;
+}

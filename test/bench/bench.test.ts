@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { runBench } from '../../bench/bench.js';
+import { SMOKE } from '../../bench/sizes.js';
+import { renderFigures } from '../../bench/render.js';
+
+/**
+ * Every bench step once with tiny sizes and one model per kind of run, through the same processes
+ * `npm run bench` forks. Only that each figure is measured is checked: speed lives in the bench.
+ */
+describe('npm run bench, scaled down', () => {
+  it('measures every figure against its floor or peer', async () => {
+    const r = await runBench(SMOKE, {
+      command: 'smoke test',
+      // sse with the lean client: its scenario setting travels to the worker like any other.
+      memoryRuns: [{ model: 'sse', sseClient: 'lean' }],
+      latencyRuns: [{ model: 'tcp' }],
+      broadcastModels: ['websocket'],
+    });
+    expect(r.failures).toEqual([]);
+    expect(r.figures.map((f) => f.id)).toEqual([
+      'short-poll.requestsPerSec',
+      'server.rssPerConnection.sse',
+      'client.rssPerConnection.sse.lean',
+      'latency.p50.tcp',
+      'broadcast.deliveriesPerSec.websocket',
+      'client.histogramCpuShare',
+    ]);
+    for (const f of r.figures) {
+      // Memory per connection over 20 connections is noise and may come out at or below zero.
+      if (f.unit !== 'bytes/connection') expect(f.measured, f.id).toBeGreaterThan(0);
+      expect(Number.isFinite(f.measured) && Number.isFinite(f.floor), f.id).toBe(true);
+    }
+    const broadcast = r.figures.find((f) => f.id.startsWith('broadcast'))!;
+    expect(broadcast.details).toMatchObject({ delivered: 20 * 5, lost: 0 });
+    expect(renderFigures(r.figures).split('\n')).toHaveLength(2 + r.figures.length);
+  });
+});

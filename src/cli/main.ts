@@ -6,6 +6,8 @@ import { registerValidate } from './validate.js';
 import { registerSchema } from './schema.js';
 import { registerCompare } from './compare.js';
 import { registerReport } from './report.js';
+import { registerHeartbeat } from './heartbeat.js';
+import { registerProxy } from './proxy.js';
 import { EXIT, exitCodeOf, formatError } from './exitCodes.js';
 import { TOOL_VERSION } from '../util/version.js';
 import { killAllChildren } from '../runner/child.js';
@@ -26,6 +28,8 @@ registerValidate(program);
 registerSchema(program);
 registerCompare(program);
 registerReport(program);
+registerHeartbeat(program);
+registerProxy(program);
 
 try {
   await program.parseAsync(process.argv);

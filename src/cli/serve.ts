@@ -6,6 +6,7 @@ import { parseDurationMs, parseRatePerSec, parseSizeBytes } from '../util/units.
 import { inputError } from '../util/errors.js';
 import { nowUs } from '../metrics/clock.js';
 import { EXIT } from './exitCodes.js';
+import { registerSilenceRoute } from '../heartbeat/silenceRoute.js';
 
 interface ServeFlags {
   host: string;
@@ -53,6 +54,8 @@ export function registerServe(program: Command): void {
         settings: { heartbeat: { intervalMs: heartbeatMs, timeoutMs: heartbeatMs * 2 }, maxHoldMs: 60_000, sseRetryMs: 1000 },
       });
       for (const m of allModels()) host.attach(m.createServer());
+      // For `connbench heartbeat probe` through an intermediary in front of this server.
+      registerSilenceRoute(host);
       const { httpPort, tcpPort } = await host.listen();
       const publisher = new Publisher(host.log, { ratePerSec, payloadBytes, t0Us: nowUs() });
       if (ratePerSec > 0) publisher.start();
@@ -66,6 +69,7 @@ export function registerServe(program: Command): void {
           `  websocket   GET  ws://${f.host}:${httpPort}/ws`,
           `  tcp              ${f.host}:${tcpPort} (4-byte length + type + body frames)`,
           `  chat send   POST ${base}/send  {"to":"u2","t":0,"body":"hi"}`,
+          `  probe       GET  ${base}/probe/silence?ms=N  (connbench heartbeat probe)`,
           'Ctrl-C to stop.',
           '',
         ].join('\n'),

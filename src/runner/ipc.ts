@@ -108,3 +108,53 @@ export type FromWorker =
   | { type: 'drained'; result: WorkerResult }
   | { type: 'sample'; sample: ResourceSample }
   | { type: 'error'; code: string; message: string };
+
+// ---- runner → heartbeat lab worker (src/heartbeat/labWorker.ts) ----
+export interface LabWorkerStart {
+  type: 'start';
+  model: ModelId;
+  count: number;
+  /** Where the clients connect: the fault proxy in front of the server. */
+  host: string;
+  httpPort: number;
+  tcpPort: number;
+  heartbeat: ServerSettings['heartbeat'];
+  shortPollIntervalMs: number;
+  longPollHoldMs: number;
+  /** TCP keep-alive on every client socket, first probe after this long idle; absent = the stack's default. */
+  tcpKeepAliveMs?: number;
+  reconnect: { minDelayMs: number; maxDelayMs: number };
+}
+
+export type ToLabWorker =
+  | LabWorkerStart
+  | { type: 'status' }
+  | { type: 'cursors' }
+  | { type: 'drain'; expected: number[]; timeoutMs: number }
+  | { type: 'stop' };
+
+export interface LabWorkerStatus {
+  /** Sessions subscribed now. */
+  connected: number;
+  /** Sessions whose first connect failed. */
+  failed: number;
+  reconnects: number;
+  errors: Record<string, number>;
+}
+
+export interface LabWorkerDrained {
+  expected: number;
+  delivered: number;
+  lost: number;
+  duplicates: number;
+  gapped: number;
+  caughtUp: boolean;
+}
+
+// ---- heartbeat lab worker → runner ----
+export type FromLabWorker =
+  | { type: 'started'; status: LabWorkerStatus }
+  | { type: 'status'; status: LabWorkerStatus }
+  | { type: 'cursors'; queries: ExpectedQuery[] }
+  | { type: 'drained'; result: LabWorkerDrained; status: LabWorkerStatus }
+  | { type: 'error'; code: string; message: string };

@@ -1,0 +1,129 @@
+/**
+ * The heartbeat lab's client process: simulated clients of one model connected through the fault
+ * proxy, each with its own HTTP connection (as a browser tab holds its own), reconnecting and
+ * resuming by cursor through ClientSession like every connbench client. It reports what the lab
+ * cannot see from the proxy: subscriptions, reconnects, error codes and delivery per client.
+ */
+import { Client, type Dispatcher } from 'undici';
+import { getModel } from '../models/index.js';
+import { ClientSession, type SessionSink } from '../client/session.js';
+import type { FromLabWorker, LabWorkerDrained, LabWorkerStart, LabWorkerStatus, ToLabWorker } from '../runner/ipc.js';
+
+/** The lab's connections idle for minutes by design: undici must not close them first. */
+const KEEP_IDLE_MS = 3_600_000;
+const DRAIN_POLL_MS = 20;
+
+class LabWorker {
+  private sessions: ClientSession[] = [];
+  private readonly dispatchers: Dispatcher[] = [];
+  private readonly errors: Record<string, number> = {};
+  private failed = 0;
+
+  async start(m: LabWorkerStart): Promise<void> {
+    const model = getModel(m.model);
+    const sink: SessionSink = {
+      latency: () => undefined,
+      connected: () => undefined,
+      error: (code) => void (this.errors[code] = (this.errors[code] ?? 0) + 1),
+      disconnected: () => undefined,
+    };
+    for (let i = 0; i < m.count; i++) {
+      const dispatcher = model.usesDispatcher ? this.dispatcherFor(m) : undefined;
+      const options = {
+        clientId: i,
+        user: `u${i}`,
+        host: m.host,
+        httpPort: m.httpPort,
+        tcpPort: m.tcpPort,
+        heartbeat: m.heartbeat,
+        shortPollIntervalMs: m.shortPollIntervalMs,
+        longPollHoldMs: m.longPollHoldMs,
+        ...(m.tcpKeepAliveMs !== undefined ? { tcpKeepAliveMs: m.tcpKeepAliveMs } : {}),
+        // Models without HTTP never touch it; the type wants one.
+        dispatcher: dispatcher ?? (undefined as unknown as Dispatcher),
+      };
+      this.sessions.push(new ClientSession(model, options, sink, { ...m.reconnect, resume: 'cursor' }));
+    }
+    await Promise.all(this.sessions.map((s) => s.start().catch(() => void this.failed++)));
+    send({ type: 'started', status: this.status() });
+  }
+
+  status(): LabWorkerStatus {
+    let connected = 0;
+    let reconnects = 0;
+    for (const s of this.sessions) {
+      if (s.connected) connected++;
+      reconnects += s.reconnects;
+    }
+    return { connected, failed: this.failed, reconnects, errors: { ...this.errors } };
+  }
+
+  cursors(): void {
+    send({ type: 'cursors', queries: this.sessions.map((s, i) => ({ user: `u${i}`, afterSeq: s.tracker.startCursor })) });
+  }
+
+  /** Waits until every client has what the server says it owes it, or the time is up. */
+  async drain(expected: number[], timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const caughtUp = () => this.sessions.every((s, i) => s.tracker.unique + s.tracker.gapped >= expected[i]!);
+    while (!caughtUp() && Date.now() < deadline) await new Promise((r) => setTimeout(r, DRAIN_POLL_MS));
+    const r: LabWorkerDrained = { expected: 0, delivered: 0, lost: 0, duplicates: 0, gapped: 0, caughtUp: caughtUp() };
+    this.sessions.forEach((s, i) => {
+      const t = s.tracker;
+      r.expected += expected[i]!;
+      r.delivered += t.unique;
+      r.lost += Math.max(0, expected[i]! - t.unique);
+      r.duplicates += t.duplicates;
+      r.gapped += t.gapped;
+    });
+    send({ type: 'drained', result: r, status: this.status() });
+  }
+
+  async stop(): Promise<void> {
+    const bounded = <T>(p: Promise<T>, ms: number) => Promise.race([p, new Promise((r) => setTimeout(r, ms))]);
+    await bounded(Promise.all(this.sessions.map((s) => s.stop())), 3000);
+    await bounded(Promise.all(this.dispatchers.map((d) => d.destroy())), 1000);
+    process.exit(0);
+  }
+
+  /** One connection per client, kept however long it idles; TCP keep-alive as asked. */
+  private dispatcherFor(m: LabWorkerStart): Dispatcher {
+    const keepAlive = m.tcpKeepAliveMs !== undefined ? { keepAlive: true, keepAliveInitialDelay: Math.max(1000, m.tcpKeepAliveMs) } : {};
+    const d = new Client(`http://${m.host}:${m.httpPort}`, {
+      pipelining: 1,
+      keepAliveTimeout: KEEP_IDLE_MS,
+      keepAliveMaxTimeout: KEEP_IDLE_MS,
+      headersTimeout: 0,
+      bodyTimeout: 0,
+      connect: keepAlive,
+    });
+    this.dispatchers.push(d);
+    return d;
+  }
+}
+
+function send(m: FromLabWorker): void {
+  process.send?.(m);
+}
+
+const worker = new LabWorker();
+process.on('message', (m: ToLabWorker) => {
+  const run = async () => {
+    switch (m.type) {
+      case 'start':
+        return worker.start(m);
+      case 'status':
+        return send({ type: 'status', status: worker.status() });
+      case 'cursors':
+        return worker.cursors();
+      case 'drain':
+        return worker.drain(m.expected, m.timeoutMs);
+      case 'stop':
+        return worker.stop();
+    }
+  };
+  run().catch((err: unknown) => send({ type: 'error', code: (err as { code?: string })?.code ?? 'CB_ERR_WORKER', message: (err as Error)?.message ?? String(err) }));
+});
+process.on('disconnect', () => process.exit(0));
+// Ctrl-C reaches the whole process group; the lab decides how children stop.
+process.on('SIGINT', () => undefined);

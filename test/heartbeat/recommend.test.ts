@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { costAt, recommend, worstDetectionMs } from '../../src/heartbeat/recommend.js';
+import { bytesPerClientPerMinute, detectionStats } from '../../src/heartbeat/measure.js';
+import type { HeartbeatIntervalResult } from '../../src/heartbeat/result.js';
+import type { ConnectionRecord } from '../../src/proxy/connection.js';
+
+function row(intervalMs: number, o: { kept?: boolean; clientMaxMs?: number; serverDetected?: number; bytes?: number; timeoutMs?: number } = {}): HeartbeatIntervalResult {
+  const kept = o.kept ?? true;
+  const timeoutMs = o.timeoutMs ?? 2 * intervalMs;
+  const clientMaxMs = o.clientMaxMs ?? intervalMs + timeoutMs - 100;
+  return {
+    intervalMs,
+    timeoutMs,
+    connections: { initial: 10, survived: kept ? 10 : 0, idleCuts: kept ? 0 : 10, opened: kept ? 0 : 10 },
+    reconnects: kept ? 0 : 10,
+    messages: { published: 10, expected: 100, delivered: 100, lost: 0, duplicates: 0 },
+    heartbeatBytesPerConnectionPerMinute: o.bytes ?? (8 * 60_000) / intervalMs,
+    detection: {
+      halfOpened: 10,
+      client: { detected: 10, p50Ms: clientMaxMs - 50, maxMs: clientMaxMs },
+      server: { detected: o.serverDetected ?? 10, p50Ms: (o.serverDetected ?? 10) ? intervalMs + timeoutMs - 200 : null, maxMs: (o.serverDetected ?? 10) ? intervalMs + timeoutMs - 100 : null },
+    },
+    serverHeartbeatTimeouts: 10,
+    errors: {},
+  };
+}
+
+const base = { idleTimeoutMs: 60_000, intermediary: 'nginx reverse proxy', safetyMargin: 0.5, detectWithinMs: 120_000, observeMs: 180_000 };
+
+describe('recommend', () => {
+  it('picks the longest interval that survived, within the safety margin and the detection target', () => {
+    const r = recommend({ ...base, intervals: [row(10_000), row(15_000), row(30_000), row(45_000), row(75_000, { kept: false })] })!;
+    expect(r.intervalMs).toBe(30_000);
+    expect(r.timeoutMs).toBe(60_000);
+    expect(r.measured).toBe(true);
+    expect(r.maxByIdleTimeoutMs).toBe(30_000);
+    expect(r.maxByDetectionMs).toBe(40_000);
+    expect(r.worstDetectionMs).toBe(90_000);
+    expect(r.reasons.join('\n')).toMatch(/closes connections idle for 1m; with a 50% safety margin a heartbeat must come at least every 30s/);
+    expect(r.reasons.join('\n')).toMatch(/75s: cut 10 time\(s\) by the idle timeout/);
+    expect(r.reasons.join('\n')).toMatch(/45s: beyond the safety margin/);
+    // 8 bytes per heartbeat every 30 s: 16 B per connection per minute.
+    expect(r.cost).toEqual([
+      { connections: 10_000, heartbeatsPerSec: 333, bytesPerSec: 2667 },
+      { connections: 100_000, heartbeatsPerSec: 3333, bytesPerSec: 26_667 },
+      { connections: 1_000_000, heartbeatsPerSec: 33_333, bytesPerSec: 266_667 },
+    ]);
+  });
+
+  it('lets a tight detection target win over the idle timeout', () => {
+    const r = recommend({ ...base, detectWithinMs: 45_000, intervals: [row(10_000), row(15_000), row(30_000)] })!;
+    expect(r.intervalMs).toBe(15_000);
+    expect(r.reasons.join('\n')).toMatch(/30s: a dead peer could go unnoticed for 1.5m|30s: a dead peer could go unnoticed for 90s/);
+  });
+
+  it('rejects an interval whose clients did not all notice the dead peer, and notes a server that cannot', () => {
+    const slow = row(10_000);
+    slow.detection.client.detected = 7;
+    expect(worstDetectionMs(slow)).toBe(Infinity);
+    const r = recommend({ ...base, intervals: [slow, row(5_000, { serverDetected: 0 })] })!;
+    expect(r.intervalMs).toBe(5_000);
+    expect(r.reasons.join('\n')).toMatch(/server never noticed/);
+    expect(r.reasons.join('\n')).toMatch(/10s: not every dead peer was noticed/);
+  });
+
+  it('computes an unmeasured interval when nothing in the sweep qualifies', () => {
+    const r = recommend({ ...base, intervals: [row(45_000), row(75_000, { kept: false })] })!;
+    expect(r.measured).toBe(false);
+    expect(r.intervalMs).toBe(30_000);
+    expect(r.reasons.join('\n')).toMatch(/--intervals 30s/);
+    expect(r.cost[0]!.heartbeatsPerSec).toBe(333);
+  });
+
+  it('prices a fleet', () => {
+    expect(costAt(1000, 60)).toEqual([
+      { connections: 10_000, heartbeatsPerSec: 10_000, bytesPerSec: 10_000 },
+      { connections: 100_000, heartbeatsPerSec: 100_000, bytesPerSec: 100_000 },
+      { connections: 1_000_000, heartbeatsPerSec: 1_000_000, bytesPerSec: 1_000_000 },
+    ]);
+  });
+});
+
+describe('measure', () => {
+  const rec = (id: number, client?: number, server?: number): ConnectionRecord => ({
+    id,
+    openedAtUs: 0,
+    bytesUp: 0,
+    bytesDown: 0,
+    state: 'silent',
+    ...(client !== undefined ? { clientClosedAtUs: client } : {}),
+    ...(server !== undefined ? { serverClosedAtUs: server } : {}),
+  });
+
+  it('times detection from the injection, in real time', () => {
+    const injected = [rec(0, 1_100_000, 1_500_000), rec(1, 1_300_000), rec(2, 1_200_000)];
+    expect(detectionStats(injected, 1_000_000, 'client', 1)).toEqual({ detected: 3, p50Ms: 200, maxMs: 300 });
+    expect(detectionStats(injected, 1_000_000, 'server', 60)).toEqual({ detected: 1, p50Ms: 30_000, maxMs: 30_000 });
+    expect(detectionStats([], 0, 'client', 1)).toEqual({ detected: 0, p50Ms: null, maxMs: null });
+  });
+
+  it('scales bytes per client to a real minute', () => {
+    // 10 clients, 6000 bytes in a 1 s window that stands for 60 s: 600 B per client per minute.
+    expect(bytesPerClientPerMinute(6000, 10, 1000, 60)).toBe(600);
+    expect(bytesPerClientPerMinute(6000, 0, 1000, 60)).toBe(0);
+  });
+});

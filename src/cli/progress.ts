@@ -1,5 +1,6 @@
 import type { RunListener, ProgressInfo } from '../runner/events.js';
 import type { ModelResult } from '../report/result.js';
+import { formatMs } from '../util/units.js';
 
 /**
  * The progress line on stderr (a TTY only): model, phase, connected clients, deliveries/s so far,
@@ -32,7 +33,7 @@ export function progressListener(stream: NodeJS.WriteStream): RunListener {
     phase: draw,
     progress: draw,
     modelFinished: (r: ModelResult) => {
-      stream.write(`\r\x1b[2K${r.model}: ${r.status}${r.complete ? '' : ' (incomplete)'}, ${r.messages.delivered} delivered, ${r.messages.lost} lost, p99 ${r.latencyMs.p99} ms\n`);
+      stream.write(`\r\x1b[2K${r.model}: ${r.status}${r.complete ? '' : ' (incomplete)'}, ${r.messages.delivered} delivered, ${r.messages.lost} lost, p99 ${formatMs(r.latencyMs.p99)} ms\n`);
     },
     warning: (message: string) => {
       stream.write(`\r\x1b[2Kwarning: ${message}\n`);

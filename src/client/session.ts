@@ -25,6 +25,9 @@ export interface ReconnectPolicy {
 
 export const DEFAULT_RECONNECT: ReconnectPolicy = { minDelayMs: 50, maxDelayMs: 2000, resume: 'cursor' };
 
+/** Chat sends a session holds while it is disconnected; more are dropped and counted. */
+export const OUTBOX_LIMIT = 10_000;
+
 /**
  * One simulated client for the life of a run: connects through its model, reconnects with
  * jittered exponential backoff from the cursor it reached, and feeds the tracker. Every model
@@ -34,6 +37,12 @@ export class ClientSession {
   readonly tracker = new SeqTracker();
   reconnects = 0;
   connected = false;
+  /** When the current connection subscribed, monotonic µs. */
+  subscribedAtUs: number | undefined;
+  /** After awaitBack(): undefined until the next subscribe, then its time. */
+  backAtUs: number | undefined | null;
+  /** Chat sends made while disconnected, sent on the next subscribe (as a chat app's outbox does). */
+  private outbox: Outgoing[] = [];
   private current: ModelClient | undefined;
   private stopped = false;
   private attempt = 0;
@@ -56,16 +65,41 @@ export class ClientSession {
     return this.open(true);
   }
 
+  /** Whether the first subscribe ever happened (a client that never connected is counted as failed). */
+  get everSubscribed(): boolean {
+    return this.everConnected;
+  }
+
+  /**
+   * Sends now when subscribed, else queues for the next subscribe; the scheduled time inside `m`
+   * keeps the wait in the latency. Returns false only when the outbox is full and `m` is dropped.
+   */
   send(m: Outgoing): boolean {
-    if (!this.connected || !this.current?.send) return false;
-    this.current.send(m);
+    if (this.connected && this.current?.send) {
+      this.current.send(m);
+      return true;
+    }
+    if (this.outbox.length >= OUTBOX_LIMIT) {
+      this.sink.error('CB_ERR_OUTBOX_FULL');
+      return false;
+    }
+    this.outbox.push(m);
     return true;
   }
 
-  /** Drops the current connection as a fault would; the session reconnects by itself. */
+  /**
+   * Drops the current connection as a network fault would; the session reconnects by itself with
+   * backoff, from its cursor. Sends from now on wait in the outbox rather than go down a closing link.
+   */
   drop(): void {
     const c = this.current;
+    this.connected = false;
     if (c) void c.close();
+  }
+
+  /** Start watching for the next subscribe (its time lands in backAtUs). */
+  awaitBack(): void {
+    this.backAtUs = null;
   }
 
   async stop(): Promise<void> {
@@ -84,9 +118,12 @@ export class ClientSession {
       onSubscribed: (cursor, atUs) => {
         this.tracker.subscribed(cursor);
         this.connected = true;
+        this.subscribedAtUs = atUs;
+        if (this.backAtUs === null) this.backAtUs = atUs;
         this.attempt = 0;
         this.sink.connected(atUs - startedUs, !this.everConnected);
         this.everConnected = true;
+        this.flushOutbox();
       },
       onMessage: (m, atUs) => {
         if (this.tracker.receive(m.seq)) this.sink.latency(atUs - m.t, m, atUs);
@@ -113,6 +150,13 @@ export class ClientSession {
       handler.onClose(nowUs());
       if (first) throw err;
     });
+  }
+
+  private flushOutbox(): void {
+    if (this.outbox.length === 0 || !this.current?.send) return;
+    const queued = this.outbox;
+    this.outbox = [];
+    for (const m of queued) this.current.send(m);
   }
 
   private scheduleReconnect(): void {

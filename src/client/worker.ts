@@ -1,16 +1,21 @@
 /**
  * A client worker process: hosts a share of the simulated clients (never the runner or the
- * server), ramps them up, tracks sequences and latency, and reports over IPC.
+ * server), ramps them up, drives the workload's client side (chat sends, churn, reconnect storms),
+ * tracks sequences and latency, and reports over IPC.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { Agent } from 'undici';
+import type { Dispatcher } from 'undici';
+import { ClientDispatchers } from './dispatchers.js';
+import { SwappableDispatcher } from './swappableDispatcher.js';
 import { getModel } from '../models/index.js';
+import { sseClientFor } from '../models/sse/clientChoice.js';
 import { ClientSession, type SessionSink } from './session.js';
-import { ChatSchedule, pickRecipient } from './chatSchedule.js';
+import { ChatTraffic, inboxOf } from './chat.js';
+import { Churn, shareOf, type Churnable } from './churn.js';
+import { StormTracker } from './recovery.js';
 import { createHistogram, encodeHistogram, initHistograms, type Histogram } from '../metrics/histogram.js';
 import { forceGc, peakRssBytes, sampleProcess } from '../metrics/process.js';
 import { nowUs } from '../metrics/clock.js';
-import { paddingOf } from '../models/message.js';
 import type { FromWorker, ToWorker, WorkerProgress, WorkerResult, WorkerStart } from '../runner/ipc.js';
 
 const PROGRESS_EVERY_MS = 500;
@@ -18,19 +23,21 @@ const RAMP_TICK_MS = 10;
 
 class Worker {
   private sessions: ClientSession[] = [];
-  private readonly agents: Agent[] = [];
+  /** Per session: cuts its connection and, for HTTP models, its keep-alive sockets too. */
+  private droppable: Churnable[] = [];
+  private dispatchers!: ClientDispatchers;
   private latency!: Histogram;
   private connect!: Histogram;
   private measureFromUs = Infinity;
   private delivered = 0;
-  private connected = 0;
   private failed = 0;
-  private sent = 0;
-  private sendFailures = 0;
   private readonly errors: Record<string, number> = {};
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
   private progressTimer: NodeJS.Timeout | undefined;
-  private chatTimer: NodeJS.Timeout | undefined;
+  private chat: ChatTraffic | undefined;
+  private churn: Churn | undefined;
+  private stormTimers: NodeJS.Timeout[] = [];
+  private storm: { tracker: StormTracker; dropped: ClientSession[] } | undefined;
   private start!: WorkerStart;
 
   async begin(m: WorkerStart): Promise<void> {
@@ -40,13 +47,12 @@ class Worker {
     this.connect = createHistogram();
     const model = getModel(m.model);
     const s = m.scenario;
-    for (const address of m.sourceAddresses) {
-      this.agents.push(new Agent({ connect: { localAddress: address }, keepAliveTimeout: 600_000, keepAliveMaxTimeout: 600_000, pipelining: 1 }));
-    }
+    this.dispatchers = new ClientDispatchers(`http://${m.host}:${m.httpPort}`);
     const sink: SessionSink = {
-      latency: (us, _m, _at) => {
+      latency: (us, msg, atUs) => {
         this.delivered++;
-        if (_m.t >= this.measureFromUs) this.latency.recordValue(Math.max(1, us));
+        if (msg.t >= this.measureFromUs) this.latency.recordValue(Math.max(1, us));
+        this.storm?.tracker.arrival(msg.t, atUs);
       },
       connected: (connectUs, first) => {
         if (first) this.connect.recordValue(Math.max(1, connectUs));
@@ -56,28 +62,43 @@ class Worker {
       },
       disconnected: () => undefined,
     };
+    const policy = { minDelayMs: s.client.reconnect.minDelayMs, maxDelayMs: s.client.reconnect.maxDelayMs, resume: s.client.resume };
     for (let i = 0; i < m.count; i++) {
       const clientId = m.firstClientId + i;
-      const a = i % m.sourceAddresses.length;
-      this.sessions.push(
-        new ClientSession(
-          model,
-          {
-            clientId,
-            user: `u${clientId}`,
-            host: m.host,
-            httpPort: m.httpPort,
-            tcpPort: m.tcpPort,
-            ...(m.sourceAddresses[a] !== '127.0.0.1' ? { localAddress: m.sourceAddresses[a]! } : {}),
-            heartbeat: s.heartbeat,
-            shortPollIntervalMs: s.shortPoll.intervalMs,
-            longPollHoldMs: s.longPoll.holdMs,
-            dispatcher: this.agents[a]!,
-          },
-          sink,
-          { minDelayMs: 50, maxDelayMs: 2000, resume: s.client.resume },
-        ),
+      const address = m.sourceAddresses[i % m.sourceAddresses.length]!;
+      const localAddress = address !== '127.0.0.1' ? address : undefined;
+      const dispatcher: Dispatcher = model.usesDispatcher
+        ? new SwappableDispatcher(() => this.dispatchers.forClient(true, localAddress))
+        : this.dispatchers.forClient(false, undefined);
+      const session = new ClientSession(
+        model,
+        {
+          clientId,
+          // In rooms every member reads the room's address; direct messages address the user.
+          user: inboxOf(clientId, s.workload.pattern === 'chat' ? s.workload.roomSize : 1),
+          host: m.host,
+          httpPort: m.httpPort,
+          tcpPort: m.tcpPort,
+          ...(localAddress ? { localAddress } : {}),
+          heartbeat: s.heartbeat,
+          shortPollIntervalMs: s.shortPoll.intervalMs,
+          longPollHoldMs: s.longPoll.holdMs,
+          dispatcher,
+          sseClient: sseClientFor(s.sse.client, s.clients),
+        },
+        sink,
+        policy,
       );
+      this.sessions.push(session);
+      this.droppable.push({
+        get connected() {
+          return session.connected;
+        },
+        drop() {
+          session.drop();
+          if (dispatcher instanceof SwappableDispatcher) void dispatcher.swap();
+        },
+      });
     }
     this.progressTimer = setInterval(() => send({ type: 'progress', progress: this.progress() }), PROGRESS_EVERY_MS);
     await this.ramp(m.rampUpMs);
@@ -94,12 +115,7 @@ class Worker {
       const tick = () => {
         const due = rampUpMs <= 0 ? n : Math.min(n, Math.floor(((Date.now() - t0) / rampUpMs) * n) + 1);
         for (; next < due; next++) {
-          pending.push(
-            this.sessions[next]!.start().then(
-              () => void this.connected++,
-              () => void this.failed++,
-            ),
-          );
+          pending.push(this.sessions[next]!.start().catch(() => void this.failed++));
         }
         if (next < n) setTimeout(tick, RAMP_TICK_MS);
         else void Promise.all(pending).then(() => resolve());
@@ -108,47 +124,70 @@ class Worker {
     });
   }
 
-  measure(measureFromUs: number, chatT0Us: number, chatUntilUs: number): void {
+  /** Messages start flowing at t0Us (warmup), are measured from measureFromUs, and stop at untilUs. */
+  measure(measureFromUs: number, t0Us: number, untilUs: number): void {
     this.measureFromUs = measureFromUs;
     this.loopDelay.reset();
     this.loopDelay.enable();
     const s = this.start.scenario;
-    if (s.workload.pattern !== 'chat') return;
-    const schedule = new ChatSchedule({ ratePerUserPerSec: s.workload.ratePerSec, senders: this.sessions.length, t0Us: chatT0Us, untilUs: chatUntilUs });
-    const body = paddingOf(s.workload.payloadBytes);
-    const tick = () => {
-      const more = schedule.due(nowUs(), (i, t) => {
-        const from = this.start.firstClientId + i;
-        for (let r = 0; r < s.workload.roomSize; r++) {
-          const to = `u${pickRecipient(from, s.clients)}`;
-          if (this.sessions[i]!.send({ to, t, body })) this.sent++;
-          else this.sendFailures++;
-        }
-      });
-      if (more) this.chatTimer = setTimeout(tick, 2);
-    };
-    tick();
+    const w = s.workload;
+    if (w.pattern === 'chat') {
+      this.chat = new ChatTraffic(
+        { firstClientId: this.start.firstClientId, totalUsers: s.clients, ratePerUserPerSec: w.ratePerSec, roomSize: w.roomSize, payloadBytes: w.payloadBytes, t0Us, untilUs },
+        this.sessions,
+      );
+      this.chat.start();
+    }
+    if (s.churnPerSec > 0) {
+      this.churn = new Churn({ ratePerSec: shareOf(s.churnPerSec, this.sessions.length, s.clients), t0Us, untilUs }, this.droppable);
+      this.churn.start();
+    }
+    for (const a of s.actions) {
+      const atUs = t0Us + a.atMs * 1000;
+      this.stormTimers.push(setTimeout(() => this.reconnectStorm(atUs), Math.max(0, (atUs - nowUs()) / 1000)));
+    }
   }
 
+  /** Every connection of this worker drops at once; each client reconnects on its own backoff. */
+  private reconnectStorm(atUs: number): void {
+    const dropped = this.sessions.filter((s) => s.everSubscribed);
+    this.storm = { tracker: new StormTracker(atUs), dropped };
+    for (const s of dropped) s.awaitBack();
+    this.droppable.forEach((d, i) => {
+      if (this.sessions[i]!.everSubscribed) d.drop();
+    });
+  }
+
+  /** Sends what is still due, then reports each client's start cursor and what this worker's users sent. */
   cursors(): void {
-    send({ type: 'cursors', queries: this.sessions.map((s, i) => ({ user: `u${this.start.firstClientId + i}`, afterSeq: s.tracker.startCursor })) });
+    this.chat?.finish();
+    this.churn?.stop();
+    // No user: the server counts broadcasts only; chat messages are owed from what senders sent.
+    send({
+      type: 'cursors',
+      queries: this.sessions.map((s) => ({ afterSeq: s.tracker.startCursor })),
+      ...(this.chat ? { sentByInbox: this.chat.sentByInbox } : {}),
+    });
   }
 
-  async drain(expected: number[], timeoutMs: number): Promise<void> {
-    if (this.chatTimer) clearTimeout(this.chatTimer);
+  async drain(expectedBroadcast: number[], owedByInbox: Record<string, number> | undefined, timeoutMs: number): Promise<void> {
+    this.chat?.stop();
+    this.churn?.stop();
+    const roomSize = this.start.scenario.workload.pattern === 'chat' ? this.start.scenario.workload.roomSize : 1;
+    // A client that never subscribed is counted as failed, not owed anything.
+    const expected = this.sessions.map((s, i) =>
+      s.everSubscribed ? expectedBroadcast[i]! + (owedByInbox?.[inboxOf(this.start.firstClientId + i, roomSize)] ?? 0) : 0,
+    );
     const deadline = Date.now() + timeoutMs;
-    const caughtUp = () => this.sessions.every((s, i) => s.tracker.unique + s.tracker.gapped >= expected[i]!);
+    const caughtUp = () => this.sessions.every((s, i) => s.tracker.unique + s.tracker.gapped >= expected[i]! && (s.connected || !s.everSubscribed));
     while (!caughtUp() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     this.loopDelay.disable();
-    let exp = 0;
-    let uniq = 0;
-    let lost = 0;
     const r: WorkerResult = {
       histogram: encodeHistogram(this.latency),
       connectHistogram: encodeHistogram(this.connect),
       target: this.sessions.length,
-      connected: this.sessions.filter((s) => s.tracker.startCursor !== undefined).length,
-      failed: this.sessions.filter((s) => s.tracker.startCursor === undefined).length,
+      connected: this.sessions.filter((s) => s.everSubscribed).length,
+      failed: this.sessions.filter((s) => !s.everSubscribed).length,
       reconnects: 0,
       errors: this.errors,
       expected: 0,
@@ -157,26 +196,26 @@ class Worker {
       duplicates: 0,
       reordered: 0,
       gapped: 0,
-      sent: this.sent,
-      sendFailures: this.sendFailures,
+      sent: this.chat?.sent ?? 0,
+      sendFailures: this.errors.CB_ERR_OUTBOX_FULL ?? 0,
       caughtUp: caughtUp(),
       eventLoopDelayP99Ms: nsToMs(this.loopDelay.percentile(99)),
       eventLoopDelayMaxMs: nsToMs(this.loopDelay.max),
       peakRssBytes: peakRssBytes(),
+      churned: this.churn?.closed ?? 0,
     };
     this.sessions.forEach((s, i) => {
       const t = s.tracker;
-      exp += expected[i]!;
-      uniq += t.unique;
-      lost += Math.max(0, expected[i]! - t.unique);
-      r.duplicates += t.duplicates;
+      r.expected += expected[i]!;
+      r.delivered += t.unique;
+      r.lost += Math.max(0, expected[i]! - t.unique);
+      // More unique messages than were ever sent to it: delivered twice under two seqs.
+      r.duplicates += t.duplicates + Math.max(0, t.unique - expected[i]!);
       r.reordered += t.reordered;
       r.gapped += t.gapped;
       r.reconnects += s.reconnects;
     });
-    r.expected = exp;
-    r.delivered = uniq;
-    r.lost = lost;
+    if (this.storm) r.storm = this.storm.tracker.report(this.storm.dropped);
     send({ type: 'drained', result: r });
   }
 
@@ -187,9 +226,11 @@ class Worker {
 
   async stop(): Promise<void> {
     if (this.progressTimer) clearInterval(this.progressTimer);
-    if (this.chatTimer) clearTimeout(this.chatTimer);
+    this.chat?.stop();
+    this.churn?.stop();
+    for (const t of this.stormTimers) clearTimeout(t);
     await Promise.race([Promise.all(this.sessions.map((s) => s.stop())), new Promise((r) => setTimeout(r, 3000))]);
-    await Promise.race([Promise.all(this.agents.map((a) => a.destroy())), new Promise((r) => setTimeout(r, 1000))]);
+    await Promise.race([this.dispatchers?.destroy(), new Promise((r) => setTimeout(r, 1000))]);
     process.exit(0);
   }
 
@@ -223,7 +264,7 @@ process.on('message', (m: ToWorker) => {
       case 'cursors':
         return worker.cursors();
       case 'drain':
-        return worker.drain(m.expected, m.timeoutMs);
+        return worker.drain(m.expected, m.owedByInbox, m.timeoutMs);
       case 'sample':
         return worker.sample(m.gc);
       case 'stop':

@@ -4,6 +4,7 @@
  */
 import type { ModelId, ServerSettings } from '../models/types.js';
 import type { Scenario } from '../scenario/schema.js';
+import type { StormReport } from '../client/recovery.js';
 
 export interface ResourceSample {
   pid: number;
@@ -26,7 +27,8 @@ export type ToServer =
   | { type: 'shutdown' };
 
 export interface ExpectedQuery {
-  user: string;
+  /** The reader's address; absent = count broadcasts only (chat messages are owed from what senders sent). */
+  user?: string;
   /** The client's starting cursor; undefined when it never subscribed (everything is expected). */
   afterSeq: number | undefined;
 }
@@ -67,7 +69,8 @@ export type ToWorker =
   /** Messages scheduled at or after measureFromUs are recorded in the latency histogram. */
   | { type: 'measure'; measureFromUs: number; chatT0Us: number; chatUntilUs: number }
   | { type: 'cursors' }
-  | { type: 'drain'; expected: number[]; timeoutMs: number }
+  /** expected: per client, from the server's log; owedByInbox: chat sends per address, from every worker. */
+  | { type: 'drain'; expected: number[]; owedByInbox?: Record<string, number>; timeoutMs: number }
   | { type: 'sample'; gc: boolean }
   | { type: 'stop' };
 
@@ -99,12 +102,17 @@ export interface WorkerResult {
   eventLoopDelayP99Ms: number;
   eventLoopDelayMaxMs: number;
   peakRssBytes: number;
+  /** Connections closed by churn. */
+  churned?: number;
+  /** Set when a reconnect storm struck during the run. */
+  storm?: StormReport;
 }
 
 export type FromWorker =
   | { type: 'progress'; progress: WorkerProgress }
   | { type: 'ramped'; progress: WorkerProgress }
-  | { type: 'cursors'; queries: ExpectedQuery[] }
+  /** sentByInbox: chat sends this worker's users made, per address (user or room). */
+  | { type: 'cursors'; queries: ExpectedQuery[]; sentByInbox?: Record<string, number> }
   | { type: 'drained'; result: WorkerResult }
   | { type: 'sample'; sample: ResourceSample }
   | { type: 'error'; code: string; message: string };

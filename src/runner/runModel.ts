@@ -9,12 +9,14 @@ import { summarizeModelRun, type RawModelRun } from '../metrics/summary.js';
 import { readKernelTcpBytes } from '../metrics/sockstat.js';
 import { nowUs } from '../metrics/clock.js';
 import { runError } from '../util/errors.js';
+import { mergeSentByInbox } from '../client/chat.js';
+import { summarizeStorm, type StormRecovery } from '../client/recovery.js';
 
 type ServerChild = Child<ToServer, FromServer>;
 type WorkerChild = Child<ToWorker, FromWorker>;
 
 /** Time for all clients to settle after the ramp, before memory is sampled. */
-const SETTLE_MS = 1000;
+export const SETTLE_MS = 1000;
 const CONTROL_TIMEOUT_MS = 30_000;
 
 export function serverSettingsOf(s: Scenario): ServerSettings {
@@ -143,14 +145,26 @@ export async function runModel(s: Scenario, modelId: ModelId, plan: RunPlan, lis
     enter('draining', s.drainTimeoutMs);
     const drainStartMs = Date.now();
     const cursors = await Promise.all(workers.map((w) => w.request({ type: 'cursors' }, 'cursors', CONTROL_TIMEOUT_MS, 'report cursors')));
+    // Chat: each recipient is owed what the senders sent to its address, whether or not it reached the server.
+    const owedByInbox = s.workload.pattern === 'chat' ? mergeSentByInbox(cursors.map((c) => c.sentByInbox)) : undefined;
     const results: WorkerResult[] = await Promise.all(
       workers.map(async (w, i) => {
         const { counts } = await server!.request({ type: 'expected', queries: cursors[i]!.queries, upToSeq: published.lastSeq }, 'expected', CONTROL_TIMEOUT_MS, 'count expected messages');
-        const drained = await w.request({ type: 'drain', expected: counts, timeoutMs: s.drainTimeoutMs }, 'drained', s.drainTimeoutMs + CONTROL_TIMEOUT_MS, 'drain');
+        const drained = await w.request(
+          { type: 'drain', expected: counts, ...(owedByInbox ? { owedByInbox } : {}), timeoutMs: s.drainTimeoutMs },
+          'drained',
+          s.drainTimeoutMs + CONTROL_TIMEOUT_MS,
+          'drain',
+        );
         return drained.result;
       }),
     );
     const drainMs = Date.now() - drainStartMs;
+    // Chat sends still on the wire when publishing stopped reach the log during the drain: ask for the head again.
+    const publishedCount =
+      s.workload.pattern === 'chat'
+        ? (await server.request({ type: 'stop-publish', burst: 0, payloadBytes: 0 }, 'published', CONTROL_TIMEOUT_MS, 'report the log head')).lastSeq
+        : published.lastSeq;
     const final = await sampleServer(false);
 
     enter('stopping');
@@ -160,7 +174,7 @@ export async function runModel(s: Scenario, modelId: ModelId, plan: RunPlan, lis
       durationMs: s.durationMs,
       rampUpMs: s.rampUpMs,
       drainMs,
-      published: published.lastSeq,
+      published: publishedCount,
       workers: results,
       server: {
         base: serverBase.sample,
@@ -177,7 +191,10 @@ export async function runModel(s: Scenario, modelId: ModelId, plan: RunPlan, lis
       },
       client: { base: clientBase, connected: clientConnected, measureStart: clientMeasureStart, measureEnd: clientMeasureEnd },
     };
-    return summarizeModelRun(raw);
+    const row: ModelResult & { recovery?: StormRecovery } = summarizeModelRun(raw);
+    const recovery = summarizeStorm(results.flatMap((r) => (r.storm ? [r.storm] : [])), t0Us);
+    if (recovery) row.recovery = recovery;
+    return row;
   } finally {
     await Promise.all([...workers.map((w) => w.stop({ type: 'stop' })), server?.stop({ type: 'shutdown' })]);
   }

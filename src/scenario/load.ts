@@ -40,7 +40,8 @@ export function parseScenarioText(text: string, file: string): unknown {
     try {
       return JSON.parse(text);
     } catch (err) {
-      throw inputError('CB_ERR_SCENARIO_SYNTAX', `${file}: ${(err as Error).message}`, 'fix the JSON syntax');
+      const message = (err as Error).message;
+      throw inputError('CB_ERR_SCENARIO_SYNTAX', `${file}:${jsonErrorPosition(text, message)}: ${message}`, 'fix the JSON syntax at the line and column shown');
     }
   }
   const doc = parseDocument(text, { prettyErrors: true });
@@ -52,6 +53,15 @@ export function parseScenarioText(text: string, file: string): unknown {
     throw inputError('CB_ERR_SCENARIO_SYNTAX', lines.join('\n'), 'fix the YAML syntax at the line and column shown');
   }
   return doc.toJS() ?? {};
+}
+
+/** "line:col" of a JSON.parse error, from the offset V8 names (or the end of the text); "?" when it names none. */
+export function jsonErrorPosition(text: string, message: string): string {
+  const at = /at position (\d+)/.exec(message);
+  const offset = at ? Number(at[1]) : /end of JSON input/.test(message) ? text.length : undefined;
+  if (offset === undefined) return '?';
+  const before = text.slice(0, offset).split('\n');
+  return `${before.length}:${before.at(-1)!.length + 1}`;
 }
 
 /** Validates a raw scenario; every problem at once, each with its path. */
@@ -90,7 +100,9 @@ function knownKeysAt(p: (string | number)[]): string[] {
   for (const key of p) {
     const inner = unwrap(shape);
     if (inner instanceof z.ZodObject) shape = inner.shape[key as string] as z.ZodType;
+    else if (inner instanceof z.ZodArray && typeof key === 'number') shape = inner.element as z.ZodType;
     else return [];
+    if (!shape) return [];
   }
   const inner = unwrap(shape);
   return inner instanceof z.ZodObject ? Object.keys(inner.shape).filter((k) => k !== '$schema') : [];

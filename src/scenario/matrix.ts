@@ -1,20 +1,23 @@
-import type { Scenario, ScenarioParsed } from './schema.js';
+import { DEFAULT_RAMP_UP_MS, type Scenario, type ScenarioParsed } from './schema.js';
 
-/** The fields that may hold a list; each list is one axis of the matrix. */
+/** The fields that may hold a list; each list is one axis of the matrix, named by its path. */
 const AXES = {
   clients: (p: ScenarioParsed) => p.clients,
   'workload.rate': (p: ScenarioParsed) => p.workload.rate,
   'workload.payload': (p: ScenarioParsed) => p.workload.payload,
+  'workload.roomSize': (p: ScenarioParsed) => p.workload.roomSize,
   'shortPoll.interval': (p: ScenarioParsed) => p.shortPoll.interval,
   'longPoll.hold': (p: ScenarioParsed) => p.longPoll.hold,
   'heartbeat.interval': (p: ScenarioParsed) => p.heartbeat.interval,
+  'server.retention': (p: ScenarioParsed) => p.server.retention,
 } as const;
 
-type AxisName = keyof typeof AXES;
+export type AxisName = keyof typeof AXES;
+export const AXIS_NAMES = Object.keys(AXES) as AxisName[];
 
-/** Expands every list-valued axis into its combinations, in file order (first axis slowest). */
+/** Expands every list-valued axis into its combinations, in AXES order (first axis slowest). */
 export function expandMatrix(parsed: ScenarioParsed): Scenario[] {
-  const axes = (Object.keys(AXES) as AxisName[]).map((name) => {
+  const axes = AXIS_NAMES.map((name) => {
     const v = AXES[name](parsed);
     return { name, values: Array.isArray(v) ? v : [v], isList: Array.isArray(v) };
   });
@@ -25,22 +28,37 @@ export function expandMatrix(parsed: ScenarioParsed): Scenario[] {
 }
 
 function toScenario(s: ScenarioParsed, p: Record<AxisName, number>, matrix: Record<string, number>): Scenario {
+  const rampUpMs = s.connectRate !== undefined ? Math.round((p.clients / s.connectRate) * 1000) : (s.rampUp ?? DEFAULT_RAMP_UP_MS);
   return {
     name: s.name,
     description: s.description,
     models: s.models,
     clients: p.clients,
-    rampUpMs: s.rampUp,
+    rampUpMs,
+    connectRatePerSec: s.connectRate ?? null,
     warmupMs: s.warmup,
     durationMs: s.duration,
     drainTimeoutMs: s.drainTimeout,
-    workload: { pattern: s.workload.pattern, ratePerSec: p['workload.rate'], payloadBytes: p['workload.payload'], roomSize: s.workload.roomSize, burst: s.workload.burst },
+    workload: {
+      pattern: s.workload.pattern,
+      ratePerSec: p['workload.rate'],
+      payloadBytes: p['workload.payload'],
+      roomSize: p['workload.roomSize'],
+      burst: s.workload.burst,
+    },
+    churnPerSec: s.churn,
+    actions: s.actions.map((a) => ({ action: a.action, atMs: a.at })).sort((a, b) => a.atMs - b.atMs),
     shortPoll: { intervalMs: p['shortPoll.interval'] },
     longPoll: { holdMs: p['longPoll.hold'] },
     heartbeat: { intervalMs: p['heartbeat.interval'], timeoutMs: s.heartbeat.timeout },
-    sse: { retryMs: s.sse.retry },
-    server: s.server,
-    client: s.client,
+    sse: { retryMs: s.sse.retry, client: s.sse.client },
+    server: { retention: p['server.retention'], processes: s.server.processes },
+    client: {
+      workers: s.client.workers,
+      sourceAddresses: s.client.sourceAddresses,
+      resume: s.client.resume,
+      reconnect: { minDelayMs: s.client.reconnect.minDelay, maxDelayMs: s.client.reconnect.maxDelay },
+    },
     thresholds: s.thresholds,
     faults: s.faults,
     matrix,

@@ -1,0 +1,42 @@
+import type { Scenario, ScenarioInput } from './schema.js';
+import { formatBytesExact, formatDurationExact, formatRateExact } from './unitText.js';
+
+/**
+ * A resolved scenario (one matrix point, as the result JSON records it) written back as a scenario
+ * file would say it, with units: running it again reproduces the point. `connbench validate
+ * --resolved` prints it, so a user sees every default a file left out. Pure.
+ */
+export function inputOf(s: Omit<Scenario, 'matrix'>): ScenarioInput {
+  return {
+    name: s.name,
+    description: s.description,
+    models: [...s.models],
+    clients: s.clients,
+    ...(s.connectRatePerSec !== null ? { connectRate: formatRateExact(s.connectRatePerSec) } : { rampUp: formatDurationExact(s.rampUpMs) }),
+    warmup: formatDurationExact(s.warmupMs),
+    duration: formatDurationExact(s.durationMs),
+    drainTimeout: formatDurationExact(s.drainTimeoutMs),
+    workload: {
+      pattern: s.workload.pattern,
+      rate: formatRateExact(s.workload.ratePerSec),
+      payload: formatBytesExact(s.workload.payloadBytes),
+      roomSize: s.workload.roomSize,
+      burst: s.workload.burst,
+    },
+    churn: formatRateExact(s.churnPerSec),
+    actions: s.actions.map((a) => ({ action: a.action, at: formatDurationExact(a.atMs) })),
+    shortPoll: { interval: formatDurationExact(s.shortPoll.intervalMs) },
+    longPoll: { hold: formatDurationExact(s.longPoll.holdMs) },
+    heartbeat: { interval: formatDurationExact(s.heartbeat.intervalMs), timeout: formatDurationExact(s.heartbeat.timeoutMs) },
+    sse: { retry: formatDurationExact(s.sse.retryMs) },
+    server: { ...s.server },
+    client: {
+      workers: s.client.workers,
+      sourceAddresses: s.client.sourceAddresses,
+      resume: s.client.resume,
+      reconnect: { minDelay: formatDurationExact(s.client.reconnect.minDelayMs), maxDelay: formatDurationExact(s.client.reconnect.maxDelayMs) },
+    },
+    thresholds: { ...s.thresholds },
+    faults: s.faults.map((f) => ({ ...f })),
+  };
+}

@@ -50,6 +50,8 @@ const AUTO_SCALED_IDLE_MS = 1000;
 /** Default sweep, as fractions of the idle timeout: four that should survive and one that cannot. */
 const DEFAULT_INTERVAL_FRACTIONS = [1 / 6, 1 / 4, 1 / 2, 3 / 4, 5 / 4];
 const DEFAULT_CLIENTS = 50;
+/** The fault proxy runs in the lab's process, two sockets per connection, under its 20000 open files. */
+const MAX_CLIENTS = 8000;
 const DEFAULT_SAFETY_MARGIN = 0.5;
 const DEFAULT_DETECT_WITHIN_MS = 120_000;
 /** Default heartbeat timeout as a multiple of the interval (as `connbench serve` does). */
@@ -106,7 +108,8 @@ export function planLab(f: LabFlags): LabPlan {
   }
 
   const clients = f.clients === undefined ? DEFAULT_CLIENTS : Number(f.clients);
-  if (!Number.isInteger(clients) || clients < 1 || clients > 10_000) problems.push(`--clients must be an integer from 1 to 10000, got "${f.clients}"`);
+  if (!Number.isInteger(clients) || clients < 1 || clients > MAX_CLIENTS)
+    problems.push(`--clients must be an integer from 1 to ${MAX_CLIENTS} (the proxy holds two sockets per connection in one process), got "${f.clients}"`);
 
   const fixedTimeoutMs = duration('--heartbeat-timeout', f.heartbeatTimeout, undefined);
   let intervalsMs: number[] = [];

@@ -7,6 +7,8 @@
  * Arrivals are kept as the latest arrival per 10 ms bucket of scheduled time, so workers can be
  * merged and the cut made at the run-wide "all back" time: exact to one bucket, at any scale.
  */
+import type { StormRecovery } from '../report/result.js';
+
 export const BUCKET_US = 10_000;
 
 /** What a worker reports about one storm (monotonic µs; IPC-safe plain data). */
@@ -22,18 +24,7 @@ export interface StormReport {
   latestArrivalUs: number[];
 }
 
-/** What the result JSON says about a storm. */
-export interface StormRecovery {
-  action: 'reconnect-storm';
-  /** When it struck, after the start of publishing. */
-  atMs: number;
-  droppedClients: number;
-  backClients: number;
-  /** Storm → the last client subscribed again; null when some never came back. */
-  allBackMs: number | null;
-  /** Storm → every message scheduled before all were back had been delivered; null when some never came back. */
-  caughtUpMs: number | null;
-}
+export type { StormRecovery };
 
 /** Tracks one storm inside a worker. */
 export class StormTracker {

@@ -52,6 +52,8 @@ export interface ModelResult {
   };
   timing: { rampUpMs: number; measuredMs: number; drainMs: number };
   error?: { code: string; message: string };
+  /** Set when the scenario had a reconnect-storm action (src/client/recovery.ts measures it). */
+  recovery?: StormRecovery;
   /**
    * With `run --repeat N` (N > 1): each repeat's own row, histogram included. The row around them
    * then holds the combination: counters (messages, reconnects, errors) are totals over the
@@ -77,6 +79,19 @@ export interface ThresholdOutcome {
   passed: boolean;
   /** One line a person can read: what was measured, the limit, and by how much it missed. */
   message: string;
+}
+
+/** After a reconnect storm: how long until every client was back and every held-up message delivered. */
+export interface StormRecovery {
+  action: 'reconnect-storm';
+  /** When it struck, after the start of publishing. */
+  atMs: number;
+  droppedClients: number;
+  backClients: number;
+  /** Storm → the last client subscribed again; null when some never came back. */
+  allBackMs: number | null;
+  /** Storm → every message scheduled before all were back had been delivered; null when some never came back. */
+  caughtUpMs: number | null;
 }
 
 export interface RunResult {

@@ -12,6 +12,12 @@ function modelLabel(r: ModelResult): string {
   return r.complete ? r.model : `${r.model} (incomplete)`;
 }
 
+function recoveryText(r: NonNullable<ModelResult['recovery']>): string {
+  const what = `reconnect storm at ${(r.atMs / 1000).toFixed(1)} s dropped ${int(r.droppedClients)} clients`;
+  if (r.allBackMs === null || r.caughtUpMs === null) return `${what}; ${int(r.droppedClients - r.backClients)} never came back`;
+  return `${what}: all back after ${formatMs(r.allBackMs)} ms, every message caught up after ${formatMs(r.caughtUpMs)} ms`;
+}
+
 /** The run table: one row per model (and matrix point). Returns a string; the CLI prints it. */
 export function renderRunTable(result: RunResult, opts: { wide?: boolean; color?: boolean } = {}): string {
   const axes = [...new Set(result.models.flatMap((m) => Object.keys(m.matrix)))];
@@ -71,8 +77,11 @@ export function renderRunTable(result: RunResult, opts: { wide?: boolean; color?
   const errs = result.models
     .filter((r) => Object.keys(r.errors).length > 0 && r.status !== 'failed')
     .map((r) => `  ${r.model} errors: ${Object.entries(r.errors).map(([k, v]) => `${k}×${v}`).join(', ')}`);
+  const storms = result.models
+    .filter((r) => r.recovery)
+    .map((r) => `  ${r.model}${Object.keys(r.matrix).length ? ` (${Object.entries(r.matrix).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}: ${recoveryText(r.recovery!)}`);
   const s = result.scenario;
   const header = `${s.name}: ${s.workload.pattern} ${s.workload.pattern === 'idle' ? '' : `${s.workload.ratePerSec}/s `}${formatBytes(s.workload.payloadBytes)} payload, ${s.durationMs / 1000}s measured`;
   const repeats = repeatNote(result.models);
-  return [header, table.toString(), ...(repeats ? [`  ${repeats}`] : []), ...notes, ...errs].join('\n') + '\n';
+  return [header, table.toString(), ...(repeats ? [`  ${repeats}`] : []), ...storms, ...notes, ...errs].join('\n') + '\n';
 }

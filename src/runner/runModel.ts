@@ -10,7 +10,7 @@ import { readKernelTcpBytes } from '../metrics/sockstat.js';
 import { nowUs } from '../metrics/clock.js';
 import { runError } from '../util/errors.js';
 import { mergeSentByInbox } from '../client/chat.js';
-import { summarizeStorm, type StormRecovery } from '../client/recovery.js';
+import { summarizeStorm } from '../client/recovery.js';
 
 type ServerChild = Child<ToServer, FromServer>;
 type WorkerChild = Child<ToWorker, FromWorker>;
@@ -191,7 +191,7 @@ export async function runModel(s: Scenario, modelId: ModelId, plan: RunPlan, lis
       },
       client: { base: clientBase, connected: clientConnected, measureStart: clientMeasureStart, measureEnd: clientMeasureEnd },
     };
-    const row: ModelResult & { recovery?: StormRecovery } = summarizeModelRun(raw);
+    const row = summarizeModelRun(raw);
     const recovery = summarizeStorm(results.flatMap((r) => (r.storm ? [r.storm] : [])), t0Us);
     if (recovery) row.recovery = recovery;
     return row;

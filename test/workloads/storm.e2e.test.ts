@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MODEL_IDS } from '../../src/models/types.js';
 import { describeRow, runSmall, type Row } from './helpers.js';
+import { renderRunTable } from '../../src/report/table.js';
 
 describe('reconnect storm and churn through the real runner', () => {
   it('after every connection drops at once, every model has all clients back, caught up, with 0 lost', async () => {
@@ -27,6 +28,9 @@ describe('reconnect storm and churn through the real runner', () => {
       // Within the run: the drain waits for every client to be back.
       expect(r!.caughtUpMs!, why).toBeLessThan(5000 + 1000);
     }
+    // The table says it in its notes, one line per model.
+    const notes = renderRunTable(result).split('\n').filter((l) => /reconnect storm at 1\.0 s dropped 20 clients: all back after [\d.]+ ms, every message caught up after [\d.]+ ms/.test(l));
+    expect(notes).toHaveLength(MODEL_IDS.length);
   });
 
   it('churn closes connections that resume from their cursor: chat in rooms still loses nothing', async () => {

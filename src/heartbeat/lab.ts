@@ -236,7 +236,8 @@ async function runInterval(model: ModelId, iv: LabInterval, p: LabPlan, signal?:
     const injectedAtUs = nowUs();
     const injected = proxies.flatMap((x) => x.halfOpen());
     const bothClosed = () => injected.every((r) => r.clientClosedAtUs !== undefined && r.serverClosedAtUs !== undefined);
-    await until(bothClosed, Date.now() + 1.5 * (intervalMs + timeoutMs) + DETECTION_SLACK_MS, signal);
+    // Both sides' checks fire within interval + timeout (+ a sweeper tick); a side that has none never does.
+    await until(bothClosed, Date.now() + 1.3 * (intervalMs + timeoutMs) + DETECTION_SLACK_MS, signal);
     const sample = await server.request({ type: 'sample', gc: false }, 'sample', CONTROL_TIMEOUT_MS, 'report counters');
     const final = await status();
 

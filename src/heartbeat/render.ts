@@ -107,7 +107,7 @@ export function renderProbe(r: ProbeResult): string {
     `idle timeout: ${seconds(r.idleTimeoutMs, r.resolutionMs)} (resolution ${dur(r.resolutionMs)})`,
     `  via ${r.via}`,
     `  ${dur(r.survivedMs)} of silence survived; ${dur(r.idleTimeoutMs)} did not: the path ${how}`,
-    `  probes: ${r.attempts.map((a) => `${dur(a.silenceMs)} ${a.survived ? 'ok' : 'cut'}`).join(', ')}`,
+    `  probes: ${r.attempts.map((a) => `${dur(a.silenceMs)} ${a.survived ? 'ok' : a.cutAfterMs !== undefined ? `cut at ${dur(a.cutAfterMs)}` : 'cut'}`).join(', ')}`,
     `  next: connbench heartbeat --idle-timeout ${seconds(r.idleTimeoutMs, r.resolutionMs)}${r.cutBy === 'silence' ? ' --idle-action silent' : r.cutBy === 'rst' ? ' --idle-action rst' : ''}`,
     '',
   ].join('\n');

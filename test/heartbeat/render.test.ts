@@ -100,6 +100,7 @@ describe('heartbeat renderers', () => {
     const text = renderProbe(probe);
     expect(text.split('\n')[0]).toBe('idle timeout: 2.0s (resolution 250ms)');
     expect(text).toContain('the path closed (FIN)');
+    expect(text).toContain('probes: 1.8s ok, 2s cut at 2.0s');
     expect(renderProbe({ ...probe, idleTimeoutMs: null }).split('\n')[0]).toBe('idle timeout: more than 8.0s (nothing was cut up to --max)');
   });
 });

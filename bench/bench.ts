@@ -30,6 +30,8 @@ export interface BenchOptions {
   command: string;
   /** Restrict the model runs (the smoke test runs one of each kind). */
   memoryRuns?: MemoryRun[];
+  /** SSE client kinds measured alone, outside the worker. */
+  sseAlone?: ('reference' | 'lean')[];
   latencyRuns?: LatencyRun[];
   broadcastModels?: ModelId[];
   /** Called after each step with the result so far (the entry point checkpoints it to disk). */
@@ -65,7 +67,7 @@ export async function runBench(sizes: BenchSizes, opts: BenchOptions): Promise<B
   };
 
   await step('short-poll vs autocannon', async () => [await shortPollFigure(sizes.shortPoll)]);
-  await step('memory per connection', () => memoryFigures(sizes.memory, opts.memoryRuns ?? MEMORY_RUNS));
+  await step('memory per connection', () => memoryFigures(sizes.memory, opts.memoryRuns ?? MEMORY_RUNS, opts.sseAlone));
   await step('push latency', () => latencyFigures(sizes.latency, opts.latencyRuns ?? LATENCY_RUNS));
   await step('broadcast and histogram share', async () => {
     const { figures, loads } = await broadcastFigures(sizes.broadcast, opts.broadcastModels ?? BROADCAST_MODELS);

@@ -11,3 +11,8 @@ type Typed = { type: string };
 export function floorChild<In extends Typed, Out extends Typed>(name: 'netServer' | 'netClient' | 'autocannon', label: string): Child<In, Out | FloorError> {
   return new Child<In, Out | FloorError>(`../bench/floors/${name}.js`, label);
 }
+
+/** A probe (bench/probes/<name>.js): plain JavaScript too, running connbench's built modules from dist/. */
+export function probeChild<In extends Typed, Out extends Typed>(name: 'sseClients', label: string): Child<In, Out | FloorError> {
+  return new Child<In, Out | FloorError>(`../bench/probes/${name}.js`, label);
+}

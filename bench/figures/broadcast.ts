@@ -31,13 +31,14 @@ export interface BroadcastLoad {
  * Broadcast deliveries per second: a burst of `messages` appended at once on the reference server,
  * timed from the request to the moment every client worker has every message (the runner's own
  * drain), against a bare `net` server writing one Buffer per message to every socket (corked per
- * batch) and a bare client counting frames.
+ * batch) and a bare client counting frames, measured just before each model.
  */
 export async function broadcastFigures(size: BroadcastSize, models: ModelId[] = BROADCAST_MODELS): Promise<{ figures: Figure[]; loads: BroadcastLoad[] }> {
-  const floorRate = await netFloorBroadcast(size);
   const figures: Figure[] = [];
   const loads: BroadcastLoad[] = [];
   for (const model of models) {
+    // The floor right before each model: other load on the machine drifts, so the two are measured side by side.
+    const floor = await netFloorBroadcast(size);
     const r = await modelBroadcast(size, model);
     loads.push({ model, deliveriesPerSec: r.deliveriesPerSec, recorded: r.delivered, clientCpuUs: r.clientCpuUs });
     figures.push(
@@ -46,10 +47,23 @@ export async function broadcastFigures(size: BroadcastSize, models: ModelId[] = 
         title: `broadcast deliveries/s to ${size.clients} ${model} clients`,
         unit: 'deliveries/s',
         measured: r.deliveriesPerSec,
-        floor: floorRate,
+        floor: floor.deliveriesPerSec,
         floorName: `bare net broadcast to ${size.clients} sockets`,
         goal: { op: '>=', ratio: GOAL },
-        details: { delivered: r.delivered, lost: r.lost, spanMs: r.spanMs, serverCpuPercent: r.serverCpuPercent, clientCpuPercent: r.clientCpuPercent, sseClient: r.sseClient },
+        details: {
+          delivered: r.delivered,
+          lost: r.lost,
+          spanMs: r.spanMs,
+          // CPU per delivery on each side tells the cost apart from other load on the machine.
+          serverCpuUsPerDelivery: perDelivery(r.serverCpuUs, r.delivered),
+          clientCpuUsPerDelivery: perDelivery(r.clientCpuUs, r.delivered),
+          floorServerCpuUsPerDelivery: perDelivery(floor.serverCpuUs, floor.delivered),
+          floorClientCpuUsPerDelivery: perDelivery(floor.clientCpuUs, floor.delivered),
+          serverCpuPercent: r.serverCpuPercent,
+          clientCpuPercent: r.clientCpuPercent,
+          floorSpanMs: floor.spanMs,
+          sseClient: r.sseClient,
+        },
       }),
     );
   }
@@ -79,13 +93,15 @@ async function modelBroadcast(size: BroadcastSize, model: ModelId) {
       const lost = results.reduce((a, r) => a + r.lost, 0);
       const spanUs = t1 - t0;
       const clientCpuUs = w1.reduce((a, x, i) => a + cpuUsOf(x) - cpuUsOf(w0[i]!), 0);
+      const serverCpuUs = cpuUsOf(s1.sample) - cpuUsOf(s0.sample);
       return {
         delivered,
         lost,
         spanMs: Math.round(spanUs / 1000),
         deliveriesPerSec: (delivered * 1e6) / spanUs,
+        serverCpuUs,
         clientCpuUs,
-        serverCpuPercent: Math.round((100 * (cpuUsOf(s1.sample) - cpuUsOf(s0.sample))) / spanUs),
+        serverCpuPercent: Math.round((100 * serverCpuUs) / spanUs),
         clientCpuPercent: Math.round((100 * clientCpuUs) / spanUs),
         sseClient: model === 'sse' ? s.sse.client : '-',
       };
@@ -97,19 +113,30 @@ async function modelBroadcast(size: BroadcastSize, model: ModelId) {
   }
 }
 
-async function netFloorBroadcast(size: BroadcastSize): Promise<number> {
+async function netFloorBroadcast(size: BroadcastSize) {
   const floor = new NetFloor();
   try {
     await floor.listen();
     await floor.connect(size.clients);
     const frameBytes = messageBytes(size.payloadBytes) + 1;
+    const before = await floor.sample(false);
     const t0 = nowUs();
     const received = floor.client.request({ type: 'expect-frames', frames: size.messages, timeoutMs: DRAIN_TIMEOUT_MS }, 'frames-received', DRAIN_TIMEOUT_MS + 10_000, 'receive the burst');
     floor.server.send({ type: 'broadcast', messages: size.messages, frameBytes });
     const r = await received;
+    const spanUs = nowUs() - t0;
     if (!r.complete) throw new Error(`the bare net broadcast delivered ${r.received} of ${size.clients * size.messages} frames`);
-    return (r.received * 1e6) / (nowUs() - t0);
+    const after = await floor.sample(false);
+    return {
+      delivered: r.received,
+      deliveriesPerSec: (r.received * 1e6) / spanUs,
+      spanMs: Math.round(spanUs / 1000),
+      serverCpuUs: after.server.cpuUs - before.server.cpuUs,
+      clientCpuUs: after.client.cpuUs - before.client.cpuUs,
+    };
   } finally {
     await floor.stop();
   }
 }
+
+const perDelivery = (cpuUs: number, deliveries: number) => (deliveries > 0 ? Math.round((cpuUs / deliveries) * 100) / 100 : 0);

@@ -28,11 +28,13 @@ const GOAL = 1.5;
  * Push latency p50 with one client: the runner's broadcast at a fixed rate, latency from each
  * message's scheduled time. The floor is a bare `net` sender on the same fixed-schedule loop and a
  * bare `net` receiver, frames of the same size, so timer lateness weighs the same on both sides.
+ * Each model's floor is measured just before it.
  */
 export async function latencyFigures(size: LatencySize, runs: LatencyRun[] = LATENCY_RUNS): Promise<Figure[]> {
-  const floorP50Ms = await netFloorLatencyMs(size);
   const figures: Figure[] = [];
   for (const run of runs) {
+    // The floor right before each model: other load on the machine drifts, so the two are measured side by side.
+    const floorP50Ms = await netFloorLatencyMs(size);
     const s = benchScenario({
       models: [run.model],
       clients: 1,

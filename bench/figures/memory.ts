@@ -6,6 +6,9 @@ import type { ModelResult } from '../../dist/report/result.js';
 import { benchScenario, QUIET_HEARTBEAT } from '../scenario.js';
 import { figure, type Figure } from '../figure.js';
 import { NetFloor } from './netFloor.js';
+import { BenchServer } from '../fleet.js';
+import { probeChild } from '../children.js';
+import type { FromSseClients, ToSseClients } from '../probes/protocol.js';
 
 export interface MemorySize {
   connections: number;
@@ -17,6 +20,9 @@ export interface MemoryRun {
   model: ModelId;
   sseClient?: 'reference' | 'lean';
 }
+
+type SseKind = 'reference' | 'lean';
+const SSE_KINDS: SseKind[] = ['reference', 'lean'];
 
 export const MEMORY_RUNS: MemoryRun[] = [
   { model: 'tcp' },
@@ -38,9 +44,24 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * own memory phase (fresh processes, forced GC, connect, settle, forced GC, difference / connections),
  * against a bare `net` server and client holding the same count, sampled the same way.
  */
-export async function memoryFigures(size: MemorySize, runs: MemoryRun[] = MEMORY_RUNS): Promise<Figure[]> {
+export async function memoryFigures(size: MemorySize, runs: MemoryRun[] = MEMORY_RUNS, sseAlone: SseKind[] = SSE_KINDS): Promise<Figure[]> {
   const floor = await netFloorMemory(size.connections);
   const figures: Figure[] = [];
+  for (const kind of sseAlone) {
+    const r = await sseClientAlone(size.connections, kind);
+    figures.push(
+      figure({
+        id: `client.rssPerConnection.sse.${kind}.alone`,
+        title: `SSE ${kind} client alone (one shared undici Agent, no worker), RSS per connection`,
+        unit: 'bytes/connection',
+        measured: r.rssPerClientBytes,
+        floor: floor.clientBytes,
+        floorName: 'bare net client',
+        goal: { op: '<=', ratio: CLIENT_GOAL },
+        details: { connected: r.connected, target: size.connections, heapPerClientBytes: r.heapPerClientBytes },
+      }),
+    );
+  }
   const serverDone = new Set<ModelId>();
   for (const run of runs) {
     const label = run.sseClient ? `${run.model} (${run.sseClient} client)` : run.model;
@@ -99,6 +120,18 @@ function rowDetails(row: ModelResult): Figure['details'] {
     workers: row.client.workers,
     ...(row.error ? { error: `${row.error.code}: ${row.error.message}` } : {}),
   };
+}
+
+/** One SSE client kind, `connections` of them in a probe process against a reference server. */
+async function sseClientAlone(connections: number, kind: SseKind): Promise<FromSseClients> {
+  const s = benchScenario({ models: ['sse'], clients: connections, heartbeat: QUIET_HEARTBEAT });
+  const server = await BenchServer.start(s, 'sse');
+  const probe = probeChild<ToSseClients, FromSseClients>('sseClients', `${kind} SSE clients`);
+  try {
+    return (await probe.request({ type: 'measure', port: server.httpPort, count: connections, kind }, 'measured', 60_000 + connections * 10, 'connect its clients')) as FromSseClients;
+  } finally {
+    await Promise.all([probe.stop({ type: 'stop' }), server.stop()]);
+  }
 }
 
 /** Bytes per connection of a bare net server and client, sampled as the runner samples its processes. */

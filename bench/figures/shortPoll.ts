@@ -56,7 +56,6 @@ export async function shortPollFigure(size: ShortPollSize): Promise<Figure> {
       await sleep(size.warmupMs);
       peer = await window(server, size.durationMs);
       ran = await done;
-      peer.clientCpuUs = (ran.cpuUs * size.durationMs) / (durationSec * 1000);
     } finally {
       await cannon.stop({ type: 'stop' });
     }
@@ -70,10 +69,14 @@ export async function shortPollFigure(size: ShortPollSize): Promise<Figure> {
       floorName: 'autocannon 8',
       goal: { op: '>=', ratio: 1, never: 0.8 },
       details: {
-        generatorServerCpuPercent: generator.serverCpuPercent,
-        autocannonServerCpuPercent: peer.serverCpuPercent,
-        generatorCpuPercent: round((100 * generator.clientCpuUs) / (size.durationMs * 1000)),
-        autocannonCpuPercentApprox: round((100 * peer.clientCpuUs) / (size.durationMs * 1000)),
+        // CPU per request tells the generator's cost apart from the machine's load.
+        generatorCpuUsPerRequest: round(generator.clientCpuUs / generator.requests),
+        autocannonCpuUsPerRequest: round(ran.cpuUs / ran.requests),
+        serverCpuUsPerRequestWithGenerator: round(generator.serverCpuUs / generator.requests),
+        serverCpuUsPerRequestWithAutocannon: round(peer.serverCpuUs / peer.requests),
+        generatorCpuPercent: round((100 * generator.clientCpuUs) / generator.windowUs),
+        serverCpuPercentWithGenerator: round((100 * generator.serverCpuUs) / generator.windowUs),
+        serverCpuPercentWithAutocannon: round((100 * peer.serverCpuUs) / peer.windowUs),
         autocannonNon2xx: ran.non2xx,
         autocannonErrors: ran.errors,
       },
@@ -84,8 +87,11 @@ export async function shortPollFigure(size: ShortPollSize): Promise<Figure> {
 }
 
 interface Window {
+  requests: number;
   requestsPerSec: number;
-  serverCpuPercent: number;
+  windowUs: number;
+  serverCpuUs: number;
+  /** The generator's worker CPU over the same window (filled in by the caller). */
   clientCpuUs: number;
 }
 
@@ -94,13 +100,10 @@ async function window(server: BenchServer, durationMs: number): Promise<Window> 
   const a = await server.sample(false);
   await sleep(durationMs);
   const b = await server.sample(false);
-  const us = b.sample.atUs - a.sample.atUs;
-  return {
-    requestsPerSec: ((b.wireBytes.httpRequests - a.wireBytes.httpRequests) * 1e6) / us,
-    serverCpuPercent: round((100 * (cpu(b) - cpu(a))) / us),
-    clientCpuUs: 0,
-  };
+  const windowUs = b.sample.atUs - a.sample.atUs;
+  const requests = b.wireBytes.httpRequests - a.wireBytes.httpRequests;
+  return { requests, requestsPerSec: (requests * 1e6) / windowUs, windowUs, serverCpuUs: cpu(b) - cpu(a), clientCpuUs: 0 };
 }
 
 const cpu = (m: ServerSample) => m.sample.cpuUserUs + m.sample.cpuSystemUs;
-const round = (x: number) => Math.round(x * 10) / 10;
+const round = (x: number) => (Number.isFinite(x) ? Math.round(x * 10) / 10 : 0);

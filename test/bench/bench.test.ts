@@ -13,12 +13,14 @@ describe('npm run bench, scaled down', () => {
       command: 'smoke test',
       // sse with the lean client: its scenario setting travels to the worker like any other.
       memoryRuns: [{ model: 'sse', sseClient: 'lean' }],
+      sseAlone: ['lean'],
       latencyRuns: [{ model: 'tcp' }],
       broadcastModels: ['websocket'],
     });
     expect(r.failures).toEqual([]);
     expect(r.figures.map((f) => f.id)).toEqual([
       'short-poll.requestsPerSec',
+      'client.rssPerConnection.sse.lean.alone',
       'server.rssPerConnection.sse',
       'client.rssPerConnection.sse.lean',
       'latency.p50.tcp',

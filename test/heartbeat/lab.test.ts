@@ -6,13 +6,13 @@ import { MODEL_IDS, type ModelId } from '../../src/models/index.js';
 
 /**
  * The lab end to end, through forked server and client processes and the fault proxy, with a
- * 400 ms idle timeout in real time (time scale 1). Models run side by side to keep the suite short.
+ * 600 ms idle timeout in real time (time scale 1). Models run side by side to keep the suite short.
  * The children run from dist/: `npm test` builds first.
  */
-const IDLE_MS = 400;
+const IDLE_MS = 600;
 const CLIENTS = 8;
 /** Timers, scheduling on 2 busy cores and reconnect backoff: what detection may take beyond interval + timeout. */
-const TOLERANCE_MS = 250;
+const TOLERANCE_MS = 300;
 
 async function sweep(models: readonly ModelId[], flags: { intervals: string; heartbeatTimeout?: string; idleAction?: string }): Promise<HeartbeatModelResult[]> {
   const runs = models.map((model) =>
@@ -23,10 +23,10 @@ async function sweep(models: readonly ModelId[], flags: { intervals: string; hea
   return (await Promise.all(runs)).map((r) => r.models[0]!);
 }
 
-describe('heartbeat lab through the fault proxy (idle timeout 400 ms)', () => {
+describe('heartbeat lab through the fault proxy (idle timeout 600 ms)', () => {
   it('with an interval shorter than the idle timeout, every model keeps every connection for 3 idle timeouts, and notices a half-open peer within interval + timeout', async () => {
-    const intervalMs = 150;
-    const timeoutMs = 300;
+    const intervalMs = 200;
+    const timeoutMs = 400;
     const results = await sweep(MODEL_IDS, { intervals: `${intervalMs}ms`, heartbeatTimeout: `${timeoutMs}ms` });
     for (const m of results) {
       expect(m.status, `${m.model}: ${m.error?.message}`).toBe('ok');
@@ -55,7 +55,7 @@ describe('heartbeat lab through the fault proxy (idle timeout 400 ms)', () => {
   });
 
   it('with an interval longer than the idle timeout, every model loses its connections, reconnects, and loses no message', async () => {
-    const results = await sweep(MODEL_IDS, { intervals: '600ms' });
+    const results = await sweep(MODEL_IDS, { intervals: '900ms' });
     for (const m of results) {
       expect(m.status, `${m.model}: ${m.error?.message}`).toBe('ok');
       const r = m.intervals[0]!;
@@ -73,7 +73,7 @@ describe('heartbeat lab through the fault proxy (idle timeout 400 ms)', () => {
   });
 
   it('with a silent intermediary, clients notice the dead connection themselves, reconnect and lose nothing', async () => {
-    const [m] = await sweep(['websocket'], { intervals: '600ms', idleAction: 'silent' });
+    const [m] = await sweep(['websocket'], { intervals: '900ms', idleAction: 'silent' });
     expect(m!.status, m!.error?.message).toBe('ok');
     const r = m!.intervals[0]!;
     expect(r.connections.survived).toBe(0);

@@ -91,7 +91,7 @@ export async function memoryFigures(size: MemorySize, runs: MemoryRun[] = MEMORY
           floor: floor.serverBytes,
           floorName: 'bare net server',
           goal: { op: '<=', ratio: serverGoal },
-          details: { ...details, heapPerConnectionBytes: row.server.heapPerConnectionBytes },
+          details: { ...details, heapPerConnectionBytes: row.server.heapPerConnectionBytes, serverOpenSockets: row.server.openSockets },
         }),
       );
     }

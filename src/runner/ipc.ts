@@ -21,7 +21,8 @@ export interface ResourceSample {
 export type ToServer =
   | { type: 'start'; models: ModelId[]; host: string; httpPort: number; tcpPort: number; retention: number; settings: ServerSettings }
   | { type: 'publish'; ratePerSec: number; payloadBytes: number; t0Us: number }
-  | { type: 'stop-publish'; burst: number; payloadBytes: number }
+  /** Publishes whatever is still due before untilUs (a stalled server catches up), then stops. */
+  | { type: 'stop-publish'; burst: number; payloadBytes: number; untilUs?: number }
   | { type: 'expected'; queries: ExpectedQuery[]; upToSeq: number }
   | { type: 'sample'; gc: boolean }
   | { type: 'shutdown' };

@@ -135,7 +135,7 @@ export async function runModel(s: Scenario, modelId: ModelId, plan: RunPlan, lis
     await sleep(Math.max(0, (publishUntilUs - nowUs()) / 1000), signal);
     checkAbort();
     const published = await server.request(
-      { type: 'stop-publish', burst: s.workload.pattern === 'idle' ? s.workload.burst : 0, payloadBytes: s.workload.payloadBytes },
+      { type: 'stop-publish', burst: s.workload.pattern === 'idle' ? s.workload.burst : 0, payloadBytes: s.workload.payloadBytes, untilUs: publishUntilUs },
       'published',
       CONTROL_TIMEOUT_MS,
       'stop publishing',

@@ -51,7 +51,7 @@ async function handle(m: ToServer): Promise<void> {
     }
     case 'stop-publish': {
       if (!host) return;
-      publisher?.stop();
+      publisher?.stop(m.untilUs);
       // An idle scenario ends with a burst, to prove delivery still works after the quiet.
       const body = paddingOf(m.payloadBytes);
       for (let i = 0; i < m.burst; i++) host.log.append({ t: nowUs(), body });

@@ -36,8 +36,21 @@ export class Publisher {
     this.tick();
   }
 
-  /** Stops the schedule; returns how many messages it published. */
-  stop(): number {
+  /**
+   * Stops the schedule; returns how many messages it published. With untilUs, first publishes every
+   * message scheduled before it that a stalled event loop has not sent yet, so a late server still
+   * publishes the whole window (late, and so with the latency it deserves) instead of dropping it.
+   */
+  stop(untilUs?: number): number {
+    if (this.running && untilUs !== undefined) {
+      const now = nowUs();
+      while (this.scheduledUs(this.k) < untilUs) {
+        const t = this.scheduledUs(this.k);
+        this.lateMaxUs = Math.max(this.lateMaxUs, now - t);
+        this.log.append({ t, body: this.body });
+        this.k++;
+      }
+    }
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;

@@ -75,7 +75,7 @@ export function renderRunTable(result: RunResult, opts: { wide?: boolean; color?
     .filter((r) => r.status !== 'ok' && r.statusReason)
     .map((r) => `  ${r.model}: ${r.statusReason}`);
   const errs = result.models
-    .filter((r) => Object.keys(r.errors).length > 0 && r.status !== 'failed')
+    .filter((r) => Object.keys(r.errors).length > 0 && !r.error) // a row that did not finish states its error in the note above
     .map((r) => `  ${r.model} errors: ${Object.entries(r.errors).map(([k, v]) => `${k}×${v}`).join(', ')}`);
   const storms = result.models
     .filter((r) => r.recovery)

@@ -88,7 +88,7 @@ export function recommend(inp: RecommendInput): Recommendation | null {
     reasons.push(`a dead peer is noticed within ${fmt(worst)} (interval + timeout${worst > chosen.intervalMs + chosen.timeoutMs ? ', as measured' : ''}), inside the ${fmt(inp.detectWithinMs)} target`);
     reasons.push(`in the lab it kept ${chosen.connections.survived}/${chosen.connections.initial} connections for ${fmt(inp.observeMs)} with ${chosen.messages.lost} messages lost`);
     if (chosen.detection.server.detected === 0)
-      reasons.push('the server never noticed a half-open client (no heartbeat flows client → server): only the client reconnects; the server side waits for TCP to give up');
+      reasons.push('the server never noticed a half-open client (it has no liveness check of its own): only the client reconnects; the server keeps its end until TCP gives up');
   } else {
     intervalMs = niceMs(Math.max(1, Math.min(maxByIdleTimeoutMs, maxByDetectionMs)));
     measured = false;

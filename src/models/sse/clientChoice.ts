@@ -1,7 +1,7 @@
 /**
  * Which SSE client a run uses. The reference client (the `eventsource` package) is what a
  * browser-like client costs and the one the conformance tests were written against; the lean one
- * (raw socket + the project's parsers) behaves the same at about a seventh of the memory per
+ * (raw socket + the project's parsers) behaves the same at a fifth to a seventh of the memory per
  * connection, so `auto` switches to it where the reference client's memory would limit the run.
  */
 export const SSE_CLIENTS = ['auto', 'reference', 'lean'] as const;
@@ -10,8 +10,9 @@ export type SseClientKind = Exclude<SseClientSetting, 'auto'>;
 
 /**
  * `auto` picks the lean client above this many clients in a scenario point. At 2000 the reference
- * client holds about 90 MiB in the workers (about 47 KiB each, measured), still small beside a
- * run's other costs; above it the lean client (about 7 KiB each) keeps tens of thousands possible.
+ * client holds 70-90 MiB of the workers' memory (36-47 KiB each measured alone, docs/benchmarks.md),
+ * still small beside a run's other costs; above it the lean client (about 7 KiB each) keeps tens of
+ * thousands possible.
  */
 export const LEAN_SSE_CLIENT_ABOVE = 2000;
 

@@ -4,7 +4,7 @@ import { IDLE_ACTIONS, parseForward, type IdleAction, type ProxyFaults } from '.
 import { getPreset } from '../heartbeat/presets.js';
 import { formatDurationMs, parseDurationMs } from '../util/units.js';
 import { inputError } from '../util/errors.js';
-import { EXIT } from './exitCodes.js';
+import { untilSignal } from './untilSignal.js';
 
 interface ProxyFlags {
   forward: string[];
@@ -89,14 +89,7 @@ export function registerProxy(program: Command): void {
       }
       const lines = proxies.map((p, i) => `  ${f.host}:${p.port} → ${forwards[i]!.targetHost}:${forwards[i]!.targetPort}`);
       process.stdout.write(`connbench fault proxy: ${describe(faults)}\n${lines.join('\n')}\nCtrl-C to stop.\n`);
-      await new Promise<void>((resolve) => {
-        const stop = (sig: NodeJS.Signals) => {
-          process.exitCode = sig === 'SIGINT' ? EXIT.sigint : EXIT.sigterm;
-          resolve();
-        };
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      await untilSignal();
       for (const [i, p] of proxies.entries()) {
         const s = p.stats;
         process.stdout.write(`${lines[i]!.trim()}: ${s.accepted} connections, ${s.idleCuts} idle cuts, ${s.resets} resets, ${s.halfOpened} half-open, ${s.upstreamErrors} refused upstream\n`);

@@ -5,7 +5,7 @@ import { allModels } from '../models/index.js';
 import { parseDurationMs, parseRatePerSec, parseSizeBytes } from '../util/units.js';
 import { inputError } from '../util/errors.js';
 import { nowUs } from '../metrics/clock.js';
-import { EXIT } from './exitCodes.js';
+import { untilSignal } from './untilSignal.js';
 import { registerSilenceRoute } from '../heartbeat/silenceRoute.js';
 
 interface ServeFlags {
@@ -74,14 +74,7 @@ export function registerServe(program: Command): void {
           '',
         ].join('\n'),
       );
-      await new Promise<void>((resolve) => {
-        const stop = (sig: NodeJS.Signals) => {
-          process.exitCode = sig === 'SIGINT' ? EXIT.sigint : EXIT.sigterm;
-          resolve();
-        };
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      await untilSignal();
       publisher.stop();
       await host.close();
     });

@@ -12,6 +12,7 @@ import type { LabInterval, LabPlan } from './plan.js';
 import { bytesPerClientPerMinute, detectionStats } from './measure.js';
 import { recommend } from './recommend.js';
 import { HEARTBEAT_SCHEMA_VERSION, type HeartbeatIntervalResult, type HeartbeatModelResult, type HeartbeatResult } from './result.js';
+import { sleep } from '../util/sleep.js';
 
 type ServerChild = Child<ToServer, FromServer>;
 type WorkerChild = Child<ToLabWorker, FromLabWorker>;
@@ -36,17 +37,6 @@ const SETTLE_MAX_MS = 10_000;
 /** Slack on top of interval + timeout when waiting for dead-peer detection (real ms). */
 const DETECTION_SLACK_MS = 500;
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 
 async function until(cond: () => boolean, deadlineMs: number, signal?: AbortSignal): Promise<void> {
   while (!cond() && Date.now() < deadlineMs && !signal?.aborted) await sleep(10, signal);

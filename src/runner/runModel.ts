@@ -11,6 +11,7 @@ import { nowUs } from '../metrics/clock.js';
 import { runError } from '../util/errors.js';
 import { mergeSentByInbox } from '../client/chat.js';
 import { summarizeStorm } from '../client/recovery.js';
+import { sleep } from '../util/sleep.js';
 
 type ServerChild = Child<ToServer, FromServer>;
 type WorkerChild = Child<ToWorker, FromWorker>;
@@ -23,18 +24,6 @@ export function serverSettingsOf(s: Scenario): ServerSettings {
   return { heartbeat: s.heartbeat, maxHoldMs: Math.max(s.longPoll.holdMs, 1000), sseRetryMs: s.sse.retryMs };
 }
 
-/** Sleeps, or wakes early when the run is interrupted. */
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal?.aborted) return resolve();
-    const wake = () => {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', wake);
-      resolve();
-    };
-    const t = setTimeout(wake, ms);
-    signal?.addEventListener('abort', wake, { once: true });
-  });
 
 /**
  * One model against a fresh reference server: start, ramp clients up, settle and sample memory,

@@ -24,6 +24,14 @@ export function parseResultText(text: string, file: string): RunResult {
       'produce both files with the same major version of connbench, or re-run the benchmark',
     );
   }
+  // Heartbeat lab results share the schemaVersion but not the shape: say what they are.
+  if (v.kind !== undefined && v.kind !== 'run') {
+    throw inputError(
+      'CB_ERR_RESULT_KIND',
+      `${file} is a ${JSON.stringify(v.kind)} result; compare and report read the results of \`connbench run\``,
+      v.kind === 'heartbeat' || v.kind === 'heartbeat-probe' ? 'a heartbeat result is printed by `connbench heartbeat` itself (--json, --markdown)' : 'pass a result JSON that `connbench run` wrote',
+    );
+  }
   const problems: string[] = [];
   if (!Array.isArray(v.models)) problems.push('"models" is not a list');
   else

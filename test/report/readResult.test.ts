@@ -31,6 +31,9 @@ describe('reading a result file', () => {
     const partial = errorOf(() => parseResultText('{"schemaVersion": 1, "models": [{"model": "sse"}], "scenario": {}}', 'd.json'));
     expect(partial).toMatchObject({ code: 'CB_ERR_RESULT_INVALID' });
     expect(partial.message).toContain('models[0].histogram is missing');
+    const heartbeat = errorOf(() => parseResultText('{"schemaVersion": 1, "kind": "heartbeat", "sweeps": []}', 'hb.json'));
+    expect(heartbeat).toMatchObject({ code: 'CB_ERR_RESULT_KIND', kind: 'input' });
+    expect(heartbeat.message).toContain('hb.json is a "heartbeat" result');
     const file = path.join(dir, 'ok.json');
     writeFileSync(file, JSON.stringify({ schemaVersion: 1, models: [], scenario: { name: 'x' } }));
     expect(readResultFile(file).models).toEqual([]);

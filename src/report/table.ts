@@ -5,11 +5,35 @@ import { repeatNote, withRange } from './spreadText.js';
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
 
-/** Marks a row whose figures should not be read as the model's: client-bound or failed. */
+/**
+ * Marks a row whose figures should not be read as the model's, with one character so the default
+ * table fits a 100-column terminal; the notes under the table spell the mark out.
+ */
+const MARKS = { 'client-bound': '*', failed: '!', incomplete: '~' } as const;
+
+function statusOf(r: ModelResult): keyof typeof MARKS | undefined {
+  if (r.status === 'failed') return 'failed';
+  if (r.status === 'client-bound') return 'client-bound';
+  return r.complete ? undefined : 'incomplete';
+}
+
 function modelLabel(r: ModelResult): string {
-  if (r.status === 'failed') return `${r.model} (failed)`;
-  if (r.status === 'client-bound') return `${r.model} (client-bound)`;
-  return r.complete ? r.model : `${r.model} (incomplete)`;
+  const s = statusOf(r);
+  return s ? `${r.model}${MARKS[s]}` : r.model;
+}
+
+/** Word-wraps a note under the table to the 100-column terminal the table is sized for. */
+export function wrapNote(text: string, width = 100, indent = '  ', hang = '    '): string {
+  const out: string[] = [];
+  let line = indent;
+  for (const word of text.split(' ')) {
+    if (line.trim() && [...line].length + 1 + [...word].length > width) {
+      out.push(line);
+      line = hang + word;
+    } else line += (line.trim() ? ' ' : '') + word;
+  }
+  out.push(line);
+  return out.join('\n');
 }
 
 function recoveryText(r: NonNullable<ModelResult['recovery']>): string {
@@ -28,11 +52,11 @@ export function renderRunTable(result: RunResult, opts: { wide?: boolean; color?
     'delivered',
     'lost',
     'dup',
-    'p50 ms',
-    'p90 ms',
-    'p99 ms',
-    'p99.9 ms',
-    'max ms',
+    'p50',
+    'p90',
+    'p99',
+    'p99.9',
+    'max',
     'msg/s',
   ];
   if (opts.wide) head.push('srv KiB/conn', 'srv µs/msg', 'srv CPU %', 'B/msg', 'req/msg', 'cli KiB/conn', 'cli CPU %');
@@ -46,7 +70,7 @@ export function renderRunTable(result: RunResult, opts: { wide?: boolean; color?
     const row = [
       ...axes.map((a) => (r.matrix[a] === undefined ? '' : String(r.matrix[a]))),
       modelLabel(r),
-      `${int(r.clients.connected)}/${int(r.clients.target)}`,
+      `${r.clients.connected}/${r.clients.target}`,
       int(r.messages.delivered),
       int(r.messages.lost),
       int(r.messages.duplicates),
@@ -72,8 +96,8 @@ export function renderRunTable(result: RunResult, opts: { wide?: boolean; color?
     table.push(row);
   }
   const notes = result.models
-    .filter((r) => r.status !== 'ok' && r.statusReason)
-    .map((r) => `  ${r.model}: ${r.statusReason}`);
+    .filter((r) => statusOf(r) !== undefined)
+    .map((r) => wrapNote(`${modelLabel(r)} ${statusOf(r)}${r.statusReason ? `: ${r.statusReason}` : ''}`));
   const errs = result.models
     .filter((r) => Object.keys(r.errors).length > 0 && !r.error) // a row that did not finish states its error in the note above
     .map((r) => `  ${r.model} errors: ${Object.entries(r.errors).map(([k, v]) => `${k}×${v}`).join(', ')}`);
@@ -81,7 +105,7 @@ export function renderRunTable(result: RunResult, opts: { wide?: boolean; color?
     .filter((r) => r.recovery)
     .map((r) => `  ${r.model}${Object.keys(r.matrix).length ? ` (${Object.entries(r.matrix).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}: ${recoveryText(r.recovery!)}`);
   const s = result.scenario;
-  const header = `${s.name}: ${s.workload.pattern} ${s.workload.pattern === 'idle' ? '' : `${s.workload.ratePerSec}/s `}${formatBytes(s.workload.payloadBytes)} payload, ${s.durationMs / 1000}s measured`;
+  const header = `${s.name}: ${s.workload.pattern} ${s.workload.pattern === 'idle' ? '' : `${s.workload.ratePerSec}/s `}${formatBytes(s.workload.payloadBytes)} payload, ${s.durationMs / 1000}s measured; latency in ms`;
   const repeats = repeatNote(result.models);
   return [header, table.toString(), ...(repeats ? [`  ${repeats}`] : []), ...storms, ...notes, ...errs].join('\n') + '\n';
 }

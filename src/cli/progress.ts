@@ -6,13 +6,13 @@ import { formatMs } from '../util/units.js';
  * The progress line on stderr (a TTY only): model, phase, connected clients, deliveries/s so far,
  * time left in the phase. A listener on runner events; the run loop knows nothing of it.
  */
-export function progressListener(stream: NodeJS.WriteStream): RunListener {
+export function progressListener(stream: { write(text: string): unknown }, nowMs: () => number = Date.now): RunListener {
   let lastDelivered = 0;
-  let lastAtMs = Date.now();
+  let lastAtMs = nowMs();
   let rate = 0;
   let lastModel = '';
   const draw = (p: ProgressInfo) => {
-    const now = Date.now();
+    const now = nowMs();
     if (p.model !== lastModel) {
       // A new model (or repeat) starts counting from zero; the last one's rate means nothing here.
       lastModel = p.model;

@@ -4,7 +4,7 @@ import { runScenario } from '../runner/run.js';
 import { renderRunTable } from '../report/table.js';
 import { defaultResultPath, writeJson } from '../report/write.js';
 import { progressListener } from './progress.js';
-import { openFilesLimit } from '../metrics/limits.js';
+import { machineLimits } from '../runner/machine.js';
 import { killAllChildren } from '../runner/child.js';
 import { EXIT } from './exitCodes.js';
 import type { RunListener } from '../runner/events.js';
@@ -109,7 +109,7 @@ export function registerRun(program: Command): void {
         const result = await runScenario(points, {
           listeners,
           signal: controller.signal,
-          limits: { openFilesLimit: openFilesLimit() },
+          limits: machineLimits(),
           repeat,
           checkpoint: (r) => {
             last = r;

@@ -5,7 +5,7 @@ import { loadScenario } from '../scenario/load.js';
 import { estimateWallMs } from '../scenario/estimate.js';
 import type { Scenario } from '../scenario/schema.js';
 import { planRun, type Limits } from '../runner/plan.js';
-import { openFilesLimit } from '../metrics/limits.js';
+import { machineLimits } from '../runner/machine.js';
 import { ConnbenchError } from '../util/errors.js';
 import { EXIT, exitCodeOf, formatError } from './exitCodes.js';
 
@@ -49,7 +49,7 @@ export function registerValidate(program: Command): void {
     .argument('<files...>', 'scenario files or bundled names')
     .option('--resolved', 'also print each matrix point as a complete scenario, every default filled in')
     .action((files: string[], flags: { resolved?: boolean }) => {
-      const limits = { openFilesLimit: openFilesLimit() };
+      const limits = machineLimits();
       const codes: number[] = [];
       for (const f of files) {
         try {

@@ -20,10 +20,15 @@ export class ClientDispatchers {
     this.origin = origin;
   }
 
-  forClient(needed: boolean, localAddress: string | undefined): Dispatcher {
+  /**
+   * `connections`: 1 when the client never sends chat. With 2, a long poll asked again the moment
+   * the last answer is read finds its socket not yet released and undici opens the second one, so
+   * every long-poll client held two server sockets (20,000 for 10,000 clients, past a process's limit).
+   */
+  forClient(needed: boolean, localAddress: string | undefined, connections = CONNECTIONS_PER_CLIENT): Dispatcher {
     if (!needed) return (this.unused ??= new Agent());
     const pool = new Pool(this.origin, {
-      connections: CONNECTIONS_PER_CLIENT,
+      connections,
       pipelining: 1,
       keepAliveTimeout: KEEP_ALIVE_MS,
       keepAliveMaxTimeout: KEEP_ALIVE_MS,

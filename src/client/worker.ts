@@ -17,6 +17,7 @@ import { createHistogram, encodeHistogram, initHistograms, type Histogram } from
 import { forceGc, peakRssBytes, sampleProcess } from '../metrics/process.js';
 import { nowUs } from '../metrics/clock.js';
 import type { FromWorker, ToWorker, WorkerProgress, WorkerResult, WorkerStart } from '../runner/ipc.js';
+import { serverIndexOf, socketsPerClient, sourceAddressOf } from '../runner/plan.js';
 
 const PROGRESS_EVERY_MS = 500;
 const RAMP_TICK_MS = 10;
@@ -25,7 +26,8 @@ class Worker {
   private sessions: ClientSession[] = [];
   /** Per session: cuts its connection and, for HTTP models, its keep-alive sockets too. */
   private droppable: Churnable[] = [];
-  private dispatchers!: ClientDispatchers;
+  /** One set of per-client pools per server process (each listens on its own port). */
+  private dispatchers: ClientDispatchers[] = [];
   private latency!: Histogram;
   private connect!: Histogram;
   private measureFromUs = Infinity;
@@ -47,7 +49,10 @@ class Worker {
     this.connect = createHistogram();
     const model = getModel(m.model);
     const s = m.scenario;
-    this.dispatchers = new ClientDispatchers(`http://${m.host}:${m.httpPort}`);
+    const servers = m.servers ?? [{ httpPort: m.httpPort, tcpPort: m.tcpPort }];
+    this.dispatchers = servers.map((e) => new ClientDispatchers(`http://${m.host}:${e.httpPort}`));
+    // A second pooled connection only where a client sends chat over HTTP while its poll or stream holds the first.
+    const poolConnections = socketsPerClient(s);
     const sink: SessionSink = {
       latency: (us, msg, atUs) => {
         this.delivered++;
@@ -65,11 +70,14 @@ class Worker {
     const policy = { minDelayMs: s.client.reconnect.minDelayMs, maxDelayMs: s.client.reconnect.maxDelayMs, resume: s.client.resume };
     for (let i = 0; i < m.count; i++) {
       const clientId = m.firstClientId + i;
-      const address = m.sourceAddresses[i % m.sourceAddresses.length]!;
+      const serverIndex = serverIndexOf(clientId, servers.length);
+      const server = servers[serverIndex]!;
+      const pools = this.dispatchers[serverIndex]!;
+      const address = sourceAddressOf(clientId, servers.length, m.sourceAddresses);
       const localAddress = address !== '127.0.0.1' ? address : undefined;
       const dispatcher: Dispatcher = model.usesDispatcher
-        ? new SwappableDispatcher(() => this.dispatchers.forClient(true, localAddress))
-        : this.dispatchers.forClient(false, undefined);
+        ? new SwappableDispatcher(() => pools.forClient(true, localAddress, poolConnections))
+        : pools.forClient(false, undefined);
       const session = new ClientSession(
         model,
         {
@@ -77,8 +85,8 @@ class Worker {
           // In rooms every member reads the room's address; direct messages address the user.
           user: inboxOf(clientId, s.workload.pattern === 'chat' ? s.workload.roomSize : 1),
           host: m.host,
-          httpPort: m.httpPort,
-          tcpPort: m.tcpPort,
+          httpPort: server.httpPort,
+          tcpPort: server.tcpPort,
           ...(localAddress ? { localAddress } : {}),
           heartbeat: s.heartbeat,
           shortPollIntervalMs: s.shortPoll.intervalMs,
@@ -230,7 +238,7 @@ class Worker {
     this.churn?.stop();
     for (const t of this.stormTimers) clearTimeout(t);
     await Promise.race([Promise.all(this.sessions.map((s) => s.stop())), new Promise((r) => setTimeout(r, 3000))]);
-    await Promise.race([this.dispatchers?.destroy(), new Promise((r) => setTimeout(r, 1000))]);
+    await Promise.race([Promise.all(this.dispatchers.map((d) => d.destroy())), new Promise((r) => setTimeout(r, 1000))]);
     process.exit(0);
   }
 

@@ -1,4 +1,4 @@
-import type { ModelResult, ModelStatus } from '../report/result.js';
+import type { ModelResult, ModelStatus, ProcessUsage } from '../report/result.js';
 import type { ResourceSample, WireBytes, WorkerResult } from '../runner/ipc.js';
 import { mergeEncoded, summarizeMs, encodeHistogram } from './histogram.js';
 
@@ -38,6 +38,35 @@ export interface RawModelRun {
   workers: WorkerResult[];
   server: ServerWindow;
   client: ClientWindow;
+  /** Every server process and client worker with its own peak memory and connections; copied to the row. */
+  processes?: ProcessUsage[];
+}
+
+/**
+ * Several server processes as one server: memory, CPU and sockets add up; the time is the latest
+ * of theirs (they are sampled at the same moment, so the windows match to within an IPC round trip).
+ */
+export function sumSamples(samples: ResourceSample[]): ResourceSample {
+  if (samples.length === 1) return samples[0]!;
+  const add = (f: (s: ResourceSample) => number) => samples.reduce((a, s) => a + f(s), 0);
+  return {
+    pid: samples[0]?.pid ?? 0,
+    rssBytes: add((s) => s.rssBytes),
+    heapUsedBytes: add((s) => s.heapUsedBytes),
+    cpuUserUs: add((s) => s.cpuUserUs),
+    cpuSystemUs: add((s) => s.cpuSystemUs),
+    atUs: samples.reduce((a, s) => Math.max(a, s.atUs), 0),
+    openSockets: add((s) => s.openSockets),
+  };
+}
+
+/** Wire counters of several server processes as one server's. */
+export function sumWireBytes(all: WireBytes[]): WireBytes {
+  return all.reduce((a, w) => ({ sentBytes: a.sentBytes + w.sentBytes, receivedBytes: a.receivedBytes + w.receivedBytes, httpRequests: a.httpRequests + w.httpRequests }), {
+    sentBytes: 0,
+    receivedBytes: 0,
+    httpRequests: 0,
+  });
 }
 
 const cpuUs = (s: ResourceSample) => s.cpuUserUs + s.cpuSystemUs;
@@ -135,5 +164,6 @@ export function summarizeModelRun(raw: RawModelRun): ModelResult {
     timing: { rampUpMs: raw.rampUpMs, measuredMs: raw.durationMs, drainMs: raw.drainMs },
   };
   if (statusReason) result.statusReason = statusReason;
+  if (raw.processes) result.processes = raw.processes;
   return result;
 }

@@ -55,12 +55,32 @@ export interface ModelResult {
   /** Set when the scenario had a reconnect-storm action (src/client/recovery.ts measures it). */
   recovery?: StormRecovery;
   /**
+   * Every server process and client worker of the run, each with its own peak memory and the most
+   * connections it held, so a user can see which one came nearest a limit. With several server
+   * processes, the `server` figures above are their sums (peakRssBytes: the sum of their peaks).
+   */
+  processes?: ProcessUsage[];
+  /**
    * With `run --repeat N` (N > 1): each repeat's own row, histogram included. The row around them
    * then holds the combination: counters (messages, reconnects, errors) are totals over the
    * repeats, latencyMs and histogram describe all their deliveries merged, every other figure is
    * the median of the repeats. Absent for a single run.
    */
   repeats?: ModelResult[];
+}
+
+/** One process of a model run (`processes` in the row). */
+export interface ProcessUsage {
+  role: 'server' | 'client';
+  /** Its index among the processes of its role: server process k, client worker k. */
+  index: number;
+  pid: number;
+  /** Peak resident set since the process started (getrusage maxrss). */
+  peakRssBytes: number;
+  /** The most connections it held at any sample (a server: accepted and open; a worker: clients connected). */
+  openSockets: number;
+  /** Server processes: connections accepted per client source address (127.0.0.1, 127.0.0.2, …), reconnects included. */
+  acceptedBySourceAddress?: Record<string, number>;
 }
 
 /** The verdict on one scenario threshold for one row (`thresholds` in the scenario). */

@@ -20,7 +20,8 @@ export interface ResourceSample {
 // ---- runner → server ----
 export type ToServer =
   | { type: 'start'; models: ModelId[]; host: string; httpPort: number; tcpPort: number; retention: number; settings: ServerSettings }
-  | { type: 'publish'; ratePerSec: number; payloadBytes: number; t0Us: number }
+  /** untilUs: the end of the window; no message scheduled at or after it is published (the same count in every process). */
+  | { type: 'publish'; ratePerSec: number; payloadBytes: number; t0Us: number; untilUs?: number }
   /** Publishes whatever is still due before untilUs (a stalled server catches up), then stops. */
   | { type: 'stop-publish'; burst: number; payloadBytes: number; untilUs?: number }
   | { type: 'expected'; queries: ExpectedQuery[]; upToSeq: number }
@@ -39,13 +40,27 @@ export type FromServer =
   | { type: 'listening'; httpPort: number; tcpPort: number; pid: number }
   | { type: 'published'; lastSeq: number; publishedInWindow: number; lateMaxUs: number }
   | { type: 'expected'; counts: number[] }
-  | { type: 'sample'; sample: ResourceSample; peakRssBytes: number; counters: Record<string, number>; wireBytes: WireBytes }
+  | {
+      type: 'sample';
+      sample: ResourceSample;
+      peakRssBytes: number;
+      counters: Record<string, number>;
+      wireBytes: WireBytes;
+      /** Connections accepted so far per client source address (reconnects included). */
+      acceptedBySourceAddress?: Record<string, number>;
+    }
   | { type: 'error'; code: string; message: string; hint?: string };
 
 export interface WireBytes {
   sentBytes: number;
   receivedBytes: number;
   httpRequests: number;
+}
+
+/** Where one server process listens (on the worker's `host`). */
+export interface ServerEndpoint {
+  httpPort: number;
+  tcpPort: number;
 }
 
 // ---- runner → client worker ----
@@ -60,6 +75,11 @@ export interface WorkerStart {
   httpPort: number;
   tcpPort: number;
   sourceAddresses: string[];
+  /**
+   * Every server process's ports when there are several (server.processes > 1): client c connects
+   * to servers[serverIndexOf(c, servers.length)] (src/runner/plan.ts); absent = httpPort/tcpPort.
+   */
+  servers?: ServerEndpoint[];
   /** Spread connects evenly over this long. */
   rampUpMs: number;
   scenario: Scenario;

@@ -1,7 +1,9 @@
-import { runError } from '../util/errors.js';
+import { inputError, runError } from '../util/errors.js';
 import type { Scenario } from '../scenario/schema.js';
 import { getModel } from '../models/index.js';
 import { CONNECTIONS_PER_CLIENT } from '../client/dispatchers.js';
+import { formatBytes } from '../util/units.js';
+import { BYTES_PER_PROCESS, peakBytesPerConnection } from './memoryPerConnection.js';
 
 /** Sockets one process may hold: the 20000-file hard limit less room for pipes, files and listeners. */
 export const SOCKETS_PER_PROCESS = 18_000;
@@ -31,6 +33,29 @@ export interface Limits {
   openFilesLimit: number;
   /** Ephemeral ports one source address has towards one destination; default PORTS_PER_DESTINATION. */
   portsPerDestination?: number;
+  /** Memory the run may use (MemAvailable); absent = not checked. */
+  availableMemoryBytes?: number;
+}
+
+/** Share of the available memory a run may plan to use at its peak: the rest is the machine's headroom. */
+export const MEMORY_HEADROOM = 0.8;
+
+/**
+ * Which server process client `clientId` connects to. Every server process listens on its own
+ * ports and the clients are dealt out round-robin, so each holds the same share (see
+ * src/runner/serverGroup.ts for why not one shared listener). Pure; worker and runner agree on it.
+ */
+export function serverIndexOf(clientId: number, serverProcesses: number): number {
+  return clientId % serverProcesses;
+}
+
+/**
+ * Which source address client `clientId` binds. Dealt out independently of its server
+ * (clients of one server take every address in turn), so each source address × server port pair
+ * holds clients / (addresses × servers) of the connections.
+ */
+export function sourceAddressOf(clientId: number, serverProcesses: number, addresses: string[]): string {
+  return addresses[Math.floor(clientId / serverProcesses) % addresses.length]!;
 }
 
 /** Descriptors each process keeps for things other than client sockets: pipes, IPC, files, listeners. */
@@ -51,14 +76,26 @@ export function socketsPerClient(s: Scenario): number {
 interface Shortfall {
   what: string;
   remedies: string[];
+  /** Set for memory; the rest are socket limits. */
+  memory?: true;
 }
 
 /**
  * How many worker processes and source addresses a point of the scenario needs, or a run error
- * (exit 3) naming every limit it passes at once, with the arithmetic and the settings that would
- * fit: more workers, more source addresses, fewer clients, a higher open-files limit. Pure.
+ * (exit 3) naming every limit it passes at once (sockets per server process and per worker, ports
+ * per source address, memory at the peak), with the arithmetic and the settings that would fit:
+ * more server processes or workers, more source addresses, fewer clients or models, a higher
+ * open-files limit. Chat over several server processes is refused as bad input (exit 2). Pure.
  */
 export function planRun(s: Scenario, limits: Limits): RunPlan {
+  if (s.workload.pattern === 'chat' && s.server.processes > 1) {
+    // Each server process has its own log: a send reaching one would never reach the readers of the others.
+    throw inputError(
+      'CB_ERR_SCENARIO_INVALID',
+      `server.processes is ${s.server.processes}, but the chat pattern needs one server process: a send reaches only the process its sender is connected to, and connbench has no relay between server processes`,
+      'set server.processes to 1 for chat (broadcast and idle scale over several processes)',
+    );
+  }
   const socketsPerProcess = Math.max(0, Math.min(SOCKETS_PER_PROCESS, limits.openFilesLimit - RESERVED_FDS));
   // Raising the soft limit helps only up to the machine's cap on sockets per process.
   const raiseLimit = socketsPerProcess < SOCKETS_PER_PROCESS ? (need: number) => [`raise the open-files limit (ulimit -n) to at least ${Math.min(need, SOCKETS_PER_PROCESS) + RESERVED_FDS}`] : () => [];
@@ -72,9 +109,14 @@ export function planRun(s: Scenario, limits: Limits): RunPlan {
   // The server holds every client's sockets.
   const serverSockets = Math.ceil((s.clients * k) / s.server.processes);
   if (serverSockets > socketsPerProcess) {
+    const fitServers = socketsPerProcess >= k ? Math.ceil((s.clients * k) / socketsPerProcess) : Infinity;
     shortfalls.push({
       what: `${clients} need ${serverSockets} sockets in ${s.server.processes === 1 ? 'the server process' : `each of ${s.server.processes} server processes`}, but ${perProcess}`,
-      remedies: [`use at most ${fit(s.server.processes)} clients`, ...raiseLimit(serverSockets)],
+      remedies: [
+        ...(Number.isFinite(fitServers) && s.workload.pattern !== 'chat' ? [`set server.processes to ${fitServers} or more`] : []),
+        `use at most ${fit(s.server.processes)} clients`,
+        ...raiseLimit(serverSockets),
+      ],
     });
   }
 
@@ -93,19 +135,38 @@ export function planRun(s: Scenario, limits: Limits): RunPlan {
     });
   }
 
-  // Every client connects to one server port: each source address gives about `ports` of them.
+  // Each source address gives about `ports` connections, counted over every server port together:
+  // a socket bound to 127.0.0.2 takes its port at bind(), before the kernel knows the destination.
   const ports = limits.portsPerDestination ?? PORTS_PER_DESTINATION;
   const neededAddresses = Math.ceil((s.clients * k) / ports);
   if (neededAddresses > MAX_SOURCE_ADDRESSES) {
     shortfalls.push({
-      what: `${clients} to one server port need ${neededAddresses} loopback source addresses at about ${ports} ephemeral ports each, but at most ${MAX_SOURCE_ADDRESSES} are used`,
+      what: `${clients} need ${neededAddresses} loopback source addresses at about ${ports} ephemeral ports each, but at most ${MAX_SOURCE_ADDRESSES} are used`,
       remedies: [`use at most ${Math.floor((ports * MAX_SOURCE_ADDRESSES) / k)} clients`],
     });
   }
 
+  // Memory at the peak: every connection at the dearest model's cost, and every process's own.
+  if (limits.availableMemoryBytes !== undefined) {
+    const budget = Math.floor(limits.availableMemoryBytes * MEMORY_HEADROOM);
+    const dearest = s.models.map((id) => ({ id, bytes: peakBytesPerConnection(id, s) })).reduce((a, b) => (b.bytes > a.bytes ? b : a));
+    const processes = workers + s.server.processes;
+    const needOf = (bytes: number) => s.clients * k * bytes + processes * BYTES_PER_PROCESS;
+    const needBytes = needOf(dearest.bytes);
+    if (needBytes > budget) {
+      const fitClients = Math.max(0, Math.floor((budget - processes * BYTES_PER_PROCESS) / (k * dearest.bytes)));
+      const fitting = s.models.filter((id) => needOf(peakBytesPerConnection(id, s)) <= budget);
+      shortfalls.push({
+        what: `${clients} of ${dearest.id} need about ${formatBytes(needBytes)} at their peak (${s.clients * k} connections × ${formatBytes(dearest.bytes)} for server, client and kernel, + ${processes} processes × ${formatBytes(BYTES_PER_PROCESS)}), but ${Math.round(MEMORY_HEADROOM * 100)} % of the ${formatBytes(limits.availableMemoryBytes)} available is ${formatBytes(budget)}`,
+        remedies: [`use at most ${fitClients} clients`, ...(fitting.length > 0 ? [`run only ${fitting.join(', ')}`] : []), 'free memory on this machine'],
+        memory: true,
+      });
+    }
+  }
+
   if (shortfalls.length > 0) {
     throw runError(
-      'CB_ERR_TOO_MANY_SOCKETS',
+      shortfalls.every((f) => f.memory) ? 'CB_ERR_NOT_ENOUGH_MEMORY' : 'CB_ERR_TOO_MANY_SOCKETS',
       `this machine cannot hold the run: ${shortfalls.map((f) => f.what).join('; ')}`,
       [...new Set(shortfalls.flatMap((f) => f.remedies))].join('; or '),
     );

@@ -1,11 +1,13 @@
 import type { Scenario } from '../scenario/schema.js';
-import type { ModelId, ServerSettings } from '../models/types.js';
-import type { FromServer, FromWorker, ResourceSample, ToServer, ToWorker, WorkerProgress, WorkerResult } from './ipc.js';
+import type { ModelId } from '../models/types.js';
+import type { FromWorker, ResourceSample, ToWorker, WorkerProgress, WorkerResult } from './ipc.js';
 import type { ModelResult } from '../report/result.js';
 import { Child } from './child.js';
 import type { RunPlan } from './plan.js';
 import { emit, type Phase, type RunListener } from './events.js';
-import { summarizeModelRun, type RawModelRun } from '../metrics/summary.js';
+import { summarizeModelRun, sumSamples, sumWireBytes, type RawModelRun } from '../metrics/summary.js';
+import { ServerGroup, type ServerSample } from './serverGroup.js';
+import { WorkerUsage } from './processUsage.js';
 import { readKernelTcpBytes } from '../metrics/sockstat.js';
 import { nowUs } from '../metrics/clock.js';
 import { runError } from '../util/errors.js';
@@ -13,17 +15,19 @@ import { mergeSentByInbox } from '../client/chat.js';
 import { summarizeStorm } from '../client/recovery.js';
 import { sleep } from '../util/sleep.js';
 
-type ServerChild = Child<ToServer, FromServer>;
 type WorkerChild = Child<ToWorker, FromWorker>;
 
 /** Time for all clients to settle after the ramp, before memory is sampled. */
 export const SETTLE_MS = 1000;
 const CONTROL_TIMEOUT_MS = 30_000;
 
-export function serverSettingsOf(s: Scenario): ServerSettings {
-  return { heartbeat: s.heartbeat, maxHoldMs: Math.max(s.longPoll.holdMs, 1000), sseRetryMs: s.sse.retryMs };
-}
+export { serverSettingsOf } from './serverGroup.js';
 
+/** Several server processes' samples as one server's: sums of memory, CPU, sockets, bytes and counters. */
+function combined(samples: ServerSample[]) {
+  const counter = (name: string) => samples.reduce((a, x) => a + (x.counters[name] ?? 0), 0);
+  return { sample: sumSamples(samples.map((x) => x.sample)), wireBytes: sumWireBytes(samples.map((x) => x.wireBytes)), heartbeatBytes: counter('heartbeatBytes'), peakRssBytes: samples.reduce((a, x) => a + x.peakRssBytes, 0) };
+}
 
 /**
  * One model against a fresh reference server: start, ramp clients up, settle and sample memory,
@@ -31,8 +35,9 @@ export function serverSettingsOf(s: Scenario): ServerSettings {
  * Every child is stopped on the way out, whatever happened.
  */
 export async function runModel(s: Scenario, modelId: ModelId, plan: RunPlan, listeners: RunListener[], signal?: AbortSignal): Promise<ModelResult> {
-  let server: ServerChild | undefined;
+  let servers: ServerGroup | undefined;
   const workers: WorkerChild[] = [];
+  const workerUsage = new WorkerUsage();
   const progress = new Map<number, WorkerProgress>();
   let phase: Phase = 'starting';
   let phaseEndsAtMs: number | undefined;
@@ -58,16 +63,11 @@ export async function runModel(s: Scenario, modelId: ModelId, plan: RunPlan, lis
 
   try {
     enter('starting');
-    server = new Child<ToServer, FromServer>('server/main.js', `server process for ${modelId}`, signal);
-    const listening = await server.request(
-      { type: 'start', models: [modelId], host: '127.0.0.1', httpPort: 0, tcpPort: 0, retention: s.server.retention, settings: serverSettingsOf(s) },
-      'listening',
-      CONTROL_TIMEOUT_MS,
-      'start listening',
-    );
-    const sampleServer = async (gc: boolean) => server!.request({ type: 'sample', gc }, 'sample', CONTROL_TIMEOUT_MS, 'report a sample');
+    const group = (servers = await ServerGroup.start(s, modelId, signal));
+    const [listening] = group.endpoints;
+    const sampleServer = async (gc: boolean) => combined(await group.sample(gc));
     const sampleWorkers = (gc: boolean) =>
-      Promise.all(workers.map((w) => w.request({ type: 'sample', gc }, 'sample', CONTROL_TIMEOUT_MS, 'report a sample').then((m) => m.sample)));
+      Promise.all(workers.map((w, i) => w.request({ type: 'sample', gc }, 'sample', CONTROL_TIMEOUT_MS, 'report a sample').then((m) => workerUsage.note(i, m.sample))));
 
     const serverBase = await sampleServer(true);
     const kernelBaseBytes = readKernelTcpBytes();
@@ -92,7 +92,20 @@ export async function runModel(s: Scenario, modelId: ModelId, plan: RunPlan, lis
       workers.map((w, i) => {
         const slice = plan.slices[i]!;
         return w.request(
-          { type: 'start', workerIndex: i, model: modelId, firstClientId: slice.firstClientId, count: slice.count, host: '127.0.0.1', httpPort: listening.httpPort, tcpPort: listening.tcpPort, sourceAddresses: plan.sourceAddresses, rampUpMs: s.rampUpMs, scenario: s },
+          {
+            type: 'start',
+            workerIndex: i,
+            model: modelId,
+            firstClientId: slice.firstClientId,
+            count: slice.count,
+            host: '127.0.0.1',
+            httpPort: listening!.httpPort,
+            tcpPort: listening!.tcpPort,
+            sourceAddresses: plan.sourceAddresses,
+            ...(group.members.length > 1 ? { servers: group.endpoints } : {}),
+            rampUpMs: s.rampUpMs,
+            scenario: s,
+          },
           'ramped',
           rampTimeoutMs,
           'connect its clients',
@@ -112,7 +125,7 @@ export async function runModel(s: Scenario, modelId: ModelId, plan: RunPlan, lis
     const t0Us = nowUs() + 20_000;
     const measureFromUs = t0Us + s.warmupMs * 1000;
     const publishUntilUs = measureFromUs + s.durationMs * 1000;
-    if (s.workload.pattern === 'broadcast') server.send({ type: 'publish', ratePerSec: s.workload.ratePerSec, payloadBytes: s.workload.payloadBytes, t0Us });
+    if (s.workload.pattern === 'broadcast') group.publish(s.workload.ratePerSec, s.workload.payloadBytes, t0Us, publishUntilUs);
     for (const w of workers) w.send({ type: 'measure', measureFromUs, chatT0Us: t0Us, chatUntilUs: publishUntilUs });
 
     enter('warmup', s.warmupMs);
@@ -123,10 +136,8 @@ export async function runModel(s: Scenario, modelId: ModelId, plan: RunPlan, lis
     enter('measuring', s.durationMs);
     await sleep(Math.max(0, (publishUntilUs - nowUs()) / 1000), signal);
     checkAbort();
-    const published = await server.request(
+    const published = await group.stopPublish(
       { type: 'stop-publish', burst: s.workload.pattern === 'idle' ? s.workload.burst : 0, payloadBytes: s.workload.payloadBytes, untilUs: publishUntilUs },
-      'published',
-      CONTROL_TIMEOUT_MS,
       'stop publishing',
     );
     const [measureEnd, clientMeasureEnd] = await Promise.all([sampleServer(false), sampleWorkers(false)]);
@@ -138,13 +149,14 @@ export async function runModel(s: Scenario, modelId: ModelId, plan: RunPlan, lis
     const owedByInbox = s.workload.pattern === 'chat' ? mergeSentByInbox(cursors.map((c) => c.sentByInbox)) : undefined;
     const results: WorkerResult[] = await Promise.all(
       workers.map(async (w, i) => {
-        const { counts } = await server!.request({ type: 'expected', queries: cursors[i]!.queries, upToSeq: published.lastSeq }, 'expected', CONTROL_TIMEOUT_MS, 'count expected messages');
+        const counts = await group.expected(cursors[i]!.queries, plan.slices[i]!.firstClientId, published.lastSeq);
         const drained = await w.request(
           { type: 'drain', expected: counts, ...(owedByInbox ? { owedByInbox } : {}), timeoutMs: s.drainTimeoutMs },
           'drained',
           s.drainTimeoutMs + CONTROL_TIMEOUT_MS,
           'drain',
         );
+        workerUsage.peak(i, drained.result.peakRssBytes);
         return drained.result;
       }),
     );
@@ -152,7 +164,7 @@ export async function runModel(s: Scenario, modelId: ModelId, plan: RunPlan, lis
     // Chat sends still on the wire when publishing stopped reach the log during the drain: ask for the head again.
     const publishedCount =
       s.workload.pattern === 'chat'
-        ? (await server.request({ type: 'stop-publish', burst: 0, payloadBytes: 0 }, 'published', CONTROL_TIMEOUT_MS, 'report the log head')).lastSeq
+        ? (await group.stopPublish({ type: 'stop-publish', burst: 0, payloadBytes: 0 }, 'report the log head')).lastSeq
         : published.lastSeq;
     const final = await sampleServer(false);
 
@@ -172,20 +184,21 @@ export async function runModel(s: Scenario, modelId: ModelId, plan: RunPlan, lis
         measureEnd: measureEnd.sample,
         wireStart: measureStart.wireBytes,
         wireEnd: measureEnd.wireBytes,
-        heartbeatBytesStart: measureStart.counters.heartbeatBytes ?? 0,
-        heartbeatBytesEnd: measureEnd.counters.heartbeatBytes ?? 0,
+        heartbeatBytesStart: measureStart.heartbeatBytes,
+        heartbeatBytesEnd: measureEnd.heartbeatBytes,
         peakRssBytes: final.peakRssBytes,
         kernelBaseBytes,
         kernelConnectedBytes,
       },
       client: { base: clientBase, connected: clientConnected, measureStart: clientMeasureStart, measureEnd: clientMeasureEnd },
+      processes: [...group.usage(), ...workerUsage.rows()],
     };
     const row = summarizeModelRun(raw);
     const recovery = summarizeStorm(results.flatMap((r) => (r.storm ? [r.storm] : [])), t0Us);
     if (recovery) row.recovery = recovery;
     return row;
   } finally {
-    await Promise.all([...workers.map((w) => w.stop({ type: 'stop' })), server?.stop({ type: 'shutdown' })]);
+    await Promise.all([...workers.map((w) => w.stop({ type: 'stop' })), servers?.stop()]);
   }
 }
 

@@ -9,6 +9,14 @@ import { codeOfSocketError, runError } from '../util/errors.js';
 import { readSendBody } from './sendRoute.js';
 import { withholdFilter, type WithholdSpec } from './withhold.js';
 
+/**
+ * Pending connections the kernel queues per listener before accept. Node's default (511) drops
+ * SYNs when thousands of clients connect in the same second (a ramp, a reconnect storm); the SYN is
+ * then retried only after 1 s, 3 s, … and shows up as connect time. The kernel caps it at
+ * net.core.somaxconn (4096 here), so asking for more is harmless.
+ */
+export const LISTEN_BACKLOG = 65_535;
+
 /** Node's default; long enough for any honest client, short enough to shed slow-header ones. */
 export const DEFAULT_HEADERS_TIMEOUT_MS = 30_000;
 
@@ -56,6 +64,8 @@ export class ReferenceHost implements ServerHost {
   private closedSentBytes = 0;
   private closedReceivedBytes = 0;
   private httpRequests = 0;
+  /** Connections accepted per client source address (127.0.0.1, 127.0.0.2, …), reconnects included. */
+  private readonly acceptedFrom = new Map<string, number>();
 
   constructor(opts: HostOptions) {
     this.opts = opts;
@@ -135,6 +145,11 @@ export class ReferenceHost implements ServerHost {
     return this.sockets.size;
   }
 
+  /** Connections accepted so far per client source address, so a run shows how it spread them. */
+  acceptedBySourceAddress(): Record<string, number> {
+    return Object.fromEntries(this.acceptedFrom);
+  }
+
   async close(): Promise<void> {
     await Promise.all(this.models.map((m) => m.close().catch(() => undefined)));
     for (const s of this.sockets) s.destroy();
@@ -178,6 +193,8 @@ export class ReferenceHost implements ServerHost {
   private track(s: Socket | Duplex): void {
     if (this.sockets.has(s)) return;
     this.sockets.add(s);
+    const from = (s as Socket).remoteAddress ?? 'unknown';
+    this.acceptedFrom.set(from, (this.acceptedFrom.get(from) ?? 0) + 1);
     s.once('close', () => {
       this.sockets.delete(s);
       this.closedSentBytes += (s as Socket).bytesWritten ?? 0;
@@ -279,7 +296,7 @@ function listenOn(server: net.Server, host: string, port: number): Promise<numbe
       else reject(runError('CB_ERR_LISTEN', `could not listen on ${host}:${port}: ${err.message}`, undefined, err));
     };
     server.once('error', onError);
-    server.listen(port, host, () => {
+    server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
       server.off('error', onError);
       resolve((server.address() as net.AddressInfo).port);
     });

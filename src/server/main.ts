@@ -71,6 +71,7 @@ async function handle(m: ToServer): Promise<void> {
         peakRssBytes: peakRssBytes(),
         counters: { ...(host?.counters ?? {}) },
         wireBytes: host?.wireBytes() ?? { sentBytes: 0, receivedBytes: 0, httpRequests: 0 },
+        acceptedBySourceAddress: host?.acceptedBySourceAddress() ?? {},
       });
     }
     case 'shutdown': {

@@ -16,12 +16,19 @@ export class Publisher {
   private readonly log: MessageLog;
   private readonly intervalUs: number;
   private readonly t0Us: number;
+  private readonly untilUs: number;
   private readonly body: string;
 
-  constructor(log: MessageLog, opts: { ratePerSec: number; payloadBytes: number; t0Us: number }) {
+  /**
+   * `untilUs`: the end of the window, known from the start, so the timer never publishes a message
+   * scheduled at or after it. Every process given the same t0, rate and end then publishes exactly
+   * the same messages, however late its stop arrives (server.processes > 1 relies on it).
+   */
+  constructor(log: MessageLog, opts: { ratePerSec: number; payloadBytes: number; t0Us: number; untilUs?: number }) {
     this.log = log;
     this.intervalUs = 1e6 / opts.ratePerSec;
     this.t0Us = opts.t0Us;
+    this.untilUs = opts.untilUs ?? Infinity;
     this.body = paddingOf(opts.payloadBytes);
   }
 
@@ -44,7 +51,7 @@ export class Publisher {
   stop(untilUs?: number): number {
     if (this.running && untilUs !== undefined) {
       const now = nowUs();
-      while (this.scheduledUs(this.k) < untilUs) {
+      while (this.scheduledUs(this.k) < Math.min(untilUs, this.untilUs)) {
         const t = this.scheduledUs(this.k);
         this.lateMaxUs = Math.max(this.lateMaxUs, now - t);
         this.log.append({ t, body: this.body });
@@ -61,12 +68,14 @@ export class Publisher {
     if (!this.running) return;
     const now = nowUs();
     // Publish everything due by now, each with its own scheduled stamp.
-    while (this.scheduledUs(this.k) <= now) {
+    while (this.scheduledUs(this.k) <= now && this.scheduledUs(this.k) < this.untilUs) {
       const t = this.scheduledUs(this.k);
       this.lateMaxUs = Math.max(this.lateMaxUs, now - t);
       this.log.append({ t, body: this.body });
       this.k++;
     }
+    // The window is over: the stop publishes nothing more.
+    if (this.scheduledUs(this.k) >= this.untilUs) return;
     const waitMs = Math.max(0, (this.scheduledUs(this.k) - nowUs()) / 1000);
     this.timer = setTimeout(() => this.tick(), waitMs);
   }

@@ -12,7 +12,7 @@ const file = (name: string, text: string) => {
   writeFileSync(p, text);
   return p;
 };
-const BUNDLED = ['chat-room', 'default', 'idle-memory', 'poll-interval-sweep', 'reconnect-storm', 'ticker-fanout'];
+const BUNDLED = ['chat-room', 'default', 'idle-10k', 'idle-memory', 'poll-interval-sweep', 'reconnect-storm', 'scale-50k', 'ticker-fanout'];
 
 describe('connbench validate, list, schema (the built CLI)', () => {
   it('validates every bundled scenario with exit 0', () => {

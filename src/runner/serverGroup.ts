@@ -1,0 +1,166 @@
+import type { Scenario } from '../scenario/schema.js';
+import type { ModelId, ServerSettings } from '../models/types.js';
+import type { ExpectedQuery, FromServer, ServerEndpoint, ToServer } from './ipc.js';
+import type { ProcessUsage } from '../report/result.js';
+import { Child } from './child.js';
+import { serverIndexOf } from './plan.js';
+import { runError } from '../util/errors.js';
+
+type ServerChild = Child<ToServer, FromServer>;
+export type ServerSample = Extract<FromServer, { type: 'sample' }>;
+type Published = Extract<FromServer, { type: 'published' }>;
+
+const CONTROL_TIMEOUT_MS = 30_000;
+
+export function serverSettingsOf(s: Scenario): ServerSettings {
+  return { heartbeat: s.heartbeat, maxHoldMs: Math.max(s.longPoll.holdMs, 1000), sseRetryMs: s.sse.retryMs };
+}
+
+/** One reference server process of a group: its child, where it listens, and what it has reported. */
+export interface ServerMember {
+  index: number;
+  child: ServerChild;
+  endpoint: ServerEndpoint;
+  pid: number;
+  /** The most connections it held at any sample; its peak RSS and accepts as last reported. */
+  openSocketsMax: number;
+  peakRssBytes: number;
+  acceptedBySourceAddress: Record<string, number>;
+}
+
+/**
+ * The reference server of one model run, as one or several processes (`server.processes`).
+ *
+ * Several processes, each listening on its own ports, rather than one listener shared through node
+ * cluster: Node 20 has no SO_REUSEPORT, and cluster's default on Linux has the primary accept
+ * every connection and pass it over IPC (a bottleneck in a connect storm, and a process whose
+ * sockets the measurement would have to leave out), while its shared-handle mode lets the kernel
+ * deal connections out unevenly. Own ports deal exactly clients / N to each process (client c goes
+ * to process serverIndexOf(c, N)), reuse the runner's typed IPC per process, and let each process
+ * answer the expected counts of its own clients.
+ *
+ * Sequence numbers stay global without any traffic between the processes: each has its own log,
+ * and each runs the same publisher from the same t0 and rate (src/server/publisher.ts), so message
+ * k and its scheduled time are the same in every process; the stop publishes every message due
+ * before the same instant everywhere and any burst appends the same count, so every log ends at
+ * the same head (checked: a difference fails the run). Chat would need a relay between processes
+ * and is refused by planRun.
+ */
+export class ServerGroup {
+  readonly members: ServerMember[];
+
+  private constructor(members: ServerMember[]) {
+    this.members = members;
+  }
+
+  /** Forks `processes` server processes and waits until each listens on its own ports (0 = any free). */
+  static async start(s: Scenario, modelId: ModelId, signal?: AbortSignal): Promise<ServerGroup> {
+    const n = s.server.processes;
+    const children: ServerChild[] = [];
+    try {
+      const members = await Promise.all(
+        Array.from({ length: n }, async (_, index) => {
+          const label = n === 1 ? `server process for ${modelId}` : `server process ${index + 1}/${n} for ${modelId}`;
+          const child = new Child<ToServer, FromServer>('server/main.js', label, signal);
+          children.push(child);
+          const listening = await child.request(
+            { type: 'start', models: [modelId], host: '127.0.0.1', httpPort: 0, tcpPort: 0, retention: s.server.retention, settings: serverSettingsOf(s) },
+            'listening',
+            CONTROL_TIMEOUT_MS,
+            'start listening',
+          );
+          const member: ServerMember = {
+            index,
+            child,
+            endpoint: { httpPort: listening.httpPort, tcpPort: listening.tcpPort },
+            pid: listening.pid,
+            openSocketsMax: 0,
+            peakRssBytes: 0,
+            acceptedBySourceAddress: {},
+          };
+          return member;
+        }),
+      );
+      return new ServerGroup(members);
+    } catch (err) {
+      await Promise.all(children.map((c) => c.stop({ type: 'shutdown' })));
+      throw err;
+    }
+  }
+
+  get endpoints(): ServerEndpoint[] {
+    return this.members.map((m) => m.endpoint);
+  }
+
+  /** One sample per process, in member order; each also updates that member's usage. */
+  async sample(gc: boolean): Promise<ServerSample[]> {
+    return Promise.all(
+      this.members.map(async (m) => {
+        const r = await m.child.request({ type: 'sample', gc }, 'sample', CONTROL_TIMEOUT_MS, 'report a sample');
+        m.openSocketsMax = Math.max(m.openSocketsMax, r.sample.openSockets);
+        m.peakRssBytes = Math.max(m.peakRssBytes, r.peakRssBytes);
+        if (r.acceptedBySourceAddress) m.acceptedBySourceAddress = r.acceptedBySourceAddress;
+        return r;
+      }),
+    );
+  }
+
+  /** Every process starts the same schedule: message k is due at t0Us + k / rate everywhere, the last one before untilUs. */
+  publish(ratePerSec: number, payloadBytes: number, t0Us: number, untilUs: number): void {
+    for (const m of this.members) m.child.send({ type: 'publish', ratePerSec, payloadBytes, t0Us, untilUs });
+  }
+
+  /** Stops every publisher at the same scheduled instant; the heads must agree, or sequence numbers are not global. */
+  async stopPublish(m: Extract<ToServer, { type: 'stop-publish' }>, what: string): Promise<Published> {
+    const replies = await Promise.all(this.members.map((x) => x.child.request(m, 'published', CONTROL_TIMEOUT_MS, what)));
+    const heads = replies.map((r) => r.lastSeq);
+    if (heads.some((h) => h !== heads[0])) {
+      throw runError(
+        'CB_ERR_SEQ_DIVERGED',
+        `the server processes ended at different sequence numbers (${heads.join(', ')}): their logs no longer agree, so loss cannot be counted`,
+        'run with server.processes: 1 and report this as a bug',
+      );
+    }
+    return { ...replies[0]!, lateMaxUs: Math.max(...replies.map((r) => r.lateMaxUs)) };
+  }
+
+  /**
+   * Expected messages per client, each asked of the process that client connected to: `queries[i]`
+   * belongs to client firstClientId + i.
+   */
+  async expected(queries: ExpectedQuery[], firstClientId: number, upToSeq: number): Promise<number[]> {
+    const n = this.members.length;
+    const byServer = this.members.map(() => ({ at: [] as number[], queries: [] as ExpectedQuery[] }));
+    queries.forEach((q, i) => {
+      const mine = byServer[serverIndexOf(firstClientId + i, n)]!;
+      mine.at.push(i);
+      mine.queries.push(q);
+    });
+    const counts = new Array<number>(queries.length).fill(0);
+    await Promise.all(
+      this.members.map(async (m, k) => {
+        const part = byServer[k]!;
+        if (part.queries.length === 0) return;
+        const r = await m.child.request({ type: 'expected', queries: part.queries, upToSeq }, 'expected', CONTROL_TIMEOUT_MS, 'count expected messages');
+        r.counts.forEach((c, j) => (counts[part.at[j]!] = c));
+      }),
+    );
+    return counts;
+  }
+
+  /** Each process as a row of `processes` in the result. */
+  usage(): ProcessUsage[] {
+    return this.members.map((m) => ({
+      role: 'server',
+      index: m.index,
+      pid: m.pid,
+      peakRssBytes: m.peakRssBytes,
+      openSockets: m.openSocketsMax,
+      acceptedBySourceAddress: m.acceptedBySourceAddress,
+    }));
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.members.map((m) => m.child.stop({ type: 'shutdown' })));
+  }
+}

@@ -1,0 +1,63 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { MODEL_IDS } from '../../src/models/types.js';
+import { WITHHOLD_ENV } from '../../src/server/withhold.js';
+import type { ModelResult } from '../../src/report/result.js';
+import { describeRow, runSmall } from '../workloads/helpers.js';
+
+/**
+ * server.processes and client.sourceAddresses scaled down: 2 server processes, 2 source addresses,
+ * 300 clients, through the real runner, server and worker processes (built dist/).
+ */
+const SCALED = { clients: 300, server: { processes: 2 }, client: { sourceAddresses: 2 } } as const;
+
+function expectProcessRows(m: ModelResult, why: string): void {
+  const servers = m.processes!.filter((p) => p.role === 'server');
+  const clients = m.processes!.filter((p) => p.role === 'client');
+  expect(servers.map((p) => p.index), why).toEqual([0, 1]);
+  expect(new Set(m.processes!.map((p) => p.pid)).size, why).toBe(m.processes!.length);
+  expect(clients.length, why).toBe(m.client.workers);
+  for (const p of m.processes!) expect(p.peakRssBytes, why).toBeGreaterThan(10 * 1024 * 1024);
+  // Dealt out evenly: 150 clients per server process, 75 from each source address.
+  for (const p of servers) {
+    expect(p.openSockets, why).toBe(150);
+    expect(Object.keys(p.acceptedBySourceAddress!).sort(), why).toEqual(['127.0.0.1', '127.0.0.2']);
+    for (const n of Object.values(p.acceptedBySourceAddress!)) expect(n, why).toBeGreaterThanOrEqual(75);
+  }
+  expect(clients.reduce((n, p) => n + p.openSockets, 0), why).toBe(300);
+  // The server figures are the processes' sums.
+  expect(m.server.openSockets, why).toBe(300);
+  expect(m.server.peakRssBytes, why).toBe(servers.reduce((n, p) => n + p.peakRssBytes, 0));
+}
+
+describe('several server processes and source addresses (end to end)', () => {
+  afterEach(() => {
+    delete process.env[WITHHOLD_ENV];
+  });
+
+  it('every model: one global sequence over 2 server processes, 0 lost, every process in the JSON', async () => {
+    // 20/s from t0 until warmup + duration (1.5 s): messages 1 … 30 in every process, no more.
+    const result = await runSmall({ name: 'scale-small', ...SCALED, workload: { pattern: 'broadcast', rate: '20/s', payload: '64B' } });
+    expect(result.models.map((m) => m.model)).toEqual([...MODEL_IDS]);
+    for (const m of result.models) {
+      const why = describeRow(m);
+      expect(m.status, why).not.toBe('failed');
+      expect(m.clients, why).toEqual({ target: 300, connected: 300, failed: 0 });
+      expect(m.messages.published, why).toBe(30);
+      // Every client subscribed before the first message, at whichever process: each is owed all 30.
+      expect(m.messages, why).toMatchObject({ expected: 300 * 30, delivered: 300 * 30, lost: 0, duplicates: 0, reordered: 0 });
+      expectProcessRows(m, why);
+    }
+  }, 90_000);
+
+  it('idle then a burst: the same burst count in every process, and a withheld message still counts as lost', async () => {
+    // Client 1 reads from server process 1: its process never sends it seq 4. The drain then waits
+    // out its timeout for the message that never comes, so keep that short.
+    process.env[WITHHOLD_ENV] = JSON.stringify({ u1: [4] });
+    const result = await runSmall({ name: 'scale-idle', ...SCALED, models: ['sse', 'websocket', 'tcp'], workload: { pattern: 'idle', burst: 10 }, drainTimeout: '1500ms' });
+    for (const m of result.models) {
+      const why = describeRow(m);
+      expect(m.messages, why).toMatchObject({ published: 10, expected: 3000, delivered: 2999, lost: 1, duplicates: 0 });
+      expectProcessRows(m, why);
+    }
+  }, 60_000);
+});

@@ -1,4 +1,4 @@
-import { request } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { ClientHandler, ClientOptions, ModelClient } from '../types.js';
 import type { Outgoing } from '../message.js';
 import { nowUs } from '../../metrics/clock.js';
@@ -17,20 +17,33 @@ export interface PollMode {
   emptyIsHeartbeat: boolean;
 }
 
-interface Answer {
-  body: PollBody;
-  /** When the body had been read, monotonic microseconds. */
-  atUs: number;
-}
-
-/** One poll loop with exactly one request outstanding; ends (onClose once) at its first failure. */
-export class PollClient implements ModelClient {
-  private readonly baseUrl: string;
+/**
+ * One poll loop with exactly one request outstanding; ends (onClose once) at its first failure.
+ *
+ * It is its own undici dispatch handler: each poll is one `dispatch()` with this object, with no
+ * promise, AbortController, body stream or timer made per request. The dead-peer deadline is one
+ * timer per client, re-armed as each request leaves; the pause of short polling is another. That
+ * is what lets one generator process keep up with a server (see docs/benchmarks.md).
+ */
+export class PollClient implements ModelClient, Dispatcher.DispatchHandler {
+  private readonly origin: string;
+  /** `&user=…`, encoded once. */
+  private readonly userQuery: string;
   private cursor = 0;
   private closed = false;
-  private inflight: AbortController | undefined;
+  /** Whether the first answer (the subscription) has arrived. */
+  private subscribed = false;
+  /** The answer to connect()'s first ask, until it arrives. */
+  private connecting: { resolve: () => void; reject: (e: ConnbenchError) => void } | undefined;
+  /** A request of ours is outstanding (dispatched and not yet answered or failed). */
+  private inflight = false;
+  /** The outstanding request's controller, once undici has put it on a connection. */
+  private controller: Dispatcher.DispatchController | undefined;
+  private status = 0;
+  private chunks: Buffer[] = [];
+  private deadline: NodeJS.Timeout | undefined;
+  private deadlineMs = 0;
   private nextAsk: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
   private detachSignal: (() => void) | undefined;
 
   constructor(
@@ -38,10 +51,18 @@ export class PollClient implements ModelClient {
     private readonly h: ClientHandler,
     private readonly mode: PollMode,
   ) {
-    this.baseUrl = `http://${o.host}:${o.httpPort}`;
+    this.origin = `http://${o.host}:${o.httpPort}`;
+    this.userQuery = `&user=${encodeURIComponent(o.user)}`;
   }
 
-  async connect(signal?: AbortSignal): Promise<void> {
+  connect(signal?: AbortSignal): Promise<void> {
+    if (this.connecting || this.subscribed || this.closed)
+      return Promise.reject(transportError('CB_ERR_CONNECT', 'connect() may be called once per poll client'));
+    const connected = new Promise<void>((resolve, reject) => (this.connecting = { resolve, reject }));
+    if (signal?.aborted) {
+      this.failConnect(transportError('CB_ERR_ABORTED', 'the connect was aborted'));
+      return connected;
+    }
     if (signal) {
       const onAbort = () => void this.close();
       signal.addEventListener('abort', onAbort, { once: true });
@@ -51,121 +72,162 @@ export class PollClient implements ModelClient {
     const resumeFrom = this.o.cursor;
     // The first ask never waits, even for long polling: a resume catches up at once and connect
     // time measures the connection, not the hold.
-    const path = resumeFrom === null ? `/poll?user=${this.userParam()}` : this.pollPath(resumeFrom, 0);
-    let first: Answer;
-    try {
-      if (signal?.aborted) throw transportError('CB_ERR_ABORTED', 'the connect was aborted');
-      first = await this.ask(path, this.o.heartbeat.timeoutMs);
-    } catch (err) {
-      // A close() during the connect aborts the request: report that, not the abort's side effect.
-      const e = this.closed ? transportError('CB_ERR_ABORTED', 'the client was closed while connecting', err) : err;
-      this.end();
-      throw e;
-    }
-    // Closed while the body was read (onClose already reported).
-    if (this.closed) throw transportError('CB_ERR_ABORTED', 'the client was closed while connecting');
-    this.h.onSubscribed(resumeFrom ?? first.body.cursor, first.atUs);
-    this.deliver(first);
-    this.scheduleNext();
+    this.ask(resumeFrom === null ? `/poll?${this.userQuery.slice(1)}` : this.pollPath(resumeFrom, 0), this.o.heartbeat.timeoutMs);
+    return connected;
   }
 
   send(m: Outgoing): void {
     postSend(this.o, m, (e) => this.h.onError(e));
   }
 
-  async close(): Promise<void> {
-    this.end();
-    await this.running;
+  close(): Promise<void> {
+    if (this.connecting) this.failConnect(transportError('CB_ERR_ABORTED', 'the client was closed while connecting'));
+    else this.end();
+    return Promise.resolve();
   }
 
-  private scheduleNext(): void {
-    if (this.closed) return;
-    if (this.mode.intervalMs <= 0) {
-      this.running = this.pollOnce();
-      return;
-    }
-    this.nextAsk = setTimeout(() => {
-      this.nextAsk = undefined;
-      this.running = this.pollOnce();
-    }, this.mode.intervalMs);
+  // ---- undici's dispatch handler: one request at a time, so the state lives on this object ----
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    // Closed while undici was still connecting: cut the request now that it can be cut.
+    if (this.closed || !this.inflight) return controller.abort(transportError('CB_ERR_ABORTED', 'the poll client was closed'));
+    this.controller = controller;
   }
 
-  /** Never rejects: a failure is reported and ends the loop. */
-  private async pollOnce(): Promise<void> {
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number): void {
+    this.status = statusCode;
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    // Read every body, error or not: the connection is busy until it is consumed.
+    this.chunks.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    if (!this.inflight) return;
+    const atUs = nowUs();
+    this.inflight = false;
+    this.controller = undefined;
+    const chunks = this.chunks;
+    this.chunks = [];
     if (this.closed) return;
-    let answer: Answer;
-    try {
-      answer = await this.ask(this.pollPath(this.cursor, this.mode.waitMs), this.mode.waitMs + this.o.heartbeat.timeoutMs);
-    } catch (err) {
+    const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
+    if (this.status !== 200) return this.fail(errorOfResponse(this.status, text));
+    const body = parsePollBody(text);
+    if (body instanceof ConnbenchError) return this.fail(body);
+    this.answered(body, atUs);
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | undefined, err: Error): void {
+    if (!this.inflight) return;
+    this.inflight = false;
+    this.controller = undefined;
+    this.chunks = [];
+    if (this.closed) return;
+    if (err instanceof ConnbenchError) return this.fail(err);
+    this.fail(transportError(codeOfSocketError(err), `a poll request failed: ${err?.message ?? String(err)}`, err));
+  }
+
+  // ---- the loop ----
+
+  private answered(body: PollBody, atUs: number): void {
+    if (!this.subscribed) {
+      this.subscribed = true;
+      const settle = this.connecting!;
+      this.connecting = undefined;
+      this.h.onSubscribed(this.o.cursor ?? body.cursor, atUs);
+      settle.resolve();
+      // Closed by a handler that ran on the subscription.
       if (this.closed) return;
-      this.h.onError(err as ConnbenchError);
-      this.end();
-      return;
     }
-    // Closed while the body was read: the session may already resume elsewhere from our cursor.
-    if (this.closed) return;
-    this.deliver(answer);
-    this.scheduleNext();
-  }
-
-  private deliver({ body, atUs }: Answer): void {
     if (body.gap) this.h.onGap(body.gap, atUs);
     const messages = body.messages;
     for (let i = 0; i < messages.length; i++) this.h.onMessage(messages[i]!, atUs);
     if (this.mode.emptyIsHeartbeat && messages.length === 0 && !body.gap) this.h.onHeartbeat?.(atUs);
     this.cursor = body.cursor;
+    if (!this.closed) this.scheduleNext();
   }
 
-  /** One request; rejects with a ConnbenchError. The deadline is the dead-peer timeout. */
-  private async ask(path: string, deadlineMs: number): Promise<Answer> {
-    const ac = new AbortController();
-    this.inflight = ac;
-    let timedOut = false;
-    const deadline = setTimeout(() => {
-      timedOut = true;
-      ac.abort();
-    }, deadlineMs);
-    try {
-      const res = await request(this.baseUrl + path, {
-        dispatcher: this.o.dispatcher,
-        signal: ac.signal,
-        // Our deadline is the one that counts; undici's own would fire on a long hold.
-        headersTimeout: 0,
-        bodyTimeout: 0,
-      });
-      // Read every body, error or not: undici keeps the connection busy until it is consumed.
-      const text = await res.body.text();
-      const atUs = nowUs();
-      if (res.statusCode !== 200) throw errorOfResponse(res.statusCode, text);
-      const body = parsePollBody(text);
-      if (body instanceof ConnbenchError) throw body;
-      return { body, atUs };
-    } catch (err) {
-      if (timedOut) throw transportError('CB_ERR_TIMEOUT', `no poll answer within ${deadlineMs} ms: the server is unreachable or dead`, err);
-      if (err instanceof ConnbenchError) throw err;
-      throw transportError(codeOfSocketError(err), `a poll request failed: ${(err as Error)?.message ?? String(err)}`, err);
-    } finally {
-      clearTimeout(deadline);
-      if (this.inflight === ac) this.inflight = undefined;
+  private scheduleNext(): void {
+    const intervalMs = this.mode.intervalMs;
+    if (intervalMs <= 0) return this.poll();
+    // One pause timer for the client's life, re-armed after each answer.
+    if (this.nextAsk) this.nextAsk.refresh();
+    else this.nextAsk = setTimeout(pollAgain, intervalMs, this);
+  }
+
+  /** @internal the pause timer's tick. */
+  poll(): void {
+    if (this.closed || this.inflight) return;
+    this.ask(this.pollPath(this.cursor, this.mode.waitMs), this.mode.waitMs + this.o.heartbeat.timeoutMs);
+  }
+
+  /** Sends one request; its answer or failure comes back through the handler methods. */
+  private ask(path: string, deadlineMs: number): void {
+    this.inflight = true;
+    this.status = 0;
+    this.armDeadline(deadlineMs);
+    this.o.dispatcher.dispatch(
+      // Our deadline is the one that counts; undici's own would fire on a long hold.
+      { origin: this.origin, path, method: 'GET', headersTimeout: 0, bodyTimeout: 0 },
+      this,
+    );
+  }
+
+  /** The dead-peer deadline of the request leaving now: one timer, re-armed rather than made per request. */
+  private armDeadline(deadlineMs: number): void {
+    if (this.deadline && this.deadlineMs === deadlineMs) {
+      this.deadline.refresh();
+      return;
     }
+    clearTimeout(this.deadline);
+    this.deadlineMs = deadlineMs;
+    this.deadline = setTimeout(deadlinePassed, deadlineMs, this);
+  }
+
+  /** @internal the deadline timer's tick: it is left armed between requests, so an idle tick is ignored. */
+  deadlinePassed(): void {
+    if (this.closed || !this.inflight) return;
+    this.fail(transportError('CB_ERR_TIMEOUT', `no poll answer within ${this.deadlineMs} ms: the server is unreachable or dead`));
   }
 
   private pollPath(cursor: number, waitMs: number): string {
-    const wait = waitMs > 0 ? `&wait=${waitMs}` : '';
-    return `/poll?cursor=${cursor}${wait}&user=${this.userParam()}`;
+    return waitMs > 0 ? `/poll?cursor=${cursor}&wait=${waitMs}${this.userQuery}` : `/poll?cursor=${cursor}${this.userQuery}`;
   }
 
-  private userParam(): string {
-    return encodeURIComponent(this.o.user);
+  /** A failure ends the loop: before the subscription connect() rejects with it, after it is reported. */
+  private fail(e: ConnbenchError): void {
+    if (this.connecting) return this.failConnect(e);
+    this.h.onError(e);
+    this.end();
   }
 
-  /** Stops the loop and reports onClose exactly once. */
+  private failConnect(e: ConnbenchError): void {
+    const settle = this.connecting;
+    this.connecting = undefined;
+    this.end();
+    settle?.reject(e);
+  }
+
+  /** Stops the loop, cuts the request in flight and reports onClose exactly once. */
   private end(): void {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.nextAsk);
-    this.inflight?.abort();
+    clearTimeout(this.deadline);
+    const controller = this.controller;
+    this.controller = undefined;
+    // Aborting an undici request destroys its socket: the server sees the connection go.
+    if (this.inflight && controller && !controller.aborted) controller.abort(transportError('CB_ERR_ABORTED', 'the poll client was closed'));
     this.detachSignal?.();
     this.h.onClose(nowUs());
   }
+}
+
+function pollAgain(c: PollClient): void {
+  c.poll();
+}
+
+function deadlinePassed(c: PollClient): void {
+  c.deadlinePassed();
 }

@@ -13,6 +13,7 @@ import { ClientSession, type SessionSink } from './session.js';
 import { ChatTraffic, inboxOf } from './chat.js';
 import { Churn, shareOf, type Churnable } from './churn.js';
 import { StormTracker } from './recovery.js';
+import { FaultWatch } from './faultWatch.js';
 import { createHistogram, encodeHistogram, initHistograms, type Histogram } from '../metrics/histogram.js';
 import { forceGc, peakRssBytes, sampleProcess } from '../metrics/process.js';
 import { nowUs } from '../metrics/clock.js';
@@ -40,6 +41,8 @@ class Worker {
   private churn: Churn | undefined;
   private stormTimers: NodeJS.Timeout[] = [];
   private storm: { tracker: StormTracker; dropped: ClientSession[] } | undefined;
+  /** Recovery after each scenario fault. */
+  private faultWatch: FaultWatch | undefined;
   private start!: WorkerStart;
 
   async begin(m: WorkerStart): Promise<void> {
@@ -58,6 +61,7 @@ class Worker {
         this.delivered++;
         if (msg.t >= this.measureFromUs) this.latency.recordValue(Math.max(1, us));
         this.storm?.tracker.arrival(msg.t, atUs);
+        this.faultWatch?.arrival(msg.t, atUs);
       },
       connected: (connectUs, first) => {
         if (first) this.connect.recordValue(Math.max(1, connectUs));
@@ -154,6 +158,10 @@ class Worker {
       const atUs = t0Us + a.atMs * 1000;
       this.stormTimers.push(setTimeout(() => this.reconnectStorm(atUs), Math.max(0, (atUs - nowUs()) / 1000)));
     }
+    if (s.faults.length > 0) {
+      this.faultWatch = new FaultWatch(this.sessions);
+      this.faultWatch.schedule(s.faults.map((f) => t0Us + f.atMs * 1000));
+    }
   }
 
   /** Every connection of this worker drops at once; each client reconnects on its own backoff. */
@@ -178,7 +186,7 @@ class Worker {
     });
   }
 
-  async drain(expectedBroadcast: number[], owedByInbox: Record<string, number> | undefined, timeoutMs: number): Promise<void> {
+  async drain(expectedBroadcast: number[], owedByInbox: Record<string, number> | undefined, timeoutMs: number, lastSeq?: number): Promise<void> {
     this.chat?.stop();
     this.churn?.stop();
     const roomSize = this.start.scenario.workload.pattern === 'chat' ? this.start.scenario.workload.roomSize : 1;
@@ -187,7 +195,12 @@ class Worker {
       s.everSubscribed ? expectedBroadcast[i]! + (owedByInbox?.[inboxOf(this.start.firstClientId + i, roomSize)] ?? 0) : 0,
     );
     const deadline = Date.now() + timeoutMs;
-    const caughtUp = () => this.sessions.every((s, i) => s.tracker.unique + s.tracker.gapped >= expected[i]! && (s.connected || !s.everSubscribed));
+    // resume: none never gets back what a reconnect skipped: such a client is done once it has seen the last message.
+    const skipsGaps = this.start.scenario.client.resume === 'none' && lastSeq !== undefined;
+    const caughtUp = () =>
+      this.sessions.every(
+        (s, i) => (s.tracker.unique + s.tracker.gapped >= expected[i]! || (skipsGaps && (s.tracker.cursor ?? 0) >= lastSeq)) && (s.connected || !s.everSubscribed),
+      );
     while (!caughtUp() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     this.loopDelay.disable();
     const r: WorkerResult = {
@@ -224,6 +237,7 @@ class Worker {
       r.reconnects += s.reconnects;
     });
     if (this.storm) r.storm = this.storm.tracker.report(this.storm.dropped);
+    if (this.faultWatch) r.faults = this.faultWatch.finish();
     send({ type: 'drained', result: r });
   }
 
@@ -237,6 +251,7 @@ class Worker {
     this.chat?.stop();
     this.churn?.stop();
     for (const t of this.stormTimers) clearTimeout(t);
+    this.faultWatch?.stop();
     await Promise.race([Promise.all(this.sessions.map((s) => s.stop())), new Promise((r) => setTimeout(r, 3000))]);
     await Promise.race([Promise.all(this.dispatchers.map((d) => d.destroy())), new Promise((r) => setTimeout(r, 1000))]);
     process.exit(0);
@@ -272,7 +287,7 @@ process.on('message', (m: ToWorker) => {
       case 'cursors':
         return worker.cursors();
       case 'drain':
-        return worker.drain(m.expected, m.owedByInbox, m.timeoutMs);
+        return worker.drain(m.expected, m.owedByInbox, m.timeoutMs, m.lastSeq);
       case 'sample':
         return worker.sample(m.gc);
       case 'stop':

@@ -30,7 +30,7 @@ export interface ClientWindow {
 
 export interface RawModelRun {
   model: string;
-  matrix: Record<string, number>;
+  matrix: Record<string, number | string>;
   durationMs: number;
   rampUpMs: number;
   drainMs: number;

@@ -83,6 +83,12 @@ export class ProxiedConnection {
     if (this.open) this.fault('half-open');
   }
 
+  /** Latency and jitter for every chunk from now on, both ways (a latency fault starting or ending). */
+  setLatency(latencyMs: number, jitterMs: number): void {
+    this.up.setDelay(latencyMs, jitterMs);
+    this.down.setDelay(latencyMs, jitterMs);
+  }
+
   /** Resets both sides now. */
   reset(): void {
     if (this.open) this.fault('reset');

@@ -28,8 +28,8 @@ export class DelayLine {
   private waitingForDrain = false;
   private readonly from: Socket;
   private readonly to: Socket;
-  private readonly latencyMs: number;
-  private readonly jitterMs: number;
+  private latencyMs: number;
+  private jitterMs: number;
   private readonly random: () => number;
 
   constructor(from: Socket, to: Socket, latencyMs: number, jitterMs: number, random: () => number) {
@@ -53,6 +53,12 @@ export class DelayLine {
       this.from.pause();
     }
     if (!this.timer) this.arm(nowMs);
+  }
+
+  /** New delays for chunks from now on; queued ones keep theirs, and order is kept either way. */
+  setDelay(latencyMs: number, jitterMs: number): void {
+    this.latencyMs = latencyMs;
+    this.jitterMs = jitterMs;
   }
 
   /** Forgets what is queued: the connection was cut, nothing more goes through. */

@@ -101,6 +101,13 @@ export class FaultProxy {
     return done;
   }
 
+  /** Changes the added latency and jitter now, for open connections and new ones alike. */
+  setLatency(latencyMs: number, jitterMs: number): void {
+    this.faults.latencyMs = latencyMs;
+    this.faults.jitterMs = jitterMs;
+    for (const c of this.live.values()) c.setLatency(latencyMs, jitterMs);
+  }
+
   /** Every k-th open connection (an exact fraction, oldest first) goes half-open now. */
   halfOpenFraction(fraction: number): ConnectionRecord[] {
     const open = [...this.live.values()].filter((c) => c.open);

@@ -31,7 +31,7 @@ export interface CompareCell {
 
 export interface ComparedRow {
   model: string;
-  matrix: Record<string, number>;
+  matrix: Record<string, number | string>;
   label: string;
   baseRepeats: number;
   headRepeats: number;
@@ -41,7 +41,7 @@ export interface ComparedRow {
 export interface FailOnOutcome {
   rule: string;
   model: string;
-  matrix: Record<string, number>;
+  matrix: Record<string, number | string>;
   metric: string;
   failed: boolean;
   /** The rule matched, but the change lies within the base's own spread, so it does not count. */

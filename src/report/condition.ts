@@ -56,7 +56,7 @@ export function targets(t: Target, model: string): boolean {
 }
 
 /** "websocket[clients=1000]" for a matrix row, the model alone otherwise. */
-export function rowLabel(row: { model: string; matrix: Record<string, number> }): string {
+export function rowLabel(row: { model: string; matrix: Record<string, number | string> }): string {
   const axes = Object.entries(row.matrix);
   return axes.length ? `${row.model}[${axes.map(([k, v]) => `${k}=${v}`).join(',')}]` : row.model;
 }

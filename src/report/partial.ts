@@ -1,7 +1,7 @@
 import type { ModelResult } from './result.js';
 
 /** The row of a model that did not finish (failed or interrupted): counts are zero, the error says why. */
-export function unfinishedModelResult(model: string, matrix: Record<string, number>, target: number, error: { code: string; message: string }, complete: boolean): ModelResult {
+export function unfinishedModelResult(model: string, matrix: Record<string, number | string>, target: number, error: { code: string; message: string }, complete: boolean): ModelResult {
   return {
     model,
     matrix,

@@ -12,7 +12,7 @@ export type ModelStatus = 'ok' | 'client-bound' | 'failed';
 export interface ModelResult {
   model: string;
   /** The matrix point this row belongs to (e.g. { clients: 1000 }); {} without a matrix. */
-  matrix: Record<string, number>;
+  matrix: Record<string, number | string>;
   status: ModelStatus;
   /** Why the status is not ok, in a sentence. */
   statusReason?: string;
@@ -54,6 +54,8 @@ export interface ModelResult {
   error?: { code: string; message: string };
   /** Set when the scenario had a reconnect-storm action (src/client/recovery.ts measures it). */
   recovery?: StormRecovery;
+  /** Set when the scenario had faults: one per fault, in time order (src/runner/faults.ts). */
+  faults?: FaultOutcome[];
   /**
    * Every server process and client worker of the run, each with its own peak memory and the most
    * connections it held, so a user can see which one came nearest a limit. With several server
@@ -90,7 +92,7 @@ export interface ThresholdOutcome {
   /** As written, e.g. "< 20ms". */
   condition: string;
   model: string;
-  matrix: Record<string, number>;
+  matrix: Record<string, number | string>;
   /** The result JSON path it resolved to, e.g. "latencyMs.p99". */
   metric: string;
   /** In the metric's own unit (ms for latencyMs.*, bytes for *Bytes, …); null when not measured. */
@@ -111,6 +113,39 @@ export interface StormRecovery {
   /** Storm → the last client subscribed again; null when some never came back. */
   allBackMs: number | null;
   /** Storm → every message scheduled before all were back had been delivered; null when some never came back. */
+  caughtUpMs: number | null;
+}
+
+/**
+ * What one scenario fault did and how the clients came through it. Loss and duplicates caused by
+ * faults are in the row's `messages`, reconnects in its `reconnects`.
+ */
+export interface FaultOutcome {
+  fault: 'drop' | 'stall' | 'restart' | 'latency';
+  /** When it was due, after the start of publishing; how much later the runner carried it out. */
+  atMs: number;
+  lateMs: number;
+  /**
+   * How long the fault lasted as carried out. stall: the server processes stopped. restart: from
+   * the old server closing its connections to the new one listening. latency: latency added.
+   * drop: resetting the connections.
+   */
+  faultMs: number;
+  /** drop: the share asked for; connections reset and connections open then, over all server processes. */
+  fraction?: number;
+  resetConnections?: number;
+  openConnections?: number;
+  /** latency: added to every chunk each way, plus up to jitterMs more; the proxy was in the path for the whole run. */
+  latencyMs?: number;
+  jitterMs?: number;
+  /** restart: the head of the log the new server took over, so cursors stayed valid across it. */
+  logHead?: number;
+  /** Clients whose connection ended after the fault struck, and how many of them subscribed again. */
+  droppedClients: number;
+  backClients: number;
+  /** Fault → it was over and every dropped client had subscribed again; null when some did not (before the next fault or the drain ended). */
+  allBackMs: number | null;
+  /** Fault → every message scheduled before "all back" had been delivered; null when some client did not come back. */
   caughtUpMs: number | null;
 }
 

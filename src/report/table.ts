@@ -2,6 +2,7 @@ import Table from 'cli-table3';
 import type { ModelResult, RunResult } from './result.js';
 import { formatBytes, formatMs } from '../util/units.js';
 import { repeatNote, withRange } from './spreadText.js';
+import { faultNotes } from './faultNotes.js';
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
 
@@ -107,5 +108,5 @@ export function renderRunTable(result: RunResult, opts: { wide?: boolean; color?
   const s = result.scenario;
   const header = `${s.name}: ${s.workload.pattern} ${s.workload.pattern === 'idle' ? '' : `${s.workload.ratePerSec}/s `}${formatBytes(s.workload.payloadBytes)} payload, ${s.durationMs / 1000}s measured; latency in ms`;
   const repeats = repeatNote(result.models);
-  return [header, table.toString(), ...(repeats ? [`  ${repeats}`] : []), ...storms, ...notes, ...errs].join('\n') + '\n';
+  return [header, table.toString(), ...(repeats ? [`  ${repeats}`] : []), ...storms, ...faultNotes(result.models), ...notes, ...errs].join('\n') + '\n';
 }

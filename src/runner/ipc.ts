@@ -5,6 +5,7 @@
 import type { ModelId, ServerSettings } from '../models/types.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { StormReport } from '../client/recovery.js';
+import type { LogSnapshot } from '../server/messageLog.js';
 
 export interface ResourceSample {
   pid: number;
@@ -19,14 +20,44 @@ export interface ResourceSample {
 
 // ---- runner → server ----
 export type ToServer =
-  | { type: 'start'; models: ModelId[]; host: string; httpPort: number; tcpPort: number; retention: number; settings: ServerSettings }
+  | ServerStart
   /** untilUs: the end of the window; no message scheduled at or after it is published (the same count in every process). */
   | { type: 'publish'; ratePerSec: number; payloadBytes: number; t0Us: number; untilUs?: number }
   /** Publishes whatever is still due before untilUs (a stalled server catches up), then stops. */
   | { type: 'stop-publish'; burst: number; payloadBytes: number; untilUs?: number }
   | { type: 'expected'; queries: ExpectedQuery[]; upToSeq: number }
   | { type: 'sample'; gc: boolean }
+  /** Before any client connects, for a drop fault: keep the list of open sockets (as start's trackSockets does). */
+  | { type: 'track-sockets' }
+  /** Drop fault: reset (RST) this fraction of the open connections, every k-th exactly. */
+  | { type: 'drop'; fraction: number }
+  /** Restart fault: stop publishing, close every connection and listener, hand over (then the runner kills it). */
+  | { type: 'freeze' }
   | { type: 'shutdown' };
+
+export interface ServerStart {
+  type: 'start';
+  models: ModelId[];
+  host: string;
+  httpPort: number;
+  tcpPort: number;
+  retention: number;
+  settings: ServerSettings;
+  /** Keep a list of open sockets a drop fault can reset (only then: it costs memory per connection). */
+  trackSockets?: boolean;
+  /** A restart fault: carry on from the server this one replaces. */
+  restore?: ServerHandover;
+}
+
+/** What a server hands its replacement (restart fault): the log, the publisher's place, its running totals. */
+export interface ServerHandover {
+  log: LogSnapshot;
+  /** The publisher's schedule and the index of the next message due; absent when it was not publishing. */
+  publisher?: { ratePerSec: number; payloadBytes: number; t0Us: number; untilUs?: number; nextIndex: number };
+  windowStartSeq: number;
+  /** Totals so far, added to the replacement's own so that samples stay cumulative across the restart. */
+  carry: { cpuUserUs: number; cpuSystemUs: number; wireBytes: WireBytes; counters: Record<string, number>; peakRssBytes: number; acceptedBySourceAddress: Record<string, number> };
+}
 
 export interface ExpectedQuery {
   /** The reader's address; absent = count broadcasts only (chat messages are owed from what senders sent). */
@@ -40,6 +71,9 @@ export type FromServer =
   | { type: 'listening'; httpPort: number; tcpPort: number; pid: number }
   | { type: 'published'; lastSeq: number; publishedInWindow: number; lateMaxUs: number }
   | { type: 'expected'; counts: number[] }
+  | { type: 'tracking' }
+  | { type: 'dropped'; reset: number; open: number }
+  | { type: 'frozen'; handover: ServerHandover }
   | {
       type: 'sample';
       sample: ResourceSample;
@@ -90,8 +124,8 @@ export type ToWorker =
   /** Messages scheduled at or after measureFromUs are recorded in the latency histogram. */
   | { type: 'measure'; measureFromUs: number; chatT0Us: number; chatUntilUs: number }
   | { type: 'cursors' }
-  /** expected: per client, from the server's log; owedByInbox: chat sends per address, from every worker. */
-  | { type: 'drain'; expected: number[]; owedByInbox?: Record<string, number>; timeoutMs: number }
+  /** expected: per client, from the server's log; owedByInbox: chat sends per address, from every worker; lastSeq: the log head (with resume: none a client is done once it has seen it). */
+  | { type: 'drain'; expected: number[]; owedByInbox?: Record<string, number>; timeoutMs: number; lastSeq?: number }
   | { type: 'sample'; gc: boolean }
   | { type: 'stop' };
 
@@ -127,6 +161,8 @@ export interface WorkerResult {
   churned?: number;
   /** Set when a reconnect storm struck during the run. */
   storm?: StormReport;
+  /** One per scenario fault, in time order (src/client/faultWatch.ts). */
+  faults?: StormReport[];
 }
 
 export type FromWorker =

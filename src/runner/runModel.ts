@@ -14,6 +14,7 @@ import { runError } from '../util/errors.js';
 import { mergeSentByInbox } from '../client/chat.js';
 import { summarizeStorm } from '../client/recovery.js';
 import { sleep } from '../util/sleep.js';
+import { FaultRun } from './faults.js';
 
 type WorkerChild = Child<ToWorker, FromWorker>;
 
@@ -36,6 +37,7 @@ function combined(samples: ServerSample[]) {
  */
 export async function runModel(s: Scenario, modelId: ModelId, plan: RunPlan, listeners: RunListener[], signal?: AbortSignal): Promise<ModelResult> {
   let servers: ServerGroup | undefined;
+  let faults: FaultRun | undefined;
   const workers: WorkerChild[] = [];
   const workerUsage = new WorkerUsage();
   const progress = new Map<number, WorkerProgress>();
@@ -64,7 +66,9 @@ export async function runModel(s: Scenario, modelId: ModelId, plan: RunPlan, lis
   try {
     enter('starting');
     const group = (servers = await ServerGroup.start(s, modelId, signal));
-    const [listening] = group.endpoints;
+    // Scenario faults (src/runner/faults.ts): clients may connect through its proxies.
+    const faultRun = (faults = await FaultRun.open(s, group, modelId, signal));
+    const [listening] = faultRun.clientEndpoints;
     const sampleServer = async (gc: boolean) => combined(await group.sample(gc));
     const sampleWorkers = (gc: boolean) =>
       Promise.all(workers.map((w, i) => w.request({ type: 'sample', gc }, 'sample', CONTROL_TIMEOUT_MS, 'report a sample').then((m) => workerUsage.note(i, m.sample))));
@@ -102,7 +106,7 @@ export async function runModel(s: Scenario, modelId: ModelId, plan: RunPlan, lis
             httpPort: listening!.httpPort,
             tcpPort: listening!.tcpPort,
             sourceAddresses: plan.sourceAddresses,
-            ...(group.members.length > 1 ? { servers: group.endpoints } : {}),
+            ...(group.members.length > 1 ? { servers: faultRun.clientEndpoints } : {}),
             rampUpMs: s.rampUpMs,
             scenario: s,
           },
@@ -127,15 +131,18 @@ export async function runModel(s: Scenario, modelId: ModelId, plan: RunPlan, lis
     const publishUntilUs = measureFromUs + s.durationMs * 1000;
     if (s.workload.pattern === 'broadcast') group.publish(s.workload.ratePerSec, s.workload.payloadBytes, t0Us, publishUntilUs);
     for (const w of workers) w.send({ type: 'measure', measureFromUs, chatT0Us: t0Us, chatUntilUs: publishUntilUs });
+    faultRun.schedule(t0Us);
 
     enter('warmup', s.warmupMs);
     await sleep(Math.max(0, (measureFromUs - nowUs()) / 1000), signal);
     checkAbort();
+    await faultRun.settle(nowUs());
     const [measureStart, clientMeasureStart] = await Promise.all([sampleServer(false), sampleWorkers(false)]);
 
     enter('measuring', s.durationMs);
     await sleep(Math.max(0, (publishUntilUs - nowUs()) / 1000), signal);
     checkAbort();
+    await faultRun.settle();
     const published = await group.stopPublish(
       { type: 'stop-publish', burst: s.workload.pattern === 'idle' ? s.workload.burst : 0, payloadBytes: s.workload.payloadBytes, untilUs: publishUntilUs },
       'stop publishing',
@@ -151,7 +158,7 @@ export async function runModel(s: Scenario, modelId: ModelId, plan: RunPlan, lis
       workers.map(async (w, i) => {
         const counts = await group.expected(cursors[i]!.queries, plan.slices[i]!.firstClientId, published.lastSeq);
         const drained = await w.request(
-          { type: 'drain', expected: counts, ...(owedByInbox ? { owedByInbox } : {}), timeoutMs: s.drainTimeoutMs },
+          { type: 'drain', expected: counts, ...(owedByInbox ? { owedByInbox } : {}), timeoutMs: s.drainTimeoutMs, lastSeq: published.lastSeq },
           'drained',
           s.drainTimeoutMs + CONTROL_TIMEOUT_MS,
           'drain',
@@ -196,8 +203,12 @@ export async function runModel(s: Scenario, modelId: ModelId, plan: RunPlan, lis
     const row = summarizeModelRun(raw);
     const recovery = summarizeStorm(results.flatMap((r) => (r.storm ? [r.storm] : [])), t0Us);
     if (recovery) row.recovery = recovery;
+    const faultOutcomes = faultRun.outcomes(results.map((r) => r.faults));
+    if (faultOutcomes) row.faults = faultOutcomes;
     return row;
   } finally {
+    // First: a server a stall stopped must continue before it can be asked to stop.
+    await faults?.close();
     // The server closes the connections, so their TIME_WAIT stays on its side. A client that closes
     // first holds its port for 60 s, and one bound to 127.0.0.2 cannot take a port in TIME_WAIT
     // again: 25,000 of them would leave the next model's clients on that address short of ports.

@@ -1,4 +1,4 @@
-import type { Scenario, ScenarioInput } from './schema.js';
+import type { Fault, Scenario, ScenarioInput } from './schema.js';
 import { formatBytesExact, formatDurationExact, formatRateExact } from './unitText.js';
 
 /**
@@ -37,6 +37,20 @@ export function inputOf(s: Omit<Scenario, 'matrix'>): ScenarioInput {
       reconnect: { minDelay: formatDurationExact(s.client.reconnect.minDelayMs), maxDelay: formatDurationExact(s.client.reconnect.maxDelayMs) },
     },
     thresholds: { ...s.thresholds },
-    faults: s.faults.map((f) => ({ ...f })),
+    faults: s.faults.map(faultInputOf),
   };
+}
+
+function faultInputOf(f: Fault): NonNullable<ScenarioInput['faults']>[number] {
+  const at = formatDurationExact(f.atMs);
+  switch (f.fault) {
+    case 'drop':
+      return { fault: f.fault, at, fraction: f.fraction };
+    case 'stall':
+      return { fault: f.fault, at, for: formatDurationExact(f.forMs) };
+    case 'restart':
+      return { fault: f.fault, at };
+    case 'latency':
+      return { fault: f.fault, at, latency: formatDurationExact(f.latencyMs), jitter: formatDurationExact(f.jitterMs), for: formatDurationExact(f.forMs) };
+  }
 }

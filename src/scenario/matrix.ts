@@ -1,4 +1,4 @@
-import { DEFAULT_RAMP_UP_MS, type Scenario, type ScenarioParsed } from './schema.js';
+import { DEFAULT_RAMP_UP_MS, resolveFault, type MatrixPoint, type ResumeMode, type Scenario, type ScenarioParsed } from './schema.js';
 
 /** The fields that may hold a list; each list is one axis of the matrix, named by its path. */
 const AXES = {
@@ -10,10 +10,14 @@ const AXES = {
   'longPoll.hold': (p: ScenarioParsed) => p.longPoll.hold,
   'heartbeat.interval': (p: ScenarioParsed) => p.heartbeat.interval,
   'server.retention': (p: ScenarioParsed) => p.server.retention,
+  'client.resume': (p: ScenarioParsed) => p.client.resume,
 } as const;
 
 export type AxisName = keyof typeof AXES;
 export const AXIS_NAMES = Object.keys(AXES) as AxisName[];
+
+/** The value of every axis at one point. */
+type Point = { [A in AxisName]: ReturnType<(typeof AXES)[A]> extends infer V ? (V extends (infer E)[] ? E : V) : never };
 
 /** Expands every list-valued axis into its combinations, in AXES order (first axis slowest). */
 export function expandMatrix(parsed: ScenarioParsed): Scenario[] {
@@ -21,13 +25,13 @@ export function expandMatrix(parsed: ScenarioParsed): Scenario[] {
     const v = AXES[name](parsed);
     return { name, values: Array.isArray(v) ? v : [v], isList: Array.isArray(v) };
   });
-  let points: Record<AxisName, number>[] = [{} as Record<AxisName, number>];
+  let points = [{} as Point];
   for (const axis of axes) points = points.flatMap((p) => axis.values.map((v) => ({ ...p, [axis.name]: v })));
   const listed = axes.filter((a) => a.isList).map((a) => a.name);
   return points.map((p) => toScenario(parsed, p, Object.fromEntries(listed.map((n) => [n, p[n]]))));
 }
 
-function toScenario(s: ScenarioParsed, p: Record<AxisName, number>, matrix: Record<string, number>): Scenario {
+function toScenario(s: ScenarioParsed, p: Point, matrix: MatrixPoint): Scenario {
   const rampUpMs = s.connectRate !== undefined ? Math.round((p.clients / s.connectRate) * 1000) : (s.rampUp ?? DEFAULT_RAMP_UP_MS);
   return {
     name: s.name,
@@ -56,11 +60,11 @@ function toScenario(s: ScenarioParsed, p: Record<AxisName, number>, matrix: Reco
     client: {
       workers: s.client.workers,
       sourceAddresses: s.client.sourceAddresses,
-      resume: s.client.resume,
+      resume: p['client.resume'] satisfies ResumeMode,
       reconnect: { minDelayMs: s.client.reconnect.minDelay, maxDelayMs: s.client.reconnect.maxDelay },
     },
     thresholds: s.thresholds,
-    faults: s.faults,
+    faults: s.faults.map(resolveFault).sort((a, b) => a.atMs - b.atMs),
     matrix,
   };
 }

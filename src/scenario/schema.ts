@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { MODEL_IDS } from '../models/types.js';
 import { parseDurationMs, parseRatePerSec, parseSizeBytes } from '../util/units.js';
 import { LEAN_SSE_CLIENT_ABOVE, SSE_CLIENTS, type SseClientSetting } from '../models/sse/clientChoice.js';
+import { didYouMean } from '../util/didYouMean.js';
 
 /**
  * The scenario schema: one zod definition gives the types, the defaults, the validation and the
@@ -62,6 +63,54 @@ const actionSchema = z
   })
   .describe('Something done to every client at a given time.');
 
+export const FAULT_KINDS = ['drop', 'stall', 'restart', 'latency'] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+export const RESUME_MODES = ['cursor', 'none'] as const;
+export type ResumeMode = (typeof RESUME_MODES)[number];
+
+/** The fields each fault kind takes besides `fault` and `at`, and which of them it needs. */
+const FAULT_FIELDS: Record<FaultKind, { takes: string[]; needs: string[] }> = {
+  drop: { takes: ['fraction'], needs: ['fraction'] },
+  stall: { takes: ['for'], needs: ['for'] },
+  restart: { takes: [], needs: [] },
+  latency: { takes: ['latency', 'jitter', 'for'], needs: ['latency', 'for'] },
+};
+
+/**
+ * One fault, flat rather than a union per kind: unknown keys get a did-you-mean over every fault
+ * field, and each problem of a kind (a field it needs, one it does not take) is named on its own.
+ */
+const faultSchema = z
+  .strictObject({
+    fault: z
+      .string()
+      .meta({ enum: [...FAULT_KINDS] })
+      .describe(
+        'drop: the server resets (RST) a fraction of its connections. stall: the server process is stopped (SIGSTOP) for a while, then continued. restart: the server process is replaced; the new one takes over the message log, so cursors stay valid. latency: latency (and jitter) added by a fault proxy between clients and server, which is then in the path for the whole run.',
+      ),
+    at: durationMs('5s').describe('When, counted from the start of publishing (the start of warmup); must fall before warmup + duration ends.'),
+    fraction: z.number().optional().describe('drop: the share of the server\'s connections reset, 0 to 1 (every k-th, exactly).'),
+    for: durationMs('1s').optional().describe('stall: how long the server stays stopped. latency: how long the latency lasts. Must end before warmup + duration does.'),
+    latency: durationMs('100ms').optional().describe('latency: added to every chunk in each direction.'),
+    jitter: durationMs('20ms').optional().describe('latency: up to this much more per chunk, uniformly at random (order is kept). Default 0.'),
+  })
+  .superRefine((f, ctx) => {
+    const fail = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+    const kind = f.fault as FaultKind;
+    if (!FAULT_KINDS.includes(kind)) {
+      const guess = didYouMean(f.fault, FAULT_KINDS);
+      return fail('fault', `unknown fault "${f.fault}"${guess ? `, did you mean "${guess}"?` : ''} (known: ${FAULT_KINDS.join(', ')})`);
+    }
+    const { takes, needs } = FAULT_FIELDS[kind];
+    for (const key of ['fraction', 'for', 'latency', 'jitter'] as const) {
+      const given = f[key] !== undefined;
+      if (given && !takes.includes(key)) fail(key, `a ${kind} fault takes no ${key}${takes.length ? ` (it takes ${takes.join(', ')})` : ''}`);
+      if (!given && needs.includes(key)) fail(key, `a ${kind} fault needs ${key}`);
+    }
+    if (f.fraction !== undefined && !(f.fraction >= 0 && f.fraction <= 1)) fail('fraction', `must be a fraction from 0 to 1, got ${f.fraction}`);
+  })
+  .describe('A fault injected at a given time: drop, stall, restart or latency.');
+
 export const scenarioSchema = z
   .strictObject({
     $schema: z.string().optional().describe('The JSON Schema this file follows (for editors).'),
@@ -112,10 +161,10 @@ export const scenarioSchema = z
       .strictObject({
         workers: z.number().int().nonnegative().default(0).describe('Client worker processes; 0 = as many as the connection count needs (at least 1).'),
         sourceAddresses: positiveCount.default(1).describe('Loopback source addresses to spread connections over (127.0.0.1, 127.0.0.2, …).'),
-        resume: z
-          .enum(['cursor', 'none'])
-          .default('cursor')
-          .describe('cursor: a reconnect resumes where the client was. none: it starts from now, and the gap counts as lost.'),
+        resume: axis(
+          z.enum(RESUME_MODES),
+          'cursor: a reconnect resumes where the client was (Last-Event-ID, cursor). none: it starts from now, as naive long polling does, and the gap counts as lost.',
+        ).default('cursor'),
         reconnect: z
           .strictObject({
             minDelay: durationMs('50ms').default(50).describe('Backoff ceiling of the first reconnect attempt (full jitter: the delay is uniform below the ceiling).'),
@@ -125,7 +174,10 @@ export const scenarioSchema = z
       })
       .prefault({}),
     thresholds: z.record(z.string(), z.string()).default({}).describe('"<model or *>.<metric>": "<op> <value with unit>", e.g. "*.lost": "== 0".'),
-    faults: z.array(z.record(z.string(), z.unknown())).default([]),
+    faults: z
+      .array(faultSchema)
+      .default([])
+      .describe('Faults during the run, e.g. [{ fault: drop, at: 3s, fraction: 0.5 }, { fault: stall, at: 5s, for: 1s }]; one at a time.'),
   })
   .superRefine((s, ctx) => {
     // Cross-field rules: each names the field to change, so nothing is silently ignored.
@@ -148,6 +200,20 @@ export const scenarioSchema = z
       if (a.action === 'reconnect-storm' && s.actions.findIndex((b) => b.action === a.action) < i) fail(['actions', i], 'one reconnect-storm per scenario');
     });
     if (s.client.reconnect.minDelay > s.client.reconnect.maxDelay) fail(['client', 'reconnect', 'minDelay'], 'must not exceed maxDelay');
+    // Faults take turns: each ends before the next starts, so each recovery is measured on its own.
+    let previous: { at: number; endMs: number; fault: string } | undefined;
+    [...s.faults.entries()]
+      .sort(([, a], [, b]) => a.at - b.at)
+      .forEach(([i, f]) => {
+        const endMs = f.at + (f.for ?? 0);
+        if (f.at >= windowMs) fail(['faults', i, 'at'], `${f.at} ms is not before the end of warmup + duration (${windowMs} ms)`);
+        else if (endMs > windowMs) fail(['faults', i, 'for'], `the ${f.fault} lasts until ${endMs} ms, past the end of warmup + duration (${windowMs} ms)`);
+        if (previous && (f.at < previous.endMs || f.at === previous.at))
+          fail(['faults', i, 'at'], `starts at ${f.at} ms, while the ${previous.fault} at ${previous.at} ms is under way (until ${previous.endMs} ms); faults take turns`);
+        previous = { at: f.at, endMs: Math.max(endMs, previous?.endMs ?? 0), fault: f.fault };
+      });
+    if (s.faults.length > 0 && s.actions.some((a) => a.action === 'reconnect-storm'))
+      fail(['faults'], 'faults and a reconnect-storm measure recovery on the same clients: use one or the other in a scenario');
   });
 
 export type ScenarioInput = z.input<typeof scenarioSchema>;
@@ -180,9 +246,35 @@ export interface Scenario {
   heartbeat: { intervalMs: number; timeoutMs: number };
   sse: { retryMs: number; client: SseClientSetting };
   server: { retention: number; processes: number };
-  client: { workers: number; sourceAddresses: number; resume: 'cursor' | 'none'; reconnect: { minDelayMs: number; maxDelayMs: number } };
+  client: { workers: number; sourceAddresses: number; resume: ResumeMode; reconnect: { minDelayMs: number; maxDelayMs: number } };
   thresholds: Record<string, string>;
-  faults: Record<string, unknown>[];
+  /** Faults, `atMs` after the start of publishing, in time order. */
+  faults: Fault[];
   /** The matrix values that made this point, e.g. { clients: 1000 }; empty without a matrix. */
-  matrix: Record<string, number>;
+  matrix: MatrixPoint;
+}
+
+/** The axis values of one matrix point, by axis path: { clients: 1000, 'client.resume': 'none' }. */
+export type MatrixPoint = Record<string, number | string>;
+
+/** One fault of a resolved scenario (src/runner/faults.ts carries it out). */
+export type Fault =
+  | { fault: 'drop'; atMs: number; fraction: number }
+  | { fault: 'stall'; atMs: number; forMs: number }
+  | { fault: 'restart'; atMs: number }
+  | { fault: 'latency'; atMs: number; latencyMs: number; jitterMs: number; forMs: number };
+
+/** A validated fault as the file gave it → its resolved form. */
+export function resolveFault(f: ScenarioParsed['faults'][number]): Fault {
+  const kind = f.fault as FaultKind;
+  switch (kind) {
+    case 'drop':
+      return { fault: kind, atMs: f.at, fraction: f.fraction! };
+    case 'stall':
+      return { fault: kind, atMs: f.at, forMs: f.for! };
+    case 'restart':
+      return { fault: kind, atMs: f.at };
+    case 'latency':
+      return { fault: kind, atMs: f.at, latencyMs: f.latency!, jitterMs: f.jitter ?? 0, forMs: f.for! };
+  }
 }

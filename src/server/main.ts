@@ -12,6 +12,7 @@ import { nowUs } from '../metrics/clock.js';
 import { paddingOf } from '../models/message.js';
 import { openFilesLimit } from '../metrics/limits.js';
 import { WITHHOLD_ENV, parseWithholdSpec } from './withhold.js';
+import { NO_CARRY, OpenSockets, addCounters, addWire, carryOn, continuedSchedule, type Carry } from './faults.js';
 
 /** Descriptors kept back from client connections: listeners, IPC, stdio, /proc reads. */
 const RESERVED_FDS = 100;
@@ -19,6 +20,17 @@ const RESERVED_FDS = 100;
 let host: ReferenceHost | undefined;
 let publisher: Publisher | undefined;
 let windowStartSeq = 0;
+/** Scenario faults (src/server/faults.ts): sockets a drop may reset; the schedule and totals a restart carries on. */
+let openSockets: OpenSockets | undefined;
+type Schedule = ConstructorParameters<typeof Publisher>[1];
+let publishing: Schedule | undefined;
+let carry: Carry = NO_CARRY;
+
+function startPublishing(log: ReferenceHost['log'], opts: Schedule): void {
+  publishing = opts;
+  publisher = new Publisher(log, opts);
+  publisher.start();
+}
 
 function send(m: FromServer): void {
   process.send?.(m);
@@ -39,15 +51,22 @@ async function handle(m: ToServer): Promise<void> {
         ...(withhold ? { withhold: parseWithholdSpec(withhold) } : {}),
       });
       for (const id of m.models) host.attach(getModel(id).createServer());
+      if (m.trackSockets) openSockets = new OpenSockets([host.httpServer, host.tcpServer]);
+      if (m.restore) {
+        host.log.restore(m.restore.log);
+        windowStartSeq = m.restore.windowStartSeq;
+        carry = m.restore.carry;
+      }
       const ports = await host.listen();
+      // What fell due while no server ran goes out at once, stamped with its scheduled time.
+      if (m.restore?.publisher) startPublishing(host.log, continuedSchedule(m.restore.publisher));
       return send({ type: 'listening', ...ports, pid: process.pid });
     }
     case 'publish': {
       if (!host) return;
       windowStartSeq = host.log.head;
-      publisher = new Publisher(host.log, m);
-      publisher.start();
-      return;
+      const { type: _publish, ...schedule } = m;
+      return startPublishing(host.log, schedule);
     }
     case 'stop-publish': {
       if (!host) return;
@@ -65,13 +84,47 @@ async function handle(m: ToServer): Promise<void> {
     }
     case 'sample': {
       if (m.gc) forceGc();
+      const own = sampleProcess(host?.openConnections ?? 0);
+      // After a restart, CPU, bytes and counters include the processes this one replaced.
       return send({
         type: 'sample',
-        sample: sampleProcess(host?.openConnections ?? 0),
-        peakRssBytes: peakRssBytes(),
-        counters: { ...(host?.counters ?? {}) },
-        wireBytes: host?.wireBytes() ?? { sentBytes: 0, receivedBytes: 0, httpRequests: 0 },
-        acceptedBySourceAddress: host?.acceptedBySourceAddress() ?? {},
+        sample: { ...own, cpuUserUs: own.cpuUserUs + carry.cpuUserUs, cpuSystemUs: own.cpuSystemUs + carry.cpuSystemUs },
+        peakRssBytes: Math.max(peakRssBytes(), carry.peakRssBytes),
+        counters: addCounters(carry.counters, host?.counters ?? {}),
+        wireBytes: addWire(carry.wireBytes, host?.wireBytes() ?? NO_CARRY.wireBytes),
+        acceptedBySourceAddress: addCounters(carry.acceptedBySourceAddress, host?.acceptedBySourceAddress() ?? {}),
+      });
+    }
+    case 'track-sockets': {
+      if (host) openSockets ??= new OpenSockets([host.httpServer, host.tcpServer]);
+      return send({ type: 'tracking' });
+    }
+    case 'drop': {
+      const { reset, open } = openSockets?.resetFraction(m.fraction) ?? { reset: 0, open: 0 };
+      return send({ type: 'dropped', reset, open });
+    }
+    case 'freeze': {
+      if (!host) return;
+      // Nothing may reach the log after the snapshot: stop the schedule, then every connection and listener.
+      const nextIndex = publisher?.stop();
+      publisher = undefined;
+      await host.close();
+      const own = sampleProcess(0);
+      return send({
+        type: 'frozen',
+        handover: {
+          log: host.log.snapshot(),
+          ...(publishing && nextIndex !== undefined ? { publisher: { ...publishing, nextIndex } } : {}),
+          windowStartSeq,
+          carry: carryOn(carry, {
+            cpuUserUs: own.cpuUserUs,
+            cpuSystemUs: own.cpuSystemUs,
+            wireBytes: host.wireBytes(),
+            counters: host.counters,
+            peakRssBytes: peakRssBytes(),
+            acceptedBySourceAddress: host.acceptedBySourceAddress(),
+          }),
+        },
       });
     }
     case 'shutdown': {

@@ -12,6 +12,16 @@ export interface LogEntry {
   json: string;
 }
 
+/** A log as plain data (src/server/main.ts hands it from a server to its replacement). */
+export interface LogSnapshot {
+  retention: number;
+  head: number;
+  /** The entries still held, oldest first. */
+  entries: LogEntry[];
+  addressed: [user: string, seqs: number[]][];
+  addressedAll: number[];
+}
+
 /** Messages a cursor can no longer reach because retention dropped them: seqs fromSeq..toSeq. */
 export interface Gap {
   fromSeq: number;
@@ -76,6 +86,22 @@ export class MessageLog {
     this.ring[seq % this.retention] = entry;
     for (const l of this.listeners) l(entry);
     return entry;
+  }
+
+  /** Everything a replacement server needs to carry on from this log (a restart fault): plain data. */
+  snapshot(): LogSnapshot {
+    const entries: LogEntry[] = [];
+    for (let seq = this.oldest; seq <= this.headSeq; seq++) entries.push(this.ring[seq % this.retention]!);
+    return { retention: this.retention, head: this.headSeq, entries, addressed: [...this.addressed], addressedAll: [...this.addressedAll] };
+  }
+
+  /** Takes over a snapshot into this empty log: same head, same entries, same expected counts. */
+  restore(snap: LogSnapshot): void {
+    if (this.headSeq !== 0 || snap.retention !== this.retention) throw new RangeError(`restore needs an empty log of retention ${snap.retention}`);
+    this.headSeq = snap.head;
+    for (const e of snap.entries) this.ring[e.seq % this.retention] = e;
+    for (const [user, seqs] of snap.addressed) this.addressed.set(user, [...seqs]);
+    for (const seq of snap.addressedAll) this.addressedAll.push(seq);
   }
 
   /** Called synchronously for each appended entry, in order. */

@@ -80,7 +80,7 @@ describe('scenario loading', () => {
 
   it('validates every bundled scenario, each with its schema line, the question it answers, and room on this machine', () => {
     const names = bundledNames();
-    expect(names).toEqual(['chat-room', 'default', 'idle-10k', 'idle-memory', 'poll-interval-sweep', 'reconnect-storm', 'scale-50k', 'ticker-fanout']);
+    expect(names).toEqual(['chat-room', 'default', 'idle-10k', 'idle-memory', 'poll-interval-sweep', 'reconnect-storm', 'resume-vs-none', 'scale-50k', 'ticker-fanout']);
     for (const n of names) {
       const text = readFileSync(path.join(BUNDLED_DIR, `${n}.yaml`), 'utf8');
       expect(text.split('\n')[0], n).toBe('# yaml-language-server: $schema=../scenario.schema.json');

@@ -1,8 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { ModelServer, ServerHost, Subscriber } from '../types.js';
 import type { LogEntry } from '../../server/messageLog.js';
 import { respond } from '../../server/host.js';
 import { applyTcpKeepAlive } from '../keepAlive.js';
+import { FrameCache } from '../push/frameCache.js';
+import { CorkBatch, type Corkable } from '../push/corkBatch.js';
 import { HEARTBEAT_FRAME, gapFrame, helloFrame, messageFrame } from './frames.js';
 
 const STREAM_HEADERS = {
@@ -31,12 +34,36 @@ export function requestedCursor(req: IncomingMessage, url: URL): { cursor: numbe
   return { cursor: n };
 }
 
+/**
+ * `text` as one chunk of a chunked HTTP/1.1 body, encoded once: what res.write would put on the
+ * socket for it (size line, data, CRLF), as one Buffer instead of four writes of a re-encoded string.
+ */
+export function httpChunk(text: string): Buffer {
+  const bytes = Buffer.byteLength(text);
+  const size = `${bytes.toString(16)}\r\n`;
+  const chunk = Buffer.allocUnsafe(size.length + bytes + 2);
+  chunk.write(size, 0, 'latin1');
+  chunk.write(text, size.length, 'utf8');
+  chunk.write('\r\n', size.length + bytes, 'latin1');
+  return chunk;
+}
+
+const HEARTBEAT_CHUNK = httpChunk(HEARTBEAT_FRAME);
+
 /** One open event stream. A class, not closures, so thousands of streams share their methods. */
-class SseStream implements Subscriber {
+class SseStream implements Subscriber, Corkable {
   /** The last seq written to this stream: anything at or below it is never written again. */
   lastSeq: number;
   readonly user: string | undefined;
   readonly res: ServerResponse;
+  /**
+   * The response's own socket, written to directly with pre-chunked frames after the head (the
+   * frames of a broadcast are built once for every stream); undefined where Node's http must
+   * frame the body itself (an HTTP/1.0 client: no chunking) and res.write does it.
+   */
+  readonly socket: Socket;
+  readonly direct: boolean;
+  corked = false;
   private readonly server: SseServer;
 
   constructor(server: SseServer, res: ServerResponse, user: string | undefined, lastSeq: number) {
@@ -44,12 +71,15 @@ class SseStream implements Subscriber {
     this.res = res;
     this.user = user;
     this.lastSeq = lastSeq;
+    this.socket = res.socket as Socket;
+    // After writeHead: Node has decided on chunking, and its head goes out with the first write.
+    this.direct = res.chunkedEncoding && this.socket !== null;
   }
 
   push(entry: LogEntry): void {
     if (entry.seq <= this.lastSeq) return;
     this.lastSeq = entry.seq;
-    this.server.write(this, this.server.frameOf(entry));
+    this.server.writeEntry(this, entry);
   }
 }
 
@@ -63,9 +93,10 @@ export class SseServer implements ModelServer {
   private readonly streams = new Set<SseStream>();
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private closing = false;
-  // A broadcast pushes the same entry to every stream: build its frame once.
-  private lastEntry: LogEntry | undefined;
-  private lastFrame = '';
+  // A broadcast pushes the same entry to every stream: build its chunk once.
+  private readonly chunks = new FrameCache((e) => httpChunk(messageFrame(e)));
+  /** Every stream of one publish tick gets its chunks in one writev. */
+  private readonly batch = new CorkBatch<SseStream>();
   private readonly onSocketError = (): void => this.host?.count('sseWriteErrors');
 
   attach(host: ServerHost): void {
@@ -84,20 +115,25 @@ export class SseServer implements ModelServer {
     return this.streams.size;
   }
 
-  frameOf(entry: LogEntry): string {
-    if (entry !== this.lastEntry) {
-      this.lastEntry = entry;
-      this.lastFrame = messageFrame(entry);
-    }
-    return this.lastFrame;
+  /** Writes one entry; never throws, because it runs inside the hub's fan-out. */
+  writeEntry(stream: SseStream, entry: LogEntry): void {
+    if (stream.direct) this.writeChunk(stream, this.chunks.of(entry));
+    else this.write(stream, messageFrame(entry));
   }
 
-  /** Writes one frame; never throws, because it runs inside the hub's fan-out. */
-  write(stream: SseStream, frame: string): void {
+  /** Writes a pre-chunked frame straight to the stream's socket, corked with the rest of this tick. */
+  private writeChunk(stream: SseStream, chunk: Buffer): void {
+    const res = stream.res;
+    if (res.destroyed || res.writableEnded || stream.socket.destroyed) return;
+    this.batch.write(stream, chunk);
+  }
+
+  /** Writes text through the response (the head and first frames, or any frame of a stream Node frames itself); never throws. */
+  write(stream: SseStream, text: string): void {
     const res = stream.res;
     if (res.destroyed || res.writableEnded) return;
     try {
-      res.write(frame);
+      res.write(text);
     } catch {
       this.host?.count('sseWriteErrors');
       this.drop(stream);
@@ -127,7 +163,7 @@ export class SseServer implements ModelServer {
     // A peer that stopped reading keeps its stream from finishing: cut it.
     for (const s of open) if (!s.res.closed) s.res.destroy();
     for (const s of open) this.drop(s);
-    this.lastEntry = undefined;
+    this.chunks.clear();
   }
 
   private open(req: IncomingMessage, res: ServerResponse, url: URL): void {
@@ -146,8 +182,8 @@ export class SseServer implements ModelServer {
       // A cursor beyond the head is from a previous server life: resume from the head.
       const start = requested.cursor === null ? log.head : Math.min(requested.cursor, log.head);
       const user = url.searchParams.get('user') ?? undefined;
-      const stream = new SseStream(this, res, user, start);
       res.writeHead(200, STREAM_HEADERS);
+      const stream = new SseStream(this, res, user, start);
       const socket = res.socket;
       applyTcpKeepAlive(socket, host.settings.tcpKeepAliveMs);
       socket?.on('error', this.onSocketError);
@@ -173,7 +209,10 @@ export class SseServer implements ModelServer {
   }
 
   private heartbeat(): void {
-    for (const s of this.streams) this.write(s, HEARTBEAT_FRAME);
+    for (const s of this.streams) {
+      if (s.direct) this.writeChunk(s, HEARTBEAT_CHUNK);
+      else this.write(s, HEARTBEAT_FRAME);
+    }
     this.host?.count('heartbeatBytes', Buffer.byteLength(HEARTBEAT_FRAME) * this.streams.size);
   }
 

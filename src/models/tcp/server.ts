@@ -3,6 +3,7 @@ import type { ModelServer, ServerHost, Subscriber } from '../types.js';
 import type { LogEntry } from '../../server/messageLog.js';
 import { parseSendBody } from '../../server/sendRoute.js';
 import { FrameCache } from '../push/frameCache.js';
+import { CorkBatch, type Corkable } from '../push/corkBatch.js';
 import { applyTcpKeepAlive } from '../keepAlive.js';
 import { HeartbeatSweeper, type Pingable } from '../push/heartbeat.js';
 import { subscribe } from '../push/subscription.js';
@@ -10,10 +11,11 @@ import { FrameDecoder, FrameType, encodeFrame, type Frame } from './framing.js';
 import { PING_FRAME, PONG_FRAME, gapFrame, parseClientHello, serverHelloFrame } from './protocol.js';
 
 /** One raw TCP connection. A class, not closures, so thousands of them share their methods. */
-class TcpConnection implements Subscriber, Pingable {
+class TcpConnection implements Subscriber, Pingable, Corkable {
   /** The last seq written: anything at or below it is never written again. */
   lastSeq = 0;
   awaitingPongSinceMs: number | undefined;
+  corked = false;
   /** Set by the client's HELLO; until then the connection is not subscribed. */
   user: string | undefined;
   subscribed = false;
@@ -41,6 +43,8 @@ export class TcpServer implements ModelServer {
   private host: ServerHost | undefined;
   private readonly conns = new Set<TcpConnection>();
   private readonly frames = new FrameCache((e) => encodeFrame(FrameType.MSG, e.json));
+  /** Every subscriber of one publish tick gets its frames in one writev. */
+  private readonly batch = new CorkBatch<TcpConnection>();
   private heartbeat: HeartbeatSweeper<TcpConnection> | undefined;
   private closing = false;
 
@@ -66,7 +70,7 @@ export class TcpServer implements ModelServer {
     return this.conns.size;
   }
 
-  /** Writes an entry's shared frame; never throws, because it runs inside the hub's fan-out. */
+  /** Writes an entry's shared frame, corked with the rest of this tick's writes; never throws, because it runs inside the hub's fan-out. */
   write(conn: TcpConnection, entry: LogEntry): void {
     if (conn.socket.destroyed) return;
     let frame: Buffer;
@@ -77,7 +81,7 @@ export class TcpServer implements ModelServer {
       this.host!.count('oversizeMessages');
       return void conn.socket.destroy();
     }
-    conn.socket.write(frame);
+    this.batch.write(conn, frame);
   }
 
   async close(): Promise<void> {

@@ -6,11 +6,11 @@ import type { LogEntry } from '../../server/messageLog.js';
 import { MAX_SEND_BODY_BYTES } from '../../server/sendRoute.js';
 import { rawResponse } from '../../server/host.js';
 import { FrameCache } from '../push/frameCache.js';
+import { CorkBatch, type Corkable } from '../push/corkBatch.js';
 import { applyTcpKeepAlive } from '../keepAlive.js';
 import { HeartbeatSweeper, type Pingable } from '../push/heartbeat.js';
 import { parseCursor, subscribe } from '../push/subscription.js';
 import { gapText, helloText, parseClientText, textFrame } from './protocol.js';
-
 
 /** An empty server ping: 2 header bytes (server frames are not masked). */
 const WS_PING_FRAME_BYTES = 2;
@@ -18,21 +18,22 @@ const WS_PING_FRAME_BYTES = 2;
 const CLOSE_BAD_FRAME = 1008;
 
 /** One upgraded connection. A class, not closures, so thousands of them share their methods. */
-class WsConnection implements Subscriber, Pingable {
+class WsConnection implements Subscriber, Pingable, Corkable {
   /** The last seq written: anything at or below it is never written again. */
   lastSeq = 0;
   awaitingPongSinceMs: number | undefined;
+  corked = false;
   readonly user: string | undefined;
   readonly ws: WebSocket;
   /** The upgraded socket, which ws writes to as well (see push()). */
   readonly socket: Duplex;
-  private readonly frames: FrameCache;
+  private readonly server: WebsocketServer;
 
-  constructor(ws: WebSocket, socket: Duplex, user: string | undefined, frames: FrameCache) {
+  constructor(server: WebsocketServer, ws: WebSocket, socket: Duplex, user: string | undefined) {
+    this.server = server;
     this.ws = ws;
     this.socket = socket;
     this.user = user;
-    this.frames = frames;
   }
 
   push(entry: LogEntry): void {
@@ -41,7 +42,7 @@ class WsConnection implements Subscriber, Pingable {
     // The entry's complete frame goes straight to the socket: ws would allocate a header and issue
     // two writes per socket per message. ws writes synchronously too (no deflate, no Blobs), so
     // its frames and these never interleave.
-    if (this.ws.readyState === WebSocket.OPEN) this.socket.write(this.frames.of(entry));
+    if (this.ws.readyState === WebSocket.OPEN) this.server.write(this, entry);
   }
 }
 
@@ -54,6 +55,8 @@ export class WebsocketServer implements ModelServer {
   private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: MAX_SEND_BODY_BYTES });
   private readonly conns = new Set<WsConnection>();
   private readonly frames = new FrameCache((e) => textFrame(e.json));
+  /** Every subscriber of one publish tick gets its frames in one writev. */
+  private readonly batch = new CorkBatch<WsConnection>();
   private heartbeat: HeartbeatSweeper<WsConnection> | undefined;
   private closing = false;
 
@@ -77,6 +80,11 @@ export class WebsocketServer implements ModelServer {
   /** Open connections (for tests and diagnostics). */
   get size(): number {
     return this.conns.size;
+  }
+
+  /** Writes an entry's shared frame, corked with the rest of this tick's writes. */
+  write(conn: WsConnection, entry: LogEntry): void {
+    this.batch.write(conn, this.frames.of(entry));
   }
 
   async close(): Promise<void> {
@@ -113,7 +121,7 @@ export class WebsocketServer implements ModelServer {
 
   private onOpen(ws: WebSocket, socket: Duplex, user: string | undefined, cursor: number | null): void {
     const host = this.host!;
-    const conn = new WsConnection(ws, socket, user, this.frames);
+    const conn = new WsConnection(this, ws, socket, user);
     this.conns.add(conn);
     ws.on('close', () => {
       this.conns.delete(conn);

@@ -14,7 +14,7 @@ import { ChatTraffic, inboxOf } from './chat.js';
 import { Churn, shareOf, type Churnable } from './churn.js';
 import { StormTracker } from './recovery.js';
 import { FaultWatch } from './faultWatch.js';
-import { createHistogram, encodeHistogram, initHistograms, type Histogram } from '../metrics/histogram.js';
+import { LatencyRecorder, createHistogram, encodeHistogram, initHistograms, type Histogram } from '../metrics/histogram.js';
 import { forceGc, peakRssBytes, sampleProcess } from '../metrics/process.js';
 import { nowUs } from '../metrics/clock.js';
 import type { FromWorker, ToWorker, WorkerProgress, WorkerResult, WorkerStart } from '../runner/ipc.js';
@@ -29,7 +29,8 @@ class Worker {
   private droppable: Churnable[] = [];
   /** One set of per-client pools per server process (each listens on its own port). */
   private dispatchers: ClientDispatchers[] = [];
-  private latency!: Histogram;
+  /** Per delivery: counted in JavaScript, added to the WASM histogram when encoded (src/metrics/histogram.ts). */
+  private latency!: LatencyRecorder;
   private connect!: Histogram;
   private measureFromUs = Infinity;
   private delivered = 0;
@@ -48,7 +49,7 @@ class Worker {
   async begin(m: WorkerStart): Promise<void> {
     this.start = m;
     await initHistograms();
-    this.latency = createHistogram();
+    this.latency = new LatencyRecorder();
     this.connect = createHistogram();
     const model = getModel(m.model);
     const s = m.scenario;

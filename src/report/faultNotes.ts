@@ -20,7 +20,7 @@ function what(f: FaultOutcome): string {
 
 /** How the clients came through it. */
 function recovery(f: FaultOutcome): string {
-  const dropped = f.droppedClients > 0 ? `${int(f.droppedClients)} clients reconnected, ` : '';
+  const dropped = f.droppedClients > 0 ? `${int(f.droppedClients)} ${f.droppedClients === 1 ? 'client' : 'clients'} reconnected, ` : '';
   if (f.allBackMs === null || f.caughtUpMs === null) return `${dropped}${int(f.droppedClients - f.backClients)} of them not back in time`;
   return `${dropped}${f.droppedClients > 0 ? `all back after ${formatMs(f.allBackMs)} ms, ` : ''}every message caught up after ${formatMs(f.caughtUpMs)} ms`;
 }

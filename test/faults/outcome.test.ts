@@ -72,6 +72,8 @@ describe('fault outcomes', () => {
         { fault: 'latency', atMs: 6000, lateMs: 0, faultMs: 500, latencyMs: 100, jitterMs: 20, droppedClients: 0, backClients: 0, allBackMs: 500, caughtUpMs: 610 },
       ],
     } as unknown as ModelResult;
+    const one = { ...row, model: 'tcp', matrix: {}, faults: [{ ...row.faults![0]!, droppedClients: 1, backClients: 1 }] };
+    expect(faultNotes([one])[1]).toBe('    drop at 2.0 s: 100 of 200 connections reset; 1 client reconnected, all back after 85.0 ms, every message caught up after 90.0 ms');
     expect(faultNotes([row, { ...row, model: 'tcp', matrix: {}, faults: undefined }])).toEqual([
       '  faults, sse (client.resume none): 250 reconnects, 1,234 lost, 0 duplicated',
       '    drop at 2.0 s: 100 of 200 connections reset; 100 clients reconnected, all back after 85.0 ms, every message caught up after 90.0 ms',

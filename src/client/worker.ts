@@ -45,6 +45,8 @@ class Worker {
   /** Recovery after each scenario fault. */
   private faultWatch: FaultWatch | undefined;
   private start!: WorkerStart;
+  /** Each client's start cursor as reported to the runner; undefined = not subscribed yet then. */
+  private reportedCursors: (number | undefined)[] = [];
 
   async begin(m: WorkerStart): Promise<void> {
     this.start = m;
@@ -179,10 +181,11 @@ class Worker {
   cursors(): void {
     this.chat?.finish();
     this.churn?.stop();
+    this.reportedCursors = this.sessions.map((s) => s.tracker.startCursor);
     // No user: the server counts broadcasts only; chat messages are owed from what senders sent.
     send({
       type: 'cursors',
-      queries: this.sessions.map((s) => ({ afterSeq: s.tracker.startCursor })),
+      queries: this.reportedCursors.map((afterSeq) => ({ afterSeq })),
       ...(this.chat ? { sentByInbox: this.chat.sentByInbox } : {}),
     });
   }
@@ -191,10 +194,16 @@ class Worker {
     this.chat?.stop();
     this.churn?.stop();
     const roomSize = this.start.scenario.workload.pattern === 'chat' ? this.start.scenario.workload.roomSize : 1;
-    // A client that never subscribed is counted as failed, not owed anything.
-    const expected = this.sessions.map((s, i) =>
-      s.everSubscribed ? expectedBroadcast[i]! + (owedByInbox?.[inboxOf(this.start.firstClientId + i, roomSize)] ?? 0) : 0,
-    );
+    // A client that never subscribed is counted as failed, not owed anything. One whose first
+    // connect failed and whose retry subscribed only after its cursor was reported (a slow 50,000
+    // client ramp) is owed every broadcast after the cursor it got: known here, not to the server.
+    const lateBroadcast = (s: ClientSession, i: number) =>
+      this.reportedCursors[i] === undefined && s.tracker.startCursor !== undefined && lastSeq !== undefined && this.start.scenario.workload.pattern !== 'chat'
+        ? Math.max(0, lastSeq - s.tracker.startCursor)
+        : expectedBroadcast[i]!;
+    const expectedOf = (s: ClientSession, i: number) =>
+      s.everSubscribed ? lateBroadcast(s, i) + (owedByInbox?.[inboxOf(this.start.firstClientId + i, roomSize)] ?? 0) : 0;
+    let expected = this.sessions.map(expectedOf);
     const deadline = Date.now() + timeoutMs;
     // resume: none never gets back what a reconnect skipped: such a client is done once it has seen the last message.
     const skipsGaps = this.start.scenario.client.resume === 'none' && lastSeq !== undefined;
@@ -202,7 +211,11 @@ class Worker {
       this.sessions.every(
         (s, i) => (s.tracker.unique + s.tracker.gapped >= expected[i]! || (skipsGaps && (s.tracker.cursor ?? 0) >= lastSeq)) && (s.connected || !s.everSubscribed),
       );
-    while (!caughtUp() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (!caughtUp() && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+      // A late client may subscribe while the drain waits.
+      expected = this.sessions.map(expectedOf);
+    }
     this.loopDelay.disable();
     const r: WorkerResult = {
       histogram: encodeHistogram(this.latency),

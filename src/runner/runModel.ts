@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Scenario } from '../scenario/schema.js';
 import type { ModelId } from '../models/types.js';
 import type { FromWorker, ResourceSample, ToWorker, WorkerProgress, WorkerResult } from './ipc.js';
@@ -63,6 +64,8 @@ export async function runModel(s: Scenario, modelId: ModelId, plan: RunPlan, lis
     if (signal?.aborted) throw runError('CB_ERR_INTERRUPTED', 'the run was interrupted');
   };
 
+  // Every child (and fault) listens for the interrupt: 10 workers and 3 servers pass Node's warning at 10.
+  if (signal) setMaxListeners(plan.workers + s.server.processes + 10, signal);
   try {
     enter('starting');
     const group = (servers = await ServerGroup.start(s, modelId, signal));
@@ -154,11 +157,14 @@ export async function runModel(s: Scenario, modelId: ModelId, plan: RunPlan, lis
     const cursors = await Promise.all(workers.map((w) => w.request({ type: 'cursors' }, 'cursors', CONTROL_TIMEOUT_MS, 'report cursors')));
     // Chat: each recipient is owed what the senders sent to its address, whether or not it reached the server.
     const owedByInbox = s.workload.pattern === 'chat' ? mergeSentByInbox(cursors.map((c) => c.sentByInbox)) : undefined;
+    const expectedCounts = await group.expected(
+      cursors.map((c, i) => ({ queries: c.queries, firstClientId: plan.slices[i]!.firstClientId })),
+      published.lastSeq,
+    );
     const results: WorkerResult[] = await Promise.all(
       workers.map(async (w, i) => {
-        const counts = await group.expected(cursors[i]!.queries, plan.slices[i]!.firstClientId, published.lastSeq);
         const drained = await w.request(
-          { type: 'drain', expected: counts, ...(owedByInbox ? { owedByInbox } : {}), timeoutMs: s.drainTimeoutMs, lastSeq: published.lastSeq },
+          { type: 'drain', expected: expectedCounts[i]!, ...(owedByInbox ? { owedByInbox } : {}), timeoutMs: s.drainTimeoutMs, lastSeq: published.lastSeq },
           'drained',
           s.drainTimeoutMs + CONTROL_TIMEOUT_MS,
           'drain',

@@ -125,24 +125,35 @@ export class ServerGroup {
   }
 
   /**
-   * Expected messages per client, each asked of the process that client connected to: `queries[i]`
-   * belongs to client firstClientId + i.
+   * Expected messages per client of every worker, each asked of the process that client connected
+   * to: `workers[w].queries[i]` belongs to client `workers[w].firstClientId + i`. One request per
+   * process for all workers at once: replies are matched to requests by type only, so two
+   * `expected` requests in flight to one process would both take the first reply (and a worker
+   * whose share there is one client longer would miss its last count).
    */
-  async expected(queries: ExpectedQuery[], firstClientId: number, upToSeq: number): Promise<number[]> {
+  async expected(workers: { queries: ExpectedQuery[]; firstClientId: number }[], upToSeq: number): Promise<number[][]> {
     const n = this.members.length;
-    const byServer = this.members.map(() => ({ at: [] as number[], queries: [] as ExpectedQuery[] }));
-    queries.forEach((q, i) => {
-      const mine = byServer[serverIndexOf(firstClientId + i, n)]!;
-      mine.at.push(i);
-      mine.queries.push(q);
-    });
-    const counts = new Array<number>(queries.length).fill(0);
+    const byServer = this.members.map(() => ({ at: [] as [worker: number, index: number][], queries: [] as ExpectedQuery[] }));
+    workers.forEach((w, wi) =>
+      w.queries.forEach((q, i) => {
+        const mine = byServer[serverIndexOf(w.firstClientId + i, n)]!;
+        mine.at.push([wi, i]);
+        mine.queries.push(q);
+      }),
+    );
+    const counts = workers.map((w) => new Array<number>(w.queries.length).fill(0));
     await Promise.all(
       this.members.map(async (m, k) => {
         const part = byServer[k]!;
         if (part.queries.length === 0) return;
         const r = await m.child.request({ type: 'expected', queries: part.queries, upToSeq }, 'expected', CONTROL_TIMEOUT_MS, 'count expected messages');
-        r.counts.forEach((c, j) => (counts[part.at[j]!] = c));
+        if (r.counts.length !== part.queries.length) {
+          throw runError('CB_ERR_SERVER', `${m.child.label} answered ${r.counts.length} expected counts for ${part.queries.length} clients`);
+        }
+        r.counts.forEach((c, j) => {
+          const [wi, i] = part.at[j]!;
+          counts[wi]![i] = c;
+        });
       }),
     );
     return counts;

@@ -151,10 +151,14 @@ export class ReferenceHost implements ServerHost {
   }
 
   async close(): Promise<void> {
+    // Stop accepting first: a client reconnects the moment its connection closes, and 50,000 of
+    // them would otherwise be accepted by a server that is closing, only to be closed again.
+    const listenersClosed = Promise.all([stopListening(this.httpServer), stopListening(this.tcpServer)]);
     await Promise.all(this.models.map((m) => m.close().catch(() => undefined)));
     for (const s of this.sockets) s.destroy();
     for (const s of this.refused) s.destroy();
-    await Promise.all([closeServer(this.httpServer), closeServer(this.tcpServer)]);
+    this.httpServer.closeAllConnections();
+    await listenersClosed;
   }
 
   /** Bytes at the sockets (headers, frames, handshakes and heartbeats included) and HTTP requests. */
@@ -303,10 +307,10 @@ function listenOn(server: net.Server, host: string, port: number): Promise<numbe
   });
 }
 
-function closeServer(server: net.Server): Promise<void> {
+/** Closes the listener at once; resolves when its last connection has gone too. */
+function stopListening(server: net.Server): Promise<void> {
   return new Promise((resolve) => {
     if (!server.listening) return resolve();
     server.close(() => resolve());
-    (server as http.Server).closeAllConnections?.();
   });
 }

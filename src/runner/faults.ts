@@ -207,8 +207,11 @@ export class FaultRun {
     const fromUs = nowUs();
     // At least the whole duration: a timer may fire a little early, and the calibration relies on it.
     await sleepUntilUs(fromUs + forMs * 1000, this.wake);
+    // Between these two readings the servers were certainly stopped (a reading after SIGCONT could
+    // add time the runner itself waited for a core).
+    const toUs = nowUs();
     this.continueStopped();
-    return { faultMs: (nowUs() - fromUs) / 1000 };
+    return { faultMs: (toUs - fromUs) / 1000 };
   }
 
   private async restart(): Promise<Partial<FaultOutcome>> {

@@ -17,23 +17,24 @@ const DURATION_MS = 4000;
 /** "Delayed" = above this: far above this machine's loopback latency, far below the stall. */
 const DELAYED_ABOVE_MS = 100;
 /**
- * A message scheduled u ms into the stall waits STALL_MS - u, so those scheduled in its first
- * STALL_MS - DELAYED_ABOVE_MS wait longer than the threshold: the expected share of the window.
+ * A message scheduled u ms into a stall of S ms waits S - u, so those scheduled in its first
+ * S - DELAYED_ABOVE_MS wait longer than the threshold: the expected share of the window. S is the
+ * stall as carried out (the runner measures it): never less than asked, and more only when its
+ * timer fires late (about 100 ms late was seen with six busy loops competing for the 2 cores).
  */
-const EXPECTED_DELAYED_SHARE = (STALL_MS - DELAYED_ABOVE_MS) / DURATION_MS;
+const expectedDelayedShare = (stallMs: number) => (stallMs - DELAYED_ABOVE_MS) / DURATION_MS;
 /**
- * ±2.5 points of the window (100 ms of 4 s). What moves the share here, each well under that:
- *  - catch-up: after SIGCONT the server publishes the ~1000 messages that fell due and delivers
- *    them to 4 clients, which adds up to that time to each delayed message's wait. Measured on
- *    this 2-core machine: 20-30 ms when quiet, 50-65 ms under other tests' load, i.e. +0.5 to +1.6
- *    points (the share comes out above 22.5 %);
- *  - the stall lasts a little longer than asked (the runner waits out the full time, then a timer
- *    tick: 1-8 ms seen, +0.2 points at most);
- *  - a hiccup of the machine (another test's burst) delaying ordinary deliveries past 100 ms.
- * The error this guards against, a latency stamped at send time, would move the share by about 22
- * points, and the max to a few ms.
+ * The tolerance, one-sided where the physics is. Below: nothing may be missing, since every message
+ * due in the stall's first S - 100 ms cannot arrive before the server continues; only a last
+ * publish interval and the 10 ms buckets blur that edge, so 1 point (40 ms) of slack. Above: after
+ * SIGCONT the server publishes the ~1000 messages that fell due and delivers them to 4 clients,
+ * which adds up to that catch-up time C to their wait, so up to C / 4000 more may be delayed (C is
+ * the fault's caughtUpMs less the stall: 20-30 ms on this 2-core machine when quiet, 50-70 ms under
+ * other tests' load, 0.5 to 1.8 points), plus 1 point for a hiccup of the machine delaying ordinary
+ * deliveries past 100 ms. The error this guards against, a latency stamped at send time, would
+ * put the share near 0 (22 points under the band) and the max at a few ms.
  */
-const SHARE_TOLERANCE = 0.025;
+const SLACK = 0.01;
 
 /** The share of recorded values above `ms` (binary search over percentiles: HDR has no count query). */
 function shareAbove(h: Histogram, ms: number): number {
@@ -70,10 +71,11 @@ describe('coordinated omission calibration', () => {
     const h = decodeHistogram(row.histogram);
     const delayed = shareAbove(h, DELAYED_ABOVE_MS);
     h.destroy();
+    const expected = expectedDelayedShare(stall.faultMs);
     // The figures the README quotes (npx vitest run test/faults/calibration.test.ts).
     console.info(
       `stall calibration: server stopped ${stall.faultMs} ms of ${DURATION_MS} ms measured at ${RATE_PER_SEC}/s; ` +
-        `delayed > ${DELAYED_ABOVE_MS} ms: ${(delayed * 100).toFixed(1)} % (expected ${(EXPECTED_DELAYED_SHARE * 100).toFixed(1)} %); ` +
+        `delayed > ${DELAYED_ABOVE_MS} ms: ${(delayed * 100).toFixed(1)} % (expected ${(expected * 100).toFixed(1)} %); ` +
         `p50 ${row.latencyMs.p50} ms, p90 ${row.latencyMs.p90} ms, p99 ${row.latencyMs.p99} ms, max ${row.latencyMs.max} ms; caught up ${stall.caughtUpMs} ms after the stall began`,
     );
     // The first message due after the server stopped waited the whole stall less under one interval
@@ -81,6 +83,8 @@ describe('coordinated omission calibration', () => {
     expect(row.latencyMs.max, why).toBeGreaterThanOrEqual(STALL_MS);
     // p99 sits in the delayed quarter: the top 1 % of all is the top 4 % of it, ~0.96 of the stall.
     expect(row.latencyMs.p99, why).toBeGreaterThanOrEqual(0.9 * STALL_MS);
-    expect(Math.abs(delayed - EXPECTED_DELAYED_SHARE), `delayed share ${delayed}`).toBeLessThanOrEqual(SHARE_TOLERANCE);
+    const catchUpShare = Math.max(0, stall.caughtUpMs! - stall.faultMs) / DURATION_MS;
+    expect(delayed, `delayed share, expected ${expected} + up to ${catchUpShare} of catch-up`).toBeGreaterThanOrEqual(expected - SLACK);
+    expect(delayed, `delayed share, expected ${expected} + up to ${catchUpShare} of catch-up`).toBeLessThanOrEqual(expected + catchUpShare + SLACK);
   });
 });

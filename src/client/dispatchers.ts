@@ -1,4 +1,4 @@
-import { Agent, Client, Dispatcher, errors } from 'undici';
+import { Agent, Client, Dispatcher, buildConnector, errors } from 'undici';
 
 /** Connections a simulated HTTP client may hold at most: its poll or stream, and one for chat sends. */
 export const CONNECTIONS_PER_CLIENT = 2;
@@ -16,6 +16,12 @@ export class ClientDispatchers {
   /** Stands in for models whose clients never make undici requests (websocket, tcp). */
   private unused: Agent | undefined;
   private readonly origin: string;
+  /**
+   * One connector for every client: undici builds one per Client otherwise, each with its own TLS
+   * session cache (a Map and a FinalizationRegistry) that plain http never uses. The source
+   * address is a per-Client option that undici hands the connector on every connect.
+   */
+  private readonly connector = buildConnector({});
 
   constructor(origin: string) {
     this.origin = origin;
@@ -27,7 +33,7 @@ export class ClientDispatchers {
    */
   forClient(needed: boolean, localAddress: string | undefined, connections = CONNECTIONS_PER_CLIENT): Dispatcher {
     if (!needed) return (this.unused ??= new Agent());
-    return new TabConnections(this.origin, localAddress, this.live, connections > 1);
+    return new TabConnections(this.origin, localAddress, this.live, connections > 1, this.connector);
   }
 
   /** Connections of every client that are open or opening (for tests and diagnostics). */
@@ -85,6 +91,7 @@ export class TabConnections extends OwnedDispatcher {
     private readonly localAddress: string | undefined,
     private readonly live: Set<Client>,
     private readonly sendsApart = true,
+    private readonly connector?: buildConnector.connector,
   ) {
     super();
   }
@@ -114,6 +121,7 @@ export class TabConnections extends OwnedDispatcher {
       pipelining: 1,
       keepAliveTimeout: KEEP_ALIVE_MS,
       keepAliveMaxTimeout: KEEP_ALIVE_MS,
+      ...(this.connector ? { connect: this.connector } : {}),
       // A top-level option: undici's connector ignores a localAddress inside `connect`.
       ...(this.localAddress ? { localAddress: this.localAddress } : {}),
     });

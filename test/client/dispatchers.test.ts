@@ -82,6 +82,21 @@ describe('per-client connections', () => {
     expect(srv.host.openConnections).toBe(3);
   });
 
+  it('connects each client from its own source address (one connector shared by all)', async () => {
+    const srv = await startHost([getModel('short-poll')]);
+    const pools = new ClientDispatchers(`http://127.0.0.1:${srv.httpPort}`);
+    cleanups.push(async () => {
+      await pools.destroy();
+      await srv.close();
+    });
+    const origin = `http://127.0.0.1:${srv.httpPort}`;
+    for (const address of ['127.0.0.2', undefined, '127.0.0.3']) {
+      const res = await pools.forClient(true, address).request({ origin, path: '/poll?user=u1', method: 'GET' });
+      await res.body.text();
+    }
+    expect(srv.host.acceptedBySourceAddress()).toEqual({ '127.0.0.1': 1, '127.0.0.2': 1, '127.0.0.3': 1 });
+  });
+
   it('with one connection per client, a send shares the poll connection', async () => {
     const srv = await startHost([getModel('short-poll')]);
     const pools = new ClientDispatchers(`http://127.0.0.1:${srv.httpPort}`);

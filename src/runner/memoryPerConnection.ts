@@ -3,19 +3,20 @@ import type { ModelId } from '../models/types.js';
 import { sseClientFor } from '../models/sse/clientChoice.js';
 
 /**
- * Peak memory one connection costs the machine, server + simulated client + kernel, per model:
- * the peak resident sets of `connbench run idle-10k` (docs/scale.md) divided by the clients and
- * rounded up, plus the kernel's per-socket structures at both ends. Peaks, not the after-GC
- * figures of the result rows, because a process is killed at its peak. Used only to refuse a run
- * that cannot fit in memory before it starts; a model's own cost is what the run measures.
+ * Peak memory one connection costs the machine, server + simulated client, per model: the peak
+ * resident sets of `connbench run idle-10k` and `scale-50k` (docs/scale.md), less BYTES_PER_PROCESS
+ * per process, divided by the clients, times 1.5 and rounded up (peaks move with GC timing), plus
+ * the kernel's per-socket structures at both ends. Peaks, not the after-GC figures of the result
+ * rows, because a process is killed at its peak. Used only to refuse a run that cannot fit in
+ * memory before it starts; a model's own cost is what the run measures.
  */
 const PEAK_BYTES_PER_CONNECTION: Record<ModelId, { server: number; client: number; referenceSseClient?: number }> = {
-  'short-poll': { server: 20 * 1024, client: 64 * 1024 },
-  'long-poll': { server: 24 * 1024, client: 64 * 1024 },
-  // The lean client by default; the eventsource package's where sse.client picks it.
-  sse: { server: 24 * 1024, client: 48 * 1024, referenceSseClient: 96 * 1024 },
-  websocket: { server: 16 * 1024, client: 36 * 1024 },
-  tcp: { server: 14 * 1024, client: 28 * 1024 },
+  'short-poll': { server: 16 * 1024, client: 40 * 1024 },
+  'long-poll': { server: 28 * 1024, client: 36 * 1024 },
+  // The lean client by default; the eventsource package's (36-47 KiB measured alone) where sse.client picks it.
+  sse: { server: 20 * 1024, client: 24 * 1024, referenceSseClient: 72 * 1024 },
+  websocket: { server: 16 * 1024, client: 32 * 1024 },
+  tcp: { server: 12 * 1024, client: 24 * 1024 },
 };
 
 /** Both sockets of a loopback connection in the kernel: tcp_sock, file, inode and dentry, about 4 KiB each. */

@@ -10,6 +10,13 @@ export const SOCKETS_PER_PROCESS = 18_000;
 /** Ephemeral ports 32768-60999 give about this many connections per destination address and port. */
 export const PORTS_PER_DESTINATION = 28_000;
 /**
+ * Connections per source address the plan aims at, well below the hard limit above: a socket bound
+ * to 127.0.0.2 gets its port at bind(), and past about 7,000 sockets on one address the kernel scans
+ * the port range for each one (measured here: 0.06 ms per connect below, 1.7-4 ms above, which
+ * made a 50,000-client ramp spend minutes in the kernel). Loopback addresses cost nothing.
+ */
+export const FAST_CONNECTIONS_PER_ADDRESS = 6_000;
+/**
  * Clients per worker by default. Splitting further does not help on 2 cores: broadcast makes
  * every worker busy at the same instant as the server (measured: 1000 long-poll clients in two
  * workers showed more event-loop delay than in one).
@@ -121,8 +128,11 @@ export function planRun(s: Scenario, limits: Limits): RunPlan {
   }
 
   // Workers: as many as asked, or by default enough that none passes its share of the limit.
-  const fitWorkers = socketsPerProcess >= k ? Math.ceil(s.clients / fit(1)) : Infinity;
-  const workers = s.client.workers || Math.max(Math.ceil(s.clients / DEFAULT_CLIENTS_PER_WORKER), Math.min(fitWorkers, s.clients));
+  const workersFor = (clients: number) => {
+    const fitting = socketsPerProcess >= k ? Math.ceil(clients / fit(1)) : Infinity;
+    return { fitting, workers: s.client.workers || Math.max(Math.ceil(clients / DEFAULT_CLIENTS_PER_WORKER), Math.min(fitting, clients)) };
+  };
+  const { fitting: fitWorkers, workers } = workersFor(s.clients);
   const perWorker = Math.ceil(s.clients / workers) * k;
   if (perWorker > socketsPerProcess) {
     shortfalls.push({
@@ -151,10 +161,18 @@ export function planRun(s: Scenario, limits: Limits): RunPlan {
     const budget = Math.floor(limits.availableMemoryBytes * MEMORY_HEADROOM);
     const dearest = s.models.map((id) => ({ id, bytes: peakBytesPerConnection(id, s) })).reduce((a, b) => (b.bytes > a.bytes ? b : a));
     const processes = workers + s.server.processes;
-    const needOf = (bytes: number) => s.clients * k * bytes + processes * BYTES_PER_PROCESS;
+    const needOf = (bytes: number, clients = s.clients) => clients * k * bytes + (workersFor(clients).workers + s.server.processes) * BYTES_PER_PROCESS;
     const needBytes = needOf(dearest.bytes);
     if (needBytes > budget) {
-      const fitClients = Math.max(0, Math.floor((budget - processes * BYTES_PER_PROCESS) / (k * dearest.bytes)));
+      // Fewer clients need fewer workers too: the largest count whose own need fits.
+      let lo = 0;
+      let hi = s.clients;
+      while (lo < hi) {
+        const mid = Math.ceil((lo + hi) / 2);
+        if (needOf(dearest.bytes, mid) <= budget) lo = mid;
+        else hi = mid - 1;
+      }
+      const fitClients = lo;
       const fitting = s.models.filter((id) => needOf(peakBytesPerConnection(id, s)) <= budget);
       shortfalls.push({
         what: `${clients} of ${dearest.id} need about ${formatBytes(needBytes)} at their peak (${s.clients * k} connections × ${formatBytes(dearest.bytes)} for server, client and kernel, + ${processes} processes × ${formatBytes(BYTES_PER_PROCESS)}), but ${Math.round(MEMORY_HEADROOM * 100)} % of the ${formatBytes(limits.availableMemoryBytes)} available is ${formatBytes(budget)}`,
@@ -172,8 +190,9 @@ export function planRun(s: Scenario, limits: Limits): RunPlan {
     );
   }
 
-  // More addresses than needed when the scenario asks for them (client.sourceAddresses).
-  const addresses = Math.min(MAX_SOURCE_ADDRESSES, Math.max(s.client.sourceAddresses, neededAddresses));
+  // As many as keep binds fast, or more when the scenario asks for them (client.sourceAddresses).
+  const fastAddresses = Math.ceil((s.clients * k) / Math.min(ports, FAST_CONNECTIONS_PER_ADDRESS));
+  const addresses = Math.min(MAX_SOURCE_ADDRESSES, Math.max(s.client.sourceAddresses, neededAddresses, fastAddresses));
   const sourceAddresses = Array.from({ length: addresses }, (_, i) => `127.0.0.${i + 1}`);
   const slices: Slice[] = [];
   let first = 0;

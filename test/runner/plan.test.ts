@@ -36,7 +36,9 @@ describe('planRun', () => {
     const big = planRun(point(12_001, { sourceAddresses: 2 }), MACHINE);
     expect(big.workers).toBe(Math.ceil(12_001 / DEFAULT_CLIENTS_PER_WORKER));
     expect(big.slices.map((s) => s.count)).toEqual([4001, 4000, 4000]);
-    expect(big.sourceAddresses).toEqual(['127.0.0.1', '127.0.0.2']);
+    // Three addresses keep each under FAST_CONNECTIONS_PER_ADDRESS (6000), where binds stay fast.
+    expect(big.sourceAddresses).toEqual(['127.0.0.1', '127.0.0.2', '127.0.0.3']);
+    expect(planRun(point(5000, { sourceAddresses: 4 }), MACHINE).sourceAddresses).toHaveLength(4);
   });
 
   it('adds source addresses when one would run out of ephemeral ports towards the server', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { planRun, serverIndexOf, sourceAddressOf, type Limits } from '../../src/runner/plan.js';
-import { peakBytesPerConnection } from '../../src/runner/memoryPerConnection.js';
+import { FAST_CONNECTIONS_PER_ADDRESS, MEMORY_HEADROOM, planRun, serverIndexOf, sourceAddressOf, type Limits } from '../../src/runner/plan.js';
+import { BYTES_PER_PROCESS, peakBytesPerConnection } from '../../src/runner/memoryPerConnection.js';
+import { formatBytes } from '../../src/util/units.js';
 import type { Scenario } from '../../src/scenario/schema.js';
 import { ConnbenchError } from '../../src/util/errors.js';
 
@@ -31,12 +32,13 @@ function refusal(s: Scenario, limits: Limits): ConnbenchError {
 }
 
 describe('planRun beyond one server process', () => {
-  it('plans 50,000 connections over 3 server processes, 10 workers and 2 source addresses', () => {
+  it('plans 50,000 connections over 3 server processes, 10 workers and 9 source addresses', () => {
     const plan = planRun(point(50_000, { processes: 3 }), MACHINE);
     expect(plan.workers).toBe(10);
     expect(plan.slices.reduce((n, s) => n + s.count, 0)).toBe(50_000);
-    // About 28k ephemeral ports per source address: 50,000 connections need two.
-    expect(plan.sourceAddresses).toEqual(['127.0.0.1', '127.0.0.2']);
+    // About 28k ephemeral ports per source address would need two; binds stay fast below 6000 per address.
+    expect(plan.sourceAddresses).toHaveLength(Math.ceil(50_000 / FAST_CONNECTIONS_PER_ADDRESS));
+    expect(plan.sourceAddresses.at(-1)).toBe('127.0.0.9');
   });
 
   it('refuses more clients than the server processes hold, naming the process count that fits', () => {
@@ -60,20 +62,27 @@ describe('planRun beyond one server process', () => {
 
   it('refuses a run that would not fit in memory, with the arithmetic and the models and count that would', () => {
     const s = point(10_000, { models: ['sse', 'tcp'] });
-    const e = refusal(s, { openFilesLimit: 20_000, availableMemoryBytes: 1 * GiB });
+    const sse = peakBytesPerConnection('sse', s);
+    const tcp = peakBytesPerConnection('tcp', s);
+    expect(sse).toBeGreaterThan(tcp);
+    // 2 workers and 1 server process; available memory such that 80 % of it holds tcp but not sse.
+    const processesBytes = 3 * BYTES_PER_PROCESS;
+    const budget = Math.floor((10_000 * (sse + tcp)) / 2 + processesBytes);
+    const available = Math.ceil(budget / MEMORY_HEADROOM);
+    const limits = { openFilesLimit: 20_000, availableMemoryBytes: available };
+    const e = refusal(s, limits);
     expect(e.code).toBe('CB_ERR_NOT_ENOUGH_MEMORY');
     expect(e.kind).toBe('run');
-    const sseKiB = peakBytesPerConnection('sse', s) / 1024;
-    expect(sseKiB).toBeGreaterThan(peakBytesPerConnection('tcp', s) / 1024);
-    expect(e.message).toContain(`10000 clients of sse need about`);
-    expect(e.message).toContain(`(10000 connections × ${sseKiB.toFixed(1)} KiB for server, client and kernel, + 3 processes × 64.0 MiB), but 80 % of the 1.0 GiB available is 819.2 MiB`);
-    const fit = Math.floor((0.8 * GiB - 3 * 64 * 1024 ** 2) / (sseKiB * 1024));
+    expect(e.message).toContain(`10000 clients of sse need about ${formatBytes(10_000 * sse + processesBytes)} at their peak`);
+    expect(e.message).toContain(`(10000 connections × ${formatBytes(sse)} for server, client and kernel, + 3 processes × 64.0 MiB), but 80 % of the ${formatBytes(available)} available`);
+    const fit = Math.floor((Math.floor(available * MEMORY_HEADROOM) - processesBytes) / sse);
     expect(e.hint).toContain(`use at most ${fit} clients`);
     expect(e.hint).toContain('run only tcp');
-    // The fitting count does fit.
-    expect(() => planRun(point(fit, { models: ['sse', 'tcp'] }), { openFilesLimit: 20_000, availableMemoryBytes: 1 * GiB })).not.toThrow();
+    // The fitting count does fit, one more does not.
+    expect(() => planRun(point(fit, { models: ['sse', 'tcp'] }), limits)).not.toThrow();
+    expect(() => planRun(point(fit + 1, { models: ['sse', 'tcp'] }), limits)).toThrow(ConnbenchError);
     // The eventsource client costs more than the lean one.
-    expect(peakBytesPerConnection('sse', point(10_000, { sseClient: 'reference' }))).toBeGreaterThan(peakBytesPerConnection('sse', s));
+    expect(peakBytesPerConnection('sse', point(10_000, { sseClient: 'reference' }))).toBeGreaterThan(sse);
   });
 
   it('names sockets and memory together when both run short', () => {

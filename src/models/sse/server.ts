@@ -56,12 +56,13 @@ class SseStream implements Subscriber, Corkable {
   lastSeq: number;
   readonly user: string | undefined;
   readonly res: ServerResponse;
-  /**
-   * The response's own socket, written to directly with pre-chunked frames after the head (the
-   * frames of a broadcast are built once for every stream); undefined where Node's http must
-   * frame the body itself (an HTTP/1.0 client: no chunking) and res.write does it.
-   */
+  /** The response's own socket. */
   readonly socket: Socket;
+  /**
+   * Frames go to the socket directly, pre-chunked, after the head (a broadcast's chunk is built
+   * once for every stream); false where Node's http must frame the body itself (an HTTP/1.0
+   * client: no chunking) and res.write does it.
+   */
   readonly direct: boolean;
   corked = false;
   private readonly server: SseServer;

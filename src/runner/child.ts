@@ -140,6 +140,8 @@ export class Child<In extends Typed, Out extends Typed> {
   }
 
   request<T extends Out['type']>(m: In, reply: T, timeoutMs: number, what: string): Promise<Extract<Out, { type: T }>> {
+    // A child already gone: reject, rather than throw from send() and leave the wait unhandled.
+    if (this.exited) return Promise.reject(this.exited);
     const p = this.waitFor(reply, timeoutMs, what);
     this.send(m);
     return p;

@@ -1,9 +1,20 @@
 import type { ResourceSample } from './ipc.js';
 import type { ProcessUsage } from '../report/result.js';
+import type { ChildProcess } from 'node:child_process';
+
+/** Whether a forked child has not exited (it may still answer a last sample). */
+export function isAlive(child: { proc: ChildProcess }): boolean {
+  return child.proc.exitCode === null && child.proc.signalCode === null;
+}
 
 /** What each client worker reported about itself over a model run: the `processes` rows of the workers. */
 export class WorkerUsage {
   private readonly byIndex = new Map<number, ProcessUsage>();
+
+  /** A worker has been forked: it has a row from now on, even if it never answers a sample. */
+  forked(index: number, pid: number): void {
+    this.row(index, pid);
+  }
 
   /** Records a sample of worker `index`; returns it, so it can sit inside a sampling chain. */
   note(index: number, sample: ResourceSample): ResourceSample {

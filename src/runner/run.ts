@@ -3,7 +3,7 @@ import type { Scenario } from '../scenario/schema.js';
 import { SCHEMA_VERSION, type ModelResult, type RunResult } from '../report/result.js';
 import { unfinishedModelResult } from '../report/partial.js';
 import { planRun, type Limits } from './plan.js';
-import { runModel } from './runModel.js';
+import { processesOfFailedRun, runModel } from './runModel.js';
 import { emit, type ProgressInfo, type RunListener } from './events.js';
 import { ConnbenchError } from '../util/errors.js';
 import { TOOL_VERSION } from '../util/version.js';
@@ -76,6 +76,9 @@ export async function runScenario(points: Scenario[], opts: RunOptions): Promise
           const e = err instanceof ConnbenchError ? err : new ConnbenchError('CB_ERR_RUN', String((err as Error)?.message ?? err));
           interrupted = opts.signal?.aborted === true;
           row = unfinishedModelResult(model, point.matrix, point.clients, interrupted ? { code: 'CB_ERR_INTERRUPTED', message: 'interrupted before this model finished' } : { code: e.code, message: e.message }, !interrupted);
+          // Where the limit was: each process's peak memory and connections as last seen.
+          const processes = processesOfFailedRun(err);
+          if (processes) row.processes = processes;
           if (!interrupted) emit(listeners, 'warning', `${model}${repeat > 1 ? ` (repeat ${k}/${repeat})` : ''}: ${e.message}`);
         }
         // An interrupted repeat adds nothing to the ones that finished; it only makes the row incomplete.

@@ -2,13 +2,13 @@ import { setMaxListeners } from 'node:events';
 import type { Scenario } from '../scenario/schema.js';
 import type { ModelId } from '../models/types.js';
 import type { FromWorker, ResourceSample, ToWorker, WorkerProgress, WorkerResult } from './ipc.js';
-import type { ModelResult } from '../report/result.js';
+import type { ModelResult, ProcessUsage } from '../report/result.js';
 import { Child } from './child.js';
 import type { RunPlan } from './plan.js';
 import { emit, type Phase, type RunListener } from './events.js';
 import { summarizeModelRun, sumSamples, sumWireBytes, type RawModelRun } from '../metrics/summary.js';
 import { ServerGroup, type ServerSample } from './serverGroup.js';
-import { WorkerUsage } from './processUsage.js';
+import { WorkerUsage, isAlive } from './processUsage.js';
 import { readKernelTcpBytes } from '../metrics/sockstat.js';
 import { nowUs } from '../metrics/clock.js';
 import { runError } from '../util/errors.js';
@@ -24,6 +24,15 @@ export const SETTLE_MS = 1000;
 const CONTROL_TIMEOUT_MS = 30_000;
 
 export { serverSettingsOf } from './serverGroup.js';
+
+/** How long a failed model waits for each process's last sample. */
+const LAST_SAMPLE_MS = 2000;
+const usageOfFailed = new WeakMap<object, ProcessUsage[]>();
+
+/** The processes of a model run that threw `err`: each with its peak memory and connections as last seen. */
+export function processesOfFailedRun(err: unknown): ProcessUsage[] | undefined {
+  return typeof err === 'object' && err !== null ? usageOfFailed.get(err) : undefined;
+}
 
 /** Several server processes' samples as one server's: sums of memory, CPU, sockets, bytes and counters. */
 function combined(samples: ServerSample[]) {
@@ -89,6 +98,7 @@ export async function runModel(s: Scenario, modelId: ModelId, plan: RunPlan, lis
         }
       });
       workers.push(w);
+      workerUsage.forked(slice.workerIndex, w.pid ?? 0);
     }
     const clientBase = await sampleWorkers(true);
     checkAbort();
@@ -212,6 +222,18 @@ export async function runModel(s: Scenario, modelId: ModelId, plan: RunPlan, lis
     const faultOutcomes = faultRun.outcomes(results.map((r) => r.faults));
     if (faultOutcomes) row.faults = faultOutcomes;
     return row;
+  } catch (err) {
+    // A model that failed shows where: every process's figures, each asked once more if it still answers.
+    if (!signal?.aborted) {
+      await Promise.allSettled([
+        servers?.sampleSurvivors(LAST_SAMPLE_MS),
+        ...workers.map(async (w, i) => {
+          if (isAlive(w)) workerUsage.note(i, (await w.request({ type: 'sample', gc: false }, 'sample', LAST_SAMPLE_MS, 'report a sample')).sample);
+        }),
+      ]);
+    }
+    if (typeof err === 'object' && err !== null) usageOfFailed.set(err, [...(servers?.usage() ?? []), ...workerUsage.rows()]);
+    throw err;
   } finally {
     // First: a server a stall stopped must continue before it can be asked to stop.
     await faults?.close();

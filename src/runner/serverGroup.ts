@@ -4,6 +4,7 @@ import type { ExpectedQuery, FromServer, ServerEndpoint, ToServer } from './ipc.
 import type { ProcessUsage } from '../report/result.js';
 import { Child } from './child.js';
 import { serverIndexOf } from './plan.js';
+import { isAlive } from './processUsage.js';
 import { runError } from '../util/errors.js';
 
 type ServerChild = Child<ToServer, FromServer>;
@@ -97,10 +98,17 @@ export class ServerGroup {
     return Promise.all(
       this.members.map(async (m) => {
         const r = await m.child.request({ type: 'sample', gc }, 'sample', CONTROL_TIMEOUT_MS, 'report a sample');
-        m.openSocketsMax = Math.max(m.openSocketsMax, r.sample.openSockets);
-        m.peakRssBytes = Math.max(m.peakRssBytes, r.peakRssBytes);
-        if (r.acceptedBySourceAddress) m.acceptedBySourceAddress = r.acceptedBySourceAddress;
+        this.note(m, r);
         return r;
+      }),
+    );
+  }
+
+  /** After a failure: samples every process that still answers within timeoutMs; the others keep what they last reported. */
+  async sampleSurvivors(timeoutMs: number): Promise<void> {
+    await Promise.allSettled(
+      this.members.map(async (m) => {
+        if (isAlive(m.child)) this.note(m, await m.child.request({ type: 'sample', gc: false }, 'sample', timeoutMs, 'report a sample'));
       }),
     );
   }
@@ -157,6 +165,12 @@ export class ServerGroup {
       }),
     );
     return counts;
+  }
+
+  private note(m: ServerMember, r: ServerSample): void {
+    m.openSocketsMax = Math.max(m.openSocketsMax, r.sample.openSockets);
+    m.peakRssBytes = Math.max(m.peakRssBytes, r.peakRssBytes);
+    if (r.acceptedBySourceAddress) m.acceptedBySourceAddress = r.acceptedBySourceAddress;
   }
 
   /** Each process as a row of `processes` in the result. */

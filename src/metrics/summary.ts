@@ -141,7 +141,10 @@ export function summarizeModelRun(raw: RawModelRun): ModelResult {
       rssPerConnectionBytes: Math.round(perOr0(s.connected.rssBytes - s.base.rssBytes, connected)),
       heapPerConnectionBytes: Math.round(perOr0(s.connected.heapUsedBytes - s.base.heapUsedBytes, connected)),
       kernelPerConnectionBytes:
-        s.kernelBaseBytes === undefined || s.kernelConnectedBytes === undefined ? null : Math.round(perOr0(s.kernelConnectedBytes - s.kernelBaseBytes, connected)),
+        s.kernelBaseBytes === undefined || s.kernelConnectedBytes === undefined
+          ? null
+          : // Host-wide buffer pages: other sockets freeing pages meanwhile can make the difference negative, which says nothing about ours.
+            Math.max(0, Math.round(perOr0(s.kernelConnectedBytes - s.kernelBaseBytes, connected))),
       cpuPercent: round(perOr0(100 * serverCpuUs, windowUs)),
       cpuUsPerMessage: round(perOr0(serverCpuUs, measuredDeliveries), 2),
       peakRssBytes: s.peakRssBytes,

@@ -154,7 +154,7 @@ export const scenarioSchema = z
     server: z
       .strictObject({
         retention: axis(positiveCount, 'Messages the server log keeps; a cursor older than this gets an explicit gap (counted as lost).').default(100_000),
-        processes: positiveCount.default(1).describe('Reference server processes, each on its own ports with an even share of the clients and the same publishing schedule (so sequence numbers stay global); past one process\'s ~18,000 sockets. broadcast and idle only: chat would need a relay between them.'),
+        processes: positiveCount.default(1).describe('Reference server processes, each on its own ports with an even share of the clients and the same publishing schedule (so sequence numbers stay global), for more connections than one process\'s ~18,000 sockets. broadcast and idle only: chat would need a relay between them.'),
       })
       .prefault({}),
     client: z

@@ -6,10 +6,10 @@ import { renderHeartbeatMarkdown, renderHeartbeatTable, renderProbe } from '../h
 import { PRESETS } from '../heartbeat/presets.js';
 import type { HeartbeatResult } from '../heartbeat/result.js';
 import { defaultResultPath, writeJson } from '../report/write.js';
-import { killAllChildren } from '../runner/child.js';
 import { formatDurationMs, parseDurationMs } from '../util/units.js';
 import { inputError } from '../util/errors.js';
 import { EXIT } from './exitCodes.js';
+import { interruptible } from './interruptible.js';
 
 interface HeartbeatFlags extends LabFlags {
   out?: string;
@@ -42,22 +42,6 @@ export function renderPresets(): string {
   return `Presets (--preset), published defaults:\n${lines.join('\n')}\n`;
 }
 
-/** Ctrl-C stops at the next step with what finished; a second one stops at once. */
-function interruptible(): { signal: AbortSignal; exitCode: () => number } {
-  const controller = new AbortController();
-  let code = 0;
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (code) {
-      killAllChildren();
-      process.exit(code);
-    }
-    code = sig === 'SIGINT' ? EXIT.sigint : EXIT.sigterm;
-    controller.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return { signal: controller.signal, exitCode: () => code };
-}
 
 export function registerHeartbeat(program: Command): void {
   const hb = program

@@ -5,8 +5,6 @@ import { renderRunTable } from '../report/table.js';
 import { defaultResultPath, writeJson } from '../report/write.js';
 import { progressListener } from './progress.js';
 import { machineLimits } from '../runner/machine.js';
-import { killAllChildren } from '../runner/child.js';
-import { EXIT } from './exitCodes.js';
 import type { RunListener } from '../runner/events.js';
 import type { RunResult, ThresholdOutcome } from '../report/result.js';
 import { evaluateThresholds, parseThresholds, renderThresholdReport, thresholdFailure, unmatchedThresholds } from '../report/thresholds.js';
@@ -15,6 +13,7 @@ import { renderHtml } from '../report/html.js';
 import { loadChartLibrary } from '../report/chartLibrary.js';
 import { writeFileAtomic } from '../report/write.js';
 import { inputError } from '../util/errors.js';
+import { interruptible } from './interruptible.js';
 
 interface RunFlags {
   models?: string;
@@ -85,19 +84,7 @@ export function registerRun(program: Command): void {
       const thresholdsOf = new Map(loaded.map(({ name, points }) => [name, parseThresholds(points[0]!.thresholds, `scenario "${name}"`)]));
       const chartLibrary = flags.html ? loadChartLibrary() : undefined;
       const failedThresholds: ThresholdOutcome[] = [];
-      const controller = new AbortController();
-      let signalExit = 0;
-      const onSignal = (sig: NodeJS.Signals) => {
-        if (signalExit) {
-          // A second Ctrl-C: stop everything now.
-          killAllChildren();
-          process.exit(signalExit);
-        }
-        signalExit = sig === 'SIGINT' ? EXIT.sigint : EXIT.sigterm;
-        controller.abort();
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
+      const { signal, exitCode } = interruptible();
       const listeners: RunListener[] = [];
       if (!flags.quiet && !flags.json && process.stderr.isTTY) listeners.push(progressListener(process.stderr));
       else if (!flags.quiet) listeners.push({ warning: (m) => void process.stderr.write(`warning: ${m}\n`) });
@@ -108,7 +95,7 @@ export function registerRun(program: Command): void {
         let last: RunResult | undefined;
         const result = await runScenario(points, {
           listeners,
-          signal: controller.signal,
+          signal,
           limits: machineLimits(),
           repeat,
           checkpoint: (r) => {
@@ -137,8 +124,8 @@ export function registerRun(program: Command): void {
           if (flags.markdown) process.stdout.write(`markdown: ${flags.markdown}\n`);
           if (flags.html) process.stdout.write(`html: ${flags.html}\n`);
         }
-        if (signalExit) {
-          process.exitCode = signalExit;
+        if (exitCode()) {
+          process.exitCode = exitCode();
           return;
         }
         void last;

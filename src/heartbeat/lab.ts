@@ -1,4 +1,3 @@
-import os from 'node:os';
 import type { ModelId, ServerSettings } from '../models/types.js';
 import type { FromLabWorker, FromServer, LabWorkerStatus, ToLabWorker, ToServer } from '../runner/ipc.js';
 import { Child } from '../runner/child.js';
@@ -13,6 +12,7 @@ import { bytesPerClientPerMinute, detectionStats } from './measure.js';
 import { recommend } from './recommend.js';
 import { HEARTBEAT_SCHEMA_VERSION, type HeartbeatIntervalResult, type HeartbeatModelResult, type HeartbeatResult } from './result.js';
 import { sleep } from '../util/sleep.js';
+import { currentEnv } from '../report/env.js';
 
 type ServerChild = Child<ToServer, FromServer>;
 type WorkerChild = Child<ToLabWorker, FromLabWorker>;
@@ -57,7 +57,7 @@ export async function runHeartbeatLab(o: LabOptions): Promise<HeartbeatResult> {
     startedAt: new Date().toISOString(),
     finishedAt: null,
     complete: false,
-    env: { node: process.version, platform: process.platform, arch: process.arch, cpus: os.cpus().length, memoryBytes: os.totalmem() },
+    env: currentEnv(),
     settings: {
       clients: p.clients,
       idleTimeoutMs: p.idleTimeoutMs,

@@ -1,4 +1,3 @@
-import os from 'node:os';
 import type { Scenario } from '../scenario/schema.js';
 import { SCHEMA_VERSION, type ModelResult, type RunResult } from '../report/result.js';
 import { unfinishedModelResult } from '../report/partial.js';
@@ -9,6 +8,7 @@ import { ConnbenchError } from '../util/errors.js';
 import { TOOL_VERSION } from '../util/version.js';
 import { initHistograms } from '../metrics/histogram.js';
 import { combineRepeats } from '../report/repeats.js';
+import { currentEnv } from '../report/env.js';
 
 export interface RunOptions {
   listeners?: RunListener[];
@@ -52,7 +52,7 @@ export async function runScenario(points: Scenario[], opts: RunOptions): Promise
     startedAt: new Date().toISOString(),
     finishedAt: null,
     complete: false,
-    env: { node: process.version, platform: process.platform, arch: process.arch, cpus: os.cpus().length, memoryBytes: os.totalmem() },
+    env: currentEnv(),
     scenario,
     models: [],
   };

@@ -49,7 +49,7 @@ export class ChatTraffic {
   private readonly body: string;
 
   constructor(
-    private readonly o: ChatOptions,
+    o: ChatOptions,
     private readonly senders: ChatSender[],
     random: () => number = Math.random,
   ) {

@@ -41,8 +41,11 @@ export class Hub implements SubscriberHub {
   }
 
   private dispatch(entry: LogEntry): void {
-    // Copy first: a one-shot subscriber (a held long poll) removes itself while being pushed to.
-    const targets = entry.to === undefined ? [...this.all] : [...(this.byUser.get(entry.to) ?? [])];
+    // The live Set, not a copy (a copy costs one array of every connection per message): a Set
+    // iterates safely while a one-shot subscriber (a held long poll) deletes itself, and no push
+    // adds a subscriber synchronously (they arrive with requests).
+    const targets = entry.to === undefined ? this.all : this.byUser.get(entry.to);
+    if (!targets) return;
     const withheld = this.log.withheld;
     if (withheld === undefined) for (const sub of targets) sub.push(entry);
     else for (const sub of targets) if (!withheld(entry.seq, sub.user)) sub.push(entry);

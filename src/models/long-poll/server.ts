@@ -11,11 +11,9 @@ import { encodePollBody } from './pollBody.js';
  * hold (capped by the server's maxHoldMs) ends with an empty answer, long polling's heartbeat.
  */
 export class PollServer implements ModelServer {
-  private host: ServerHost | undefined;
   private readonly held = new Set<HeldPoll>();
 
   attach(host: ServerHost): void {
-    this.host = host;
     host.route('GET', '/poll', (_req, res, url) => this.onPoll(host, res, url));
   }
 

@@ -25,6 +25,12 @@ export interface ServerSettings {
   sseRetryMs: number;
   /** TCP keep-alive on the server's sockets, first probe after this long idle (src/models/keepAlive.ts); absent = off. */
   tcpKeepAliveMs?: number;
+  /**
+   * SSE only: ask each client to echo every heartbeat comment with `POST /events/alive`, so the
+   * server can detect a dead client (SSE carries nothing upstream). Costs the client a second
+   * connection and a request per interval; absent = off.
+   */
+  sseEcho?: boolean;
 }
 
 /** A live subscription a push model registers with the hub. */
@@ -58,8 +64,13 @@ export interface ServerHost {
   tcp(handler: (socket: Socket) => void): void;
   /** A chat send arriving on a model's own connection (websocket, tcp): appended to the log. */
   accept(from: string | undefined, m: Outgoing): LogEntry;
-  /** Counts a model-level event (e.g. 'heartbeatTimeouts', 'badRequests') for the report. */
+  /** Counts a model-level event (e.g. 'badRequests') for the report. */
   count(name: string, by?: number): void;
+  /**
+   * A peer stayed silent past the heartbeat timeout and the model is ending its connection: counted
+   * as `heartbeatTimeouts`, and the moment is recorded (the heartbeat lab's server-side detection time).
+   */
+  deadPeer(): void;
 }
 
 export interface ModelServer {

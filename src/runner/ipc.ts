@@ -27,6 +27,8 @@ export type ToServer =
   | { type: 'stop-publish'; burst: number; payloadBytes: number; untilUs?: number }
   | { type: 'expected'; queries: ExpectedQuery[]; upToSeq: number }
   | { type: 'sample'; gc: boolean }
+  /** When the server declared peers dead (ServerHost.deadPeer), at or after sinceUs. */
+  | { type: 'dead-peers'; sinceUs: number }
   /** Before any client connects, for a drop fault: keep the list of open sockets (as start's trackSockets does). */
   | { type: 'track-sockets' }
   /** Drop fault: reset (RST) this fraction of the open connections, every k-th exactly. */
@@ -72,6 +74,8 @@ export type FromServer =
   | { type: 'published'; lastSeq: number; publishedInWindow: number; lateMaxUs: number }
   | { type: 'expected'; counts: number[] }
   | { type: 'tracking' }
+  /** Monotonic µs of each dead-peer detection asked for, in order. */
+  | { type: 'dead-peers'; atUs: number[] }
   | { type: 'dropped'; reset: number; open: number }
   | { type: 'frozen'; handover: ServerHandover }
   | {

@@ -8,6 +8,7 @@ import type { Outgoing } from '../models/message.js';
 import { codeOfSocketError, runError } from '../util/errors.js';
 import { readSendBody } from './sendRoute.js';
 import { withholdFilter, type WithholdSpec } from './withhold.js';
+import { nowUs } from '../metrics/clock.js';
 
 /**
  * Pending connections the kernel queues per listener before accept. Node's default (511) drops
@@ -40,6 +41,9 @@ export interface HostOptions {
 
 const TOO_MANY_CONNECTIONS = 'CB_ERR_TOO_MANY_CONNECTIONS';
 
+/** Dead-peer times kept for the heartbeat lab; past this only the count grows (a run may expire many). */
+const MAX_DEAD_PEER_TIMES = 100_000;
+
 /**
  * The reference server's shared part: one HTTP listener (routes and upgrades registered by the
  * model servers), one raw TCP listener, the message log and the subscriber hub.
@@ -66,6 +70,8 @@ export class ReferenceHost implements ServerHost {
   private httpRequests = 0;
   /** Connections accepted per client source address (127.0.0.1, 127.0.0.2, …), reconnects included. */
   private readonly acceptedFrom = new Map<string, number>();
+  /** Monotonic µs of each deadPeer(), in order, up to MAX_DEAD_PEER_TIMES. */
+  private readonly deadPeerAtUs: number[] = [];
 
   constructor(opts: HostOptions) {
     this.opts = opts;
@@ -122,6 +128,16 @@ export class ReferenceHost implements ServerHost {
 
   count(name: string, by = 1): void {
     this.counters[name] = (this.counters[name] ?? 0) + by;
+  }
+
+  deadPeer(): void {
+    this.count('heartbeatTimeouts');
+    if (this.deadPeerAtUs.length < MAX_DEAD_PEER_TIMES) this.deadPeerAtUs.push(nowUs());
+  }
+
+  /** When peers were declared dead, at or after sinceUs (monotonic µs). */
+  deadPeersSince(sinceUs: number): number[] {
+    return this.deadPeerAtUs.filter((at) => at >= sinceUs);
   }
 
   attach(model: ModelServer): void {

@@ -95,6 +95,8 @@ async function handle(m: ToServer): Promise<void> {
         acceptedBySourceAddress: addCounters(carry.acceptedBySourceAddress, host?.acceptedBySourceAddress() ?? {}),
       });
     }
+    case 'dead-peers':
+      return send({ type: 'dead-peers', atUs: host?.deadPeersSince(m.sinceUs) ?? [] });
     case 'track-sockets': {
       if (host) openSockets ??= new OpenSockets([host.httpServer, host.tcpServer]);
       return send({ type: 'tracking' });

@@ -58,7 +58,7 @@ export class TcpServer implements ModelServer {
         host.count('heartbeatBytes', PING_FRAME.length);
       },
       (c) => {
-        host.count('heartbeatTimeouts');
+        host.deadPeer();
         c.socket.destroy();
       },
     );

@@ -70,7 +70,7 @@ export class WebsocketServer implements ModelServer {
         host.count('heartbeatBytes', WS_PING_FRAME_BYTES);
       },
       (c) => {
-        host.count('heartbeatTimeouts');
+        host.deadPeer();
         c.ws.terminate();
       },
     );

@@ -59,6 +59,7 @@ export function registerHeartbeat(program: Command): void {
     .option('--safety-margin <f>', 'fraction of the idle timeout a heartbeat keeps free', '0.5')
     .option('--detect-within <d>', 'a dead peer must be noticed within this long', '2m')
     .option('--tcp-keep-alive <d>', 'also turn on TCP keep-alive (it does not keep a layer-7 idle timer alive)')
+    .option('--no-sse-echo', 'SSE clients do not echo heartbeats (cheaper, but the SSE server cannot detect a dead client)')
     .option('--out <file>', 'where to write the result JSON (default results/heartbeat-<timestamp>.json)')
     .option('--json', 'print only the result JSON on stdout')
     .option('--markdown', 'print the report as markdown')

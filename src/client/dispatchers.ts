@@ -92,6 +92,8 @@ export class TabConnections extends OwnedDispatcher {
     private readonly live: Set<Client>,
     private readonly sendsApart = true,
     private readonly connector?: buildConnector.connector,
+    /** Further undici Client options for both connections (the heartbeat lab's long idle limits, TCP keep-alive). */
+    private readonly clientOptions: Client.Options = {},
   ) {
     super();
   }
@@ -121,6 +123,7 @@ export class TabConnections extends OwnedDispatcher {
       pipelining: 1,
       keepAliveTimeout: KEEP_ALIVE_MS,
       keepAliveMaxTimeout: KEEP_ALIVE_MS,
+      ...this.clientOptions,
       ...(this.connector ? { connect: this.connector } : {}),
       // A top-level option: undici's connector ignores a localAddress inside `connect`.
       ...(this.localAddress ? { localAddress: this.localAddress } : {}),

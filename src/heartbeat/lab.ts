@@ -38,8 +38,11 @@ const SETTLE_MAX_MS = 10_000;
 const DETECTION_SLACK_MS = 500;
 
 
-async function until(cond: () => boolean, deadlineMs: number, signal?: AbortSignal): Promise<void> {
-  while (!cond() && Date.now() < deadlineMs && !signal?.aborted) await sleep(10, signal);
+/** How often the lab asks both processes for their dead-peer records while it waits for them. */
+const DETECTION_POLL_MS = 50;
+
+async function until(cond: () => boolean | Promise<boolean>, deadlineMs: number, signal?: AbortSignal, everyMs = 10): Promise<void> {
+  while (!(await cond()) && Date.now() < deadlineMs && !signal?.aborted) await sleep(everyMs, signal);
 }
 
 /**
@@ -68,6 +71,7 @@ export async function runHeartbeatLab(o: LabOptions): Promise<HeartbeatResult> {
       safetyMargin: p.safetyMargin,
       detectWithinMs: p.detectWithinMs,
       tcpKeepAliveMs: p.tcpKeepAliveMs ?? null,
+      sseEcho: p.sseEcho,
     },
     models: [],
   };
@@ -123,6 +127,7 @@ async function runInterval(model: ModelId, iv: LabInterval, p: LabPlan, signal?:
       // Long polling's heartbeat is its empty answer after the hold: the hold is the interval.
       maxHoldMs: intervalMs,
       sseRetryMs: 100,
+      sseEcho: p.sseEcho,
       ...(p.tcpKeepAliveMs !== undefined ? { tcpKeepAliveMs: scaled(p.tcpKeepAliveMs) } : {}),
     };
     const listening = await server.request(
@@ -222,12 +227,24 @@ async function runInterval(model: ModelId, iv: LabInterval, p: LabPlan, signal?:
     const drained = await worker.request({ type: 'drain', expected: counts, timeoutMs: drainMs }, 'drained', drainMs + CONTROL_TIMEOUT_MS, 'drain');
     checkAbort(signal);
 
-    // 3. Half-open: every forwarding connection stops forwarding at once, telling nobody.
+    // 3. Half-open: every forwarding connection stops forwarding at once, telling nobody. Each side
+    // records when its own heartbeat check declares the peer dead; the lab collects those records.
+    const connectedAtInjection = (await status()).connected;
     const injectedAtUs = nowUs();
     const injected = proxies.flatMap((x) => x.halfOpen());
-    const bothClosed = () => injected.every((r) => r.clientClosedAtUs !== undefined && r.serverClosedAtUs !== undefined);
+    let clientDetectedAtUs: number[] = [];
+    let serverDetectedAtUs: number[] = [];
+    const bothDetected = async () => {
+      const [c, s] = await Promise.all([
+        worker!.request({ type: 'dead-peers', sinceUs: injectedAtUs }, 'dead-peers', CONTROL_TIMEOUT_MS, 'report dead peers'),
+        server!.request({ type: 'dead-peers', sinceUs: injectedAtUs }, 'dead-peers', CONTROL_TIMEOUT_MS, 'report dead peers'),
+      ]);
+      clientDetectedAtUs = c.atUs;
+      serverDetectedAtUs = s.atUs;
+      return c.atUs.length >= connectedAtInjection && s.atUs.length >= connectedAtInjection;
+    };
     // Both sides' checks fire within interval + timeout (+ a sweeper tick); a side that has none never does.
-    await until(bothClosed, Date.now() + 1.3 * (intervalMs + timeoutMs) + DETECTION_SLACK_MS, signal);
+    await until(bothDetected, Date.now() + 1.3 * (intervalMs + timeoutMs) + DETECTION_SLACK_MS, signal, DETECTION_POLL_MS);
     const sample = await server.request({ type: 'sample', gc: false }, 'sample', CONTROL_TIMEOUT_MS, 'report counters');
     const final = await status();
 
@@ -246,8 +263,10 @@ async function runInterval(model: ModelId, iv: LabInterval, p: LabPlan, signal?:
       heartbeatBytesPerConnectionPerMinute: bytesPerClientPerMinute(heartbeatBytes, p.clients, quietMs, scale),
       detection: {
         halfOpened: injected.length,
-        client: detectionStats(injected, injectedAtUs, 'client', scale),
-        server: detectionStats(injected, injectedAtUs, 'server', scale),
+        clients: connectedAtInjection,
+        client: detectionStats(clientDetectedAtUs, injectedAtUs, scale),
+        // The server may also declare dead connections that replaced the injected ones: the earliest, one per client.
+        server: detectionStats(serverDetectedAtUs, injectedAtUs, scale, connectedAtInjection),
       },
       serverHeartbeatTimeouts: sample.counters.heartbeatTimeouts ?? 0,
       errors: final.errors,

@@ -4,30 +4,42 @@
  * resuming by cursor through ClientSession like every connbench client. It reports what the lab
  * cannot see from the proxy: subscriptions, reconnects, error codes and delivery per client.
  */
-import { Client, type Dispatcher } from 'undici';
+import type { Client, Dispatcher } from 'undici';
 import { getModel } from '../models/index.js';
+import { TabConnections } from '../client/dispatchers.js';
+import { nowUs } from '../metrics/clock.js';
 import { ClientSession, type SessionSink } from '../client/session.js';
 import type { FromLabWorker, LabWorkerDrained, LabWorkerStart, LabWorkerStatus, ToLabWorker } from '../runner/ipc.js';
 
 /** The lab's connections idle for minutes by design: undici must not close them first. */
 const KEEP_IDLE_MS = 3_600_000;
 const DRAIN_POLL_MS = 20;
+/** The code every model's client fails with when its peer stayed silent past interval + timeout. */
+const DEAD_PEER_CODE = 'CB_ERR_HEARTBEAT_TIMEOUT';
 
 class LabWorker {
   private sessions: ClientSession[] = [];
   private readonly dispatchers: Dispatcher[] = [];
+  private readonly live = new Set<Client>();
   private readonly errors: Record<string, number> = {};
+  /** Per client, when it declared its server dead (monotonic µs): the lab's client-side detection times. */
+  private readonly deadPeerAtUs: number[][] = [];
   private failed = 0;
 
   async start(m: LabWorkerStart): Promise<void> {
     const model = getModel(m.model);
-    const sink: SessionSink = {
-      latency: () => undefined,
-      connected: () => undefined,
-      error: (code) => void (this.errors[code] = (this.errors[code] ?? 0) + 1),
-      disconnected: () => undefined,
-    };
     for (let i = 0; i < m.count; i++) {
+      const detections: number[] = [];
+      this.deadPeerAtUs.push(detections);
+      const sink: SessionSink = {
+        latency: () => undefined,
+        connected: () => undefined,
+        error: (code) => {
+          if (code === DEAD_PEER_CODE) detections.push(nowUs());
+          this.errors[code] = (this.errors[code] ?? 0) + 1;
+        },
+        disconnected: () => undefined,
+      };
       const dispatcher = model.usesDispatcher ? this.dispatcherFor(m) : undefined;
       const options = {
         clientId: i,
@@ -58,6 +70,16 @@ class LabWorker {
     return { connected, failed: this.failed, reconnects, errors: { ...this.errors } };
   }
 
+  /** Each client's first detection at or after sinceUs. */
+  deadPeers(sinceUs: number): void {
+    const atUs: number[] = [];
+    for (const times of this.deadPeerAtUs) {
+      const first = times.find((at) => at >= sinceUs);
+      if (first !== undefined) atUs.push(first);
+    }
+    send({ type: 'dead-peers', atUs });
+  }
+
   cursors(): void {
     send({ type: 'cursors', queries: this.sessions.map((s, i) => ({ user: `u${i}`, afterSeq: s.tracker.startCursor })) });
   }
@@ -86,11 +108,14 @@ class LabWorker {
     process.exit(0);
   }
 
-  /** One connection per client, kept however long it idles; TCP keep-alive as asked. */
+  /**
+   * A browser tab's connections, as in a run (src/client/dispatchers.ts): one for the poll or the
+   * event stream, a second only for other requests (SSE's heartbeat echo); each kept however long
+   * it idles, with TCP keep-alive as asked.
+   */
   private dispatcherFor(m: LabWorkerStart): Dispatcher {
     const keepAlive = m.tcpKeepAliveMs !== undefined ? { keepAlive: true, keepAliveInitialDelay: Math.max(1000, m.tcpKeepAliveMs) } : {};
-    const d = new Client(`http://${m.host}:${m.httpPort}`, {
-      pipelining: 1,
+    const d = new TabConnections(`http://${m.host}:${m.httpPort}`, undefined, this.live, true, undefined, {
       keepAliveTimeout: KEEP_IDLE_MS,
       keepAliveMaxTimeout: KEEP_IDLE_MS,
       headersTimeout: 0,
@@ -118,6 +143,8 @@ process.on('message', (m: ToLabWorker) => {
         return worker.cursors();
       case 'drain':
         return worker.drain(m.expected, m.timeoutMs);
+      case 'dead-peers':
+        return worker.deadPeers(m.sinceUs);
       case 'stop':
         return worker.stop();
     }

@@ -1,16 +1,16 @@
-import type { ConnectionRecord } from '../proxy/connection.js';
 import type { DetectionStats } from './result.js';
 
 /**
- * How long after `injectedAtUs` each side of the half-opened connections closed, in real
- * milliseconds (scaled-time figures multiplied by timeScale). Pure.
+ * Dead-peer detection times (monotonic µs, as a side recorded them) → how long after `injectedAtUs`
+ * they came, in real milliseconds (scaled-time figures multiplied by timeScale). Only the earliest
+ * `atMost` count: one per peer, when a side may also declare dead the connections that replaced them. Pure.
  */
-export function detectionStats(injected: readonly ConnectionRecord[], injectedAtUs: number, side: 'client' | 'server', timeScale: number): DetectionStats {
-  const ms = injected
-    .map((r) => (side === 'client' ? r.clientClosedAtUs : r.serverClosedAtUs))
-    .filter((at): at is number => at !== undefined)
-    .map((at) => (Math.max(0, at - injectedAtUs) / 1000) * timeScale)
-    .sort((a, b) => a - b);
+export function detectionStats(detectedAtUs: readonly number[], injectedAtUs: number, timeScale: number, atMost = Infinity): DetectionStats {
+  const ms = detectedAtUs
+    .filter((at) => at >= injectedAtUs)
+    .map((at) => ((at - injectedAtUs) / 1000) * timeScale)
+    .sort((a, b) => a - b)
+    .slice(0, atMost);
   if (ms.length === 0) return { detected: 0, p50Ms: null, maxMs: null };
   return { detected: ms.length, p50Ms: Math.round(ms[Math.floor((ms.length - 1) / 2)]!), maxMs: Math.round(ms[ms.length - 1]!) };
 }

@@ -18,6 +18,8 @@ export interface LabFlags {
   safetyMargin?: string;
   detectWithin?: string;
   tcpKeepAlive?: string;
+  /** false (`--no-sse-echo`): SSE clients do not echo heartbeats, so the SSE server cannot detect a dead client. */
+  sseEcho?: boolean;
 }
 
 export interface LabInterval {
@@ -41,6 +43,8 @@ export interface LabPlan {
   safetyMargin: number;
   detectWithinMs: number;
   tcpKeepAliveMs: number | undefined;
+  /** SSE clients echo each heartbeat (ServerSettings.sseEcho), the only way an SSE server hears from them. */
+  sseEcho: boolean;
 }
 
 /** The shortest scaled interval the lab runs: below it, timer and event-loop noise swamp the heartbeat. */
@@ -166,6 +170,7 @@ export function planLab(f: LabFlags): LabPlan {
     safetyMargin,
     detectWithinMs: detectWithinMs!,
     tcpKeepAliveMs,
+    sseEcho: f.sseEcho ?? true,
   };
 }
 

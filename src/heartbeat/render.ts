@@ -25,8 +25,8 @@ function cells(r: HeartbeatIntervalResult): string[] {
     int(r.reconnects),
     int(r.messages.lost),
     r.heartbeatBytesPerConnectionPerMinute.toFixed(0),
-    detection(r.detection.client, r.detection.halfOpened),
-    detection(r.detection.server, r.detection.halfOpened),
+    detection(r.detection.client, r.detection.clients),
+    detection(r.detection.server, r.detection.clients),
   ];
 }
 
@@ -47,13 +47,22 @@ function costLine(rec: Recommendation): string {
     .join('; ');
 }
 
-function recommendationLines(m: HeartbeatModelResult): string[] {
+/** SSE carries nothing upstream: say what its server-side detection rests on, and what it costs. */
+function sseEchoLine(r: HeartbeatResult, m: HeartbeatModelResult): string[] {
+  if (m.model !== 'sse') return [];
+  return r.settings.sseEcho
+    ? ['  - sse clients echo every heartbeat with POST /events/alive (its bytes are in hb B/conn/min); --no-sse-echo saves them, and the server then never detects a dead client']
+    : ['  - sse without echo (--no-sse-echo): nothing flows from client to server, so the server cannot detect a dead client'];
+}
+
+function recommendationLines(r: HeartbeatResult, m: HeartbeatModelResult): string[] {
   if (m.status === 'failed') return [`${m.model}: failed: ${m.error?.message ?? 'unknown error'}`];
   const rec = m.recommendation;
   if (!rec) return [`${m.model}: no recommendation (interrupted)`];
   return [
     `${m.model}: heartbeat every ${dur(rec.intervalMs)} (timeout ${dur(rec.timeoutMs)})${rec.measured ? '' : ' [computed, not measured]'}`,
-    ...rec.reasons.map((r) => `  - ${r}`),
+    ...rec.reasons.map((reason) => `  - ${reason}`),
+    ...sseEchoLine(r, m),
     `  cost: ${costLine(rec)}`,
   ];
 }
@@ -69,7 +78,7 @@ export function renderHeartbeatTable(r: HeartbeatResult, opts: { color?: boolean
       chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
     });
     for (const iv of m.intervals) table.push(cells(iv));
-    out.push('', m.model, table.toString(), ...recommendationLines(m));
+    out.push('', m.model, table.toString(), ...recommendationLines(r, m));
   }
   if (!r.complete) out.push('', '(interrupted: the figures above are what finished)');
   return `${out.join('\n')}\n`;
@@ -85,7 +94,7 @@ export function renderHeartbeatMarkdown(r: HeartbeatResult): string {
     out.push('', `## ${m.model}`, '');
     out.push(`| ${HEAD.join(' | ')} |`, `|${HEAD.map(() => '---:').join('|')}|`);
     for (const iv of m.intervals) out.push(`| ${cells(iv).map(mdEscape).join(' | ')} |`);
-    const [first, ...rest] = recommendationLines(m);
+    const [first, ...rest] = recommendationLines(r, m);
     out.push('', `**${mdEscape(first!)}**`, '', ...rest.map((l) => mdEscape(l.replace(/^ {2}- /, '- ').replace(/^ {2}cost: /, '- cost: '))));
   }
   return `${out.join('\n')}\n`;

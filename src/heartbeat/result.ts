@@ -5,11 +5,16 @@
  */
 import type { IdleAction } from '../proxy/options.js';
 
-export const HEARTBEAT_SCHEMA_VERSION = 1;
+/** 2: detection times are the models' own dead-peer records (1: when each side's socket closed at the proxy). */
+export const HEARTBEAT_SCHEMA_VERSION = 2;
 
-/** How fast one side noticed that its peer was gone after a half-open injection. */
+/**
+ * How fast one side noticed that its peer was gone after a half-open injection, from that side's
+ * own record: a client's CB_ERR_HEARTBEAT_TIMEOUT (its first after the injection), the server's
+ * ServerHost.deadPeer() (the earliest, at most one per client).
+ */
 export interface DetectionStats {
-  /** Connections whose side closed before the lab stopped waiting. */
+  /** Peers this side declared dead before the lab stopped waiting. */
   detected: number;
   p50Ms: number | null;
   maxMs: number | null;
@@ -37,8 +42,11 @@ export interface HeartbeatIntervalResult {
    * minute: the heartbeats, and for an interval that gets cut, the reconnections it causes.
    */
   heartbeatBytesPerConnectionPerMinute: number;
-  /** After every open connection was made half-open at once (no FIN, no RST, nothing forwarded). */
-  detection: { halfOpened: number; client: DetectionStats; server: DetectionStats };
+  /**
+   * After every open connection was made half-open at once (no FIN, no RST, nothing forwarded):
+   * `halfOpened` connections (an SSE client with echo holds two), of `clients` connected clients.
+   */
+  detection: { halfOpened: number; clients: number; client: DetectionStats; server: DetectionStats };
   /** Connections the server ended for a missing pong (its own count). */
   serverHeartbeatTimeouts: number;
   errors: Record<string, number>;
@@ -94,6 +102,8 @@ export interface HeartbeatResult {
     safetyMargin: number;
     detectWithinMs: number;
     tcpKeepAliveMs: number | null;
+    /** SSE clients echoed heartbeats (the SSE server's only way to detect a dead client). */
+    sseEcho: boolean;
   };
   models: HeartbeatModelResult[];
 }

@@ -200,6 +200,8 @@ export type ToLabWorker =
   | { type: 'status' }
   | { type: 'cursors' }
   | { type: 'drain'; expected: number[]; timeoutMs: number }
+  /** Each client's first dead-peer detection (CB_ERR_HEARTBEAT_TIMEOUT) at or after sinceUs. */
+  | { type: 'dead-peers'; sinceUs: number }
   | { type: 'stop' };
 
 export interface LabWorkerStatus {
@@ -226,4 +228,6 @@ export type FromLabWorker =
   | { type: 'status'; status: LabWorkerStatus }
   | { type: 'cursors'; queries: ExpectedQuery[] }
   | { type: 'drained'; result: LabWorkerDrained; status: LabWorkerStatus }
+  /** Monotonic µs, one per client that detected (clients that did not are left out). */
+  | { type: 'dead-peers'; atUs: number[] }
   | { type: 'error'; code: string; message: string };

@@ -37,7 +37,7 @@ describe('connbench heartbeat (CLI)', () => {
     expect(r.status, r.stderr).toBe(0);
     const printed = JSON.parse(r.stdout) as HeartbeatResult;
     expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(printed);
-    expect(printed).toMatchObject({ schemaVersion: 1, kind: 'heartbeat', complete: true, settings: { idleTimeoutMs: 300, idleAction: 'fin', timeScale: 1 } });
+    expect(printed).toMatchObject({ schemaVersion: 2, kind: 'heartbeat', complete: true, settings: { idleTimeoutMs: 300, idleAction: 'fin', timeScale: 1 } });
     const [m] = printed.models;
     expect(m!.intervals.map((i) => i.intervalMs)).toEqual([100, 450]);
     expect(m!.intervals[0]!.connections.survived).toBe(3);

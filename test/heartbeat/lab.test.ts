@@ -14,7 +14,7 @@ const CLIENTS = 8;
 /** Timers, scheduling on 2 busy cores and reconnect backoff: what detection may take beyond interval + timeout. */
 const TOLERANCE_MS = 300;
 
-async function sweep(models: readonly ModelId[], flags: { intervals: string; heartbeatTimeout?: string; idleAction?: string }): Promise<HeartbeatModelResult[]> {
+async function sweep(models: readonly ModelId[], flags: { intervals: string; heartbeatTimeout?: string; idleAction?: string; sseEcho?: boolean }): Promise<HeartbeatModelResult[]> {
   const runs = models.map((model) =>
     runHeartbeatLab({
       plan: planLab({ model, idleTimeout: `${IDLE_MS}ms`, timeScale: '1', clients: String(CLIENTS), observe: `${3 * IDLE_MS}ms`, ...flags }),
@@ -24,10 +24,11 @@ async function sweep(models: readonly ModelId[], flags: { intervals: string; hea
 }
 
 describe('heartbeat lab through the fault proxy (idle timeout 600 ms)', () => {
-  it('with an interval shorter than the idle timeout, every model keeps every connection for 3 idle timeouts, and notices a half-open peer within interval + timeout', async () => {
+  it('with an interval shorter than the idle timeout, every model keeps every connection for 3 idle timeouts, and both sides record a half-open peer within interval + timeout', async () => {
     const intervalMs = 200;
     const timeoutMs = 400;
-    const results = await sweep(MODEL_IDS, { intervals: `${intervalMs}ms`, heartbeatTimeout: `${timeoutMs}ms` });
+    const flags = { intervals: `${intervalMs}ms`, heartbeatTimeout: `${timeoutMs}ms` };
+    const [results, [sseWithoutEcho]] = await Promise.all([sweep(MODEL_IDS, flags), sweep(['sse'], { ...flags, sseEcho: false })]);
     for (const m of results) {
       expect(m.status, `${m.model}: ${m.error?.message}`).toBe('ok');
       const r = m.intervals[0]!;
@@ -38,20 +39,24 @@ describe('heartbeat lab through the fault proxy (idle timeout 600 ms)', () => {
       expect(r.messages.lost, m.model).toBe(0);
       expect(r.messages.expected, m.model).toBeGreaterThan(0);
       expect(r.heartbeatBytesPerConnectionPerMinute, m.model).toBeGreaterThan(0);
-      // Client side: every client noticed, within interval + timeout.
       const d = r.detection;
-      expect(d.halfOpened, m.model).toBe(r.connections.initial);
-      expect(d.client.detected, m.model).toBe(d.halfOpened);
-      expect(d.client.maxMs!, m.model).toBeLessThanOrEqual(intervalMs + timeoutMs + TOLERANCE_MS);
+      expect(d.clients, m.model).toBe(CLIENTS);
+      expect(d.halfOpened, m.model).toBeGreaterThanOrEqual(CLIENTS);
+      // Each side's own heartbeat check declared every peer dead, within interval + timeout.
+      for (const side of [d.client, d.server]) {
+        expect(side.detected, m.model).toBe(CLIENTS);
+        expect(side.maxMs!, m.model).toBeLessThanOrEqual(intervalMs + timeoutMs + TOLERANCE_MS);
+      }
+      expect(r.serverHeartbeatTimeouts, m.model).toBeGreaterThanOrEqual(CLIENTS);
       expect(m.recommendation?.intervalMs, m.model).toBe(intervalMs);
     }
-    // Server side: the models whose clients answer pings.
-    for (const m of results.filter((x) => x.model === 'websocket' || x.model === 'tcp')) {
-      const d = m.intervals[0]!.detection;
-      expect(d.server.detected, m.model).toBe(d.halfOpened);
-      expect(d.server.maxMs!, m.model).toBeLessThanOrEqual(intervalMs + timeoutMs + TOLERANCE_MS);
-      expect(m.intervals[0]!.serverHeartbeatTimeouts, m.model).toBe(d.halfOpened);
-    }
+    // Without the echo nothing flows upstream on an event stream: its server never notices.
+    const r = sseWithoutEcho!.intervals[0]!;
+    expect(r.connections.survived).toBe(r.connections.initial);
+    expect(r.detection.client.detected).toBe(CLIENTS);
+    expect(r.detection.server.detected).toBe(0);
+    expect(r.serverHeartbeatTimeouts).toBe(0);
+    expect(r.heartbeatBytesPerConnectionPerMinute).toBeLessThan(results.find((m) => m.model === 'sse')!.intervals[0]!.heartbeatBytesPerConnectionPerMinute);
   });
 
   it('with an interval longer than the idle timeout, every model loses its connections, reconnects, and loses no message', async () => {

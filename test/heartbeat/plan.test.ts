@@ -35,6 +35,11 @@ describe('heartbeat presets', () => {
 });
 
 describe('planLab', () => {
+  it('has SSE clients echo heartbeats unless --no-sse-echo', () => {
+    expect(planLab({ preset: 'nginx' }).sseEcho).toBe(true);
+    expect(planLab({ preset: 'nginx', sseEcho: false }).sseEcho).toBe(false);
+  });
+
   it('derives intervals, timeouts and an automatic time scale from a preset', () => {
     const p = planLab({ preset: 'nginx' });
     expect(p.idleTimeoutMs).toBe(60_000);

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { costAt, recommend, worstDetectionMs } from '../../src/heartbeat/recommend.js';
 import { bytesPerClientPerMinute, detectionStats } from '../../src/heartbeat/measure.js';
 import type { HeartbeatIntervalResult } from '../../src/heartbeat/result.js';
-import type { ConnectionRecord } from '../../src/proxy/connection.js';
 
 function row(intervalMs: number, o: { kept?: boolean; clientMaxMs?: number; serverDetected?: number; bytes?: number; timeoutMs?: number } = {}): HeartbeatIntervalResult {
   const kept = o.kept ?? true;
@@ -81,21 +80,17 @@ describe('recommend', () => {
 });
 
 describe('measure', () => {
-  const rec = (id: number, client?: number, server?: number): ConnectionRecord => ({
-    id,
-    openedAtUs: 0,
-    bytesUp: 0,
-    bytesDown: 0,
-    state: 'silent',
-    ...(client !== undefined ? { clientClosedAtUs: client } : {}),
-    ...(server !== undefined ? { serverClosedAtUs: server } : {}),
+  it('times detection from the injection, in real time, earliest first', () => {
+    const detected = [1_300_000, 1_100_000, 1_200_000];
+    expect(detectionStats(detected, 1_000_000, 1)).toEqual({ detected: 3, p50Ms: 200, maxMs: 300 });
+    expect(detectionStats([1_500_000], 1_000_000, 60)).toEqual({ detected: 1, p50Ms: 30_000, maxMs: 30_000 });
+    expect(detectionStats([], 0, 1)).toEqual({ detected: 0, p50Ms: null, maxMs: null });
   });
 
-  it('times detection from the injection, in real time', () => {
-    const injected = [rec(0, 1_100_000, 1_500_000), rec(1, 1_300_000), rec(2, 1_200_000)];
-    expect(detectionStats(injected, 1_000_000, 'client', 1)).toEqual({ detected: 3, p50Ms: 200, maxMs: 300 });
-    expect(detectionStats(injected, 1_000_000, 'server', 60)).toEqual({ detected: 1, p50Ms: 30_000, maxMs: 30_000 });
-    expect(detectionStats([], 0, 'client', 1)).toEqual({ detected: 0, p50Ms: null, maxMs: null });
+  it('ignores detections before the injection, and counts at most one per peer', () => {
+    // 900 ms: a connection declared dead before the injection (an idle cut), not part of it.
+    const detected = [900_000, 1_400_000, 1_100_000, 1_900_000];
+    expect(detectionStats(detected, 1_000_000, 1, 2)).toEqual({ detected: 2, p50Ms: 100, maxMs: 400 });
   });
 
   it('scales bytes per client to a real minute', () => {

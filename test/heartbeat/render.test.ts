@@ -4,7 +4,7 @@ import type { HeartbeatResult } from '../../src/heartbeat/result.js';
 import type { ProbeResult } from '../../src/heartbeat/probe.js';
 
 const result: HeartbeatResult = {
-  schemaVersion: 1,
+  schemaVersion: 2,
   kind: 'heartbeat',
   tool: { name: 'connbench', version: '0.1.0' },
   startedAt: '2026-01-01T00:00:00.000Z',
@@ -21,6 +21,7 @@ const result: HeartbeatResult = {
     safetyMargin: 0.5,
     detectWithinMs: 120_000,
     tcpKeepAliveMs: null,
+    sseEcho: false,
   },
   models: [
     {
@@ -34,7 +35,7 @@ const result: HeartbeatResult = {
           reconnects: 0,
           messages: { published: 10, expected: 200, delivered: 200, lost: 0, duplicates: 0 },
           heartbeatBytesPerConnectionPerMinute: 16,
-          detection: { halfOpened: 20, client: { detected: 20, p50Ms: 80_000, maxMs: 89_000 }, server: { detected: 0, p50Ms: null, maxMs: null } },
+          detection: { halfOpened: 20, clients: 20, client: { detected: 20, p50Ms: 80_000, maxMs: 89_000 }, server: { detected: 0, p50Ms: null, maxMs: null } },
           serverHeartbeatTimeouts: 0,
           errors: {},
         },
@@ -67,6 +68,12 @@ describe('heartbeat renderers', () => {
     expect(t).toContain('sse: heartbeat every 30s (timeout 1m)');
     expect(t).toContain('10k connections: 333 heartbeats/s, 2.6 KiB/s; 100k connections: 3,333 heartbeats/s, 26.0 KiB/s; 1M connections: 33,333 heartbeats/s, 260.4 KiB/s');
     expect(t).toContain('tcp: failed: server process exited');
+    expect(t).toContain('sse without echo (--no-sse-echo): nothing flows from client to server');
+  });
+
+  it('says what SSE server-side detection costs when clients echo heartbeats', () => {
+    const t = renderHeartbeatTable({ ...result, settings: { ...result.settings, sseEcho: true } });
+    expect(t).toContain('sse clients echo every heartbeat with POST /events/alive');
   });
 
   it('prints the same as markdown, with the preset source', () => {

@@ -16,6 +16,7 @@ interface ServeFlags {
   payload: string;
   heartbeat: string;
   retention: string;
+  sseEcho?: boolean;
 }
 
 function parsePort(v: string, flag: string): number {
@@ -39,6 +40,7 @@ export function registerServe(program: Command): void {
     .option('--rate <r>', 'broadcast messages per second (0 = none)', '1/s')
     .option('--payload <size>', 'payload size', '128B')
     .option('--heartbeat <d>', 'heartbeat interval (timeout is twice it)', '15s')
+    .option('--sse-echo', 'SSE clients must echo heartbeats (POST /events/alive): a stream without echoes is ended as dead')
     .option('--retention <n>', 'messages the log keeps for resuming clients', '100000')
     .action(async (f: ServeFlags) => {
       const ratePerSec = must(parseRatePerSec(f.rate), '--rate', f.rate, '10/s');
@@ -51,7 +53,7 @@ export function registerServe(program: Command): void {
         httpPort: parsePort(f.port, '--port'),
         tcpPort: parsePort(f.tcpPort, '--tcp-port'),
         retention,
-        settings: { heartbeat: { intervalMs: heartbeatMs, timeoutMs: heartbeatMs * 2 }, maxHoldMs: 60_000, sseRetryMs: 1000 },
+        settings: { heartbeat: { intervalMs: heartbeatMs, timeoutMs: heartbeatMs * 2 }, maxHoldMs: 60_000, sseRetryMs: 1000, sseEcho: f.sseEcho === true },
       });
       for (const m of allModels()) host.attach(m.createServer());
       // For `connbench heartbeat probe` through an intermediary in front of this server.

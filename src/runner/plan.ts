@@ -72,11 +72,17 @@ export const MAX_SOURCE_ADDRESSES = 254;
 
 /**
  * Sockets one client may hold at once, at both ends: an HTTP client sends chat on a second
- * connection while its poll or stream holds the first.
+ * connection while its poll or stream holds the first, and so does an SSE client its heartbeat echo.
  */
 export function socketsPerClient(s: Scenario): number {
-  const chatOverHttp = s.workload.pattern === 'chat' && s.models.some((id) => getModel(id).usesDispatcher);
-  return chatOverHttp ? CONNECTIONS_PER_CLIENT : 1;
+  return secondConnectionOf(s) ? CONNECTIONS_PER_CLIENT : 1;
+}
+
+/** Why a client opens a second connection, if it does. */
+function secondConnectionOf(s: Scenario): string | undefined {
+  if (s.workload.pattern === 'chat' && s.models.some((id) => getModel(id).usesDispatcher)) return 'chat over HTTP sends on a second connection';
+  if (s.sse?.echo && s.models.includes('sse')) return 'an SSE client echoes heartbeats on a second connection';
+  return undefined;
 }
 
 /** One reason a point cannot run here: what is short, by how much, and what would fix it. */
@@ -109,7 +115,7 @@ export function planRun(s: Scenario, limits: Limits): RunPlan {
   const perProcess = `one process may hold about ${socketsPerProcess} sockets (open-files limit ${limits.openFilesLimit}, less ${RESERVED_FDS} for pipes and files, at most ${SOCKETS_PER_PROCESS})`;
   const shortfalls: Shortfall[] = [];
   const k = socketsPerClient(s);
-  const clients = k === 1 ? `${s.clients} clients` : `${s.clients} clients (${k} sockets each: chat over HTTP sends on a second connection)`;
+  const clients = k === 1 ? `${s.clients} clients` : `${s.clients} clients (${k} sockets each: ${secondConnectionOf(s)})`;
   /** The most clients `processes` processes of `socketsPerProcess` sockets hold. */
   const fit = (processes: number) => Math.floor((socketsPerProcess * processes) / k);
 

@@ -14,7 +14,7 @@ type Published = Extract<FromServer, { type: 'published' }>;
 const CONTROL_TIMEOUT_MS = 30_000;
 
 export function serverSettingsOf(s: Scenario): ServerSettings {
-  return { heartbeat: s.heartbeat, maxHoldMs: Math.max(s.longPoll.holdMs, 1000), sseRetryMs: s.sse.retryMs };
+  return { heartbeat: s.heartbeat, maxHoldMs: Math.max(s.longPoll.holdMs, 1000), sseRetryMs: s.sse.retryMs, sseEcho: s.sse.echo };
 }
 
 /** One reference server process of a group: its child, where it listens, and what it has reported. */

@@ -28,7 +28,7 @@ export function inputOf(s: Omit<Scenario, 'matrix'>): ScenarioInput {
     shortPoll: { interval: formatDurationExact(s.shortPoll.intervalMs) },
     longPoll: { hold: formatDurationExact(s.longPoll.holdMs) },
     heartbeat: { interval: formatDurationExact(s.heartbeat.intervalMs), timeout: formatDurationExact(s.heartbeat.timeoutMs) },
-    sse: { retry: formatDurationExact(s.sse.retryMs) },
+    sse: { retry: formatDurationExact(s.sse.retryMs), client: s.sse.client, echo: s.sse.echo },
     server: { ...s.server },
     client: {
       workers: s.client.workers,

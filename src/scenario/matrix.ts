@@ -55,7 +55,7 @@ function toScenario(s: ScenarioParsed, p: Point, matrix: MatrixPoint): Scenario 
     shortPoll: { intervalMs: p['shortPoll.interval'] },
     longPoll: { holdMs: p['longPoll.hold'] },
     heartbeat: { intervalMs: p['heartbeat.interval'], timeoutMs: s.heartbeat.timeout },
-    sse: { retryMs: s.sse.retry, client: s.sse.client },
+    sse: { retryMs: s.sse.retry, client: s.sse.client, echo: s.sse.echo },
     server: { retention: p['server.retention'], processes: s.server.processes },
     client: {
       workers: s.client.workers,

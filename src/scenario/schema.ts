@@ -149,6 +149,10 @@ export const scenarioSchema = z
           .enum(SSE_CLIENTS)
           .default('auto')
           .describe(`SSE client: reference (the eventsource package), lean (raw socket, about a seventh of the memory), or auto = lean above ${LEAN_SSE_CLIENT_ABOVE} clients.`),
+        echo: z
+          .boolean()
+          .default(false)
+          .describe('Clients answer every heartbeat comment with POST /events/alive, so the server can detect a dead client (SSE carries nothing upstream otherwise). Costs each client a second connection and a request per heartbeat interval.'),
       })
       .prefault({}),
     server: z
@@ -244,7 +248,7 @@ export interface Scenario {
   shortPoll: { intervalMs: number };
   longPoll: { holdMs: number };
   heartbeat: { intervalMs: number; timeoutMs: number };
-  sse: { retryMs: number; client: SseClientSetting };
+  sse: { retryMs: number; client: SseClientSetting; echo: boolean };
   server: { retention: number; processes: number };
   client: { workers: number; sourceAddresses: number; resume: ResumeMode; reconnect: { minDelayMs: number; maxDelayMs: number } };
   thresholds: Record<string, string>;

@@ -4,13 +4,14 @@ import type { Scenario } from '../../src/scenario/schema.js';
 import { ConnbenchError } from '../../src/util/errors.js';
 
 /** The part of a scenario the plan reads. */
-function point(clients: number, o: { processes?: number; workers?: number; sourceAddresses?: number; chat?: boolean; models?: string[] } = {}): Scenario {
+function point(clients: number, o: { processes?: number; workers?: number; sourceAddresses?: number; chat?: boolean; models?: string[]; sseEcho?: boolean } = {}): Scenario {
   return {
     clients,
     models: o.models ?? ['tcp'],
     workload: { pattern: o.chat ? 'chat' : 'broadcast' },
     server: { processes: o.processes ?? 1 },
     client: { workers: o.workers ?? 0, sourceAddresses: o.sourceAddresses ?? 1 },
+    sse: { echo: o.sseEcho ?? false },
   } as unknown as Scenario;
 }
 
@@ -84,6 +85,13 @@ describe('planRun', () => {
     expect(e.message).toContain('10000 clients (2 sockets each: chat over HTTP sends on a second connection) need 20000 sockets in the server process');
     expect(e.hint).toContain('use at most 9000 clients');
     expect(planRun(point(8000, { chat: true, models: ['sse'] }), MACHINE).workers).toBe(2);
+  });
+
+  it('counts two sockets per SSE client that echoes heartbeats', () => {
+    expect(socketsPerClient(point(10, { models: ['sse'], sseEcho: true }))).toBe(2);
+    expect(socketsPerClient(point(10, { models: ['websocket'], sseEcho: true }))).toBe(1);
+    const e = refusal(point(10_000, { models: ['sse'], sseEcho: true }), MACHINE);
+    expect(e.message).toContain('2 sockets each: an SSE client echoes heartbeats on a second connection');
   });
 
   it('refuses when even every loopback source address has too few ports, with the numbers', () => {

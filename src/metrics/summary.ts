@@ -17,6 +17,8 @@ export interface ServerWindow {
   heartbeatBytesStart: number;
   heartbeatBytesEnd: number;
   peakRssBytes: number;
+  /** Connections the server ended for a silent peer (ServerHost.deadPeer), over the whole run. */
+  deadPeers?: number;
   kernelBaseBytes: number | undefined;
   kernelConnectedBytes: number | undefined;
 }
@@ -149,6 +151,7 @@ export function summarizeModelRun(raw: RawModelRun): ModelResult {
       cpuUsPerMessage: round(perOr0(serverCpuUs, measuredDeliveries), 2),
       peakRssBytes: s.peakRssBytes,
       openSockets: s.connected.openSockets,
+      ...(s.deadPeers !== undefined ? { deadPeers: s.deadPeers } : {}),
     },
     client: {
       workers: w.length,

@@ -35,6 +35,11 @@ export interface ModelResult {
     cpuUsPerMessage: number;
     peakRssBytes: number;
     openSockets: number;
+    /**
+     * Connections the server ended because the peer stayed silent past the heartbeat timeout (no
+     * pong, no SSE echo, no next poll), over the whole run. Absent in results from before it was counted.
+     */
+    deadPeers?: number;
   };
   client: {
     workers: number;

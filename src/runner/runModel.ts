@@ -37,7 +37,7 @@ export function processesOfFailedRun(err: unknown): ProcessUsage[] | undefined {
 /** Several server processes' samples as one server's: sums of memory, CPU, sockets, bytes and counters. */
 function combined(samples: ServerSample[]) {
   const counter = (name: string) => samples.reduce((a, x) => a + (x.counters[name] ?? 0), 0);
-  return { sample: sumSamples(samples.map((x) => x.sample)), wireBytes: sumWireBytes(samples.map((x) => x.wireBytes)), heartbeatBytes: counter('heartbeatBytes'), peakRssBytes: samples.reduce((a, x) => a + x.peakRssBytes, 0) };
+  return { sample: sumSamples(samples.map((x) => x.sample)), wireBytes: sumWireBytes(samples.map((x) => x.wireBytes)), heartbeatBytes: counter('heartbeatBytes'), deadPeers: counter('heartbeatTimeouts'), peakRssBytes: samples.reduce((a, x) => a + x.peakRssBytes, 0) };
 }
 
 /**
@@ -210,6 +210,7 @@ export async function runModel(s: Scenario, modelId: ModelId, plan: RunPlan, lis
         heartbeatBytesStart: measureStart.heartbeatBytes,
         heartbeatBytesEnd: measureEnd.heartbeatBytes,
         peakRssBytes: final.peakRssBytes,
+        deadPeers: final.deadPeers,
         kernelBaseBytes,
         kernelConnectedBytes,
       },

@@ -35,6 +35,8 @@ describe('resource metrics of a real run (issue 4 sanity bounds)', () => {
       expect(m.server.heapPerConnectionBytes, at).toBeGreaterThan(0);
       expect(m.server.peakRssBytes, at).toBeGreaterThan(m.server.rssPerConnectionBytes * 500);
       expect(m.server.openSockets, at).toBeGreaterThanOrEqual(500);
+      // No healthy client is taken for dead: no pong, echo or next poll went missing.
+      expect(m.server.deadPeers, at).toBe(0);
       expect(m.client.rssPerClientBytes, at).toBeGreaterThan(0);
       expect(m.client.rssPerClientBytes, at).toBeLessThanOrEqual(1024 * KiB);
       // CPU during the measured window.

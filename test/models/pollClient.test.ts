@@ -47,8 +47,10 @@ function client(model: Model, ports: { httpPort: number; tcpPort: number }, curs
 /** An HTTP server that answers the first poll (a subscribe) and then does `later` to the rest. */
 async function fakeServer(later: 'hang' | 'fail500') {
   const hanging: http.ServerResponse[] = [];
+  const urls: string[] = [];
   let requests = 0;
-  const server = http.createServer((_req, res) => {
+  const server = http.createServer((req, res) => {
+    urls.push(req.url ?? '');
     if (requests++ === 0) return void res.end('{"cursor":0,"messages":[]}');
     if (later === 'fail500') return void res.writeHead(500).end('oops');
     hanging.push(res);
@@ -58,7 +60,7 @@ async function fakeServer(later: 'hang' | 'fail500') {
     server.closeAllConnections();
     return new Promise((r) => server.close(r));
   });
-  return { httpPort: (server.address() as net.AddressInfo).port, tcpPort: 0, requests: () => requests };
+  return { httpPort: (server.address() as net.AddressInfo).port, tcpPort: 0, requests: () => requests, urls };
 }
 
 async function unusedPort(): Promise<number> {
@@ -137,13 +139,26 @@ describe.each([shortPollModel, longPollModel])('$id client', (model) => {
     expect(bySignal.rec.closes).toBe(1);
   });
 
-  it('gives up on a dead peer: CB_ERR_TIMEOUT, then closes once', async () => {
+  it('gives up on a dead peer after wait + timeout: CB_ERR_HEARTBEAT_TIMEOUT, then closes once', async () => {
     const fake = await fakeServer('hang');
     const { c, rec } = client(model, fake, null, { heartbeat: { intervalMs: 100, timeoutMs: 200 }, longPollHoldMs: 100, shortPollIntervalMs: 10 });
+    // Before the poll leaves, so the deadline cannot have started earlier than this.
+    const connectAtMs = performance.now();
     await c.connect();
     await waitFor(() => rec.closes === 1, 'the dead peer to be detected');
-    expect(rec.errors).toEqual(['CB_ERR_TIMEOUT']);
+    // Not before the server's hold (long polling's wait) + the timeout: a held poll is not a dead peer.
+    expect(performance.now() - connectAtMs).toBeGreaterThanOrEqual((model === longPollModel ? 100 : 0) + 200);
+    expect(rec.errors).toEqual(['CB_ERR_HEARTBEAT_TIMEOUT']);
     expect(fake.requests()).toBe(2);
+  });
+
+  it('announces its pause between polls as every=MS (short polling) and no every when it asks again at once', async () => {
+    const fake = await fakeServer('hang');
+    const { c } = client(model, fake, null, { shortPollIntervalMs: 70, longPollHoldMs: 100 });
+    await c.connect();
+    await waitFor(() => fake.requests() === 2, 'the poll after the subscribe');
+    const every = fake.urls.map((u) => new URL(u, 'http://x').searchParams.get('every'));
+    expect(every).toEqual(model === shortPollModel ? ['70', '70'] : [null, null]);
   });
 
   it('ends the loop on a non-200 answer: onError, then onClose once', async () => {

@@ -32,7 +32,7 @@ afterEach(async () => {
 afterAll(closeSharedAgent);
 
 describe('GET /poll', () => {
-  it.each(['cursor=-1', 'cursor=abc', 'cursor=', 'cursor=1.5', 'cursor=0&wait=abc', 'cursor=0&wait=-5'])('answers 400 CB_ERR_BAD_CURSOR to %s', async (query) => {
+  it.each(['cursor=-1', 'cursor=abc', 'cursor=', 'cursor=1.5', 'cursor=0&wait=abc', 'cursor=0&wait=-5', 'cursor=0&every=-1', 'every=1.5', 'cursor=0&every='])('answers 400 CB_ERR_BAD_CURSOR to %s', async (query) => {
     const s = await start();
     const r = await get(s, `/poll?${query}`);
     expect(r.status).toBe(400);

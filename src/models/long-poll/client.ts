@@ -27,8 +27,8 @@ export interface PollMode {
  */
 export class PollClient implements ModelClient, Dispatcher.DispatchHandler {
   private readonly origin: string;
-  /** `&user=…`, encoded once. */
-  private readonly userQuery: string;
+  /** `&user=…` and, with a pause, `&every=…` (so the server knows when to expect us): built once. */
+  private readonly tailQuery: string;
   private cursor = 0;
   private closed = false;
   /** Whether the first answer (the subscription) has arrived. */
@@ -52,7 +52,8 @@ export class PollClient implements ModelClient, Dispatcher.DispatchHandler {
     private readonly mode: PollMode,
   ) {
     this.origin = `http://${o.host}:${o.httpPort}`;
-    this.userQuery = `&user=${encodeURIComponent(o.user)}`;
+    const every = mode.intervalMs > 0 ? `&every=${mode.intervalMs}` : '';
+    this.tailQuery = `&user=${encodeURIComponent(o.user)}${every}`;
   }
 
   connect(signal?: AbortSignal): Promise<void> {
@@ -72,7 +73,7 @@ export class PollClient implements ModelClient, Dispatcher.DispatchHandler {
     const resumeFrom = this.o.cursor;
     // The first ask never waits, even for long polling: a resume catches up at once and connect
     // time measures the connection, not the hold.
-    this.ask(resumeFrom === null ? `/poll?${this.userQuery.slice(1)}` : this.pollPath(resumeFrom, 0), this.o.heartbeat.timeoutMs);
+    this.ask(resumeFrom === null ? `/poll?${this.tailQuery.slice(1)}` : this.pollPath(resumeFrom, 0), 0);
     return connected;
   }
 
@@ -159,14 +160,17 @@ export class PollClient implements ModelClient, Dispatcher.DispatchHandler {
   /** @internal the pause timer's tick. */
   poll(): void {
     if (this.closed || this.inflight) return;
-    this.ask(this.pollPath(this.cursor, this.mode.waitMs), this.mode.waitMs + this.o.heartbeat.timeoutMs);
+    this.ask(this.pollPath(this.cursor, this.mode.waitMs), this.mode.waitMs);
   }
 
-  /** Sends one request; its answer or failure comes back through the handler methods. */
-  private ask(path: string, deadlineMs: number): void {
+  /**
+   * Sends one request; its answer or failure comes back through the handler methods. The server
+   * may hold it `waitMs`; no answer within that + the heartbeat timeout means a dead peer.
+   */
+  private ask(path: string, waitMs: number): void {
     this.inflight = true;
     this.status = 0;
-    this.armDeadline(deadlineMs);
+    this.armDeadline(waitMs + this.o.heartbeat.timeoutMs);
     this.o.dispatcher.dispatch(
       // Our deadline is the one that counts; undici's own would fire on a long hold.
       { origin: this.origin, path, method: 'GET', headersTimeout: 0, bodyTimeout: 0 },
@@ -188,11 +192,18 @@ export class PollClient implements ModelClient, Dispatcher.DispatchHandler {
   /** @internal the deadline timer's tick: it is left armed between requests, so an idle tick is ignored. */
   deadlinePassed(): void {
     if (this.closed || !this.inflight) return;
-    this.fail(transportError('CB_ERR_TIMEOUT', `no poll answer within ${this.deadlineMs} ms: the server is unreachable or dead`));
+    // The same code as every other model's client watchdog: one name for "the peer is dead".
+    const timeoutMs = this.o.heartbeat.timeoutMs;
+    this.fail(
+      transportError(
+        'CB_ERR_HEARTBEAT_TIMEOUT',
+        `no poll answer within ${this.deadlineMs} ms (wait ${this.deadlineMs - timeoutMs} ms + heartbeat timeout ${timeoutMs} ms): the server is unreachable or dead`,
+      ),
+    );
   }
 
   private pollPath(cursor: number, waitMs: number): string {
-    return waitMs > 0 ? `/poll?cursor=${cursor}&wait=${waitMs}${this.userQuery}` : `/poll?cursor=${cursor}${this.userQuery}`;
+    return waitMs > 0 ? `/poll?cursor=${cursor}&wait=${waitMs}${this.tailQuery}` : `/poll?cursor=${cursor}${this.tailQuery}`;
   }
 
   /** A failure ends the loop: before the subscription connect() rejects with it, after it is reported. */

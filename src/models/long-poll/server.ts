@@ -1,23 +1,50 @@
 import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { LogEntry, ReadResult } from '../../server/messageLog.js';
 import type { ModelServer, ServerHost, Subscriber } from '../types.js';
 import { respond } from '../../server/host.js';
 import { applyTcpKeepAlive } from '../keepAlive.js';
 import { encodePollBody } from './pollBody.js';
+import { PollDeadlines, sweepTickMs } from './pollDeadlines.js';
 
 /**
- * `GET /poll?cursor=N&wait=MS&user=U`, shared by short and long polling: `wait` absent or 0
- * answers at once, `wait` > 0 holds the request until something arrives for the user or the
+ * `GET /poll?cursor=N&wait=MS&every=MS&user=U`, shared by short and long polling: `wait` absent or
+ * 0 answers at once, `wait` > 0 holds the request until something arrives for the user or the
  * hold (capped by the server's maxHoldMs) ends with an empty answer, long polling's heartbeat.
+ *
+ * Dead peers: after each answer the connection must bring its next poll within `every` (the pause
+ * the client announces; absent = 0, ask again at once) + the heartbeat timeout, or it is counted
+ * as a dead peer and destroyed. Without this a half-open connection (a middlebox that stopped
+ * forwarding, no FIN, no RST) would stay open on the server forever.
  */
 export class PollServer implements ModelServer {
   private readonly held = new Set<HeldPoll>();
+  /** Absent when the heartbeat timeout is off (0 or infinite): nothing is tracked then. */
+  private deadlines: PollDeadlines<Socket> | undefined;
+  private timeoutMs = 0;
+  /** Every polling socket's one 'close' listener: shared, with the socket as `this`, not a closure each. */
+  private onSocketClose: ((this: Socket) => void) | undefined;
 
   attach(host: ServerHost): void {
     host.route('GET', '/poll', (_req, res, url) => this.onPoll(host, res, url));
+    const { timeoutMs } = host.settings.heartbeat;
+    if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs)) return;
+    const deadlines = new PollDeadlines<Socket>((socket) => {
+      host.deadPeer();
+      socket.destroy();
+    });
+    this.onSocketClose = function (this: Socket) {
+      deadlines.closed(this);
+    };
+    this.timeoutMs = timeoutMs;
+    this.deadlines = deadlines;
+    deadlines.start(sweepTickMs(timeoutMs));
   }
 
   async close(): Promise<void> {
+    // No deadline outlives the server, and the last answers below arm none.
+    this.deadlines?.stop();
+    this.deadlines = undefined;
     // Answer rather than cut: a client sees a clean heartbeat, and no timer outlives the server.
     // Wait for the answers to leave, so a host that destroys its sockets next does not cut them.
     const polls = [...this.held];
@@ -25,20 +52,41 @@ export class PollServer implements ModelServer {
     await Promise.all(polls.map((poll) => poll.answerAndFlush(CLOSE_FLUSH_MS)));
   }
 
+  /** @internal a held poll let go (answered, or its client went away). */
+  released(poll: HeldPoll): void {
+    this.held.delete(poll);
+  }
+
+  /** @internal an answer left on `socket`: the next poll is due within `everyMs` + the timeout. */
+  answered(socket: Socket | null, everyMs: number): void {
+    if (socket) this.deadlines?.answered(socket, everyMs + this.timeoutMs);
+  }
+
   private onPoll(host: ServerHost, res: ServerResponse, url: URL): void {
     host.count('pollRequests');
-    applyTcpKeepAlive(res.socket, host.settings.tcpKeepAliveMs);
+    const socket = res.socket;
+    // A request in hand: the server is the one the client waits for now.
+    if (socket && this.deadlines?.arrived(socket)) socket.on('close', this.onSocketClose!);
+    applyTcpKeepAlive(socket, host.settings.tcpKeepAliveMs);
     const q = parsePollQuery(url.searchParams);
     if ('error' in q) {
       host.count('badRequests');
+      // No deadline after a refusal: the client has left its poll loop and asks again (if at all)
+      // after its reconnect backoff, which is no sign of a dead peer.
       return respond(res, 400, q);
     }
     // No cursor: a subscribe. The head is the client's starting cursor.
-    if (q.cursor === undefined) return writeAnswer(res, { entries: [], cursor: host.log.head });
+    if (q.cursor === undefined) {
+      writeAnswer(res, { entries: [], cursor: host.log.head });
+      return this.answered(socket, q.everyMs);
+    }
     const now = host.log.readAfter(q.cursor, q.user);
-    if (q.waitMs === 0 || now.entries.length > 0 || now.gap) return writeAnswer(res, now, host);
+    if (q.waitMs === 0 || now.entries.length > 0 || now.gap) {
+      writeAnswer(res, now, host);
+      return this.answered(socket, q.everyMs);
+    }
     host.count('heldPolls');
-    const poll = new HeldPoll(host, res, q.cursor, q.user, () => this.held.delete(poll));
+    const poll = new HeldPoll(host, res, q.cursor, q.user, q.everyMs, this);
     this.held.add(poll);
     poll.hold(Math.min(q.waitMs, host.settings.maxHoldMs));
   }
@@ -59,7 +107,8 @@ class HeldPoll implements Subscriber {
     private readonly res: ServerResponse,
     private readonly cursor: number,
     user: string | undefined,
-    private readonly onSettled: () => void,
+    private readonly everyMs: number,
+    private readonly server: PollServer,
   ) {
     this.user = user;
   }
@@ -83,7 +132,10 @@ class HeldPoll implements Subscriber {
   answer(): void {
     if (!this.settle()) return;
     try {
+      // Taken before writing: the response lets go of its socket once it has finished.
+      const socket = this.res.socket;
       writeAnswer(this.res, this.host.log.readAfter(this.cursor, this.user), this.host);
+      this.server.answered(socket, this.everyMs);
     } catch {
       // Runs from a timer or microtask, where a throw would take the server down.
       this.host.count('handlerErrors');
@@ -110,7 +162,7 @@ class HeldPoll implements Subscriber {
     this.settled = true;
     clearTimeout(this.timer);
     this.host.hub.remove(this);
-    this.onSettled();
+    this.server.released(this);
     return true;
   }
 }
@@ -134,6 +186,8 @@ interface PollQuery {
   /** undefined = no cursor: subscribe "from now". */
   cursor: number | undefined;
   waitMs: number;
+  /** The client's pause between an answer and its next poll (short polling's interval); 0 = none. */
+  everyMs: number;
   user: string | undefined;
 }
 
@@ -142,18 +196,25 @@ interface QueryError {
   message: string;
 }
 
-/** Reads `cursor`, `wait` and `user`; a cursor or wait that is not a non-negative integer is an error. */
+/** Reads `cursor`, `wait`, `every` and `user`; a cursor, wait or every that is not a non-negative integer is an error. */
 export function parsePollQuery(params: URLSearchParams): PollQuery | QueryError {
   const cursorText = params.get('cursor');
   const waitText = params.get('wait');
+  const everyText = params.get('every');
   const cursor = cursorText === null ? undefined : nonNegativeInt(cursorText);
   if (cursor === null)
     return { error: 'CB_ERR_BAD_CURSOR', message: `cursor must be a non-negative integer (the last seq seen), got "${cursorText}"` };
   const waitMs = waitText === null ? 0 : nonNegativeInt(waitText);
   if (waitMs === null)
     return { error: 'CB_ERR_BAD_CURSOR', message: `wait must be a non-negative integer of milliseconds, got "${waitText}"` };
+  const everyMs = everyText === null ? 0 : nonNegativeInt(everyText);
+  if (everyMs === null)
+    return {
+      error: 'CB_ERR_BAD_CURSOR',
+      message: `every must be a non-negative integer of milliseconds (the pause between polls), got "${everyText}"`,
+    };
   const user = params.get('user') || undefined;
-  return { cursor, waitMs, user };
+  return { cursor, waitMs, everyMs, user };
 }
 
 function nonNegativeInt(text: string): number | null {

@@ -25,6 +25,31 @@ function recovery(f: FaultOutcome): string {
   return `${dropped}${f.droppedClients > 0 ? `all back after ${formatMs(f.allBackMs)} ms, ` : ''}every message caught up after ${formatMs(f.caughtUpMs)} ms`;
 }
 
+/** "websocket (clients 1000)": the model and its matrix point. */
+function labelOf(r: ModelResult): string {
+  const matrix = Object.entries(r.matrix);
+  return `${r.model}${matrix.length ? ` (${matrix.map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}`;
+}
+
+function stormText(r: NonNullable<ModelResult['recovery']>): string {
+  const what = `reconnect storm at ${(r.atMs / 1000).toFixed(1)} s dropped ${int(r.droppedClients)} clients`;
+  if (r.allBackMs === null || r.caughtUpMs === null) return `${what}; ${int(r.droppedClients - r.backClients)} never came back`;
+  return `${what}: all back after ${formatMs(r.allBackMs)} ms, every message caught up after ${formatMs(r.caughtUpMs)} ms`;
+}
+
+/** One line per row that had a reconnect storm: how long until every client was back and caught up. Pure. */
+export function stormNotes(rows: ModelResult[]): string[] {
+  return rows.filter((r) => r.recovery).map((r) => `  ${labelOf(r)}: ${stormText(r.recovery!)}`);
+}
+
+/**
+ * The notes on what the run did to its clients, as the table prints them: storms, then faults, the
+ * details indented under their row. Every report (table, markdown, HTML) shows these. Pure.
+ */
+export function outcomeNotes(rows: ModelResult[]): string[] {
+  return [...stormNotes(rows), ...faultNotes(rows)];
+}
+
 /**
  * The run table's notes on faults: per row, its reconnects, loss and duplicates, then one line per
  * fault with what it did and the recovery. Empty without faults. Pure.
@@ -33,8 +58,7 @@ export function faultNotes(rows: ModelResult[]): string[] {
   return rows
     .filter((r) => r.faults?.length)
     .flatMap((r) => {
-      const matrix = Object.entries(r.matrix);
-      const label = `${r.model}${matrix.length ? ` (${matrix.map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}`;
+      const label = labelOf(r);
       return [
         `  faults, ${label}: ${int(r.reconnects)} reconnects, ${int(r.messages.lost)} lost, ${int(r.messages.duplicates)} duplicated`,
         ...r.faults!.map((f) => `    ${at(f)}: ${what(f)}; ${recovery(f)}`),

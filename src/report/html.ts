@@ -5,6 +5,7 @@ import { scenarioLine } from './scenarioLine.js';
 import { repeatNote } from './spreadText.js';
 import { SUMMARY_HEAD, summaryCells, type SummaryCell } from './summaryColumns.js';
 import { rowLabel } from './condition.js';
+import { outcomeNotes } from './faultNotes.js';
 import { formatBytes } from '../util/units.js';
 import { MODEL_IDS } from '../models/types.js';
 
@@ -181,6 +182,7 @@ export function renderHtml(result: RunResult, chartLibrary: ChartLibrary): strin
   const notes = [
     ...result.models.filter((r) => r.status !== 'ok' && r.statusReason).map((r) => `${rowLabel(r)}: ${r.statusReason}`),
     repeatNote(result.models),
+    ...outcomeNotes(result.models).map((n) => n.trim()),
   ].filter((n): n is string => Boolean(n));
   const envRows: [string, string][] = [
     ['connbench', result.tool.version],

@@ -5,6 +5,7 @@ import { repeatNote } from './spreadText.js';
 import { SUMMARY_HEAD, summaryCells, type SummaryCell } from './summaryColumns.js';
 import { scenarioLine } from './scenarioLine.js';
 import { rowLabel } from './condition.js';
+import { outcomeNotes } from './faultNotes.js';
 
 /**
  * The run as GitHub-flavoured markdown: fit for a pull-request comment or $GITHUB_STEP_SUMMARY.
@@ -25,6 +26,13 @@ export function renderRunMarkdown(result: RunResult): string {
   if (note) out.push(`<sub>${mdCell(note)}</sub>`, '');
   for (const r of result.models.filter((m) => m.status !== 'ok' && m.statusReason)) out.push(`- ${mdCell(rowLabel(r))}: ${mdCell(r.statusReason!)}`);
   if (result.models.some((m) => m.status !== 'ok' && m.statusReason)) out.push('');
+  const outcomes = outcomeNotes(result.models);
+  if (outcomes.length > 0) {
+    // The table's indented notes as a list: a row's line, its faults nested under it.
+    out.push('**Faults and reconnect storms**', '');
+    for (const line of outcomes) out.push(`${line.startsWith('    ') ? '  ' : ''}- ${mdCell(line.trim())}`);
+    out.push('');
+  }
   if (result.thresholds?.length) {
     const failed = result.thresholds.filter((t) => !t.passed);
     out.push(`**Thresholds: ${result.thresholds.length - failed.length} passed, ${failed.length} failed**`, '');

@@ -2,7 +2,7 @@ import Table from 'cli-table3';
 import type { ModelResult, RunResult } from './result.js';
 import { formatBytes, formatMs } from '../util/units.js';
 import { repeatNote, withRange } from './spreadText.js';
-import { faultNotes } from './faultNotes.js';
+import { outcomeNotes } from './faultNotes.js';
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
 
@@ -35,12 +35,6 @@ export function wrapNote(text: string, width = 100, indent = '  ', hang = '    '
   }
   out.push(line);
   return out.join('\n');
-}
-
-function recoveryText(r: NonNullable<ModelResult['recovery']>): string {
-  const what = `reconnect storm at ${(r.atMs / 1000).toFixed(1)} s dropped ${int(r.droppedClients)} clients`;
-  if (r.allBackMs === null || r.caughtUpMs === null) return `${what}; ${int(r.droppedClients - r.backClients)} never came back`;
-  return `${what}: all back after ${formatMs(r.allBackMs)} ms, every message caught up after ${formatMs(r.caughtUpMs)} ms`;
 }
 
 /** The run table: one row per model (and matrix point). Returns a string; the CLI prints it. */
@@ -102,11 +96,8 @@ export function renderRunTable(result: RunResult, opts: { wide?: boolean; color?
   const errs = result.models
     .filter((r) => Object.keys(r.errors).length > 0 && !r.error) // a row that did not finish states its error in the note above
     .map((r) => `  ${r.model} errors: ${Object.entries(r.errors).map(([k, v]) => `${k}×${v}`).join(', ')}`);
-  const storms = result.models
-    .filter((r) => r.recovery)
-    .map((r) => `  ${r.model}${Object.keys(r.matrix).length ? ` (${Object.entries(r.matrix).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}: ${recoveryText(r.recovery!)}`);
   const s = result.scenario;
   const header = `${s.name}: ${s.workload.pattern} ${s.workload.pattern === 'idle' ? '' : `${s.workload.ratePerSec}/s `}${formatBytes(s.workload.payloadBytes)} payload, ${s.durationMs / 1000}s measured; latency in ms`;
   const repeats = repeatNote(result.models);
-  return [header, table.toString(), ...(repeats ? [`  ${repeats}`] : []), ...storms, ...faultNotes(result.models), ...notes, ...errs].join('\n') + '\n';
+  return [header, table.toString(), ...(repeats ? [`  ${repeats}`] : []), ...outcomeNotes(result.models), ...notes, ...errs].join('\n') + '\n';
 }

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { renderRunMarkdown } from '../../src/report/markdown.js';
+import { renderHtml } from '../../src/report/html.js';
 import { renderCompareMarkdown } from '../../src/report/compareRender.js';
 import { compareResults, parseFailOn } from '../../src/report/compare.js';
 import { evaluateThresholds, parseThresholds } from '../../src/report/thresholds.js';
@@ -24,6 +25,26 @@ const run = () => {
 };
 
 describe('markdown', () => {
+  it('lists what reconnect storms and faults did, each fault under its row', () => {
+    const row = syntheticRow({ model: 'websocket', latencyBaseUs: 900 });
+    row.recovery = { action: 'reconnect-storm', atMs: 5000, droppedClients: 100, backClients: 100, allBackMs: 520, caughtUpMs: 610 };
+    row.faults = [{ fault: 'stall', atMs: 3000, lateMs: 0, faultMs: 1000, droppedClients: 0, backClients: 0, allBackMs: 1000, caughtUpMs: 1012 }];
+    const md = renderRunMarkdown(syntheticResult([row, syntheticRow({ model: 'tcp', latencyBaseUs: 800 })]));
+    expect(md).toContain(
+      [
+        '**Faults and reconnect storms**',
+        '',
+        '- websocket: reconnect storm at 5.0 s dropped 100 clients: all back after 520 ms, every message caught up after 610 ms',
+        '- faults, websocket: 0 reconnects, 0 lost, 0 duplicated',
+        '  - stall at 3.0 s: server stopped 1000 ms; every message caught up after 1012 ms',
+      ].join('\n'),
+    );
+    expect(renderRunMarkdown(syntheticResult([syntheticRow({ model: 'tcp', latencyBaseUs: 800 })]))).not.toContain('Faults and reconnect storms');
+    // The HTML report carries the same lines as notes.
+    const html = renderHtml(syntheticResult([row]), { name: 'chart.js', version: '0', source: '' });
+    expect(html).toContain('<p class="note">stall at 3.0 s: server stopped 1000 ms; every message caught up after 1012 ms</p>');
+  });
+
   it('renders a run for a PR comment: table, thresholds, environment', async () => {
     const md = renderRunMarkdown(run());
     expect(md).toContain('| **websocket** | ok | 100/100 | 1,000 | **3** |');

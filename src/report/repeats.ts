@@ -28,6 +28,30 @@ function medianOf<T>(objs: T[]): T {
 
 const STATUS_RANK: Record<ModelStatus, number> = { ok: 0, 'client-bound': 1, failed: 2 };
 
+/**
+ * A storm or fault outcome over the repeats: the median of each figure, unless some repeat had
+ * clients that never came back (null times), in which case that repeat's outcome: a median would
+ * hide the failure. undefined when a repeat lacks it.
+ */
+function combineOutcome<T extends { allBackMs: number | null; caughtUpMs: number | null }>(outcomes: (T | undefined)[]): T | undefined {
+  if (outcomes.length === 0 || outcomes.some((o) => o === undefined)) return undefined;
+  const all = outcomes as T[];
+  return all.find((o) => o.allBackMs === null || o.caughtUpMs === null) ?? medianOf(all);
+}
+
+/** The storm and fault outcomes of the combined row (see combineOutcome). */
+function combinedOutcomes(runs: ModelResult[]): Pick<ModelResult, 'recovery' | 'faults'> {
+  const out: Pick<ModelResult, 'recovery' | 'faults'> = {};
+  const recovery = combineOutcome(runs.map((r) => r.recovery));
+  if (recovery) out.recovery = recovery;
+  const count = runs[0]!.faults?.length ?? 0;
+  if (count > 0 && runs.every((r) => r.faults?.length === count)) {
+    const faults = runs[0]!.faults!.map((_, i) => combineOutcome(runs.map((r) => r.faults![i])));
+    if (faults.every((f) => f !== undefined)) out.faults = faults;
+  }
+  return out;
+}
+
 /** One row for the repeats of a model so far; a single repeat is returned as it is. */
 export function combineRepeats(rows: ModelResult[]): ModelResult {
   if (rows.length === 1) return rows[0]!;
@@ -67,8 +91,11 @@ export function combineRepeats(rows: ModelResult[]): ModelResult {
     latencyMs,
     histogram,
     ...numbers,
+    ...combinedOutcomes(runs),
     repeats: runs,
   };
+  // A count, like the other counters: the total over the repeats, not their median.
+  if (runs.some((r) => r.server.deadPeers !== undefined)) combined.server = { ...combined.server, deadPeers: sumOf((r) => r.server.deadPeers ?? 0) };
   if (worst.status !== 'ok') combined.statusReason = `repeat ${runs.indexOf(worst) + 1} of ${runs.length}: ${worst.statusReason ?? worst.status}`;
   const err = runs.find((r) => r.error)?.error;
   if (err) combined.error = err;

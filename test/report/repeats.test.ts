@@ -43,6 +43,28 @@ describe('combineRepeats', () => {
     expect(c.statusReason).toBe('repeat 2 of 3: server crashed');
     expect(c.server.rssPerConnectionBytes).toBe(8500);
   });
+
+  it('keeps storm and fault outcomes: medians, or the repeat whose clients never came back; dead peers are totalled', () => {
+    const storm = (allBackMs: number | null, caughtUpMs: number | null) => ({ action: 'reconnect-storm' as const, atMs: 5000, droppedClients: 10, backClients: allBackMs === null ? 9 : 10, allBackMs, caughtUpMs });
+    const stall = (caughtUpMs: number) => ({ fault: 'stall' as const, atMs: 3000, lateMs: 0, faultMs: 1000, droppedClients: 0, backClients: 0, allBackMs: 1000, caughtUpMs });
+    const rows = [100, 300, 200].map((ms, i) => {
+      const r = syntheticRow({ model: 'sse', latencyBaseUs: 1000 });
+      r.recovery = storm(ms, ms + 50);
+      r.faults = [stall(1000 + ms)];
+      r.server.deadPeers = i;
+      return r;
+    });
+    const c = combineRepeats(rows);
+    expect(c.recovery).toEqual(storm(200, 250));
+    expect(c.faults).toEqual([stall(1200)]);
+    expect(c.server.deadPeers).toBe(3);
+    // A repeat with clients that never came back is not averaged away.
+    rows[1]!.recovery = storm(null, null);
+    expect(combineRepeats(rows).recovery).toEqual(storm(null, null));
+    // A repeat without the fault (a different plan): no combined outcome rather than a wrong one.
+    delete rows[2]!.faults;
+    expect(combineRepeats(rows).faults).toBeUndefined();
+  });
 });
 
 describe('spread', () => {

@@ -1,12 +1,16 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { sseModel } from '../../src/models/sse/index.js';
-import type { ClientHandler, Model, ModelClient } from '../../src/models/types.js';
+import type { ClientHandler, ModelClient } from '../../src/models/types.js';
 import type { ClientSession } from '../../src/client/session.js';
 import { nowUs } from '../../src/metrics/clock.js';
 import { LEAN_SSE_CLIENT_ABOVE, sseClientFor } from '../../src/models/sse/clientChoice.js';
 import { validateScenario } from '../../src/scenario/load.js';
 import { expandMatrix } from '../../src/scenario/matrix.js';
+import { TabConnections } from '../../src/client/dispatchers.js';
 import { clientOptions, closeSharedAgent, collectingSink, newSession, startHost, waitFor } from '../helpers/harness.js';
+import { withClient } from './sseHelpers.js';
 
 /**
  * The lean SSE client against the reference one on the same server and the same stream: what each
@@ -21,9 +25,11 @@ type Host = Awaited<ReturnType<typeof startHost>>;
 const hosts: Host[] = [];
 const clients: ModelClient[] = [];
 const sessions: ClientSession[] = [];
+const cleanups: (() => unknown)[] = [];
 
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.close()));
+  for (const c of cleanups.splice(0)) await c();
   await Promise.all(sessions.splice(0).map((s) => s.stop()));
   await Promise.all(hosts.splice(0).map((h) => h.close()));
 });
@@ -31,10 +37,6 @@ afterEach(async () => {
 afterAll(async () => {
   await closeSharedAgent();
 });
-
-function withClient(kind: Kind): Model {
-  return { ...sseModel, createClient: (o, h) => sseModel.createClient({ ...o, sseClient: kind }, h) };
-}
 
 /** Every handler call as one line; receive times left out, they differ by nature. */
 function recordingHandler(log: string[]): ClientHandler {
@@ -105,6 +107,127 @@ describe('the lean and the reference SSE client on the same stream', () => {
     expect([reference!.tracker.duplicates, reference!.tracker.reordered, reference!.tracker.gapped]).toEqual([0, 0, 0]);
     expect(seen.get('lean')).toEqual(seen.get('reference'));
     expect(seen.get('lean')).toEqual(Array.from({ length: 75 }, (_, i) => i + 1));
+  });
+});
+
+/**
+ * A scripted SSE peer for the heartbeat echo: `GET /events` gets `hello` and is kept for the test
+ * to write heartbeats and events into; every POST is recorded (with the port it came from) and
+ * answered by `answer`.
+ */
+async function echoPeer(hello: string) {
+  const streams: http.ServerResponse[] = [];
+  const posts: { line: string; port: number }[] = [];
+  let streamPort = 0;
+  const peer = {
+    streams,
+    posts,
+    port: 0,
+    streamPort: () => streamPort,
+    answer: (res: http.ServerResponse) => void res.writeHead(204).end(),
+    /** Writes to every open stream, each write its own chunk as the reference server's are. */
+    write: (text: string) => streams.forEach((res) => res.write(text)),
+  };
+  const server = http.createServer((req, res) => {
+    if (req.method === 'GET') {
+      streamPort = req.socket.remotePort!;
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(hello);
+      streams.push(res);
+      return;
+    }
+    let bytes = 0;
+    req.on('data', (b: Buffer) => (bytes += b.length));
+    req.on('end', () => {
+      posts.push({ line: `${req.method} ${req.url} ${bytes}`, port: req.socket.remotePort! });
+      if (req.url === '/send') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"seq":1}');
+      peer.answer(res);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  peer.port = (server.address() as AddressInfo).port;
+  cleanups.push(() => {
+    server.closeAllConnections();
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  return peer;
+}
+
+/** A client of `kind` on its own TabConnections (stream and POSTs apart), as the runner gives it. */
+function echoClient(kind: Kind, port: number, log: string[]): { client: ModelClient; dispatcher: TabConnections } {
+  const dispatcher = new TabConnections(`http://127.0.0.1:${port}`, undefined, new Set());
+  cleanups.push(() => dispatcher.destroy());
+  const h = { ...recordingHandler(log), onHeartbeat: () => log.push('heartbeat') };
+  const client = withClient(kind).createClient({ ...clientOptions({ httpPort: port, tcpPort: 0 }, 1), dispatcher, cursor: null }, h);
+  clients.push(client);
+  return { client, dispatcher };
+}
+
+describe('the lean and the reference SSE client echo heartbeats alike', () => {
+  it('answer every heartbeat of a stream the hello named with POST /events/alive?stream=K apart from the stream, and count a refused echo without ending it', async () => {
+    const logs = new Map<Kind, string[]>();
+    const posts = new Map<Kind, string[]>();
+    for (const kind of KINDS) {
+      // The first heartbeat in one chunk with the hello that names the stream.
+      const peer = await echoPeer('retry: 100\nevent: hello\nid: 4\ndata: {"cursor":4,"stream":7}\n\n:\n\n');
+      const log: string[] = [];
+      const { client } = echoClient(kind, peer.port, log);
+      await client.connect();
+      await waitFor(() => peer.posts.length === 1, `echo 1 of the ${kind} client`);
+      // Heartbeats in one chunk with an event, as a server writes them when they fall in one turn.
+      peer.write('id: 5\ndata: {"seq":5,"t":1,"body":"x:\\n\\n"}\n\n:\n\n:\n\n');
+      await waitFor(() => peer.posts.length === 3 && log.includes('message 5 t=1 from=- to=-'), `echoes 2 and 3 of the ${kind} client`);
+      peer.answer = (res) => void res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"CB_ERR_UNKNOWN_STREAM","message":"gone"}');
+      peer.write(':\n\n');
+      await waitFor(() => log.includes('error CB_ERR_UNKNOWN_STREAM'), `the ${kind} client to report the refused echo`);
+      peer.write('id: 6\ndata: {"seq":6,"t":1,"body":"x"}\n\n');
+      await waitFor(() => log.includes('message 6 t=1 from=- to=-'), `the ${kind} client to read on`);
+      expect(peer.posts.every((p) => p.port !== peer.streamPort()), `${kind}: echoes on a connection apart from the stream`).toBe(true);
+      logs.set(kind, log);
+      posts.set(kind, peer.posts.map((p) => p.line));
+    }
+    expect(posts.get('reference')).toEqual(Array(4).fill('POST /events/alive?stream=7 0'));
+    expect(logs.get('reference')).toEqual([
+      'subscribed 4',
+      'heartbeat',
+      'message 5 t=1 from=- to=-',
+      'heartbeat',
+      'heartbeat',
+      'heartbeat',
+      'error CB_ERR_UNKNOWN_STREAM',
+      'message 6 t=1 from=- to=-',
+    ]);
+    expect(posts.get('lean')).toEqual(posts.get('reference'));
+    expect(logs.get('lean')).toEqual(logs.get('reference'));
+  });
+
+  it('do not echo when the hello names no stream', async () => {
+    for (const kind of KINDS) {
+      const peer = await echoPeer('event: hello\nid: 0\ndata: {"cursor":0}\n\n');
+      const log: string[] = [];
+      const { client } = echoClient(kind, peer.port, log);
+      await client.connect();
+      peer.write(':\n\n');
+      await waitFor(() => log.includes('heartbeat'), `the ${kind} client to see the heartbeat`);
+      peer.write(':\n\n');
+      await waitFor(() => log.filter((l) => l === 'heartbeat').length === 2, `the ${kind} client to see the second heartbeat`);
+      // A chat send leaves on the connection an echo would have used, after it: it arrives alone.
+      client.send!({ to: 'u2', t: 1, body: 'x' });
+      await waitFor(() => peer.posts.length > 0, `the ${kind} client's send`);
+      expect(peer.posts.map((p) => p.line.split(' ').slice(0, 2).join(' ')), kind).toEqual(['POST /send']);
+    }
+  });
+
+  it('reject connect() with CB_ERR_PROTOCOL for a hello whose stream id is not a non-negative integer', async () => {
+    for (const stream of ['"7"', '-1', '1.5', 'null']) {
+      for (const kind of KINDS) {
+        const peer = await echoPeer(`event: hello\nid: 0\ndata: {"cursor":0,"stream":${stream}}\n\n`);
+        const log: string[] = [];
+        const { client } = echoClient(kind, peer.port, log);
+        await expect(client.connect(), `${kind}, stream ${stream}`).rejects.toMatchObject({ code: 'CB_ERR_PROTOCOL' });
+        expect(log, `${kind}, stream ${stream}`).toEqual(['close']);
+      }
+    }
   });
 });
 

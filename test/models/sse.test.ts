@@ -5,7 +5,7 @@ import { request } from 'undici';
 import { sseModel } from '../../src/models/sse/index.js';
 import { SseParser, type SseEvent } from '../../src/models/sse/parser.js';
 import type { ClientSession, SessionSink } from '../../src/client/session.js';
-import type { ClientHandler, Model } from '../../src/models/types.js';
+import type { Model } from '../../src/models/types.js';
 import { SSE_CLIENTS } from '../../src/models/sse/clientChoice.js';
 import { LeanSseClient } from '../../src/models/sse/leanClient.js';
 import { SseClient } from '../../src/models/sse/client.js';
@@ -21,17 +21,13 @@ import {
   startHost,
   waitFor,
 } from '../helpers/harness.js';
+import { handler, withClient } from './sseHelpers.js';
 
 type Host = Awaited<ReturnType<typeof startHost>>;
 
 const hosts: Host[] = [];
 const sessions: ClientSession[] = [];
 const cleanups: (() => unknown)[] = [];
-
-/** The sse model with its client fixed to one kind, so every test below runs against both clients. */
-function withClient(kind: 'reference' | 'lean'): Model {
-  return { ...sseModel, createClient: (o, h) => sseModel.createClient({ ...o, sseClient: kind }, h) };
-}
 
 const CLIENT_KINDS = SSE_CLIENTS.filter((k) => k !== 'auto');
 
@@ -305,17 +301,6 @@ describe.each(CLIENT_KINDS)('sse model with the %s client', (kind) => {
     await waitFor(() => all.every((s) => !s.connected), 'every session to see its stream end');
   });
 });
-
-function handler(over: Partial<ClientHandler> = {}): ClientHandler {
-  return {
-    onSubscribed: () => undefined,
-    onMessage: () => undefined,
-    onGap: () => undefined,
-    onError: () => undefined,
-    onClose: () => undefined,
-    ...over,
-  };
-}
 
 /** A port that was free a moment ago: nothing listens on it. */
 async function freedPort(): Promise<number> {

@@ -6,12 +6,11 @@ import { ConnbenchError, codeOfSocketError, transportError } from '../../util/er
 import { nowUs } from '../../metrics/clock.js';
 import { postSend } from '../http/postSend.js';
 import { errorOfResponse } from '../http/errorOfResponse.js';
-import { gapOf, helloCursorOf, messageOf } from './eventData.js';
+import { gapOf, helloOf, messageOf } from './eventData.js';
+import { echoHeartbeat } from './echo.js';
+import { HeartbeatScanner } from './heartbeatScan.js';
 
 type State = 'idle' | 'connecting' | 'open' | 'closed';
-
-/** The bytes of one heartbeat frame (`:\n\n`) when it arrives as a chunk of its own. */
-const HEARTBEAT_BYTES = [58, 10, 10] as const;
 
 /**
  * The reference SSE client, on the `eventsource` package, as a browser-like client would be.
@@ -32,6 +31,8 @@ export class SseClient implements ModelClient {
   /** performance.now() of the last byte received; the watchdog reads it, each chunk only writes it. */
   private lastByteMs = 0;
   private watchdog: NodeJS.Timeout | undefined;
+  /** The stream id the hello named: heartbeats are echoed for it (frames.ts helloFrame); undefined = no echo. */
+  private echoStream: number | undefined;
 
   constructor(o: ClientOptions, h: ClientHandler) {
     this.o = o;
@@ -101,35 +102,54 @@ export class SseClient implements ModelClient {
 
   /**
    * Notes the time of every chunk. eventsource does not surface comments, so heartbeats are only
-   * visible here. A reader wrapper rather than a TransformStream: no second stream and queue per
-   * client, just one `then` per chunk.
+   * visible here, found by a scanner because a chunk may hold events and heartbeats together. A
+   * chunk's heartbeats are reported when eventsource asks for the next chunk, right after it has
+   * dispatched this one's events: a hello and a heartbeat in one chunk then arrive in stream order,
+   * and the heartbeat is echoed for the stream the hello named. A reader wrapper rather than a
+   * TransformStream: no second stream and queue per client, just one `then` per chunk.
    */
   private tap(reader: ReadableStreamDefaultReader<Uint8Array>): ReaderLike {
+    const heartbeats = new HeartbeatScanner();
+    let unreported = 0;
     return {
-      read: () =>
-        reader.read().then(
+      read: () => {
+        for (; unreported > 0; unreported--) this.onHeartbeat();
+        return reader.read().then(
           (r) => {
             this.lastByteMs = performance.now();
-            if (!r.done && isHeartbeatChunk(r.value)) this.h.onHeartbeat?.(nowUs());
+            if (!r.done) unreported = heartbeats.count(r.value);
             return r;
           },
           (err: unknown) => {
             if (this.state !== 'closed') this.cause ??= causeOf(err, 'the event stream broke');
             throw err;
           },
-        ),
+        );
+      },
       cancel: () => reader.cancel(),
     };
   }
 
   private onHello(data: string): void {
     if (this.state !== 'connecting') return;
-    const cursor = helloCursorOf(data);
-    if (cursor instanceof ConnbenchError) return this.fail(cursor);
+    const hello = helloOf(data);
+    if (hello instanceof ConnbenchError) return this.fail(hello);
     this.state = 'open';
-    this.h.onSubscribed(cursor, nowUs());
+    this.echoStream = hello.stream;
+    this.h.onSubscribed(hello.cursor, nowUs());
     this.settleConnect?.();
   }
+
+  private onHeartbeat(): void {
+    if (this.state === 'closed') return;
+    this.h.onHeartbeat?.(nowUs());
+    if (this.echoStream !== undefined) echoHeartbeat(this.o, this.echoStream, this.onEchoError);
+  }
+
+  /** An echo that fails after the stream has ended is no longer this client's concern. */
+  private readonly onEchoError = (e: ConnbenchError): void => {
+    if (this.state === 'open') this.h.onError(e);
+  };
 
   private onEventMessage(data: string): void {
     // Stamp first: parsing is the client's cost, not the transport's latency.
@@ -180,10 +200,6 @@ export class SseClient implements ModelClient {
     this.watchdog = undefined;
     this.es?.close();
   }
-}
-
-function isHeartbeatChunk(chunk: Uint8Array): boolean {
-  return chunk.length === 3 && chunk[0] === HEARTBEAT_BYTES[0] && chunk[1] === HEARTBEAT_BYTES[1] && chunk[2] === HEARTBEAT_BYTES[2];
 }
 
 /** undici wraps socket errors (`fetch failed`, `terminated`) around the one that has the code. */

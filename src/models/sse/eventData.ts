@@ -7,10 +7,20 @@ import { transportError, type ConnbenchError } from '../../util/errors.js';
  * through these, so they cannot disagree on what is a valid hello, gap or message.
  */
 
-export function helloCursorOf(data: string): number | ConnbenchError {
-  const cursor = (parseJson(data) as { cursor?: unknown } | undefined)?.cursor;
-  if (Number.isSafeInteger(cursor) && (cursor as number) >= 0) return cursor as number;
-  return transportError('CB_ERR_PROTOCOL', `the hello event carried no cursor: ${data.slice(0, 80)}`);
+/** What a hello names: the starting cursor, and the stream id to echo heartbeats for (undefined = no echo). */
+export interface Hello {
+  cursor: number;
+  stream: number | undefined;
+}
+
+export function helloOf(data: string): Hello | ConnbenchError {
+  const hello = parseJson(data) as { cursor?: unknown; stream?: unknown } | undefined;
+  const cursor = hello?.cursor;
+  if (!isUnsigned(cursor)) return transportError('CB_ERR_PROTOCOL', `the hello event carried no cursor: ${data.slice(0, 80)}`);
+  const stream = hello!.stream;
+  if (stream !== undefined && !isUnsigned(stream))
+    return transportError('CB_ERR_PROTOCOL', `the hello event carried a stream id that is not a non-negative integer: ${data.slice(0, 80)}`);
+  return { cursor, stream };
 }
 
 export function gapOf(data: string): Gap | ConnbenchError {
@@ -21,6 +31,10 @@ export function gapOf(data: string): Gap | ConnbenchError {
 
 export function messageOf(data: string): Incoming | ConnbenchError {
   return decodeMessage(data) ?? transportError('CB_ERR_BAD_MESSAGE', `an event did not carry a message: ${data.slice(0, 80)}`);
+}
+
+function isUnsigned(n: unknown): n is number {
+  return Number.isSafeInteger(n) && (n as number) >= 0;
 }
 
 function parseJson(text: string): unknown {

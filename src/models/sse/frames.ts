@@ -8,10 +8,21 @@ import type { Gap, LogEntry } from '../../server/messageLog.js';
 /** A comment line then the blank line that ends it: the cheapest bytes that prove the stream lives. */
 export const HEARTBEAT_FRAME = ':\n\n';
 
-/** The first write of every stream: the reconnection delay once, then the starting cursor. */
-export function helloFrame(cursor: number, retryMs: number): string {
-  return `retry: ${retryMs}\nevent: hello\nid: ${cursor}\ndata: {"cursor":${cursor}}\n\n`;
+/**
+ * The first write of every stream: the reconnection delay once, then the starting cursor. With
+ * heartbeat echo on (ServerSettings.sseEcho) the hello also names the stream,
+ * `data: {"cursor":N,"stream":K}`, and the client answers every heartbeat comment with
+ * `POST /events/alive?stream=K` (no body; 204) on its other connection: SSE carries nothing
+ * upstream, so without it the server cannot tell a live client from a half-open socket. A hello
+ * without `stream` means the server wants no echo.
+ */
+export function helloFrame(cursor: number, retryMs: number, stream?: number): string {
+  const data = stream === undefined ? `{"cursor":${cursor}}` : `{"cursor":${cursor},"stream":${stream}}`;
+  return `retry: ${retryMs}\nevent: hello\nid: ${cursor}\ndata: ${data}\n\n`;
 }
+
+/** The echo route (see helloFrame): `POST ${ALIVE_PATH}?stream=K`. */
+export const ALIVE_PATH = '/events/alive';
 
 export function messageFrame(entry: LogEntry): string {
   return `id: ${entry.seq}\ndata: ${entry.json}\n\n`;

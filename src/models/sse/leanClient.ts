@@ -8,7 +8,8 @@ import { postSend } from '../http/postSend.js';
 import { errorOfResponse } from '../http/errorOfResponse.js';
 import { HttpResponseDecoder, type HttpResponseHandlers, type ResponseHead } from './httpResponse.js';
 import { SseParser, type SseEvent, type SseParserHandlers } from './parser.js';
-import { gapOf, helloCursorOf, messageOf } from './eventData.js';
+import { gapOf, helloOf, messageOf } from './eventData.js';
+import { echoHeartbeat } from './echo.js';
 
 /** How much of a refused request's body is kept for its error code (errorOfResponse reads it). */
 const MAX_ERROR_BODY_BYTES = 4096;
@@ -32,6 +33,8 @@ export class LeanSseClient implements ModelClient, HttpResponseHandlers, SsePars
   private errorBody: Buffer[] | undefined;
   private errorBodyBytes = 0;
   private status = 0;
+  /** The stream id the hello named: heartbeats are echoed for it (frames.ts helloFrame); undefined = no echo. */
+  private echoStream: number | undefined;
   /** We cut the socket ourselves: its close is not the server ending the stream. */
   private terminated = false;
   private readonly o: ClientOptions;
@@ -118,7 +121,9 @@ export class LeanSseClient implements ModelClient, HttpResponseHandlers, SsePars
 
   onComment(text: string): void {
     // The server's heartbeat is an empty comment; any other comment only proves the link alive.
-    if (text === '' && !this.life.ended) this.h.onHeartbeat?.(nowUs());
+    if (text !== '' || this.life.ended) return;
+    this.h.onHeartbeat?.(nowUs());
+    if (this.echoStream !== undefined) echoHeartbeat(this.o, this.echoStream, (e) => this.onEchoError(e));
   }
 
   // ---- internals ----
@@ -157,9 +162,16 @@ export class LeanSseClient implements ModelClient, HttpResponseHandlers, SsePars
 
   private onHello(data: string): void {
     if (this.life.subscribed) return;
-    const cursor = helloCursorOf(data);
-    if (cursor instanceof ConnbenchError) return this.life.abort(cursor);
-    this.life.subscribedAt(cursor, nowUs());
+    const hello = helloOf(data);
+    if (hello instanceof ConnbenchError) return this.life.abort(hello);
+    this.echoStream = hello.stream;
+    this.life.subscribedAt(hello.cursor, nowUs());
+  }
+
+  /** An echo that fails after the stream has ended is no longer this client's concern. */
+  private onEchoError(e: ConnbenchError): void {
+    // Through the lifecycle: counted while subscribed, dropped once ended; the stream goes on.
+    this.life.error(e);
   }
 
   private onMessageEvent(data: string): void {

@@ -6,7 +6,8 @@ import { respond } from '../../server/host.js';
 import { applyTcpKeepAlive } from '../keepAlive.js';
 import { FrameCache } from '../push/frameCache.js';
 import { CorkBatch, type Corkable } from '../push/corkBatch.js';
-import { HEARTBEAT_FRAME, gapFrame, helloFrame, messageFrame } from './frames.js';
+import { HeartbeatSweeper, type Pingable } from '../push/heartbeat.js';
+import { ALIVE_PATH, HEARTBEAT_FRAME, gapFrame, helloFrame, messageFrame } from './frames.js';
 
 const STREAM_HEADERS = {
   'content-type': 'text/event-stream',
@@ -49,9 +50,10 @@ export function httpChunk(text: string): Buffer {
 }
 
 const HEARTBEAT_CHUNK = httpChunk(HEARTBEAT_FRAME);
+const HEARTBEAT_FRAME_BYTES = Buffer.byteLength(HEARTBEAT_FRAME);
 
 /** One open event stream. A class, not closures, so thousands of streams share their methods. */
-class SseStream implements Subscriber, Corkable {
+class SseStream implements Subscriber, Corkable, Pingable {
   /** The last seq written to this stream: anything at or below it is never written again. */
   lastSeq: number;
   readonly user: string | undefined;
@@ -65,13 +67,18 @@ class SseStream implements Subscriber, Corkable {
    */
   readonly direct: boolean;
   corked = false;
+  /** With heartbeat echo: the id the hello names and the echo quotes; undefined without. */
+  readonly id: number | undefined;
+  /** With heartbeat echo: since when a heartbeat is unanswered (only an echo clears it). */
+  awaitingPongSinceMs: number | undefined;
   private readonly server: SseServer;
 
-  constructor(server: SseServer, res: ServerResponse, user: string | undefined, lastSeq: number) {
+  constructor(server: SseServer, res: ServerResponse, user: string | undefined, lastSeq: number, id: number | undefined) {
     this.server = server;
     this.res = res;
     this.user = user;
     this.lastSeq = lastSeq;
+    this.id = id;
     this.socket = res.socket as Socket;
     // After writeHead: Node has decided on chunking, and its head goes out with the first write.
     this.direct = res.chunkedEncoding && this.socket !== null;
@@ -93,6 +100,13 @@ export class SseServer implements ModelServer {
   private host: ServerHost | undefined;
   private readonly streams = new Set<SseStream>();
   private heartbeatTimer: NodeJS.Timeout | undefined;
+  /**
+   * Heartbeat echo (ServerSettings.sseEcho) only: the streams by the id their hello named, for
+   * `POST /events/alive`, and the sweeper that ends the ones whose client stopped echoing.
+   */
+  private readonly byId = new Map<number, SseStream>();
+  private sweeper: HeartbeatSweeper<SseStream> | undefined;
+  private nextStreamId = 1;
   private closing = false;
   // A broadcast pushes the same entry to every stream: build its chunk once.
   private readonly chunks = new FrameCache((e) => httpChunk(messageFrame(e)));
@@ -103,12 +117,35 @@ export class SseServer implements ModelServer {
   attach(host: ServerHost): void {
     this.host = host;
     host.route('GET', '/events', (req, res, url) => this.open(req, res, url));
+    if (host.settings.sseEcho) return this.attachEcho(host);
     const intervalMs = host.settings.heartbeat.intervalMs;
     if (intervalMs > 0 && Number.isFinite(intervalMs)) {
       // One timer for every stream: a timer per connection would cost memory and wakeups per client.
       this.heartbeatTimer = setInterval(() => this.heartbeat(), intervalMs);
       this.heartbeatTimer.unref();
     }
+  }
+
+  /**
+   * Heartbeat echo: the client answers every heartbeat comment of stream K with
+   * `POST /events/alive?stream=K` (no body) → 204, no body; 404 CB_ERR_UNKNOWN_STREAM for a stream
+   * that is not open (never was, or already ended); 400 CB_ERR_BAD_STREAM for a missing or
+   * malformed K. A stream unanswered for heartbeat.timeoutMs since its oldest unanswered heartbeat
+   * is ended and counted as a dead peer (host.deadPeer). Data the server writes proves nothing
+   * about the client, so only the echo counts. Contract: frames.ts helloFrame.
+   */
+  private attachEcho(host: ServerHost): void {
+    host.route('POST', ALIVE_PATH, (req, res, url) => this.alive(req, res, url));
+    this.sweeper = new HeartbeatSweeper<SseStream>(
+      host.settings.heartbeat,
+      (s) => this.ping(s),
+      (s) => {
+        host.deadPeer();
+        this.drop(s);
+        s.res.destroy();
+      },
+    );
+    this.sweeper.start();
   }
 
   /** Open streams (for tests and diagnostics). */
@@ -146,6 +183,7 @@ export class SseServer implements ModelServer {
     this.closing = true;
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     this.heartbeatTimer = undefined;
+    this.sweeper?.stop();
     const open = [...this.streams];
     const ended = open.map(
       (s) =>
@@ -184,7 +222,8 @@ export class SseServer implements ModelServer {
       const start = requested.cursor === null ? log.head : Math.min(requested.cursor, log.head);
       const user = url.searchParams.get('user') ?? undefined;
       res.writeHead(200, STREAM_HEADERS);
-      const stream = new SseStream(this, res, user, start);
+      const id = this.sweeper ? this.nextStreamId++ : undefined;
+      const stream = new SseStream(this, res, user, start, id);
       const socket = res.socket;
       applyTcpKeepAlive(socket, host.settings.tcpKeepAliveMs);
       socket?.on('error', this.onSocketError);
@@ -194,9 +233,13 @@ export class SseServer implements ModelServer {
       });
       host.hub.add(stream);
       this.streams.add(stream);
+      if (id !== undefined) {
+        this.byId.set(id, stream);
+        this.sweeper!.add(stream);
+      }
       const backlog = log.readAfter(start, user);
       // Headers, retry, hello and the backlog leave in one write: the headers flush with it.
-      let text = helloFrame(start, host.settings.sseRetryMs);
+      let text = helloFrame(start, host.settings.sseRetryMs, id);
       if (backlog.gap) text += gapFrame(backlog.gap);
       if (backlog.entries.length > 0) text += backlog.entries.map(messageFrame).join('');
       stream.lastSeq = Math.max(stream.lastSeq, backlog.cursor);
@@ -214,11 +257,46 @@ export class SseServer implements ModelServer {
       if (s.direct) this.writeChunk(s, HEARTBEAT_CHUNK);
       else this.write(s, HEARTBEAT_FRAME);
     }
-    this.host?.count('heartbeatBytes', Buffer.byteLength(HEARTBEAT_FRAME) * this.streams.size);
+    this.host?.count('heartbeatBytes', HEARTBEAT_FRAME_BYTES * this.streams.size);
+  }
+
+  /** One stream's heartbeat, by the sweeper (heartbeat echo on): the same bytes heartbeat() writes. */
+  private ping(s: SseStream): void {
+    if (s.direct) this.writeChunk(s, HEARTBEAT_CHUNK);
+    else this.write(s, HEARTBEAT_FRAME);
+    this.host?.count('heartbeatBytes', HEARTBEAT_FRAME_BYTES);
+  }
+
+  /** `POST /events/alive?stream=K`: stream K's client echoed a heartbeat (see attachEcho). */
+  private alive(req: IncomingMessage, res: ServerResponse, url: URL): void {
+    const host = this.host!;
+    // The echo has no body; one sent anyway is discarded rather than left to stall the connection.
+    req.resume();
+    const raw = url.searchParams.get('stream');
+    const id = raw === null ? NaN : Number(raw);
+    if (raw === null || !UNSIGNED.test(raw) || !Number.isSafeInteger(id)) {
+      host.count('badRequests');
+      return respond(res, 400, { error: 'CB_ERR_BAD_STREAM', message: `stream must be a non-negative integer, got ${raw === null ? 'none' : `"${raw}"`}` });
+    }
+    const stream = this.byId.get(id);
+    if (!stream) {
+      host.count('sseUnknownStreams');
+      return respond(res, 404, {
+        error: 'CB_ERR_UNKNOWN_STREAM',
+        message: `no open event stream ${id}: it ended (or never was); open a new one with GET /events`,
+      });
+    }
+    stream.awaitingPongSinceMs = undefined;
+    res.writeHead(204);
+    res.end();
   }
 
   private drop(stream: SseStream): void {
     if (!this.streams.delete(stream)) return;
     this.host?.hub.remove(stream);
+    if (stream.id !== undefined) {
+      this.byId.delete(stream.id);
+      this.sweeper?.delete(stream);
+    }
   }
 }

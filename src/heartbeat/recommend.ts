@@ -33,12 +33,12 @@ export function keptAll(r: HeartbeatIntervalResult): boolean {
 
 /**
  * Worst case a dead peer goes unnoticed at this interval: interval + timeout, or slower if the lab
- * saw slower. The client must notice every half-open connection (it is the side that reconnects);
- * the server's figures count when it noticed any (SSE and polling servers have no check at all).
+ * saw slower. Every client must notice (it is the side that reconnects); the server's figures count
+ * when it noticed any (an SSE server without the clients' echo has no check at all).
  */
 export function worstDetectionMs(r: HeartbeatIntervalResult): number {
   const d = r.detection;
-  if (d.client.detected < d.halfOpened) return Infinity;
+  if (d.client.detected < d.clients) return Infinity;
   let worst = Math.max(r.intervalMs + r.timeoutMs, d.client.maxMs ?? 0);
   if (d.server.detected > 0) worst = Math.max(worst, d.server.maxMs ?? 0);
   return worst;
@@ -88,7 +88,7 @@ export function recommend(inp: RecommendInput): Recommendation | null {
     reasons.push(`a dead peer is noticed within ${fmt(worst)} (interval + timeout${worst > chosen.intervalMs + chosen.timeoutMs ? ', as measured' : ''}), inside the ${fmt(inp.detectWithinMs)} target`);
     reasons.push(`in the lab it kept ${chosen.connections.survived}/${chosen.connections.initial} connections for ${fmt(inp.observeMs)} with ${chosen.messages.lost} messages lost`);
     if (chosen.detection.server.detected === 0)
-      reasons.push('the server never noticed a half-open client (it has no liveness check of its own): only the client reconnects; the server keeps its end until TCP gives up');
+      reasons.push('the server never noticed a half-open client (nothing reached it to check): only the client reconnects; the server keeps its end until TCP gives up');
   } else {
     intervalMs = niceMs(Math.max(1, Math.min(maxByIdleTimeoutMs, maxByDetectionMs)));
     measured = false;

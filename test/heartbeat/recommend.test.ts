@@ -16,6 +16,7 @@ function row(intervalMs: number, o: { kept?: boolean; clientMaxMs?: number; serv
     heartbeatBytesPerConnectionPerMinute: o.bytes ?? (8 * 60_000) / intervalMs,
     detection: {
       halfOpened: 10,
+      clients: 10,
       client: { detected: 10, p50Ms: clientMaxMs - 50, maxMs: clientMaxMs },
       server: { detected: o.serverDetected ?? 10, p50Ms: (o.serverDetected ?? 10) ? intervalMs + timeoutMs - 200 : null, maxMs: (o.serverDetected ?? 10) ? intervalMs + timeoutMs - 100 : null },
     },
@@ -60,6 +61,12 @@ describe('recommend', () => {
     expect(r.intervalMs).toBe(5_000);
     expect(r.reasons.join('\n')).toMatch(/server never noticed/);
     expect(r.reasons.join('\n')).toMatch(/10s: not every dead peer was noticed/);
+  });
+
+  it('counts detection per client, not per connection (an echoing SSE client holds two)', () => {
+    const sse = row(10_000);
+    sse.detection.halfOpened = 20;
+    expect(worstDetectionMs(sse)).toBe(30_000);
   });
 
   it('computes an unmeasured interval when nothing in the sweep qualifies', () => {

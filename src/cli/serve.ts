@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { ReferenceHost } from '../server/host.js';
 import { Publisher } from '../server/publisher.js';
 import { allModels } from '../models/index.js';
-import { parseDurationMs, parseRatePerSec, parseSizeBytes } from '../util/units.js';
+import { formatDurationMs, parseDurationMs, parseRatePerSec, parseSizeBytes } from '../util/units.js';
 import { inputError } from '../util/errors.js';
 import { nowUs } from '../metrics/clock.js';
 import { untilSignal } from './untilSignal.js';
@@ -65,9 +65,9 @@ export function registerServe(program: Command): void {
       process.stdout.write(
         [
           `connbench reference server, publishing ${ratePerSec}/s with ${payloadBytes} B payloads`,
-          `  short-poll  GET  ${base}/poll?cursor=0`,
+          `  short-poll  GET  ${base}/poll?cursor=0&every=1000  (every: your pause; a connection silent past it + ${formatDurationMs(heartbeatMs * 2)} is ended as dead)`,
           `  long-poll   GET  ${base}/poll?cursor=0&wait=20000`,
-          `  sse         GET  ${base}/events`,
+          `  sse         GET  ${base}/events${f.sseEcho ? '  (echo each heartbeat: POST /events/alive?stream=K, K from the hello)' : ''}`,
           `  websocket   GET  ws://${f.host}:${httpPort}/ws`,
           `  tcp              ${f.host}:${tcpPort} (4-byte length + type + body frames)`,
           `  chat send   POST ${base}/send  {"to":"u2","t":0,"body":"hi"}`,

@@ -4,6 +4,7 @@ import { getModel } from '../models/index.js';
 import { CONNECTIONS_PER_CLIENT } from '../client/dispatchers.js';
 import { formatBytes } from '../util/units.js';
 import { BYTES_PER_PROCESS, peakBytesPerConnection } from './memoryPerConnection.js';
+import { faultLimitProblem } from './faultsLimits.js';
 
 /** Sockets one process may hold: the 20000-file hard limit less room for pipes, files and listeners. */
 export const SOCKETS_PER_PROCESS = 18_000;
@@ -187,6 +188,10 @@ export function planRun(s: Scenario, limits: Limits): RunPlan {
       });
     }
   }
+
+  // A latency fault's proxy runs in the runner's process: refused here, before any process starts.
+  const faultProblem = faultLimitProblem(s, limits.openFilesLimit);
+  if (faultProblem) shortfalls.push({ what: faultProblem.what, remedies: [faultProblem.remedy] });
 
   if (shortfalls.length > 0) {
     throw runError(

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { faultOutcome } from '../../src/runner/faults.js';
 import { faultLimitProblem } from '../../src/runner/faultsLimits.js';
+import { planRun } from '../../src/runner/plan.js';
 import { faultNotes } from '../../src/report/faultNotes.js';
 import { BUCKET_US, type StormReport } from '../../src/client/recovery.js';
 import { expandMatrix } from '../../src/scenario/matrix.js';
@@ -91,6 +92,9 @@ describe('fault outcomes', () => {
       what: "a latency fault puts a proxy in the runner's process: 9500 connections need 19000 sockets there, but it may hold about 18000",
       remedy: 'use at most 9000 connections (clients × sockets per client) with a latency fault, or drop the latency fault',
     });
+    // The plan refuses it before anything starts, as it does any other socket shortfall (exit 3).
+    expect(() => planRun(point(9500, latency), { openFilesLimit: 20_000 })).toThrow(/a latency fault puts a proxy in the runner's process/);
+    expect(() => planRun(point(9000, latency), { openFilesLimit: 20_000 })).not.toThrow();
     // Without a latency fault there is no proxy.
     expect(faultLimitProblem(point(9500, { fault: 'restart', at: '1s' }), 20_000)).toBeUndefined();
   });

@@ -12,6 +12,7 @@ function point(clients: number, o: { processes?: number; workers?: number; sourc
     server: { processes: o.processes ?? 1 },
     client: { workers: o.workers ?? 0, sourceAddresses: o.sourceAddresses ?? 1 },
     sse: { echo: o.sseEcho ?? false },
+    faults: [],
   } as unknown as Scenario;
 }
 

@@ -194,8 +194,9 @@ async function runInterval(model: ModelId, iv: LabInterval, p: LabPlan, signal?:
       atStart = await status();
     }
     // One heartbeat before watching: a connection the first heartbeat opens (an SSE client's echo)
-    // belongs to the steady state, not to the window's reconnections. Capped below the idle timeout.
-    await sleep(Math.min(1.2 * intervalMs, 0.9 * idleMs), signal);
+    // belongs to the steady state, not to the window's reconnections. Only for an interval that can
+    // survive: with a longer one the intermediary would cut connections before the window opens.
+    if (intervalMs < idleMs) await sleep(Math.min(1.2 * intervalMs, 0.9 * idleMs), signal);
     checkAbort(signal);
 
     // 1. Quiet: nothing is published; whatever crosses the proxy is heartbeats (and reconnects).

@@ -13,9 +13,10 @@ function point(clients: number, o: { processes?: number; sourceAddresses?: numbe
     clients,
     models: o.models ?? ['websocket'],
     workload: { pattern: o.chat ? 'chat' : 'broadcast' },
-    sse: { client: o.sseClient ?? 'auto' },
+    sse: { client: o.sseClient ?? 'auto', echo: false },
     server: { processes: o.processes ?? 1 },
     client: { workers: 0, sourceAddresses: o.sourceAddresses ?? 1 },
+    faults: [],
   } as unknown as Scenario;
 }
 

@@ -58,6 +58,26 @@ describe('PollDeadlines', () => {
     expect(expired).toEqual(['a']);
   });
 
+  it('gives a connection still taking a queued answer the grace again instead of expiring it', () => {
+    const clock = { nowMs: 1000 };
+    const expired: string[] = [];
+    const busy = new Set<string>(['a']);
+    const d = new PollDeadlines<{ name: string }>((k) => expired.push(k.name), () => clock.nowMs, (k) => busy.has(k.name), 500);
+    const a = { name: 'a' };
+    d.arrived(a);
+    d.answered(a, 300); // due at 1300, but its answer is still being read
+    clock.nowMs = 1300;
+    d.sweep();
+    expect(expired).toEqual([]);
+    busy.delete('a'); // read to the end at about 1300: due again at 1800
+    clock.nowMs = 1799;
+    d.sweep();
+    expect(expired).toEqual([]);
+    clock.nowMs = 1800;
+    d.sweep();
+    expect(expired).toEqual(['a']);
+  });
+
   it('measures each connection against its own deadline', () => {
     const { d, clock, expired } = setup();
     const fast = { name: 'fast' };

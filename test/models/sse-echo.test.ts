@@ -79,8 +79,11 @@ describe('sse heartbeat echo: the server', () => {
     on.publish(3);
     const first = await rawStream(on);
     const second = await rawStream(on);
-    expect(first.hello).toEqual({ type: 'hello', data: '{"cursor":3,"stream":1}', lastEventId: '3' });
-    expect(second.hello.data).toBe('{"cursor":3,"stream":2}');
+    const firstStream = (JSON.parse(first.hello.data) as { stream: number }).stream;
+    expect(first.hello).toEqual({ type: 'hello', data: `{"cursor":3,"stream":${firstStream}}`, lastEventId: '3' });
+    expect(second.hello.data).toBe(`{"cursor":3,"stream":${firstStream + 1}}`);
+    // Not 1, 2, …: a new server (after a restart) names streams no old client still echoes for.
+    expect(firstStream).toBeGreaterThan(1000);
   });
 
   it('answers an echo of an open stream 204, of an unknown or ended one 404, a bad one 400', async () => {
@@ -138,21 +141,22 @@ describe('sse heartbeat echo: the server', () => {
     await waitFor(() => closedUs !== undefined, 'the server to end the silent stream', 5000);
 
     expect(text).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
-    expect(text).toMatch(/data: \{"cursor":\d+,"stream":1\}\n\n/);
+    const stream = Number(/data: \{"cursor":\d+,"stream":(\d+)\}\n\n/.exec(text)?.[1]);
+    expect(stream).toBeGreaterThan(0);
     expect(text).toContain('"body":');
     expect(firstPingUs).toBeDefined();
     expect(h.host.counters.heartbeatTimeouts).toBe(1);
     expect(h.host.counters.heartbeatBytes).toBeGreaterThanOrEqual(3);
     const dead = h.host.deadPeersSince(0);
     expect(dead).toHaveLength(1);
-    // Not before the timeout since the first unanswered heartbeat. The client sees that heartbeat a
-    // moment after the server stamped it, so allow a little for the delivery.
-    expect(dead[0]! - firstPingUs!).toBeGreaterThanOrEqual((HEARTBEAT.timeoutMs - 20) * 1000);
+    // Not at the first unanswered heartbeat but the timeout after it. We see that heartbeat a moment
+    // after the server stamped it: half the timeout allows for delivery on a loaded machine.
+    expect(dead[0]! - firstPingUs!).toBeGreaterThanOrEqual((HEARTBEAT.timeoutMs / 2) * 1000);
     expect(closedUs! - openedUs).toBeGreaterThanOrEqual(HEARTBEAT.timeoutMs * 1000);
     // Generous: a loaded machine runs timers late, never early.
     expect(closedUs! - openedUs).toBeLessThan((HEARTBEAT.intervalMs + HEARTBEAT.timeoutMs + 3000) * 1000);
     expect(h.host.hub.size).toBe(0);
-    const after = await alive(h, '?stream=1');
+    const after = await alive(h, `?stream=${stream}`);
     expect(await errorOf(after)).toBe('CB_ERR_UNKNOWN_STREAM');
   });
 

@@ -21,6 +21,7 @@ describe('metric names', () => {
     expect(path('wire.serverBytesPerMessage')).toBe('wire.serverBytesPerMessage');
     expect(path('connect.p99')).toBe('connectMs.p99');
     expect(path('deliveriesPerSec')).toBe('deliveriesPerSec');
+    expect(path('server.deadPeers')).toBe('server.deadPeers');
   });
 
   it('know each metric unit from its name', () => {
@@ -33,6 +34,7 @@ describe('metric names', () => {
     expect(kind('client.eventLoopDelayP99Ms')).toBe('ms');
     expect(kind('deliveriesPerSec')).toBe('rate');
     expect(kind('messages.lost')).toBe('count');
+    expect(kind('server.deadPeers')).toBe('count');
   });
 
   it('read values in the metric own unit', () => {

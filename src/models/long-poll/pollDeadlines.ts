@@ -22,10 +22,16 @@ export class PollDeadlines<K> {
   private readonly dueAtMs = new Map<K, number>();
   private timer: NodeJS.Timeout | undefined;
 
-  /** `expire` ends a connection whose deadline passed (already forgotten here). */
+  /**
+   * `expire` ends a connection whose deadline passed (already forgotten here). `busy` says a
+   * connection still has answer bytes queued: its client is still reading (TCP acks them), so its
+   * deadline restarts at `busyGraceMs` from now instead of expiring.
+   */
   constructor(
     private readonly expire: (k: K) => void,
     private readonly nowMs: () => number = () => performance.now(),
+    private readonly busy: (k: K) => boolean = () => false,
+    private readonly busyGraceMs = 0,
   ) {}
 
   /** Connections watched (open and seen to poll). */
@@ -57,6 +63,10 @@ export class PollDeadlines<K> {
     const nowMs = this.nowMs();
     for (const [k, dueAtMs] of this.dueAtMs) {
       if (nowMs < dueAtMs) continue;
+      if (this.busy(k)) {
+        this.dueAtMs.set(k, nowMs + this.busyGraceMs);
+        continue;
+      }
       this.dueAtMs.delete(k);
       this.expire(k);
     }

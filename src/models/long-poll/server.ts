@@ -29,10 +29,16 @@ export class PollServer implements ModelServer {
     host.route('GET', '/poll', (_req, res, url) => this.onPoll(host, res, url));
     const { timeoutMs } = host.settings.heartbeat;
     if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs)) return;
-    const deadlines = new PollDeadlines<Socket>((socket) => {
-      host.deadPeer();
-      socket.destroy();
-    });
+    const deadlines = new PollDeadlines<Socket>(
+      (socket) => {
+        host.deadPeer();
+        socket.destroy();
+      },
+      undefined,
+      // The deadline starts when an answer is queued; a large one a slow reader is still taking is no silence.
+      (socket) => socket.writableLength > 0,
+      timeoutMs,
+    );
     this.onSocketClose = function (this: Socket) {
       deadlines.closed(this);
     };

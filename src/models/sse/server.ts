@@ -7,6 +7,7 @@ import { applyTcpKeepAlive } from '../keepAlive.js';
 import { FrameCache } from '../push/frameCache.js';
 import { CorkBatch, type Corkable } from '../push/corkBatch.js';
 import { HeartbeatSweeper, type Pingable } from '../push/heartbeat.js';
+import { nowUs } from '../../metrics/clock.js';
 import { ALIVE_PATH, HEARTBEAT_FRAME, gapFrame, helloFrame, messageFrame } from './frames.js';
 
 const STREAM_HEADERS = {
@@ -106,7 +107,12 @@ export class SseServer implements ModelServer {
    */
   private readonly byId = new Map<number, SseStream>();
   private sweeper: HeartbeatSweeper<SseStream> | undefined;
-  private nextStreamId = 1;
+  /**
+   * Ids start at this process's monotonic clock (µs), not at 1: after a restart fault a client's
+   * echo for a stream of the old server must not name a stream of another client on the new one.
+   * One stream per µs would be needed to catch up with the next server's start; integers stay safe.
+   */
+  private nextStreamId = nowUs();
   private closing = false;
   // A broadcast pushes the same entry to every stream: build its chunk once.
   private readonly chunks = new FrameCache((e) => httpChunk(messageFrame(e)));

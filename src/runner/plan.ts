@@ -190,7 +190,7 @@ export function planRun(s: Scenario, limits: Limits): RunPlan {
   }
 
   // A latency fault's proxy runs in the runner's process: refused here, before any process starts.
-  const faultProblem = faultLimitProblem(s, limits.openFilesLimit);
+  const faultProblem = faultLimitProblem(s, limits.openFilesLimit, ports);
   if (faultProblem) shortfalls.push({ what: faultProblem.what, remedies: [faultProblem.remedy] });
 
   if (shortfalls.length > 0) {

@@ -68,6 +68,13 @@ export function niceMs(ms: number): number {
   return Math.max(1, Math.round(ms));
 }
 
+/** niceMs rounded down, for a limit that must not be passed: whole seconds from 10 s, tens of ms from 100 ms. Pure. */
+export function niceFloorMs(ms: number): number {
+  if (ms >= 10_000) return Math.floor(ms / 1000) * 1000;
+  if (ms >= 100) return Math.floor(ms / 10) * 10;
+  return Math.max(1, Math.floor(ms));
+}
+
 /** The default sweep for an idle timeout. Pure. */
 export function defaultIntervalsMs(idleTimeoutMs: number): number[] {
   return [...new Set(DEFAULT_INTERVAL_FRACTIONS.map((f) => niceMs(idleTimeoutMs * f)))];

@@ -1,5 +1,5 @@
 import { formatDurationMs } from '../util/units.js';
-import { niceMs } from './plan.js';
+import { niceFloorMs } from './plan.js';
 import type { CostRow, HeartbeatIntervalResult, Recommendation } from './result.js';
 
 /** The fleet sizes the recommendation prices. */
@@ -45,6 +45,20 @@ export function worstDetectionMs(r: HeartbeatIntervalResult): number {
 }
 
 /**
+ * How much later than interval + timeout the lab saw dead peers noticed, at worst, as a factor ≥ 1:
+ * the checks run on a shared sweep tick (a quarter of the timeout), and a computed interval must
+ * leave room for it as the swept ones did. Pure.
+ */
+export function detectionOvershoot(rows: readonly HeartbeatIntervalResult[]): number {
+  let factor = 1;
+  for (const r of rows) {
+    const worst = worstDetectionMs(r);
+    if (Number.isFinite(worst)) factor = Math.max(factor, worst / (r.intervalMs + r.timeoutMs));
+  }
+  return factor;
+}
+
+/**
  * The interval to use: the longest swept interval that kept every connection, stays within the
  * idle timeout less the safety margin, and detects a dead peer within the target. When none
  * does, the limits themselves give one, marked as not measured. Pure.
@@ -55,8 +69,9 @@ export function recommend(inp: RecommendInput): Recommendation | null {
   const maxByIdleTimeoutMs = inp.idleTimeoutMs * (1 - inp.safetyMargin);
   const sameTimeout = rows.every((r) => r.timeoutMs === rows[0]!.timeoutMs);
   const ratio = rows[0]!.timeoutMs / rows[0]!.intervalMs;
-  // interval + timeout ≤ target, with the timeout fixed or a multiple of the interval.
-  const maxByDetectionMs = sameTimeout ? inp.detectWithinMs - rows[0]!.timeoutMs : inp.detectWithinMs / (1 + ratio);
+  const overshoot = detectionOvershoot(rows);
+  // (interval + timeout) × overshoot ≤ target, with the timeout fixed or a multiple of the interval.
+  const maxByDetectionMs = sameTimeout ? inp.detectWithinMs / overshoot - rows[0]!.timeoutMs : inp.detectWithinMs / ((1 + ratio) * overshoot);
   const timeoutFor = (intervalMs: number) => (sameTimeout ? rows[0]!.timeoutMs : intervalMs * ratio);
 
   const rejected: string[] = [];
@@ -90,10 +105,12 @@ export function recommend(inp: RecommendInput): Recommendation | null {
     if (chosen.detection.server.detected === 0)
       reasons.push('the server never noticed a half-open client (nothing reached it to check): only the client reconnects; the server keeps its end until TCP gives up');
   } else {
-    intervalMs = niceMs(Math.max(1, Math.min(maxByIdleTimeoutMs, maxByDetectionMs)));
+    // Rounded down: both are limits, and a rounded-up interval would pass them.
+    intervalMs = niceFloorMs(Math.max(1, Math.min(maxByIdleTimeoutMs, maxByDetectionMs)));
     measured = false;
-    worst = intervalMs + timeoutFor(intervalMs);
-    reasons.push(`the ${fmt(inp.detectWithinMs)} detection target allows at most ${fmt(maxByDetectionMs)} (interval + timeout)`);
+    worst = (intervalMs + timeoutFor(intervalMs)) * overshoot;
+    const late = overshoot > 1.005 ? `, with dead-peer checks that ran up to ${Math.round((overshoot - 1) * 100)}% late in the lab` : '';
+    reasons.push(`the ${fmt(inp.detectWithinMs)} detection target allows at most ${fmt(maxByDetectionMs)} (interval + timeout${late})`);
     reasons.push(`no swept interval met every condition: run again with --intervals ${fmt(intervalMs)} to confirm it`);
   }
   if (rejected.length > 0) reasons.push(`longer intervals rejected: ${rejected.join('; ')}`);

@@ -67,7 +67,7 @@ export interface Recommendation {
   measured: boolean;
   /** The longest interval the idle timeout allows with the safety margin. */
   maxByIdleTimeoutMs: number;
-  /** The longest interval whose worst-case detection (interval + timeout) meets the target. */
+  /** The longest interval whose worst-case detection (interval + timeout, times the lab's measured overshoot) meets the target. */
   maxByDetectionMs: number;
   /** Worst case a dead peer goes unnoticed: interval + timeout, or the lab's slowest, if longer. */
   worstDetectionMs: number;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultIntervalsMs, niceMs, planLab } from '../../src/heartbeat/plan.js';
+import { defaultIntervalsMs, niceFloorMs, niceMs, planLab } from '../../src/heartbeat/plan.js';
 import { PRESETS, getPreset } from '../../src/heartbeat/presets.js';
 import { ConnbenchError } from '../../src/util/errors.js';
 
@@ -84,6 +84,9 @@ describe('planLab', () => {
     expect(niceMs(9166.7)).toBe(9170);
     expect(niceMs(13_750)).toBe(14_000);
     expect(niceMs(66.67)).toBe(67);
+    expect(niceFloorMs(35_820)).toBe(35_000);
+    expect(niceFloorMs(159.9)).toBe(150);
+    expect(niceFloorMs(7.9)).toBe(7);
     expect(defaultIntervalsMs(400)).toEqual([67, 100, 200, 300, 500]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { costAt, recommend, worstDetectionMs } from '../../src/heartbeat/recommend.js';
+import { costAt, detectionOvershoot, recommend, worstDetectionMs } from '../../src/heartbeat/recommend.js';
 import { bytesPerClientPerMinute, detectionStats } from '../../src/heartbeat/measure.js';
 import type { HeartbeatIntervalResult } from '../../src/heartbeat/result.js';
 
@@ -67,6 +67,22 @@ describe('recommend', () => {
     const sse = row(10_000);
     sse.detection.halfOpened = 20;
     expect(worstDetectionMs(sse)).toBe(30_000);
+  });
+
+  it('leaves room for checks the lab saw run late when it computes an interval, below the swept one they failed', () => {
+    // The azure-lb case: a 4 min idle timeout, a 2 min target; 40 s + 80 s is exactly the target, and
+    // the server noticed 134 s after the injection (its sweep runs a quarter-timeout tick late).
+    const azure = { ...base, idleTimeoutMs: 240_000 };
+    const late = row(40_000, { clientMaxMs: 134_000 });
+    expect(detectionOvershoot([late, row(60_000)])).toBeCloseTo(134 / 120, 5);
+    const r = recommend({ ...azure, intervals: [late, row(60_000, { clientMaxMs: 190_000 })] })!;
+    expect(r.measured).toBe(false);
+    expect(r.intervalMs).toBeLessThan(40_000);
+    expect(r.intervalMs).toBe(35_000); // 35.8 s, rounded down
+    expect(r.reasons.join('\n')).toMatch(/ran up to 12% late in the lab/);
+    expect(r.reasons.join('\n')).toMatch(/--intervals 35s/);
+    // On time: no overshoot, the plain arithmetic.
+    expect(detectionOvershoot([row(40_000)])).toBe(1);
   });
 
   it('computes an unmeasured interval when nothing in the sweep qualifies', () => {

@@ -6,8 +6,8 @@ import { nowUs } from '../../metrics/clock.js';
 /**
  * The part every push client (one long-lived connection) shares: settling connect() once, calling
  * onClose exactly once whatever ends the connection, the liveness watchdog and the abort signal.
- * The transport calls in with what happened; it supplies `terminate` to cut its socket (or, when
- * there is no socket yet, to call end() itself).
+ * The transport calls in with what happened; it supplies `cut`, which cuts its socket and says
+ * whether there was one: with none yet there is nothing to close, so the lifecycle ends itself.
  *
  * Errors before the subscription are not reported through onError: connect() rejects with them and
  * the session counts the rejection, so counting both would count one failure twice.
@@ -25,11 +25,11 @@ export class ClientLifecycle {
   private resolveClosed!: () => void;
   private detachSignal: (() => void) | undefined;
   private readonly h: ClientHandler;
-  private readonly terminate: () => void;
+  private readonly cut: () => boolean;
 
-  constructor(h: ClientHandler, heartbeat: HeartbeatSettings, terminate: () => void) {
+  constructor(h: ClientHandler, heartbeat: HeartbeatSettings, cut: () => boolean) {
     this.h = h;
-    this.terminate = terminate;
+    this.cut = cut;
     // The server pings every interval and gives up after timeout: silence longer than both is a dead link.
     this.silenceLimitMs = heartbeat.intervalMs + heartbeat.timeoutMs;
     this.whenClosed = new Promise((resolve) => (this.resolveClosed = resolve));
@@ -89,6 +89,11 @@ export class ClientLifecycle {
     this.error(e);
     this.failure ??= e;
     this.terminate();
+  }
+
+  /** Cuts the transport; its close event then ends the lifecycle, or, with no transport yet, this does. */
+  private terminate(): void {
+    if (!this.cut()) this.end(nowUs());
   }
 
   /** The socket is gone: onClose once, and connect() rejects if it never subscribed. */

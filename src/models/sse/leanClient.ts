@@ -46,8 +46,8 @@ export class LeanSseClient implements ModelClient, HttpResponseHandlers, SsePars
     this.response = new HttpResponseDecoder(this);
     this.life = new ClientLifecycle(h, o.heartbeat, () => {
       this.terminated = true;
-      if (this.socket) this.socket.destroy();
-      else this.life.end(nowUs());
+      this.socket?.destroy();
+      return this.socket !== undefined;
     });
   }
 

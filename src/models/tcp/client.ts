@@ -20,8 +20,8 @@ export class TcpClient implements ModelClient {
     this.o = o;
     this.h = h;
     this.life = new ClientLifecycle(h, o.heartbeat, () => {
-      if (this.socket) this.socket.destroy();
-      else this.life.end(nowUs());
+      this.socket?.destroy();
+      return this.socket !== undefined;
     });
   }
 

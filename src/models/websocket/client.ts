@@ -24,8 +24,8 @@ export class WebsocketClient implements ModelClient {
     this.o = o;
     this.h = h;
     this.life = new ClientLifecycle(h, o.heartbeat, () => {
-      if (this.ws) this.ws.terminate();
-      else this.life.end(nowUs());
+      this.ws?.terminate();
+      return this.ws !== undefined;
     });
   }
 

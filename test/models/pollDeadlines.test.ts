@@ -7,7 +7,7 @@ function setup() {
   const expired: string[] = [];
   const d = new PollDeadlines<{ name: string }>(
     (k) => expired.push(k.name),
-    () => clock.nowMs,
+    { nowMs: () => clock.nowMs },
   );
   return { d, clock, expired };
 }
@@ -62,7 +62,7 @@ describe('PollDeadlines', () => {
     const clock = { nowMs: 1000 };
     const expired: string[] = [];
     const busy = new Set<string>(['a']);
-    const d = new PollDeadlines<{ name: string }>((k) => expired.push(k.name), () => clock.nowMs, (k) => busy.has(k.name), 500);
+    const d = new PollDeadlines<{ name: string }>((k) => expired.push(k.name), { nowMs: () => clock.nowMs, busy: (k) => busy.has(k.name), busyGraceMs: 500 });
     const a = { name: 'a' };
     d.arrived(a);
     d.answered(a, 300); // due at 1300, but its answer is still being read

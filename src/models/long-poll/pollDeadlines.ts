@@ -8,6 +8,17 @@ export function sweepTickMs(timeoutMs: number): number {
   return Math.max(5, timeoutMs / 4);
 }
 
+export interface PollDeadlinesOptions<K> {
+  /** The clock (ms); tests move their own. Default performance.now(). */
+  nowMs?: () => number;
+  /**
+   * Whether a connection still has answer bytes queued: its client is still reading (TCP acks
+   * them), so a passed deadline restarts at `busyGraceMs` from now instead of expiring.
+   */
+  busy?: (k: K) => boolean;
+  busyGraceMs?: number;
+}
+
 /**
  * The polling server's dead-peer deadlines, one number per keep-alive connection and ONE timer for
  * all of them (a timer or closure per connection would cost memory per client, which is what a
@@ -22,17 +33,18 @@ export class PollDeadlines<K> {
   private readonly dueAtMs = new Map<K, number>();
   private timer: NodeJS.Timeout | undefined;
 
-  /**
-   * `expire` ends a connection whose deadline passed (already forgotten here). `busy` says a
-   * connection still has answer bytes queued: its client is still reading (TCP acks them), so its
-   * deadline restarts at `busyGraceMs` from now instead of expiring.
-   */
-  constructor(
-    private readonly expire: (k: K) => void,
-    private readonly nowMs: () => number = () => performance.now(),
-    private readonly busy: (k: K) => boolean = () => false,
-    private readonly busyGraceMs = 0,
-  ) {}
+  private readonly expire: (k: K) => void;
+  private readonly nowMs: () => number;
+  private readonly busy: (k: K) => boolean;
+  private readonly busyGraceMs: number;
+
+  /** `expire` ends a connection whose deadline passed (already forgotten here). */
+  constructor(expire: (k: K) => void, o: PollDeadlinesOptions<K> = {}) {
+    this.expire = expire;
+    this.nowMs = o.nowMs ?? (() => performance.now());
+    this.busy = o.busy ?? (() => false);
+    this.busyGraceMs = o.busyGraceMs ?? 0;
+  }
 
   /** Connections watched (open and seen to poll). */
   get size(): number {

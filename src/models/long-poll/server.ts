@@ -34,10 +34,8 @@ export class PollServer implements ModelServer {
         host.deadPeer();
         socket.destroy();
       },
-      undefined,
       // The deadline starts when an answer is queued; a large one a slow reader is still taking is no silence.
-      (socket) => socket.writableLength > 0,
-      timeoutMs,
+      { busy: (socket) => socket.writableLength > 0, busyGraceMs: timeoutMs },
     );
     this.onSocketClose = function (this: Socket) {
       deadlines.closed(this);

@@ -258,19 +258,21 @@ export class SseServer implements ModelServer {
     }
   }
 
+  /** Every stream's heartbeat, by the interval timer (heartbeat echo off). */
   private heartbeat(): void {
-    for (const s of this.streams) {
-      if (s.direct) this.writeChunk(s, HEARTBEAT_CHUNK);
-      else this.write(s, HEARTBEAT_FRAME);
-    }
+    for (const s of this.streams) this.writeHeartbeat(s);
     this.host?.count('heartbeatBytes', HEARTBEAT_FRAME_BYTES * this.streams.size);
   }
 
-  /** One stream's heartbeat, by the sweeper (heartbeat echo on): the same bytes heartbeat() writes. */
+  /** One stream's heartbeat, by the sweeper (heartbeat echo on). */
   private ping(s: SseStream): void {
+    this.writeHeartbeat(s);
+    this.host?.count('heartbeatBytes', HEARTBEAT_FRAME_BYTES);
+  }
+
+  private writeHeartbeat(s: SseStream): void {
     if (s.direct) this.writeChunk(s, HEARTBEAT_CHUNK);
     else this.write(s, HEARTBEAT_FRAME);
-    this.host?.count('heartbeatBytes', HEARTBEAT_FRAME_BYTES);
   }
 
   /** `POST /events/alive?stream=K`: stream K's client echoed a heartbeat (see attachEcho). */

@@ -1,4 +1,5 @@
 import Table from 'cli-table3';
+import { getModel, isModelId } from '../models/index.js';
 import { formatBytes, formatDurationMs } from '../util/units.js';
 import type { DetectionStats, HeartbeatIntervalResult, HeartbeatModelResult, HeartbeatResult, Recommendation } from './result.js';
 import type { ProbeResult } from './probe.js';
@@ -47,9 +48,9 @@ function costLine(rec: Recommendation): string {
     .join('; ');
 }
 
-/** SSE carries nothing upstream: say what its server-side detection rests on, and what it costs. */
+/** A model whose clients send nothing upstream (SSE): say what its server-side detection rests on, and what it costs. */
 function sseEchoLine(r: HeartbeatResult, m: HeartbeatModelResult): string[] {
-  if (m.model !== 'sse') return [];
+  if (!isModelId(m.model) || !getModel(m.model).needsHeartbeatEcho) return [];
   return r.settings.sseEcho
     ? ['  - sse clients echo every heartbeat with POST /events/alive (its bytes are in hb B/conn/min); --no-sse-echo saves them, and the server then never detects a dead client']
     : ['  - sse without echo (--no-sse-echo): nothing flows from client to server, so the server cannot detect a dead client'];

@@ -139,6 +139,12 @@ export interface Model {
   title: string;
   /** Whether its clients make requests through `ClientOptions.dispatcher` (the HTTP models). */
   usesDispatcher: boolean;
+  /**
+   * Whether its clients reach the server only through a heartbeat echo the server asks for
+   * (`ServerSettings.sseEcho`, on a second connection): without it the server hears nothing from
+   * them and cannot detect a dead one.
+   */
+  needsHeartbeatEcho: boolean;
   createServer(): ModelServer;
   createClient(o: ClientOptions, h: ClientHandler): ModelClient;
 }

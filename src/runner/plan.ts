@@ -82,7 +82,7 @@ export function socketsPerClient(s: Scenario): number {
 /** Why a client opens a second connection, if it does. */
 function secondConnectionOf(s: Scenario): string | undefined {
   if (s.workload.pattern === 'chat' && s.models.some((id) => getModel(id).usesDispatcher)) return 'chat over HTTP sends on a second connection';
-  if (s.sse.echo && s.models.includes('sse')) return 'an SSE client echoes heartbeats on a second connection';
+  if (s.sse.echo && s.models.some((id) => getModel(id).needsHeartbeatEcho)) return 'an SSE client echoes heartbeats on a second connection';
   return undefined;
 }
 

@@ -6,6 +6,7 @@ export const longPollModel: Model = {
   id: 'long-poll',
   title: 'long polling: the server holds each request until data arrives or the hold ends',
   usesDispatcher: true,
+  needsHeartbeatEcho: false,
   createServer: () => new PollServer(),
   createClient: (o, h) => new PollClient(o, h, { waitMs: o.longPollHoldMs, intervalMs: 0, emptyIsHeartbeat: true }),
 };

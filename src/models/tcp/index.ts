@@ -6,6 +6,7 @@ export const tcpModel: Model = {
   id: 'tcp',
   title: 'raw TCP: length-prefixed frames on a port of their own, PING/PONG heartbeat',
   usesDispatcher: false,
+  needsHeartbeatEcho: false,
   createServer: () => new TcpServer(),
   createClient: (o, h) => new TcpClient(o, h),
 };

@@ -46,8 +46,8 @@ export function worstDetectionMs(r: HeartbeatIntervalResult): number {
 
 /**
  * How much later than interval + timeout the lab saw dead peers noticed, at worst, as a factor ≥ 1:
- * the checks run on a shared sweep tick (a quarter of the timeout), and a computed interval must
- * leave room for it as the swept ones did. Pure.
+ * the checks run on a shared sweep tick (a quarter of the timeout, or of the interval if shorter),
+ * and a computed interval must leave room for it as the swept ones did. Pure.
  */
 export function detectionOvershoot(rows: readonly HeartbeatIntervalResult[]): number {
   let factor = 1;

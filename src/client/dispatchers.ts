@@ -21,10 +21,17 @@ export class ClientDispatchers {
    * session cache (a Map and a FinalizationRegistry) that plain http never uses. The source
    * address is a per-Client option that undici hands the connector on every connect.
    */
-  private readonly connector = buildConnector({});
+  private readonly connector: buildConnector.connector;
+  private readonly clientOptions: Client.Options;
 
-  constructor(origin: string) {
+  /**
+   * `o.connect`: socket options for every connection (TCP keep-alive, for the heartbeat lab);
+   * `o.client`: undici Client options on top of the defaults (the lab's long idle limits).
+   */
+  constructor(origin: string, o: { connect?: buildConnector.BuildOptions; client?: Client.Options } = {}) {
     this.origin = origin;
+    this.connector = buildConnector(o.connect ?? {});
+    this.clientOptions = o.client ?? {};
   }
 
   /**
@@ -33,7 +40,7 @@ export class ClientDispatchers {
    */
   forClient(needed: boolean, localAddress: string | undefined, connections = CONNECTIONS_PER_CLIENT): Dispatcher {
     if (!needed) return (this.unused ??= new Agent());
-    return new TabConnections(this.origin, localAddress, this.live, connections > 1, this.connector);
+    return new TabConnections(this.origin, localAddress, this.live, connections > 1, this.connector, this.clientOptions);
   }
 
   /** Connections of every client that are open or opening (for tests and diagnostics). */
@@ -92,7 +99,7 @@ export class TabConnections extends OwnedDispatcher {
     private readonly live: Set<Client>,
     private readonly sendsApart = true,
     private readonly connector?: buildConnector.connector,
-    /** Further undici Client options for both connections (the heartbeat lab's long idle limits, TCP keep-alive). */
+    /** Further undici Client options for both connections (the heartbeat lab's long idle limits). */
     private readonly clientOptions: Client.Options = {},
   ) {
     super();

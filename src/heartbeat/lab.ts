@@ -156,7 +156,7 @@ async function runInterval(model: ModelId, iv: LabInterval, p: LabPlan, signal?:
     };
     const faults = { idleTimeoutMs: idleMs, idleAction: p.idleAction };
     for (const port of [listening.httpPort, listening.tcpPort]) {
-      const proxy = new FaultProxy({ targetHost: '127.0.0.1', targetPort: port, faults, keepRecords: true, onFault });
+      const proxy = new FaultProxy({ targetHost: '127.0.0.1', targetPort: port, faults, onFault });
       await proxy.listen();
       proxies.push(proxy);
     }
@@ -188,11 +188,12 @@ async function runInterval(model: ModelId, iv: LabInterval, p: LabPlan, signal?:
 
     // Settle: forking and connecting load the machine; a client that timed out meanwhile must be back first.
     const settleUntilMs = Date.now() + SETTLE_MAX_MS + p.clients * 10;
-    let atStart = await status();
-    while (atStart.connected + atStart.failed < p.clients && Date.now() < settleUntilMs) {
-      await sleep(Math.max(20, intervalMs), signal);
+    let atStart = started.status;
+    const settled = async () => {
       atStart = await status();
-    }
+      return atStart.connected + atStart.failed >= p.clients;
+    };
+    await until(settled, settleUntilMs, signal, Math.max(20, intervalMs));
     // One heartbeat before watching: a connection the first heartbeat opens (an SSE client's echo)
     // belongs to the steady state, not to the window's reconnections. Only for an interval that can
     // survive: with a longer one the intermediary would cut connections before the window opens.

@@ -4,10 +4,10 @@
  * resuming by cursor through ClientSession like every connbench client. It reports what the lab
  * cannot see from the proxy: subscriptions, reconnects, error codes and delivery per client.
  */
-import type { Client, Dispatcher } from 'undici';
 import { getModel } from '../models/index.js';
-import { TabConnections } from '../client/dispatchers.js';
+import { ClientDispatchers } from '../client/dispatchers.js';
 import { nowUs } from '../metrics/clock.js';
+import { sleep } from '../util/sleep.js';
 import { ClientSession, type SessionSink } from '../client/session.js';
 import type { FromLabWorker, LabWorkerDrained, LabWorkerStart, LabWorkerStatus, ToLabWorker } from '../runner/ipc.js';
 
@@ -19,8 +19,7 @@ const DEAD_PEER_CODE = 'CB_ERR_HEARTBEAT_TIMEOUT';
 
 class LabWorker {
   private sessions: ClientSession[] = [];
-  private readonly dispatchers: Dispatcher[] = [];
-  private readonly live = new Set<Client>();
+  private dispatchers: ClientDispatchers | undefined;
   private readonly errors: Record<string, number> = {};
   /** Per client, when it declared its server dead (monotonic µs): the lab's client-side detection times. */
   private readonly deadPeerAtUs: number[][] = [];
@@ -28,6 +27,13 @@ class LabWorker {
 
   async start(m: LabWorkerStart): Promise<void> {
     const model = getModel(m.model);
+    // A browser tab's connections, as in a run: one for the poll or the event stream, a second only
+    // for other requests (SSE's heartbeat echo); each kept however long it idles, TCP keep-alive as asked.
+    const dispatchers = new ClientDispatchers(`http://${m.host}:${m.httpPort}`, {
+      connect: m.tcpKeepAliveMs !== undefined ? { keepAlive: true, keepAliveInitialDelay: Math.max(1000, m.tcpKeepAliveMs) } : {},
+      client: { keepAliveTimeout: KEEP_IDLE_MS, keepAliveMaxTimeout: KEEP_IDLE_MS, headersTimeout: 0, bodyTimeout: 0 },
+    });
+    this.dispatchers = dispatchers;
     for (let i = 0; i < m.count; i++) {
       const detections: number[] = [];
       this.deadPeerAtUs.push(detections);
@@ -40,7 +46,6 @@ class LabWorker {
         },
         disconnected: () => undefined,
       };
-      const dispatcher = model.usesDispatcher ? this.dispatcherFor(m) : undefined;
       const options = {
         clientId: i,
         user: `u${i}`,
@@ -51,8 +56,7 @@ class LabWorker {
         shortPollIntervalMs: m.shortPollIntervalMs,
         longPollHoldMs: m.longPollHoldMs,
         ...(m.tcpKeepAliveMs !== undefined ? { tcpKeepAliveMs: m.tcpKeepAliveMs } : {}),
-        // Models without HTTP never touch it; the type wants one.
-        dispatcher: dispatcher ?? (undefined as unknown as Dispatcher),
+        dispatcher: dispatchers.forClient(model.usesDispatcher, undefined),
       };
       this.sessions.push(new ClientSession(model, options, sink, { ...m.reconnect, resume: 'cursor' }));
     }
@@ -88,7 +92,7 @@ class LabWorker {
   async drain(expected: number[], timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     const caughtUp = () => this.sessions.every((s, i) => s.tracker.unique + s.tracker.gapped >= expected[i]!);
-    while (!caughtUp() && Date.now() < deadline) await new Promise((r) => setTimeout(r, DRAIN_POLL_MS));
+    while (!caughtUp() && Date.now() < deadline) await sleep(DRAIN_POLL_MS);
     const r: LabWorkerDrained = { expected: 0, delivered: 0, lost: 0, duplicates: 0, gapped: 0, caughtUp: caughtUp() };
     this.sessions.forEach((s, i) => {
       const t = s.tracker;
@@ -104,26 +108,8 @@ class LabWorker {
   async stop(): Promise<void> {
     const bounded = <T>(p: Promise<T>, ms: number) => Promise.race([p, new Promise((r) => setTimeout(r, ms))]);
     await bounded(Promise.all(this.sessions.map((s) => s.stop())), 3000);
-    await bounded(Promise.all(this.dispatchers.map((d) => d.destroy())), 1000);
+    await bounded(this.dispatchers?.destroy() ?? Promise.resolve(), 1000);
     process.exit(0);
-  }
-
-  /**
-   * A browser tab's connections, as in a run (src/client/dispatchers.ts): one for the poll or the
-   * event stream, a second only for other requests (SSE's heartbeat echo); each kept however long
-   * it idles, with TCP keep-alive as asked.
-   */
-  private dispatcherFor(m: LabWorkerStart): Dispatcher {
-    const keepAlive = m.tcpKeepAliveMs !== undefined ? { keepAlive: true, keepAliveInitialDelay: Math.max(1000, m.tcpKeepAliveMs) } : {};
-    const d = new TabConnections(`http://${m.host}:${m.httpPort}`, undefined, this.live, true, undefined, {
-      keepAliveTimeout: KEEP_IDLE_MS,
-      keepAliveMaxTimeout: KEEP_IDLE_MS,
-      headersTimeout: 0,
-      bodyTimeout: 0,
-      connect: keepAlive,
-    });
-    this.dispatchers.push(d);
-    return d;
   }
 }
 

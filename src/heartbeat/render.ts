@@ -1,6 +1,7 @@
 import Table from 'cli-table3';
 import { getModel, isModelId } from '../models/index.js';
 import { formatBytes, formatDurationMs } from '../util/units.js';
+import { mdCell, mdTable } from '../report/markdownTable.js';
 import type { DetectionStats, HeartbeatIntervalResult, HeartbeatModelResult, HeartbeatResult, Recommendation } from './result.js';
 import type { ProbeResult } from './probe.js';
 
@@ -85,18 +86,16 @@ export function renderHeartbeatTable(r: HeartbeatResult, opts: { color?: boolean
   return `${out.join('\n')}\n`;
 }
 
-const mdEscape = (t: string) => t.replace(/\|/g, '\\|').replace(/</g, '&lt;');
-
 /** The same report as GitHub markdown. Returns a string. */
 export function renderHeartbeatMarkdown(r: HeartbeatResult): string {
-  const out = [`# Heartbeat lab`, '', mdEscape(headline(r))];
-  if (r.settings.preset) out.push('', `Preset \`${r.settings.preset.id}\`: ${mdEscape(r.settings.preset.setting)} ([source](${r.settings.preset.source})).`);
+  const out = [`# Heartbeat lab`, '', mdCell(headline(r))];
+  if (r.settings.preset) out.push('', `Preset \`${r.settings.preset.id}\`: ${mdCell(r.settings.preset.setting)} ([source](${r.settings.preset.source})).`);
   for (const m of r.models) {
     out.push('', `## ${m.model}`, '');
-    out.push(`| ${HEAD.join(' | ')} |`, `|${HEAD.map(() => '---:').join('|')}|`);
-    for (const iv of m.intervals) out.push(`| ${cells(iv).map(mdEscape).join(' | ')} |`);
+    out.push(mdTable(HEAD, m.intervals.map((iv) => cells(iv).map(mdCell)), HEAD.map(() => 'r')));
     const [first, ...rest] = recommendationLines(r, m);
-    out.push('', `**${mdEscape(first!)}**`, '', ...rest.map((l) => mdEscape(l.replace(/^ {2}- /, '- ').replace(/^ {2}cost: /, '- cost: '))));
+    // The terminal's indented reasons and cost line become one bullet list.
+    out.push('', `**${mdCell(first!)}**`, '', ...rest.map((l) => `- ${mdCell(l.trimStart().replace(/^- /, ''))}`));
   }
   return `${out.join('\n')}\n`;
 }

@@ -11,7 +11,7 @@ export interface ProxyOptions {
   targetHost: string;
   targetPort: number;
   faults?: Partial<ProxyFaults>;
-  /** Keep every connection's record after it closes (the heartbeat lab reads them); off for a long-lived proxy. */
+  /** Keep every connection's record after it closes (for records(); tests read them); off for a long-lived proxy. */
   keepRecords?: boolean;
   /** Called when a fault ends forwarding on a connection (idle cut, reset, half-open). */
   onFault?: (rec: ConnectionRecord) => void;

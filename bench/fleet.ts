@@ -1,6 +1,6 @@
 import { Child } from '../dist/runner/child.js';
 import { planRun } from '../dist/runner/plan.js';
-import { serverSettingsOf } from '../dist/runner/runModel.js';
+import { serverSettingsOf } from '../dist/runner/serverGroup.js';
 import { openFilesLimit } from '../dist/metrics/limits.js';
 import type { FromServer, FromWorker, ResourceSample, ToServer, ToWorker, WorkerResult } from '../dist/runner/ipc.js';
 import type { ModelId } from '../dist/models/types.js';

@@ -24,8 +24,6 @@ export interface StormReport {
   latestArrivalUs: number[];
 }
 
-export type { StormRecovery };
-
 /** Tracks one storm inside a worker. */
 export class StormTracker {
   private readonly latest: number[] = [];

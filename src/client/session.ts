@@ -37,8 +37,6 @@ export class ClientSession {
   readonly tracker = new SeqTracker();
   reconnects = 0;
   connected = false;
-  /** When the current connection subscribed, monotonic µs. */
-  subscribedAtUs: number | undefined;
   /** After awaitBack(): undefined until the next subscribe, then its time. */
   backAtUs: number | undefined | null;
   /** Chat sends made while disconnected, sent on the next subscribe (as a chat app's outbox does). */
@@ -118,7 +116,6 @@ export class ClientSession {
       onSubscribed: (cursor, atUs) => {
         this.tracker.subscribed(cursor);
         this.connected = true;
-        this.subscribedAtUs = atUs;
         if (this.backAtUs === null) this.backAtUs = atUs;
         this.attempt = 0;
         this.sink.connected(atUs - startedUs, !this.everConnected);

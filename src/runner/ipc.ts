@@ -56,7 +56,6 @@ export interface ServerHandover {
   log: LogSnapshot;
   /** The publisher's schedule and the index of the next message due; absent when it was not publishing. */
   publisher?: { ratePerSec: number; payloadBytes: number; t0Us: number; untilUs?: number; nextIndex: number };
-  windowStartSeq: number;
   /** Totals so far, added to the replacement's own so that samples stay cumulative across the restart. */
   carry: { cpuUserUs: number; cpuSystemUs: number; wireBytes: WireBytes; counters: Record<string, number>; peakRssBytes: number; acceptedBySourceAddress: Record<string, number> };
 }
@@ -71,7 +70,7 @@ export interface ExpectedQuery {
 // ---- server → runner ----
 export type FromServer =
   | { type: 'listening'; httpPort: number; tcpPort: number; pid: number }
-  | { type: 'published'; lastSeq: number; publishedInWindow: number; lateMaxUs: number }
+  | { type: 'published'; lastSeq: number }
   | { type: 'expected'; counts: number[] }
   | { type: 'tracking' }
   /** Monotonic µs of each dead-peer detection asked for, in order. */

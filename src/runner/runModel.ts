@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import type { Scenario } from '../scenario/schema.js';
 import type { ModelId } from '../models/types.js';
-import type { FromWorker, ResourceSample, ToWorker, WorkerProgress, WorkerResult } from './ipc.js';
+import type { FromWorker, ToWorker, WorkerProgress, WorkerResult } from './ipc.js';
 import type { ModelResult, ProcessUsage } from '../report/result.js';
 import { Child } from './child.js';
 import type { RunPlan } from './plan.js';
@@ -22,8 +22,6 @@ type WorkerChild = Child<ToWorker, FromWorker>;
 /** Time for all clients to settle after the ramp, before memory is sampled. */
 export const SETTLE_MS = 1000;
 const CONTROL_TIMEOUT_MS = 30_000;
-
-export { serverSettingsOf } from './serverGroup.js';
 
 /** How long a failed model waits for each process's last sample. */
 const LAST_SAMPLE_MS = 2000;
@@ -245,5 +243,3 @@ export async function runModel(s: Scenario, modelId: ModelId, plan: RunPlan, lis
     await Promise.all(workers.map((w) => w.stop({ type: 'stop' })));
   }
 }
-
-export type { ResourceSample };

@@ -129,7 +129,7 @@ export class ServerGroup {
         'run with server.processes: 1 and report this as a bug',
       );
     }
-    return { ...replies[0]!, lateMaxUs: Math.max(...replies.map((r) => r.lateMaxUs)) };
+    return replies[0]!;
   }
 
   /**

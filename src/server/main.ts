@@ -19,7 +19,6 @@ const RESERVED_FDS = 100;
 
 let host: ReferenceHost | undefined;
 let publisher: Publisher | undefined;
-let windowStartSeq = 0;
 /** Scenario faults (src/server/faults.ts): sockets a drop may reset; the schedule and totals a restart carries on. */
 let openSockets: OpenSockets | undefined;
 type Schedule = ConstructorParameters<typeof Publisher>[1];
@@ -54,7 +53,6 @@ async function handle(m: ToServer): Promise<void> {
       if (m.trackSockets) openSockets = new OpenSockets([host.httpServer, host.tcpServer]);
       if (m.restore) {
         host.log.restore(m.restore.log);
-        windowStartSeq = m.restore.windowStartSeq;
         carry = m.restore.carry;
       }
       const ports = await host.listen();
@@ -64,7 +62,6 @@ async function handle(m: ToServer): Promise<void> {
     }
     case 'publish': {
       if (!host) return;
-      windowStartSeq = host.log.head;
       const { type: _publish, ...schedule } = m;
       return startPublishing(host.log, schedule);
     }
@@ -74,7 +71,7 @@ async function handle(m: ToServer): Promise<void> {
       // An idle scenario ends with a burst, to prove delivery still works after the quiet.
       const body = paddingOf(m.payloadBytes);
       for (let i = 0; i < m.burst; i++) host.log.append({ t: nowUs(), body });
-      return send({ type: 'published', lastSeq: host.log.head, publishedInWindow: host.log.head - windowStartSeq, lateMaxUs: publisher?.lateMaxUs ?? 0 });
+      return send({ type: 'published', lastSeq: host.log.head });
     }
     case 'expected': {
       const log = host!.log;
@@ -117,7 +114,6 @@ async function handle(m: ToServer): Promise<void> {
         handover: {
           log: host.log.snapshot(),
           ...(publishing && nextIndex !== undefined ? { publisher: { ...publishing, nextIndex } } : {}),
-          windowStartSeq,
           carry: carryOn(carry, {
             cpuUserUs: own.cpuUserUs,
             cpuSystemUs: own.cpuSystemUs,

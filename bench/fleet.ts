@@ -56,15 +56,12 @@ export class BenchServer {
 export class BenchWorkers {
   readonly children: Child<ToWorker, FromWorker>[] = [];
 
-  private constructor(
-    private readonly s: Scenario,
-    private readonly server: BenchServer,
-  ) {}
+  private constructor(private readonly server: BenchServer) {}
 
   /** Forks the workers the runner would for this scenario and waits until every client connected or failed. */
   static async start(s: Scenario, modelId: ModelId, server: BenchServer): Promise<BenchWorkers> {
     const plan = planRun(s, { openFilesLimit: openFilesLimit() });
-    const fleet = new BenchWorkers(s, server);
+    const fleet = new BenchWorkers(server);
     try {
       for (const slice of plan.slices) fleet.children.push(new Child<ToWorker, FromWorker>('client/worker.js', `client worker ${slice.workerIndex} for ${modelId}`));
       const ramped = await Promise.all(
@@ -111,10 +108,6 @@ export class BenchWorkers {
 
   async stop(): Promise<void> {
     await Promise.all(this.children.map((w) => w.stop({ type: 'stop' })));
-  }
-
-  get clients(): number {
-    return this.s.clients;
   }
 }
 

@@ -1,6 +1,7 @@
 import { runModel, SETTLE_MS } from '../../dist/runner/runModel.js';
 import { planRun } from '../../dist/runner/plan.js';
 import { openFilesLimit } from '../../dist/metrics/limits.js';
+import { sleep } from '../../dist/util/sleep.js';
 import type { ModelId } from '../../dist/models/types.js';
 import type { ModelResult } from '../../dist/report/result.js';
 import { benchScenario, QUIET_HEARTBEAT } from '../scenario.js';
@@ -36,8 +37,6 @@ export const MEMORY_RUNS: MemoryRun[] = [
 /** Goals of the server figure per model (issue 8); short polling holds no idle connection to weigh. */
 const SERVER_GOALS: Partial<Record<ModelId, number>> = { tcp: 1.3, websocket: 2, sse: 2.5, 'long-poll': 3 };
 const CLIENT_GOAL = 3;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * RSS per idle connection of the reference server and of the simulated clients, from the runner's

@@ -1,3 +1,4 @@
+import { sleep } from '../../dist/util/sleep.js';
 import { floorChild } from '../children.js';
 import type { FloorSample, FromNetClient, FromNetServer, ToNetClient, ToNetServer } from '../floors/protocol.js';
 
@@ -24,7 +25,7 @@ export class NetFloor {
       const held = await this.server.request({ type: 'sample', gc: false }, 'sample', CONTROL_TIMEOUT_MS, 'report a sample');
       if ((held as FloorSample).sockets >= connections) return;
       if (Date.now() > deadline) throw new Error(`the bare net server accepted ${(held as FloorSample).sockets} of ${connections} connections`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await sleep(20);
     }
   }
 

@@ -1,4 +1,5 @@
-import { BenchServer, BenchWorkers, cpuUsOf, type ServerSample } from '../fleet.js';
+import { sleep } from '../../dist/util/sleep.js';
+import { BenchServer, BenchWorkers, cpuUsOf } from '../fleet.js';
 import { floorChild } from '../children.js';
 import { benchScenario, QUIET_HEARTBEAT } from '../scenario.js';
 import { figure, type Figure } from '../figure.js';
@@ -10,8 +11,6 @@ export interface ShortPollSize {
   warmupMs: number;
   durationMs: number;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * The short-poll generator (client workers polling with no pause) against autocannon 8 with the
@@ -102,8 +101,7 @@ async function window(server: BenchServer, durationMs: number): Promise<Window> 
   const b = await server.sample(false);
   const windowUs = b.sample.atUs - a.sample.atUs;
   const requests = b.wireBytes.httpRequests - a.wireBytes.httpRequests;
-  return { requests, requestsPerSec: (requests * 1e6) / windowUs, windowUs, serverCpuUs: cpu(b) - cpu(a), clientCpuUs: 0 };
+  return { requests, requestsPerSec: (requests * 1e6) / windowUs, windowUs, serverCpuUs: cpuUsOf(b.sample) - cpuUsOf(a.sample), clientCpuUs: 0 };
 }
 
-const cpu = (m: ServerSample) => m.sample.cpuUserUs + m.sample.cpuSystemUs;
 const round = (x: number) => (Number.isFinite(x) ? Math.round(x * 10) / 10 : 0);

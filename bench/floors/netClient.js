@@ -107,7 +107,7 @@ function counted(index, n) {
   if (expecting && before < expecting.frames && before + n >= expecting.frames && ++expecting.done === sockets.length) {
     clearTimeout(expecting.timer);
     expecting = undefined;
-    send({ type: 'frames-received', atUs: nowUs(), received: sum(), complete: true });
+    send({ type: 'frames-received', received: sum(), complete: true });
   }
 }
 
@@ -119,10 +119,10 @@ function counted(index, n) {
 function expect(frames, timeoutMs) {
   let done = 0;
   for (const c of counts) if (c >= frames) done++;
-  if (done === sockets.length) return send({ type: 'frames-received', atUs: nowUs(), received: sum(), complete: true });
+  if (done === sockets.length) return send({ type: 'frames-received', received: sum(), complete: true });
   const timer = setTimeout(() => {
     expecting = undefined;
-    send({ type: 'frames-received', atUs: nowUs(), received: sum(), complete: false });
+    send({ type: 'frames-received', received: sum(), complete: false });
   }, timeoutMs);
   expecting = { frames, done, timer };
 }

@@ -51,7 +51,6 @@ function broadcast(messages, frameBytes) {
   for (const s of all) s.cork();
   for (let k = 0; k < messages; k++) for (const s of all) s.write(frame);
   for (const s of all) s.uncork();
-  send({ type: 'broadcast-written', atUs: nowUs() });
 }
 
 /**
@@ -67,17 +66,15 @@ function schedule(ratePerSec, count, t0Us, frameBytes) {
   const intervalUs = 1e6 / ratePerSec;
   const scheduledUs = (/** @type {number} */ k) => Math.round(t0Us + k * intervalUs);
   let k = 0;
-  let lateMaxUs = 0;
   const tick = () => {
     const now = nowUs();
     while (k < count && scheduledUs(k) <= now) {
       const t = scheduledUs(k);
-      lateMaxUs = Math.max(lateMaxUs, now - t);
       const frame = frameOf(String(t), frameBytes);
       for (const s of sockets) s.write(frame);
       k++;
     }
-    if (k >= count) return send({ type: 'schedule-done', lateMaxUs });
+    if (k >= count) return send({ type: 'schedule-done' });
     setTimeout(tick, Math.max(0, (scheduledUs(k) - nowUs()) / 1000));
   };
   tick();

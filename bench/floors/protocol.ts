@@ -27,8 +27,8 @@ export type ToNetServer =
 export type FromNetServer =
   | { type: 'listening'; port: number }
   | FloorSample
-  | { type: 'broadcast-written'; atUs: number }
-  | { type: 'schedule-done'; lateMaxUs: number };
+  /** Every frame of the schedule is written. */
+  | { type: 'schedule-done' };
 
 // ---- bare net client (floors/netClient.js) ----
 export type ToNetClient =
@@ -43,7 +43,7 @@ export type ToNetClient =
 export type FromNetClient =
   | { type: 'connected'; count: number; failed: number }
   | FloorSample
-  | { type: 'frames-received'; atUs: number; received: number; complete: boolean }
+  | { type: 'frames-received'; received: number; complete: boolean }
   | { type: 'latency'; p50Us: number; count: number };
 
 // ---- autocannon (floors/autocannon.js) ----

@@ -5,14 +5,11 @@ import { nowUs } from '../../metrics/clock.js';
 import { ConnbenchError, codeOfSocketError, transportError } from '../../util/errors.js';
 import { ClientLifecycle } from '../push/clientLifecycle.js';
 import { postSend } from '../http/postSend.js';
-import { errorOfResponse } from '../http/errorOfResponse.js';
+import { MAX_ERROR_BODY_BYTES, errorOfResponse } from '../http/errorOfResponse.js';
 import { HttpResponseDecoder, type HttpResponseHandlers, type ResponseHead } from './httpResponse.js';
 import { SseParser, type SseEvent, type SseParserHandlers } from './parser.js';
 import { gapOf, helloOf, messageOf } from './eventData.js';
 import { echoHeartbeat } from './echo.js';
-
-/** How much of a refused request's body is kept for its error code (errorOfResponse reads it). */
-const MAX_ERROR_BODY_BYTES = 4096;
 
 /**
  * The lean SSE client: one raw `net` socket, a hand-written `GET /events` and the project's own

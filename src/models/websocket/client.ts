@@ -4,14 +4,11 @@ import type { ClientHandler, ClientOptions, ModelClient } from '../types.js';
 import { toIncoming, type Outgoing } from '../message.js';
 import { nowUs } from '../../metrics/clock.js';
 import { codeOfSocketError, transportError } from '../../util/errors.js';
+import { MAX_ERROR_BODY_BYTES, errorOfResponse } from '../http/errorOfResponse.js';
+import { MAX_FRAME_LENGTH_BYTES } from '../tcp/framing.js';
 import { applyTcpKeepAlive } from '../keepAlive.js';
 import { ClientLifecycle } from '../push/clientLifecycle.js';
 import { parseControl, sendText } from './protocol.js';
-
-/** The largest frame a client accepts; matches the tcp model's frame limit. */
-const MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;
-/** How much of a refused upgrade's body we read for its error code. */
-const MAX_REFUSAL_BODY_BYTES = 4096;
 
 /** One WebSocket connection: hello, then messages and gaps; answers pings (ws does) and watches for silence. */
 export class WebsocketClient implements ModelClient {
@@ -39,7 +36,8 @@ export class WebsocketClient implements ModelClient {
     try {
       ws = new WebSocket(url, {
         perMessageDeflate: false,
-        maxPayload: MAX_PAYLOAD_BYTES,
+        // The largest frame a client accepts: the tcp model's limit, so both models refuse the same sizes.
+        maxPayload: MAX_FRAME_LENGTH_BYTES,
         ...(o.localAddress ? { localAddress: o.localAddress } : {}),
       });
     } catch (err) {
@@ -107,19 +105,11 @@ export class WebsocketClient implements ModelClient {
     const done = () => {
       if (settled) return;
       settled = true;
-      let code = `CB_ERR_HTTP_${status}`;
-      let message = `the server refused the WebSocket upgrade with HTTP ${status}`;
-      try {
-        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { error?: unknown; message?: unknown };
-        if (typeof body.error === 'string' && body.error.startsWith('CB_ERR_')) code = body.error;
-        if (typeof body.message === 'string') message += `: ${body.message}`;
-      } catch {
-        // No JSON body: the status code is all we know.
-      }
-      this.life.abort(transportError(code, message));
+      const text = Buffer.concat(chunks).toString('utf8');
+      this.life.abort(errorOfResponse(status, text, `the server refused the WebSocket upgrade with HTTP ${status}`));
     };
     res.on('data', (c: Buffer) => {
-      if (bytes < MAX_REFUSAL_BODY_BYTES) chunks.push(c);
+      if (bytes < MAX_ERROR_BODY_BYTES) chunks.push(c);
       bytes += c.length;
     });
     res.once('end', done);

@@ -9,6 +9,9 @@ export function distEntry(relative: string): string {
 
 type Typed = { type: string };
 
+/** How long the runner waits for a child's reply to a control message (start, sample, cursors, a fault). */
+export const CONTROL_TIMEOUT_MS = 30_000;
+
 /** Every child the runner has forked and not yet seen exit: stopped on the way out, whatever happens. */
 const live = new Set<ChildProcess>();
 

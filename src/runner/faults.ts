@@ -13,12 +13,12 @@
  */
 import type { Fault, Scenario } from '../scenario/schema.js';
 import type { ModelId } from '../models/types.js';
-import type { FromServer, ServerEndpoint, ServerHandover, ToServer } from './ipc.js';
+import type { FromServer, ServerEndpoint, ToServer } from './ipc.js';
 import type { FaultOutcome } from '../report/result.js';
 import type { StormReport } from '../client/recovery.js';
 import { summarizeStorm } from '../client/recovery.js';
-import { Child } from './child.js';
-import { serverSettingsOf, type ServerGroup, type ServerMember } from './serverGroup.js';
+import { CONTROL_TIMEOUT_MS, Child } from './child.js';
+import { startMessageOf, type ServerGroup, type ServerMember } from './serverGroup.js';
 import { FaultProxy } from '../proxy/faultProxy.js';
 import { nowUs } from '../metrics/clock.js';
 import { sleep } from '../util/sleep.js';
@@ -26,7 +26,6 @@ import { runError } from '../util/errors.js';
 import { faultLimitProblem } from './faultsLimits.js';
 import { openFilesLimit } from '../metrics/limits.js';
 
-const CONTROL_TIMEOUT_MS = 30_000;
 /** An old server gets this long to end after a SIGTERM before it is killed. */
 const OLD_SERVER_GRACE_MS = 1000;
 
@@ -229,24 +228,10 @@ export class FaultRun {
     const fresh = new Child<ToServer, FromServer>('server/main.js', `${old.label} (restarted)`, this.signal);
     // From here on the group (and so the runner's finally) stops the fresh one, whatever happens.
     m.child = fresh;
-    const listening = await fresh.request(this.startMessage(m.endpoint, handover), 'listening', CONTROL_TIMEOUT_MS, 'start listening again');
+    const start = startMessageOf(this.s, this.modelId, m.endpoint, handover);
+    const listening = await fresh.request(this.tracksSockets ? { ...start, trackSockets: true } : start, 'listening', CONTROL_TIMEOUT_MS, 'start listening again');
     m.pid = listening.pid;
     return { downMs: (nowUs() - downFromUs) / 1000, logHead: handover.log.head };
-  }
-
-  private startMessage(at: ServerEndpoint, restore: ServerHandover): Extract<ToServer, { type: 'start' }> {
-    const s = this.s;
-    return {
-      type: 'start',
-      models: [this.modelId],
-      host: '127.0.0.1',
-      httpPort: at.httpPort,
-      tcpPort: at.tcpPort,
-      retention: s.server.retention,
-      settings: serverSettingsOf(s),
-      ...(this.tracksSockets ? { trackSockets: true } : {}),
-      restore,
-    };
   }
 
   private async latency(latencyMs: number, jitterMs: number, forMs: number): Promise<Partial<FaultOutcome>> {

@@ -3,7 +3,7 @@ import type { Scenario } from '../scenario/schema.js';
 import type { ModelId } from '../models/types.js';
 import type { FromWorker, ToWorker, WorkerProgress, WorkerResult } from './ipc.js';
 import type { ModelResult, ProcessUsage } from '../report/result.js';
-import { Child } from './child.js';
+import { CONTROL_TIMEOUT_MS, Child } from './child.js';
 import type { RunPlan } from './plan.js';
 import { emit, type Phase, type RunListener } from './events.js';
 import { summarizeModelRun, sumSamples, sumWireBytes, type RawModelRun } from '../metrics/summary.js';
@@ -21,7 +21,6 @@ type WorkerChild = Child<ToWorker, FromWorker>;
 
 /** Time for all clients to settle after the ramp, before memory is sampled. */
 export const SETTLE_MS = 1000;
-const CONTROL_TIMEOUT_MS = 30_000;
 
 /** How long a failed model waits for each process's last sample. */
 const LAST_SAMPLE_MS = 2000;

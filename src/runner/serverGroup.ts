@@ -1,8 +1,8 @@
 import type { Scenario } from '../scenario/schema.js';
 import type { ModelId, ServerSettings } from '../models/types.js';
-import type { ExpectedQuery, FromServer, ServerEndpoint, ToServer } from './ipc.js';
+import type { ExpectedQuery, FromServer, ServerEndpoint, ServerHandover, ServerStart, ToServer } from './ipc.js';
 import type { ProcessUsage } from '../report/result.js';
-import { Child } from './child.js';
+import { CONTROL_TIMEOUT_MS, Child } from './child.js';
 import { serverIndexOf } from './plan.js';
 import { isAlive } from './processUsage.js';
 import { runError } from '../util/errors.js';
@@ -11,10 +11,22 @@ type ServerChild = Child<ToServer, FromServer>;
 export type ServerSample = Extract<FromServer, { type: 'sample' }>;
 type Published = Extract<FromServer, { type: 'published' }>;
 
-const CONTROL_TIMEOUT_MS = 30_000;
-
 export function serverSettingsOf(s: Scenario): ServerSettings {
   return { heartbeat: s.heartbeat, maxHoldMs: Math.max(s.longPoll.holdMs, 1000), sseRetryMs: s.sse.retryMs, sseEcho: s.sse.echo };
+}
+
+/** The `start` message of one server process of a model run: on `at` (0 = any free port), carrying on from `restore` after a restart fault. */
+export function startMessageOf(s: Scenario, modelId: ModelId, at: ServerEndpoint = { httpPort: 0, tcpPort: 0 }, restore?: ServerHandover): ServerStart {
+  return {
+    type: 'start',
+    models: [modelId],
+    host: '127.0.0.1',
+    httpPort: at.httpPort,
+    tcpPort: at.tcpPort,
+    retention: s.server.retention,
+    settings: serverSettingsOf(s),
+    ...(restore ? { restore } : {}),
+  };
 }
 
 /** One reference server process of a group: its child, where it listens, and what it has reported. */
@@ -64,12 +76,7 @@ export class ServerGroup {
           const label = n === 1 ? `server process for ${modelId}` : `server process ${index + 1}/${n} for ${modelId}`;
           const child = new Child<ToServer, FromServer>('server/main.js', label, signal);
           children.push(child);
-          const listening = await child.request(
-            { type: 'start', models: [modelId], host: '127.0.0.1', httpPort: 0, tcpPort: 0, retention: s.server.retention, settings: serverSettingsOf(s) },
-            'listening',
-            CONTROL_TIMEOUT_MS,
-            'start listening',
-          );
+          const listening = await child.request(startMessageOf(s, modelId), 'listening', CONTROL_TIMEOUT_MS, 'start listening');
           const member: ServerMember = {
             index,
             child,

@@ -22,9 +22,6 @@ import { startMessageOf, type ServerGroup, type ServerMember } from './serverGro
 import { FaultProxy } from '../proxy/faultProxy.js';
 import { nowUs } from '../metrics/clock.js';
 import { sleep } from '../util/sleep.js';
-import { runError } from '../util/errors.js';
-import { faultLimitProblem } from './faultsLimits.js';
-import { openFilesLimit } from '../metrics/limits.js';
 
 /** An old server gets this long to end after a SIGTERM before it is killed. */
 const OLD_SERVER_GRACE_MS = 1000;
@@ -105,8 +102,6 @@ export class FaultRun {
     const proxies: FaultProxy[] = [];
     let endpoints = group.endpoints;
     if (needsProxy) {
-      const problem = faultLimitProblem(s, openFilesLimit());
-      if (problem) throw runError('CB_ERR_TOO_MANY_SOCKETS', problem.what, problem.remedy);
       const proxyTo = async (port: number) => {
         const p = new FaultProxy({ targetHost: '127.0.0.1', targetPort: port });
         proxies.push(p);

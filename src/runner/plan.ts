@@ -4,7 +4,6 @@ import { getModel } from '../models/index.js';
 import { CONNECTIONS_PER_CLIENT } from '../client/dispatchers.js';
 import { formatBytes } from '../util/units.js';
 import { BYTES_PER_PROCESS, peakBytesPerConnection } from './memoryPerConnection.js';
-import { faultLimitProblem } from './faultsLimits.js';
 
 /** Sockets one process may hold: the 20000-file hard limit less room for pipes, files and listeners. */
 export const SOCKETS_PER_PROCESS = 18_000;
@@ -68,6 +67,11 @@ export function sourceAddressOf(clientId: number, serverProcesses: number, addre
 
 /** Descriptors each process keeps for things other than client sockets: pipes, IPC, files, listeners. */
 export const RESERVED_FDS = 200;
+
+/** Sockets one process may hold under an open-files limit: the limit less RESERVED_FDS, at most SOCKETS_PER_PROCESS. */
+function socketsPerProcessOf(openFilesLimit: number): number {
+  return Math.max(0, Math.min(SOCKETS_PER_PROCESS, openFilesLimit - RESERVED_FDS));
+}
 /** Loopback source addresses the plan may use: 127.0.0.1 … 127.0.0.254. */
 export const MAX_SOURCE_ADDRESSES = 254;
 
@@ -110,7 +114,7 @@ export function planRun(s: Scenario, limits: Limits): RunPlan {
       'set server.processes to 1 for chat (broadcast and idle scale over several processes)',
     );
   }
-  const socketsPerProcess = Math.max(0, Math.min(SOCKETS_PER_PROCESS, limits.openFilesLimit - RESERVED_FDS));
+  const socketsPerProcess = socketsPerProcessOf(limits.openFilesLimit);
   // Raising the soft limit helps only up to the machine's cap on sockets per process.
   const raiseLimit = socketsPerProcess < SOCKETS_PER_PROCESS ? (need: number) => [`raise the open-files limit (ulimit -n) to at least ${Math.min(need, SOCKETS_PER_PROCESS) + RESERVED_FDS}`] : () => [];
   const perProcess = `one process may hold about ${socketsPerProcess} sockets (open-files limit ${limits.openFilesLimit}, less ${RESERVED_FDS} for pipes and files, at most ${SOCKETS_PER_PROCESS})`;
@@ -213,4 +217,24 @@ export function planRun(s: Scenario, limits: Limits): RunPlan {
     first += count;
   }
   return { workers, slices, sourceAddresses };
+}
+
+/**
+ * Whether the fault proxy of a latency fault fits: it runs in the runner's process with two sockets
+ * per proxied connection, and connects to each server port from 127.0.0.1 only. Undefined = fits;
+ * else what is short, with the numbers, and what would fit. Pure.
+ */
+export function faultLimitProblem(s: Scenario, openFilesLimit: number, portsPerDestination = PORTS_PER_DESTINATION): { what: string; remedy: string } | undefined {
+  if (!s.faults.some((f) => f.fault === 'latency')) return undefined;
+  const connections = s.clients * socketsPerClient(s);
+  const socketsPerProcess = socketsPerProcessOf(openFilesLimit);
+  const perServerPort = Math.ceil(connections / s.server.processes);
+  const fitBySockets = Math.floor(socketsPerProcess / 2);
+  const fitByPorts = portsPerDestination * s.server.processes;
+  if (2 * connections <= socketsPerProcess && perServerPort <= portsPerDestination) return undefined;
+  const what =
+    2 * connections > socketsPerProcess
+      ? `a latency fault puts a proxy in the runner's process: ${connections} connections need ${2 * connections} sockets there, but it may hold about ${socketsPerProcess}`
+      : `a latency fault's proxy connects to each server port from 127.0.0.1 only: ${perServerPort} connections per port, but about ${portsPerDestination} ephemeral ports are free`;
+  return { what, remedy: `use at most ${Math.min(fitBySockets, fitByPorts)} connections (clients × sockets per client) with a latency fault, or drop the latency fault` };
 }

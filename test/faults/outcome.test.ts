@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { faultOutcome } from '../../src/runner/faults.js';
-import { faultLimitProblem } from '../../src/runner/faultsLimits.js';
-import { planRun } from '../../src/runner/plan.js';
+import { faultLimitProblem, planRun } from '../../src/runner/plan.js';
 import { faultNotes } from '../../src/report/faultNotes.js';
 import { BUCKET_US, type StormReport } from '../../src/client/recovery.js';
 import { expandMatrix } from '../../src/scenario/matrix.js';

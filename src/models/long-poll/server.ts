@@ -201,7 +201,7 @@ interface QueryError {
 }
 
 /** Reads `cursor`, `wait`, `every` and `user`; a cursor, wait or every that is not a non-negative integer is an error. */
-export function parsePollQuery(params: URLSearchParams): PollQuery | QueryError {
+function parsePollQuery(params: URLSearchParams): PollQuery | QueryError {
   const cursorText = params.get('cursor');
   const waitText = params.get('wait');
   const everyText = params.get('every');

@@ -1,7 +1,7 @@
 import type { LogEntry } from '../../server/messageLog.js';
 
 /** Bytes of recent frames kept for backlog readers; the live entry is always kept. */
-export const DEFAULT_FRAME_CACHE_BYTES = 8 * 1024 * 1024;
+const DEFAULT_FRAME_CACHE_BYTES = 8 * 1024 * 1024;
 
 /**
  * Each entry's wire frame, built once and shared by every connection that sends it. A broadcast

@@ -31,10 +31,6 @@ export class HeartbeatSweeper<C extends Pingable> {
     this.expire = expire;
   }
 
-  get size(): number {
-    return this.conns.size;
-  }
-
   start(): void {
     const { intervalMs, timeoutMs } = this.settings;
     if (this.timer || !(intervalMs > 0) || !Number.isFinite(intervalMs)) return;

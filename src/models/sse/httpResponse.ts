@@ -43,10 +43,6 @@ export class HttpResponseDecoder {
     this.h = handlers;
   }
 
-  get done(): boolean {
-    return this.state === 'done';
-  }
-
   /** Decodes a chunk; returns the error that made the response unusable (then and on every later push). */
   push(chunk: Uint8Array): ConnbenchError | undefined {
     let bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);

@@ -26,7 +26,7 @@ const UNSIGNED = /^[0-9]+$/;
  * resumes by the header only); null = from now. A value that is not a non-negative integer is
  * returned as `{ invalid }` so the caller can name it in the 400.
  */
-export function requestedCursor(req: IncomingMessage, url: URL): { cursor: number | null } | { invalid: string } {
+function requestedCursor(req: IncomingMessage, url: URL): { cursor: number | null } | { invalid: string } {
   const header = req.headers['last-event-id'];
   // An empty header is "no id yet" (EventSource never sends one, a hand-made client might).
   const raw = typeof header === 'string' && header !== '' ? header : url.searchParams.get('cursor');
@@ -152,11 +152,6 @@ export class SseServer implements ModelServer {
       },
     );
     this.sweeper.start();
-  }
-
-  /** Open streams (for tests and diagnostics). */
-  get size(): number {
-    return this.streams.size;
   }
 
   /** Writes one entry; never throws, because it runs inside the hub's fan-out. */

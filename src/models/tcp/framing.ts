@@ -18,7 +18,7 @@ export interface Frame {
   body: Buffer;
 }
 
-export function isFrameType(t: number): t is FrameType {
+function isFrameType(t: number): t is FrameType {
   return t >= FrameType.HELLO && t <= FrameType.GAP;
 }
 

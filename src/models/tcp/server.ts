@@ -65,11 +65,6 @@ export class TcpServer implements ModelServer {
     this.heartbeat.start();
   }
 
-  /** Open connections (for tests and diagnostics). */
-  get size(): number {
-    return this.conns.size;
-  }
-
   /** Writes an entry's shared frame, corked with the rest of this tick's writes; never throws, because it runs inside the hub's fan-out. */
   write(conn: TcpConnection, entry: LogEntry): void {
     if (conn.socket.destroyed) return;

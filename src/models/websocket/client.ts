@@ -8,7 +8,7 @@ import { MAX_ERROR_BODY_BYTES, errorOfResponse } from '../http/errorOfResponse.j
 import { MAX_FRAME_LENGTH_BYTES } from '../tcp/framing.js';
 import { applyTcpKeepAlive } from '../keepAlive.js';
 import { ClientLifecycle } from '../push/clientLifecycle.js';
-import { parseControl, sendText } from './protocol.js';
+import { parseControl, sendText, textOf } from './protocol.js';
 
 /** One WebSocket connection: hello, then messages and gaps; answers pings (ws does) and watches for silence. */
 export class WebsocketClient implements ModelClient {
@@ -71,7 +71,7 @@ export class WebsocketClient implements ModelClient {
     this.life.heard(atUs);
     let v: unknown;
     try {
-      v = isBinary ? undefined : JSON.parse(Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(data as Buffer[]).toString('utf8'));
+      v = isBinary ? undefined : JSON.parse(textOf(data));
     } catch {
       // Not JSON: falls through to the object check below.
     }

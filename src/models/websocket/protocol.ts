@@ -1,3 +1,4 @@
+import type { RawData } from 'ws';
 import type { Outgoing } from '../message.js';
 import type { Gap } from '../../server/messageLog.js';
 import { parseSendBody, type SendBody } from '../../server/sendRoute.js';
@@ -13,6 +14,13 @@ export const gapText = (gap: Gap): string => `{"type":"gap","fromSeq":${gap.from
 
 export const sendText = (m: Outgoing): string =>
   `{"type":"send","to":${JSON.stringify(m.to)},"t":${m.t},"body":${JSON.stringify(m.body)}}`;
+
+/**
+ * A text frame's text. ws (8.x, receiver.js dataMessage) hands every text message over as one
+ * Buffer, whatever the binaryType: only binary messages take the other RawData shapes, and the
+ * protocol has none.
+ */
+export const textOf = (data: RawData): string => (data as Buffer).toString('utf8');
 
 /** A client's frame: a chat send, or a reason it is not one. */
 export function parseClientText(text: string): SendBody | { invalid: string } {

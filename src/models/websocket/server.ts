@@ -10,7 +10,7 @@ import { CorkBatch, type Corkable } from '../push/corkBatch.js';
 import { applyTcpKeepAlive } from '../keepAlive.js';
 import { HeartbeatSweeper, type Pingable } from '../push/heartbeat.js';
 import { parseCursor, subscribe } from '../push/subscription.js';
-import { gapText, helloText, parseClientText, textFrame } from './protocol.js';
+import { gapText, helloText, parseClientText, textFrame, textOf } from './protocol.js';
 
 /** An empty server ping: 2 header bytes (server frames are not masked). */
 const WS_PING_FRAME_BYTES = 2;
@@ -75,11 +75,6 @@ export class WebsocketServer implements ModelServer {
       },
     );
     this.heartbeat.start();
-  }
-
-  /** Open connections (for tests and diagnostics). */
-  get size(): number {
-    return this.conns.size;
   }
 
   /** Writes an entry's shared frame, corked with the rest of this tick's writes. */
@@ -148,7 +143,7 @@ export class WebsocketServer implements ModelServer {
   private onMessage(conn: WsConnection, data: RawData, isBinary: boolean): void {
     conn.awaitingPongSinceMs = undefined;
     const host = this.host!;
-    const parsed = isBinary ? { invalid: 'binary frames are not part of the protocol' } : parseClientText(rawText(data));
+    const parsed = isBinary ? { invalid: 'binary frames are not part of the protocol' } : parseClientText(textOf(data));
     if ('invalid' in parsed) {
       host.count('badFrames');
       // The reason is capped at 123 bytes by RFC 6455; ours are short.
@@ -157,12 +152,6 @@ export class WebsocketServer implements ModelServer {
     }
     host.accept(conn.user, { to: parsed.to, t: parsed.t, body: parsed.body });
   }
-}
-
-function rawText(data: RawData): string {
-  if (Buffer.isBuffer(data)) return data.toString('utf8');
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-  return Buffer.from(data).toString('utf8');
 }
 
 /** Answers an upgrade we will not take with a plain HTTP response and closes the socket. */

@@ -77,4 +77,5 @@ export function summarizeStorm(reports: StormReport[], publishStartUs: number): 
   };
 }
 
-const roundMs = (us: number) => Math.round(us / 100) / 10;
+/** Microseconds as milliseconds to a tenth, as the result reports them. */
+export const roundMs = (us: number) => Math.round(us / 100) / 10;

@@ -16,7 +16,7 @@ import type { ModelId } from '../models/types.js';
 import type { FromServer, ServerEndpoint, ToServer } from './ipc.js';
 import type { FaultOutcome } from '../report/result.js';
 import type { StormReport } from '../client/recovery.js';
-import { summarizeStorm } from '../client/recovery.js';
+import { roundMs, summarizeStorm } from '../client/recovery.js';
 import { CONTROL_TIMEOUT_MS, Child } from './child.js';
 import { startMessageOf, type ServerGroup, type ServerMember } from './serverGroup.js';
 import { FaultProxy } from '../proxy/faultProxy.js';
@@ -242,8 +242,6 @@ export class FaultRun {
 async function sleepUntilUs(atUs: number, signal?: AbortSignal): Promise<void> {
   for (let leftUs = atUs - nowUs(); leftUs > 0 && !signal?.aborted; leftUs = atUs - nowUs()) await sleep(Math.ceil(leftUs / 1000), signal);
 }
-
-const roundMs = (us: number) => Math.round(us / 100) / 10;
 
 /**
  * One fault's outcome. The clients' "all back" moment is moved to when the fault was over: a

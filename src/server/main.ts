@@ -6,16 +6,19 @@ import { ReferenceHost } from './host.js';
 import { Publisher } from './publisher.js';
 import { getModel } from '../models/index.js';
 import { forceGc, peakRssBytes, sampleProcess } from '../metrics/process.js';
-import type { FromServer, ToServer } from '../runner/ipc.js';
+import type { FromServer, ResourceSample, ToServer } from '../runner/ipc.js';
 import { ConnbenchError } from '../util/errors.js';
 import { nowUs } from '../metrics/clock.js';
 import { paddingOf } from '../models/message.js';
 import { openFilesLimit } from '../metrics/limits.js';
 import { WITHHOLD_ENV, parseWithholdSpec } from './withhold.js';
-import { NO_CARRY, OpenSockets, addCounters, addWire, carryOn, continuedSchedule, type Carry } from './faults.js';
+import { NO_CARRY, OpenSockets, carryOn, continuedSchedule, type Carry } from './faults.js';
 
-/** Descriptors kept back from client connections: listeners, IPC, stdio, /proc reads. */
-const RESERVED_FDS = 100;
+/**
+ * Descriptors the server keeps for itself, not for client connections: listeners, IPC, stdio, /proc
+ * reads (the plan's RESERVED_FDS, 200, is its own margin for every process when it sizes a run).
+ */
+const SERVER_OWN_FDS = 100;
 
 let host: ReferenceHost | undefined;
 let publisher: Publisher | undefined;
@@ -29,6 +32,18 @@ function startPublishing(log: ReferenceHost['log'], opts: Schedule): void {
   publishing = opts;
   publisher = new Publisher(log, opts);
   publisher.start();
+}
+
+/** This process's own totals so far, `own` its sample: what a restart hands on, and what a sample adds to the carry. */
+function ownTotals(own: ResourceSample): Carry {
+  return {
+    cpuUserUs: own.cpuUserUs,
+    cpuSystemUs: own.cpuSystemUs,
+    wireBytes: host?.wireBytes() ?? NO_CARRY.wireBytes,
+    counters: host?.counters ?? {},
+    peakRssBytes: peakRssBytes(),
+    acceptedBySourceAddress: host?.acceptedBySourceAddress() ?? {},
+  };
 }
 
 function send(m: FromServer): void {
@@ -46,7 +61,7 @@ async function handle(m: ToServer): Promise<void> {
         retention: m.retention,
         settings: m.settings,
         // Refuse clearly (503, or a close at accept) before the process runs out of descriptors.
-        maxConnections: Math.max(1, openFilesLimit() - RESERVED_FDS),
+        maxConnections: Math.max(1, openFilesLimit() - SERVER_OWN_FDS),
         ...(withhold ? { withhold: parseWithholdSpec(withhold) } : {}),
       });
       for (const id of m.models) host.attach(getModel(id).createServer());
@@ -83,13 +98,14 @@ async function handle(m: ToServer): Promise<void> {
       if (m.gc) forceGc();
       const own = sampleProcess(host?.openConnections ?? 0);
       // After a restart, CPU, bytes and counters include the processes this one replaced.
+      const total = carryOn(carry, ownTotals(own));
       return send({
         type: 'sample',
-        sample: { ...own, cpuUserUs: own.cpuUserUs + carry.cpuUserUs, cpuSystemUs: own.cpuSystemUs + carry.cpuSystemUs },
-        peakRssBytes: Math.max(peakRssBytes(), carry.peakRssBytes),
-        counters: addCounters(carry.counters, host?.counters ?? {}),
-        wireBytes: addWire(carry.wireBytes, host?.wireBytes() ?? NO_CARRY.wireBytes),
-        acceptedBySourceAddress: addCounters(carry.acceptedBySourceAddress, host?.acceptedBySourceAddress() ?? {}),
+        sample: { ...own, cpuUserUs: total.cpuUserUs, cpuSystemUs: total.cpuSystemUs },
+        peakRssBytes: total.peakRssBytes,
+        counters: total.counters,
+        wireBytes: total.wireBytes,
+        acceptedBySourceAddress: total.acceptedBySourceAddress,
       });
     }
     case 'dead-peers':
@@ -108,20 +124,12 @@ async function handle(m: ToServer): Promise<void> {
       const nextIndex = publisher?.stop();
       publisher = undefined;
       await host.close();
-      const own = sampleProcess(0);
       return send({
         type: 'frozen',
         handover: {
           log: host.log.snapshot(),
           ...(publishing && nextIndex !== undefined ? { publisher: { ...publishing, nextIndex } } : {}),
-          carry: carryOn(carry, {
-            cpuUserUs: own.cpuUserUs,
-            cpuSystemUs: own.cpuSystemUs,
-            wireBytes: host.wireBytes(),
-            counters: host.counters,
-            peakRssBytes: peakRssBytes(),
-            acceptedBySourceAddress: host.acceptedBySourceAddress(),
-          }),
+          carry: carryOn(carry, ownTotals(sampleProcess(0))),
         },
       });
     }

@@ -5,7 +5,7 @@ import { sseClientFor } from '../models/sse/clientChoice.js';
 /**
  * Peak memory one connection costs the machine, server + simulated client, per model: the peak
  * resident sets of `connbench run idle-10k` and `scale-50k` (docs/scale.md), less BYTES_PER_PROCESS
- * per process, divided by the clients, times 1.5 and rounded up (peaks move with GC timing), plus
+ * per process, divided by the clients, times about 1.5 (peaks move with GC timing) in whole KiB, plus
  * the kernel's per-socket structures at both ends. Peaks, not the after-GC figures of the result
  * rows, because a process is killed at its peak. Used only to refuse a run that cannot fit in
  * memory before it starts; a model's own cost is what the run measures.

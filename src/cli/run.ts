@@ -6,7 +6,7 @@ import { defaultResultPath, writeJson } from '../report/write.js';
 import { progressListener } from './progress.js';
 import { machineLimits } from '../runner/machine.js';
 import type { RunListener } from '../runner/events.js';
-import type { RunResult, ThresholdOutcome } from '../report/result.js';
+import type { ThresholdOutcome } from '../report/result.js';
 import { evaluateThresholds, parseThresholds, renderThresholdReport, thresholdFailure, unmatchedThresholds } from '../report/thresholds.js';
 import { renderRunMarkdown } from '../report/markdown.js';
 import { renderHtml } from '../report/html.js';
@@ -92,18 +92,13 @@ export function registerRun(program: Command): void {
       for (const { name, points } of loaded) {
         const startedAt = new Date();
         const out = flags.out ?? defaultResultPath(points[0]!.name, startedAt);
-        let last: RunResult | undefined;
         const result = await runScenario(points, {
           listeners,
           signal,
           limits: machineLimits(),
           repeat,
-          checkpoint: (r) => {
-            last = r;
-            writeJson(out, r);
-          },
+          checkpoint: (r) => writeJson(out, r),
         });
-        last = result;
         const thresholds = thresholdsOf.get(name)!;
         let thresholdText = '';
         if (thresholds.length > 0) {
@@ -128,7 +123,6 @@ export function registerRun(program: Command): void {
           process.exitCode = exitCode();
           return;
         }
-        void last;
       }
       if (failedThresholds.length > 0) throw thresholdFailure(failedThresholds);
     });

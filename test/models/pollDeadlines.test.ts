@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PollDeadlines, sweepTickMs } from '../../src/models/long-poll/pollDeadlines.js';
+import { PollDeadlines } from '../../src/models/long-poll/pollDeadlines.js';
+import { sweepTickMs } from '../../src/models/push/heartbeat.js';
 
 /** Deadlines over plain objects with a clock the test moves. */
 function setup() {

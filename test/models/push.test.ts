@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { FrameCache } from '../../src/models/push/frameCache.js';
 import { parseCursor } from '../../src/models/push/subscription.js';
+import { HeartbeatSweeper, type Pingable } from '../../src/models/push/heartbeat.js';
 import { MessageLog } from '../../src/server/messageLog.js';
+import { waitFor } from '../helpers/harness.js';
 
 describe('FrameCache', () => {
   it('builds each entry once and serves it again by identity', () => {
@@ -44,5 +46,33 @@ describe('parseCursor', () => {
     expect(parseCursor(7)).toEqual({ cursor: 7 });
     for (const bad of ['', '-1', '1.5', 'abc', ' 1', '1e3', '99999999999999999999', -1, 1.5, NaN, true, {}])
       expect(parseCursor(bad), String(bad)).toHaveProperty('invalid');
+  });
+});
+
+describe('HeartbeatSweeper', () => {
+  it("reports each tick's pings once, as the count of connections it pinged", async () => {
+    const conns: Pingable[] = Array.from({ length: 4 }, () => ({ awaitingPongSinceMs: undefined }));
+    const pinged: Pingable[] = [];
+    const reports: number[] = [];
+    // No timeout: nothing expires, so every tick that pings pings every watched connection.
+    const sweeper = new HeartbeatSweeper<Pingable>(
+      { intervalMs: 10, timeoutMs: 0 },
+      (c) => pinged.push(c),
+      () => expect.fail('nothing expires without a timeout'),
+      (count) => reports.push(count),
+    );
+    try {
+      for (const c of conns) sweeper.add(c);
+      sweeper.delete(conns[3]!);
+      sweeper.start();
+      await waitFor(() => reports.length >= 3, 'three ping ticks');
+      sweeper.stop();
+      expect(reports.every((n) => n === 3), String(reports)).toBe(true);
+      expect(pinged.length).toBe(3 * reports.length);
+      expect(pinged).not.toContain(conns[3]);
+      for (const c of conns.slice(0, 3)) expect(c.awaitingPongSinceMs).toBeTypeOf('number');
+    } finally {
+      sweeper.stop();
+    }
   });
 });

@@ -3,11 +3,6 @@ import { performance } from 'node:perf_hooks';
 /** Not waiting for a request: between a request's arrival and its answer (a held poll included). */
 const DISARMED = Infinity;
 
-/** How often the sweep runs for a dead-peer timeout: a peer is cut at most this late. */
-export function sweepTickMs(timeoutMs: number): number {
-  return Math.max(5, timeoutMs / 4);
-}
-
 export interface PollDeadlinesOptions<K> {
   /** The clock (ms); tests move their own. Default performance.now(). */
   nowMs?: () => number;

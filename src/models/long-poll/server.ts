@@ -5,7 +5,8 @@ import type { ModelServer, ServerHost, Subscriber } from '../types.js';
 import { respond } from '../../server/host.js';
 import { applyTcpKeepAlive } from '../keepAlive.js';
 import { encodePollBody } from './pollBody.js';
-import { PollDeadlines, sweepTickMs } from './pollDeadlines.js';
+import { PollDeadlines } from './pollDeadlines.js';
+import { sweepTickMs } from '../push/heartbeat.js';
 
 /**
  * `GET /poll?cursor=N&wait=MS&every=MS&user=U`, shared by short and long polling: `wait` absent or

@@ -144,12 +144,13 @@ export class SseServer implements ModelServer {
     host.route('POST', ALIVE_PATH, (req, res, url) => this.alive(req, res, url));
     this.sweeper = new HeartbeatSweeper<SseStream>(
       host.settings.heartbeat,
-      (s) => this.ping(s),
+      (s) => this.writeHeartbeat(s),
       (s) => {
         host.deadPeer();
         this.drop(s);
         s.res.destroy();
       },
+      (pings) => host.count('heartbeatBytes', pings * HEARTBEAT_FRAME_BYTES),
     );
     this.sweeper.start();
   }
@@ -257,12 +258,6 @@ export class SseServer implements ModelServer {
   private heartbeat(): void {
     for (const s of this.streams) this.writeHeartbeat(s);
     this.host?.count('heartbeatBytes', HEARTBEAT_FRAME_BYTES * this.streams.size);
-  }
-
-  /** One stream's heartbeat, by the sweeper (heartbeat echo on). */
-  private ping(s: SseStream): void {
-    this.writeHeartbeat(s);
-    this.host?.count('heartbeatBytes', HEARTBEAT_FRAME_BYTES);
   }
 
   private writeHeartbeat(s: SseStream): void {

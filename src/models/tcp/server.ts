@@ -53,14 +53,12 @@ export class TcpServer implements ModelServer {
     host.tcp((socket) => this.onConnection(socket));
     this.heartbeat = new HeartbeatSweeper<TcpConnection>(
       host.settings.heartbeat,
-      (c) => {
-        c.socket.write(PING_FRAME);
-        host.count('heartbeatBytes', PING_FRAME.length);
-      },
+      (c) => c.socket.write(PING_FRAME),
       (c) => {
         host.deadPeer();
         c.socket.destroy();
       },
+      (pings) => host.count('heartbeatBytes', pings * PING_FRAME.length),
     );
     this.heartbeat.start();
   }

@@ -65,14 +65,12 @@ export class WebsocketServer implements ModelServer {
     host.upgrade('/ws', (req, socket, head, url) => this.onUpgrade(req, socket, head, url));
     this.heartbeat = new HeartbeatSweeper<WsConnection>(
       host.settings.heartbeat,
-      (c) => {
-        c.ws.ping();
-        host.count('heartbeatBytes', WS_PING_FRAME_BYTES);
-      },
+      (c) => c.ws.ping(),
       (c) => {
         host.deadPeer();
         c.ws.terminate();
       },
+      (pings) => host.count('heartbeatBytes', pings * WS_PING_FRAME_BYTES),
     );
     this.heartbeat.start();
   }

@@ -3,6 +3,7 @@ import { readResultFile } from '../report/readResult.js';
 import { compareResults, parseFailOn, DEFAULT_NOISE_PERCENT, type FailOnRule } from '../report/compare.js';
 import { renderCompareJson, renderCompareMarkdown, renderCompareTable } from '../report/compareRender.js';
 import { initHistograms } from '../metrics/histogram.js';
+import { parseQuantity } from '../report/metrics.js';
 import { ConnbenchError, inputError } from '../util/errors.js';
 
 interface CompareFlags {
@@ -17,9 +18,9 @@ const collect = (v: string, all: string[]) => [...all, v];
 
 function noisePercentOf(text: string | undefined): number {
   if (text === undefined) return DEFAULT_NOISE_PERCENT;
-  const m = /^\s*(\d+(?:\.\d+)?)\s*%?\s*$/.exec(text);
-  if (!m) throw inputError('CB_ERR_USAGE', `--noise "${text}" is not a percentage`, 'write it like --noise 5%');
-  return Number(m[1]);
+  const percent = parseQuantity(text, 'percent');
+  if (percent === undefined) throw inputError('CB_ERR_USAGE', `--noise "${text}" is not a percentage`, 'write it like --noise 5%');
+  return percent;
 }
 
 export function registerCompare(program: Command): void {

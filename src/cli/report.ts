@@ -7,6 +7,7 @@ import { loadChartLibrary } from '../report/chartLibrary.js';
 import { writeFileAtomic } from '../report/write.js';
 import { evaluateThresholds, parseThresholds, renderThresholdReport, thresholdFailure, unmatchedThresholds } from '../report/thresholds.js';
 import { initHistograms } from '../metrics/histogram.js';
+import { splitRule } from '../report/condition.js';
 
 interface ReportFlags {
   markdown?: boolean;
@@ -20,8 +21,8 @@ const collect = (v: string, all: string[]) => [...all, v];
 
 /** `websocket.latency.p99<20ms` or `websocket.latency.p99 < 20ms` → target and condition. */
 function splitThresholdFlag(text: string): [string, string] {
-  const m = /^\s*(\S+?)\s*((?:<=|>=|==|!=|<|>).*)$/.exec(text);
-  return m ? [m[1]!, m[2]!.replace(/^(<=|>=|==|!=|<|>)\s*/, '$1 ')] : [text, ''];
+  const rule = splitRule(text);
+  return rule ? [rule.target, `${rule.op} ${rule.rest}`] : [text, ''];
 }
 
 export function registerReport(program: Command): void {

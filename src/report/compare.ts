@@ -1,6 +1,6 @@
 import type { ModelResult, RunResult } from './result.js';
 import { formatQuantity, kindOfPath, metricValue, parseQuantity, exampleOf, type MetricKind } from './metrics.js';
-import { holds, parseTarget, rowLabel, splitOperator, targets, type Operator, type Target } from './condition.js';
+import { holds, parseTarget, rowLabel, splitRule, targets, type Operator, type Target } from './condition.js';
 import { spreadOf, type Spread } from './repeats.js';
 import { decodeHistogram, mergeEncoded, summarizeMs, type LatencySummaryMs } from '../metrics/histogram.js';
 import { inputError } from '../util/errors.js';
@@ -156,11 +156,10 @@ export interface FailOnRule {
 }
 
 export function parseFailOn(text: string): FailOnRule {
-  const m = /^\s*(\S+?)\s*((?:<=|>=|==|!=|<|>).*)$/.exec(text);
+  const split = splitRule(text);
   const hint = `write it like 'latency.p99 > +10%' (a change), 'server.rssPerConnection > +2KiB' or 'websocket.latency.p99 > 20ms' (a value)`;
-  if (!m) throw inputError('CB_ERR_FAIL_ON_INVALID', `--fail-on "${text}" is not "<metric> <op> <value>"`, hint);
-  const target = parseTarget(m[1]!, `--fail-on "${text}"`);
-  const split = splitOperator(m[2]!)!;
+  if (!split) throw inputError('CB_ERR_FAIL_ON_INVALID', `--fail-on "${text}" is not "<metric> <op> <value>"`, hint);
+  const target = parseTarget(split.target, `--fail-on "${text}"`);
   const signed = /^([+-])\s*(.+)$/.exec(split.rest);
   const kind = target.metric.kind;
   if (signed && /%$/.test(signed[2]!)) {

@@ -33,6 +33,15 @@ export function splitOperator(text: string): { op: Operator; rest: string } | un
   return op ? { op, rest: t.slice(op.length).trim() } : undefined;
 }
 
+const RULE = new RegExp(`^\\s*(\\S+?)\\s*((?:${OPERATORS.join('|')}).*)$`);
+
+/** Splits "websocket.latency.p99<20ms" or "latency.p99 > +10%" into target, operator and the rest; undefined without an operator. */
+export function splitRule(text: string): { target: string; op: Operator; rest: string } | undefined {
+  const m = RULE.exec(text);
+  const split = m && splitOperator(m[2]!);
+  return split ? { target: m[1]!, ...split } : undefined;
+}
+
 export function holds(actual: number, op: Operator, limit: number): boolean {
   switch (op) {
     case '<':

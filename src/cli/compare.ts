@@ -5,6 +5,7 @@ import { renderCompareJson, renderCompareMarkdown, renderCompareTable } from '..
 import { initHistograms } from '../metrics/histogram.js';
 import { parseQuantity } from '../report/metrics.js';
 import { ConnbenchError, inputError } from '../util/errors.js';
+import { collect } from './flags.js';
 
 interface CompareFlags {
   format: string;
@@ -13,8 +14,6 @@ interface CompareFlags {
 }
 
 const FORMATS = ['table', 'markdown', 'json'] as const;
-
-const collect = (v: string, all: string[]) => [...all, v];
 
 function noisePercentOf(text: string | undefined): number {
   if (text === undefined) return DEFAULT_NOISE_PERCENT;

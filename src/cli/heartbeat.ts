@@ -6,10 +6,11 @@ import { renderHeartbeatMarkdown, renderHeartbeatTable, renderProbe } from '../h
 import { PRESETS } from '../heartbeat/presets.js';
 import type { HeartbeatResult } from '../heartbeat/result.js';
 import { defaultResultPath, writeJson } from '../report/write.js';
-import { formatDurationMs, parseDurationMs } from '../util/units.js';
+import { formatDurationMs } from '../util/units.js';
 import { inputError } from '../util/errors.js';
 import { EXIT } from './exitCodes.js';
 import { interruptible } from './interruptible.js';
+import { durationFlag, intFlag } from './flags.js';
 
 interface HeartbeatFlags extends LabFlags {
   out?: string;
@@ -26,12 +27,6 @@ interface ProbeFlags {
   parallel: string;
   json?: boolean;
   quiet?: boolean;
-}
-
-function durationFlag(flag: string, v: string): number {
-  const ms = parseDurationMs(v);
-  if (ms === undefined || ms <= 0) throw inputError('CB_ERR_BAD_FLAG', `${flag}: expected a duration like "1s", got "${v}"`);
-  return ms;
 }
 
 /** `connbench heartbeat presets`: the table of published idle timeouts. */
@@ -96,12 +91,11 @@ export function registerHeartbeat(program: Command): void {
     .action(async (_own: ProbeFlags, cmd: Command) => {
       // `heartbeat` has --json and --quiet too, and commander gives flags after `probe` to it: read both.
       const f = cmd.optsWithGlobals<ProbeFlags>();
-      const resolutionMs = durationFlag('--resolution', f.resolution);
-      const maxMs = durationFlag('--max', f.max);
-      const startMs = durationFlag('--start', f.start);
-      const parallel = Number(f.parallel);
-      if (!Number.isInteger(parallel) || parallel < 1 || parallel > 32) throw inputError('CB_ERR_BAD_FLAG', `--parallel must be an integer from 1 to 32, got "${f.parallel}"`);
-      if (startMs > maxMs) throw inputError('CB_ERR_BAD_FLAG', `--start (${f.start}) must not be longer than --max (${f.max})`);
+      const resolutionMs = durationFlag('--resolution', f.resolution, '1s', { positive: true });
+      const maxMs = durationFlag('--max', f.max, '1s', { positive: true });
+      const startMs = durationFlag('--start', f.start, '1s', { positive: true });
+      const parallel = intFlag('--parallel', f.parallel, { min: 1, max: 32, example: '4' });
+      if (startMs > maxMs) throw inputError('CB_ERR_BAD_FLAG', `--start (${f.start}) must not be longer than --max (${f.max})`, 'lower --start or raise --max');
       const onAttempt =
         !f.quiet && !f.json && process.stderr.isTTY
           ? (a: { silenceMs: number; survived: boolean }) => void process.stderr.write(`  ${formatDurationMs(a.silenceMs)} of silence: ${a.survived ? 'survived' : 'cut'}\n`)

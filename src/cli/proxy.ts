@@ -5,6 +5,7 @@ import { getPreset } from '../heartbeat/presets.js';
 import { formatDurationMs, parseDurationMs } from '../util/units.js';
 import { inputError } from '../util/errors.js';
 import { untilSignal } from './untilSignal.js';
+import { collect, durationProblem } from './flags.js';
 
 interface ProxyFlags {
   forward: string[];
@@ -20,15 +21,13 @@ interface ProxyFlags {
   halfOpenFraction: string;
 }
 
-const collect = (v: string, all: string[]) => [...all, v];
-
 /** Flags → faults, with every problem named at once. Pure. */
 export function faultsOfFlags(f: ProxyFlags): ProxyFaults {
   const problems: string[] = [];
   const dur = (flag: string, v: string | undefined, fallback: number) => {
     if (v === undefined) return fallback;
     const ms = parseDurationMs(v);
-    if (ms === undefined) problems.push(`${flag}: expected a duration like "30s", got "${v}"`);
+    if (ms === undefined) problems.push(durationProblem(flag, v, '30s'));
     return ms ?? fallback;
   };
   const fraction = (flag: string, v: string) => {
@@ -49,7 +48,7 @@ export function faultsOfFlags(f: ProxyFlags): ProxyFaults {
     halfOpenAtMs: dur('--half-open-at', f.halfOpenAt, 0),
     halfOpenFraction: fraction('--half-open-fraction', f.halfOpenFraction),
   };
-  if (problems.length > 0) throw inputError('CB_ERR_BAD_FLAG', problems.join('; '));
+  if (problems.length > 0) throw inputError('CB_ERR_BAD_FLAG', problems.join('; '), 'durations are written like 30s or 250ms, fractions from 0 to 1 like 0.5 (connbench proxy --help)');
   return faults;
 }
 

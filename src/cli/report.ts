@@ -8,6 +8,7 @@ import { writeFileAtomic } from '../report/write.js';
 import { evaluateThresholds, parseThresholds, renderThresholdReport, thresholdFailure, unmatchedThresholds } from '../report/thresholds.js';
 import { initHistograms } from '../metrics/histogram.js';
 import { splitRule } from '../report/condition.js';
+import { collect } from './flags.js';
 
 interface ReportFlags {
   markdown?: boolean;
@@ -16,8 +17,6 @@ interface ReportFlags {
   check?: boolean;
   threshold: string[];
 }
-
-const collect = (v: string, all: string[]) => [...all, v];
 
 /** `websocket.latency.p99<20ms` or `websocket.latency.p99 < 20ms` → target and condition. */
 function splitThresholdFlag(text: string): [string, string] {

@@ -12,8 +12,8 @@ import { renderRunMarkdown } from '../report/markdown.js';
 import { renderHtml } from '../report/html.js';
 import { loadChartLibrary } from '../report/chartLibrary.js';
 import { writeFileAtomic } from '../report/write.js';
-import { inputError } from '../util/errors.js';
 import { interruptible } from './interruptible.js';
+import { intFlag } from './flags.js';
 
 interface RunFlags {
   models?: string;
@@ -30,13 +30,7 @@ interface RunFlags {
   markdown?: string;
 }
 
-function repeatCount(v: string | undefined): number {
-  if (v === undefined) return 1;
-  if (!/^\d+$/.test(v.trim()) || Number(v) < 1 || Number(v) > 100) {
-    throw inputError('CB_ERR_USAGE', `--repeat "${v}" is not a whole number from 1 to 100`, 'write it like --repeat 3');
-  }
-  return Number(v);
-}
+const repeatCount = (v: string | undefined) => (v === undefined ? 1 : intFlag('--repeat', v, { min: 1, max: 100, example: '3', code: 'CB_ERR_USAGE' }));
 
 /** `--clients 1000` → 1000; `--clients 100,1000` → a matrix axis; anything else goes to the schema as is. */
 function numberOrList(v: string | undefined): unknown {

@@ -2,10 +2,11 @@ import type { Command } from 'commander';
 import { ReferenceHost } from '../server/host.js';
 import { Publisher } from '../server/publisher.js';
 import { allModels } from '../models/index.js';
-import { formatDurationMs, parseDurationMs, parseRatePerSec, parseSizeBytes } from '../util/units.js';
+import { formatDurationMs, parseRatePerSec, parseSizeBytes } from '../util/units.js';
 import { inputError } from '../util/errors.js';
 import { nowUs } from '../metrics/clock.js';
 import { untilSignal } from './untilSignal.js';
+import { durationFlag, intFlag } from './flags.js';
 import { registerSilenceRoute } from '../heartbeat/silenceRoute.js';
 
 interface ServeFlags {
@@ -19,14 +20,10 @@ interface ServeFlags {
   sseEcho?: boolean;
 }
 
-function parsePort(v: string, flag: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw inputError('CB_ERR_BAD_PORT', `${flag} must be a port number 0-65535, got "${v}"`);
-  return n;
-}
+const parsePort = (v: string, flag: string) => intFlag(flag, v, { min: 0, max: 65535, example: '8080', code: 'CB_ERR_BAD_PORT' });
 
 function must<T>(v: T | undefined, flag: string, raw: string, example: string): T {
-  if (v === undefined) throw inputError('CB_ERR_BAD_FLAG', `${flag}: expected something like "${example}", got "${raw}"`);
+  if (v === undefined) throw inputError('CB_ERR_BAD_FLAG', `${flag}: expected something like "${example}", got "${raw}"`, `write it like ${flag} ${example}`);
   return v;
 }
 
@@ -45,9 +42,8 @@ export function registerServe(program: Command): void {
     .action(async (f: ServeFlags) => {
       const ratePerSec = must(parseRatePerSec(f.rate), '--rate', f.rate, '10/s');
       const payloadBytes = must(parseSizeBytes(f.payload), '--payload', f.payload, '128B');
-      const heartbeatMs = must(parseDurationMs(f.heartbeat), '--heartbeat', f.heartbeat, '15s');
-      const retention = Number(f.retention);
-      if (!Number.isInteger(retention) || retention < 1) throw inputError('CB_ERR_BAD_FLAG', `--retention must be a positive integer, got "${f.retention}"`);
+      const heartbeatMs = durationFlag('--heartbeat', f.heartbeat, '15s');
+      const retention = intFlag('--retention', f.retention, { min: 1, example: '100000' });
       const host = new ReferenceHost({
         host: f.host,
         httpPort: parsePort(f.port, '--port'),

@@ -60,7 +60,6 @@ export class FaultRun {
   private readonly modelId: ModelId;
   private readonly signal: AbortSignal | undefined;
   private readonly proxies: FaultProxy[];
-  private readonly tracksSockets: boolean;
   private readonly finished: Deferred[];
   private readonly done: (Done | undefined)[];
   private t0Us: number | undefined;
@@ -82,7 +81,6 @@ export class FaultRun {
     this.signal = signal;
     this.proxies = proxies;
     this.clientEndpoints = clientEndpoints;
-    this.tracksSockets = s.faults.some((f) => f.fault === 'drop');
     this.finished = s.faults.map(deferred);
     this.done = s.faults.map(() => undefined);
     this.wake = signal ? AbortSignal.any([signal, this.ended.signal]) : this.ended.signal;
@@ -95,7 +93,7 @@ export class FaultRun {
 
   /**
    * Readies the faults of a scenario for a model run that has started its servers, before any client
-   * connects: the proxies (latency) listen, and the servers keep a list of sockets to drop.
+   * connects: the proxies (latency) listen.
    */
   static async open(s: Scenario, group: ServerGroup, modelId: ModelId, signal?: AbortSignal): Promise<FaultRun> {
     const needsProxy = s.faults.some((f) => f.fault === 'latency');
@@ -115,14 +113,7 @@ export class FaultRun {
         throw err;
       }
     }
-    const run = new FaultRun(s, group, modelId, proxies, endpoints, signal);
-    try {
-      if (run.tracksSockets) await Promise.all(group.members.map((m) => m.child.request({ type: 'track-sockets' }, 'tracking', CONTROL_TIMEOUT_MS, 'track its sockets')));
-    } catch (err) {
-      await run.close();
-      throw err;
-    }
-    return run;
+    return new FaultRun(s, group, modelId, proxies, endpoints, signal);
   }
 
   /** Starts the clock: fault i strikes at t0Us + atMs, each after the one before has ended. */
@@ -223,8 +214,7 @@ export class FaultRun {
     const fresh = new Child<ToServer, FromServer>('server/main.js', `${old.label} (restarted)`, this.signal);
     // From here on the group (and so the runner's finally) stops the fresh one, whatever happens.
     m.child = fresh;
-    const start = startMessageOf(this.s, this.modelId, m.endpoint, handover);
-    const listening = await fresh.request(this.tracksSockets ? { ...start, trackSockets: true } : start, 'listening', CONTROL_TIMEOUT_MS, 'start listening again');
+    const listening = await fresh.request(startMessageOf(this.s, this.modelId, m.endpoint, handover), 'listening', CONTROL_TIMEOUT_MS, 'start listening again');
     m.pid = listening.pid;
     return { downMs: (nowUs() - downFromUs) / 1000, logHead: handover.log.head };
   }

@@ -29,8 +29,6 @@ export type ToServer =
   | { type: 'sample'; gc: boolean }
   /** When the server declared peers dead (ServerHost.deadPeer), at or after sinceUs. */
   | { type: 'dead-peers'; sinceUs: number }
-  /** Before any client connects, for a drop fault: keep the list of open sockets (as start's trackSockets does). */
-  | { type: 'track-sockets' }
   /** Drop fault: reset (RST) this fraction of the open connections, every k-th exactly. */
   | { type: 'drop'; fraction: number }
   /** Restart fault: stop publishing, close every connection and listener, hand over (then the runner kills it). */
@@ -45,8 +43,6 @@ export interface ServerStart {
   tcpPort: number;
   retention: number;
   settings: ServerSettings;
-  /** Keep a list of open sockets a drop fault can reset (only then: it costs memory per connection). */
-  trackSockets?: boolean;
   /** A restart fault: carry on from the server this one replaces. */
   restore?: ServerHandover;
 }
@@ -72,7 +68,6 @@ export type FromServer =
   | { type: 'listening'; httpPort: number; tcpPort: number; pid: number }
   | { type: 'published'; lastSeq: number }
   | { type: 'expected'; counts: number[] }
-  | { type: 'tracking' }
   /** Monotonic µs of each dead-peer detection asked for, in order. */
   | { type: 'dead-peers'; atUs: number[] }
   | { type: 'dropped'; reset: number; open: number }

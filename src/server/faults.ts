@@ -1,42 +1,10 @@
 /**
- * The server's side of scenario faults (src/runner/faults.ts schedules them): resetting a fraction
- * of the open connections (drop), and handing a replacement process everything it needs to carry
- * on (restart): the message log, the publisher's place in its schedule, and running totals, so
- * cursors stay valid and the runner's samples stay cumulative across processes.
+ * The server's side of a restart fault (src/runner/faults.ts schedules it): handing a replacement
+ * process everything it needs to carry on: the message log, the publisher's place in its schedule,
+ * and running totals, so cursors stay valid and the runner's samples stay cumulative across
+ * processes. (A drop fault is ReferenceHost.resetFraction, over the sockets the host keeps anyway.)
  */
-import type net from 'node:net';
-import type { Socket } from 'node:net';
-import { chosen } from '../proxy/options.js';
 import type { ServerHandover, WireBytes } from '../runner/ipc.js';
-
-/** Open sockets in accept order, kept only when a scenario drops connections (a Set entry each). */
-export class OpenSockets {
-  private readonly sockets = new Set<Socket>();
-
-  constructor(servers: net.Server[]) {
-    for (const server of servers)
-      server.on('connection', (s: Socket) => {
-        this.sockets.add(s);
-        s.once('close', () => this.sockets.delete(s));
-      });
-  }
-
-  /** Resets (RST) every k-th open socket, an exact `fraction` of them, as a crashed middlebox would. */
-  resetFraction(fraction: number): { reset: number; open: number } {
-    const open = [...this.sockets].filter((s) => !s.destroyed);
-    let reset = 0;
-    open.forEach((s, i) => {
-      if (!chosen(i, fraction)) return;
-      reset++;
-      try {
-        s.resetAndDestroy();
-      } catch {
-        s.destroy();
-      }
-    });
-    return { reset, open: open.length };
-  }
-}
 
 export type Carry = ServerHandover['carry'];
 

@@ -9,6 +9,7 @@ import { codeOfSocketError, runError } from '../util/errors.js';
 import { readSendBody } from './sendRoute.js';
 import { withholdFilter, type WithholdSpec } from './withhold.js';
 import { nowUs } from '../metrics/clock.js';
+import { chosen } from '../proxy/options.js';
 
 /**
  * Pending connections the kernel queues per listener before accept. Node's default (511) drops
@@ -164,6 +165,22 @@ export class ReferenceHost implements ServerHost {
   /** Connections accepted so far per client source address, so a run shows how it spread them. */
   acceptedBySourceAddress(): Record<string, number> {
     return Object.fromEntries(this.acceptedFrom);
+  }
+
+  /** Drop fault: resets (RST) every k-th open connection, an exact `fraction` of them, as a crashed middlebox would. */
+  resetFraction(fraction: number): { reset: number; open: number } {
+    const open = [...this.sockets].filter((s) => !s.destroyed);
+    let reset = 0;
+    open.forEach((s, i) => {
+      if (!chosen(i, fraction)) return;
+      reset++;
+      try {
+        (s as Socket).resetAndDestroy();
+      } catch {
+        s.destroy();
+      }
+    });
+    return { reset, open: open.length };
   }
 
   async close(): Promise<void> {

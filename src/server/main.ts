@@ -12,7 +12,7 @@ import { nowUs } from '../metrics/clock.js';
 import { paddingOf } from '../models/message.js';
 import { openFilesLimit } from '../metrics/limits.js';
 import { WITHHOLD_ENV, parseWithholdSpec } from './withhold.js';
-import { NO_CARRY, OpenSockets, carryOn, continuedSchedule, type Carry } from './faults.js';
+import { NO_CARRY, carryOn, continuedSchedule, type Carry } from './faults.js';
 
 /**
  * Descriptors the server keeps for itself, not for client connections: listeners, IPC, stdio, /proc
@@ -22,9 +22,8 @@ const SERVER_OWN_FDS = 100;
 
 let host: ReferenceHost | undefined;
 let publisher: Publisher | undefined;
-/** Scenario faults (src/server/faults.ts): sockets a drop may reset; the schedule and totals a restart carries on. */
-let openSockets: OpenSockets | undefined;
 type Schedule = ConstructorParameters<typeof Publisher>[1];
+/** What a restart fault carries on (src/server/faults.ts): the publisher's schedule, and the totals of the processes this one replaced. */
 let publishing: Schedule | undefined;
 let carry: Carry = NO_CARRY;
 
@@ -65,7 +64,6 @@ async function handle(m: ToServer): Promise<void> {
         ...(withhold ? { withhold: parseWithholdSpec(withhold) } : {}),
       });
       for (const id of m.models) host.attach(getModel(id).createServer());
-      if (m.trackSockets) openSockets = new OpenSockets([host.httpServer, host.tcpServer]);
       if (m.restore) {
         host.log.restore(m.restore.log);
         carry = m.restore.carry;
@@ -110,12 +108,8 @@ async function handle(m: ToServer): Promise<void> {
     }
     case 'dead-peers':
       return send({ type: 'dead-peers', atUs: host?.deadPeersSince(m.sinceUs) ?? [] });
-    case 'track-sockets': {
-      if (host) openSockets ??= new OpenSockets([host.httpServer, host.tcpServer]);
-      return send({ type: 'tracking' });
-    }
     case 'drop': {
-      const { reset, open } = openSockets?.resetFraction(m.fraction) ?? { reset: 0, open: 0 };
+      const { reset, open } = host?.resetFraction(m.fraction) ?? { reset: 0, open: 0 };
       return send({ type: 'dropped', reset, open });
     }
     case 'freeze': {

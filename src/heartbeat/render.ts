@@ -1,6 +1,6 @@
 import Table from 'cli-table3';
 import { getModel, isModelId } from '../models/index.js';
-import { formatBytes, formatDurationMs } from '../util/units.js';
+import { formatBytes, formatDurationMs, formatInt as int } from '../util/units.js';
 import { mdCell, mdTable } from '../report/markdownTable.js';
 import type { DetectionStats, HeartbeatIntervalResult, HeartbeatModelResult, HeartbeatResult, Recommendation } from './result.js';
 import type { ProbeResult } from './probe.js';
@@ -8,7 +8,6 @@ import type { ProbeResult } from './probe.js';
 const HEAD = ['interval', 'timeout', 'kept', 'cuts', 'reconnects', 'lost', 'hb B/conn/min', 'client detects', 'server detects'];
 
 const dur = (ms: number) => formatDurationMs(Math.round(ms));
-const int = (n: number) => Math.round(n).toLocaleString('en-US');
 const ACTION_WORDS = { fin: 'closes with FIN', rst: 'resets', silent: 'drops silently', 'silent-rst': 'drops silently, then resets' } as const;
 
 /** "p50 / max", "never", or "k/n: p50 / max" when only some were noticed. */

@@ -1,7 +1,6 @@
 import type { FaultOutcome, ModelResult } from './result.js';
-import { formatMs } from '../util/units.js';
+import { formatInt as int, formatMs } from '../util/units.js';
 
-const int = (n: number) => Math.round(n).toLocaleString('en-US');
 const at = (f: FaultOutcome) => `${f.fault} at ${(f.atMs / 1000).toFixed(1)} s`;
 
 /** What the fault did, in the runner's words. */

@@ -1,6 +1,6 @@
 import type { ModelResult } from './result.js';
 import { unfinishedModelResult } from './partial.js';
-import { formatBytes, formatMs, parseDurationMs, parseRatePerSec, parseSizeBytes } from '../util/units.js';
+import { formatBytes, formatInt, formatMs, formatUs, parseDurationMs, parseRatePerSec, parseSizeBytes } from '../util/units.js';
 import { didYouMean } from '../util/didYouMean.js';
 import { inputError } from '../util/errors.js';
 
@@ -151,14 +151,14 @@ export function formatQuantity(value: number | null, kind: MetricKind): string {
     case 'ms':
       return `${formatMs(value)} ms`;
     case 'us':
-      return `${value < 10 ? value.toFixed(2) : value.toFixed(1)} µs`;
+      return `${formatUs(value)} µs`;
     case 'bytes':
       return formatBytes(value);
     case 'percent':
       return `${value.toFixed(1)} %`;
     case 'rate':
-      return `${Math.round(value).toLocaleString('en-US')}/s`;
+      return `${formatInt(value)}/s`;
     case 'count':
-      return Number.isInteger(value) ? value.toLocaleString('en-US') : value.toFixed(3);
+      return Number.isInteger(value) ? formatInt(value) : value.toFixed(3);
   }
 }

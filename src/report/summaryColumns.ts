@@ -1,5 +1,5 @@
 import type { ModelResult } from './result.js';
-import { formatBytes, formatMs } from '../util/units.js';
+import { formatBytes, formatInt as int, formatMs, formatUs as us } from '../util/units.js';
 import { rangeParts } from './spreadText.js';
 
 /**
@@ -14,8 +14,6 @@ export interface SummaryCell {
 
 export const SUMMARY_HEAD = ['status', 'connected', 'delivered', 'lost', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'memory/conn', 'CPU µs/msg', 'bytes/msg'];
 
-const int = (n: number) => Math.round(n).toLocaleString('en-US');
-const us = (v: number) => (v < 10 ? v.toFixed(2) : v.toFixed(1));
 
 export function summaryCells(r: ModelResult): SummaryCell[] {
   return [

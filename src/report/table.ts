@@ -1,10 +1,9 @@
 import Table from 'cli-table3';
 import type { ModelResult, RunResult } from './result.js';
-import { formatBytes, formatMs } from '../util/units.js';
+import { formatBytes, formatInt as int, formatMs } from '../util/units.js';
 import { repeatNote, withRange } from './spreadText.js';
 import { outcomeNotes } from './faultNotes.js';
 
-const int = (n: number) => Math.round(n).toLocaleString('en-US');
 
 /**
  * Marks a row whose figures should not be read as the model's, with one character so the default

@@ -56,6 +56,12 @@ export function formatBytes(bytes: number): string {
   return `${Math.round(bytes)} B`;
 }
 
+/** A count for people: rounded, with thousands separators: 12,345. */
+export const formatInt = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+/** Microseconds with precision that suits their size: 8.50, 42.3. */
+export const formatUs = (us: number): string => (us < 10 ? us.toFixed(2) : us.toFixed(1));
+
 /** Milliseconds with precision that suits their size: 0.123, 4.56, 78.9, 1234. */
 export function formatMs(ms: number): string {
   if (!Number.isFinite(ms)) return '-';

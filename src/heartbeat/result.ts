@@ -4,6 +4,7 @@
  * schemaVersion bump.
  */
 import type { IdleAction } from '../proxy/options.js';
+import type { RunEnv } from '../report/env.js';
 
 /** 2: detection times are the models' own dead-peer records (1: when each side's socket closed at the proxy). */
 export const HEARTBEAT_SCHEMA_VERSION = 2;
@@ -90,7 +91,7 @@ export interface HeartbeatResult {
   startedAt: string;
   finishedAt: string | null;
   complete: boolean;
-  env: { node: string; platform: string; arch: string; cpus: number; memoryBytes: number };
+  env: RunEnv;
   settings: {
     clients: number;
     idleTimeoutMs: number;

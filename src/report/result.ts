@@ -4,6 +4,7 @@
  */
 import type { LatencySummaryMs } from '../metrics/histogram.js';
 import type { Scenario } from '../scenario/schema.js';
+import type { RunEnv } from './env.js';
 
 export const SCHEMA_VERSION = 1;
 
@@ -161,7 +162,7 @@ export interface RunResult {
   startedAt: string;
   finishedAt: string | null;
   complete: boolean;
-  env: { node: string; platform: string; arch: string; cpus: number; memoryBytes: number };
+  env: RunEnv;
   scenario: Omit<Scenario, 'matrix'>;
   models: ModelResult[];
   /** Runs of each model with `run --repeat N`; absent for a single run. */

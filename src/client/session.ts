@@ -4,6 +4,7 @@ import type { Gap } from '../server/messageLog.js';
 import { ConnbenchError } from '../util/errors.js';
 import { nowUs } from '../metrics/clock.js';
 import { SeqTracker } from './seqTracker.js';
+import type { SwappableDispatcher } from './swappableDispatcher.js';
 
 /** What the worker wants to hear from each session; shared by every session in a worker. */
 export interface SessionSink {
@@ -86,13 +87,15 @@ export class ClientSession {
   }
 
   /**
-   * Drops the current connection as a network fault would; the session reconnects by itself with
-   * backoff, from its cursor. Sends from now on wait in the outbox rather than go down a closing link.
+   * Drops the current connection as a network fault would, and with it an HTTP client's keep-alive
+   * sockets (its SwappableDispatcher swaps); the session reconnects by itself with backoff, from its
+   * cursor. Sends from now on wait in the outbox rather than go down a closing link.
    */
   drop(): void {
     const c = this.current;
     this.connected = false;
     if (c) void c.close();
+    void (this.base.dispatcher as Partial<SwappableDispatcher>).swap?.();
   }
 
   /** Start watching for the next subscribe (its time lands in backAtUs). */

@@ -11,7 +11,7 @@ import { getModel } from '../models/index.js';
 import { sseClientFor } from '../models/sse/clientChoice.js';
 import { ClientSession, type SessionSink } from './session.js';
 import { ChatTraffic, inboxOf } from './chat.js';
-import { Churn, shareOf, type Churnable } from './churn.js';
+import { Churn, shareOf } from './churn.js';
 import { StormTracker } from './recovery.js';
 import { FaultWatch } from './faultWatch.js';
 import { LatencyRecorder, createHistogram, encodeHistogram, initHistograms, type Histogram } from '../metrics/histogram.js';
@@ -25,8 +25,6 @@ const RAMP_TICK_MS = 10;
 
 class Worker {
   private sessions: ClientSession[] = [];
-  /** Per session: cuts its connection and, for HTTP models, its keep-alive sockets too. */
-  private droppable: Churnable[] = [];
   /** One set of per-client pools per server process (each listens on its own port). */
   private dispatchers: ClientDispatchers[] = [];
   /** Per delivery: counted in JavaScript, added to the WASM histogram when encoded (src/metrics/histogram.ts). */
@@ -105,15 +103,6 @@ class Worker {
         policy,
       );
       this.sessions.push(session);
-      this.droppable.push({
-        get connected() {
-          return session.connected;
-        },
-        drop() {
-          session.drop();
-          if (dispatcher instanceof SwappableDispatcher) void dispatcher.swap();
-        },
-      });
     }
     this.progressTimer = setInterval(() => send({ type: 'progress', progress: this.progress() }), PROGRESS_EVERY_MS);
     await this.ramp(m.rampUpMs);
@@ -154,7 +143,7 @@ class Worker {
       this.chat.start();
     }
     if (s.churnPerSec > 0) {
-      this.churn = new Churn({ ratePerSec: shareOf(s.churnPerSec, this.sessions.length, s.clients), t0Us, untilUs }, this.droppable);
+      this.churn = new Churn({ ratePerSec: shareOf(s.churnPerSec, this.sessions.length, s.clients), t0Us, untilUs }, this.sessions);
       this.churn.start();
     }
     for (const a of s.actions) {
@@ -172,9 +161,7 @@ class Worker {
     const dropped = this.sessions.filter((s) => s.everSubscribed);
     this.storm = { tracker: new StormTracker(atUs), dropped };
     for (const s of dropped) s.awaitBack();
-    this.droppable.forEach((d, i) => {
-      if (this.sessions[i]!.everSubscribed) d.drop();
-    });
+    for (const s of dropped) s.drop();
   }
 
   /** Sends what is still due, then reports each client's start cursor and what this worker's users sent. */

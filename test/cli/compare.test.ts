@@ -1,13 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { runCli as cli } from '../helpers/cli.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { RunResult } from '../../src/report/result.js';
 import { initHistograms, repeatedRow, syntheticResult, syntheticRow } from '../report/fixtures.js';
 
-const BIN = path.resolve('bin/connbench.js');
-const cli = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 30_000 });
 
 let dir: string;
 const save = (name: string, value: unknown) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { runCli } from '../helpers/cli.js';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -7,8 +7,7 @@ import type { RunResult } from '../../src/report/result.js';
 import { decodeHistogram, initHistograms } from '../../src/metrics/histogram.js';
 
 /** `run` with --repeat, --html, --markdown and scenario thresholds, end to end on small numbers. */
-const BIN = path.resolve('bin/connbench.js');
-const cli = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 90_000 });
+const cli = (args: string[]) => runCli(args, 90_000);
 
 describe('connbench run: thresholds, repeats and reports', () => {
   it('repeats each model, stores the repeats, writes markdown and HTML, and exits 1 on a failing threshold', async () => {

@@ -1,13 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { runCli } from '../helpers/cli.js';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { decodeHistogram, initHistograms } from '../../src/metrics/histogram.js';
 import type { RunResult } from '../../src/report/result.js';
 
-const BIN = path.resolve('bin/connbench.js');
-const run = (args: string[], timeoutMs = 120_000) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: timeoutMs });
+const run = (args: string[], timeoutMs = 120_000) => runCli(args, timeoutMs);
 
 describe('connbench run (end to end, small numbers)', () => {
   it('runs every model, writes the result JSON of the contract with sane values, and prints the table', async () => {

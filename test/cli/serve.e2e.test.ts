@@ -1,10 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { BIN, runCli } from '../helpers/cli.js';
 import net from 'node:net';
-import path from 'node:path';
 import { request } from 'undici';
 
-const BIN = path.resolve('bin/connbench.js');
 let serve: ChildProcess | undefined;
 
 afterEach(() => {
@@ -59,7 +58,7 @@ describe('connbench serve', () => {
 
   it('names a port already in use and exits 3', async () => {
     const { httpPort } = await startServe();
-    const r = spawnSync(process.execPath, [BIN, 'serve', '--port', String(httpPort), '--tcp-port', '0'], { encoding: 'utf8', timeout: 15_000 });
+    const r = runCli(['serve', '--port', String(httpPort), '--tcp-port', '0'], 15_000);
     expect(r.status).toBe(3);
     expect(r.stderr).toContain(`port ${httpPort}`);
     expect(r.stderr).toContain('already in use');

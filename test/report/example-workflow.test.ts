@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { runCli } from '../helpers/cli.js';
 import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { parse } from 'yaml';
 import { readResultFile } from '../../src/report/readResult.js';
 import { parseFailOn } from '../../src/report/compare.js';
@@ -13,7 +12,6 @@ import { loadScenario } from '../../src/scenario/load.js';
  * exist, the baseline is a current result of the scenario it runs, and its rules parse.
  */
 const WORKFLOW = 'examples/github-actions-connbench.yml';
-const BIN = path.resolve('bin/connbench.js');
 
 describe('examples/github-actions-connbench.yml', () => {
   const text = readFileSync(WORKFLOW, 'utf8');
@@ -44,7 +42,7 @@ describe('examples/github-actions-connbench.yml', () => {
     expect(rules.length).toBeGreaterThan(0);
     for (const r of rules) expect(() => parseFailOn(r)).not.toThrow();
     const baseline = 'results/baselines/ci-smoke.json';
-    const r = spawnSync(process.execPath, [BIN, 'compare', baseline, baseline, '--format', 'markdown', ...rules.flatMap((x) => ['--fail-on', x])], { encoding: 'utf8', timeout: 30_000 });
+    const r = runCli(['compare', baseline, baseline, '--format', 'markdown', ...rules.flatMap((x) => ['--fail-on', x])]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain('✅ every --fail-on rule passed.');
   });

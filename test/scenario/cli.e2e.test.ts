@@ -1,21 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { runCli as cli } from '../helpers/cli.js';
+import { bundledNames } from '../../src/scenario/load.js';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-const BIN = path.resolve('bin/connbench.js');
-const cli = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 30_000 });
 const dir = mkdtempSync(path.join(tmpdir(), 'connbench-cli-scenario-'));
 const file = (name: string, text: string) => {
   const p = path.join(dir, name);
   writeFileSync(p, text);
   return p;
 };
-const BUNDLED = ['chat-room', 'default', 'idle-10k', 'idle-memory', 'poll-interval-sweep', 'reconnect-storm', 'scale-50k', 'ticker-fanout'];
+const BUNDLED = bundledNames();
 
 describe('connbench validate, list, schema (the built CLI)', () => {
   it('validates every bundled scenario with exit 0', () => {
+    expect(BUNDLED).toContain('default');
     const r = cli(['validate', ...BUNDLED]);
     expect(r.status, r.stderr).toBe(0);
     for (const n of BUNDLED) expect(r.stdout).toMatch(new RegExp(`^${n}: ok \\(\\d+ points? × \\d models?, about [\\d.]+ (s|min) to run\\)$`, 'm'));

@@ -108,8 +108,13 @@ async function interrupt(signal: 'SIGINT' | 'SIGTERM', toGroup: boolean, when: (
   void exited.then((e) => (exit = e));
   while (!exit) {
     const kids = descendantsOf(cli.pid!);
-    // Keep the first sighting that names the program: an exiting process shows an empty cmdline.
-    for (const k of kids) if (!seen.get(`${k.pid}:${k.startTime}`)?.cmdline.trim()) seen.set(`${k.pid}:${k.startTime}`, k);
+    // Keep the sighting that names the program (dist/…): a just-forked child shows the CLI's own
+    // command line until it has exec'd, and an exiting one an empty one.
+    for (const k of kids) {
+      const key = `${k.pid}:${k.startTime}`;
+      const prev = seen.get(key);
+      if (!prev || (!prev.cmdline.includes('dist/') && k.cmdline.trim())) seen.set(key, k);
+    }
     if (!sent && when(kids, readFile())) {
       sent = true;
       process.kill(toGroup ? -cli.pid! : cli.pid!, signal);

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { scenarioSchema, type ScenarioParsed } from './schema.js';
 import { expandMatrix } from './matrix.js';
 import type { Scenario } from './schema.js';
-import { ConnbenchError, inputError } from '../util/errors.js';
+import { inputError } from '../util/errors.js';
 import { didYouMean } from '../util/didYouMean.js';
 
 /** The folder of bundled scenarios (scenarios/ at the package root). */
@@ -126,7 +126,7 @@ export function loadScenario(nameOrPath: string, overrides: Record<string, unkno
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConnbenchError('CB_ERR_SCENARIO_READ', `could not read ${file}: ${(err as Error).message}`, { kind: 'input' });
+    throw inputError('CB_ERR_SCENARIO_READ', `could not read ${file}: ${(err as Error).message}`, 'check the path and its permissions');
   }
   const raw = parseScenarioText(text, file);
   return expandMatrix(validateScenario(applyOverrides(raw, overrides), file));

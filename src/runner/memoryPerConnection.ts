@@ -13,7 +13,7 @@ import { sseClientFor } from '../models/sse/clientChoice.js';
 const PEAK_BYTES_PER_CONNECTION: Record<ModelId, { server: number; client: number; referenceSseClient?: number }> = {
   'short-poll': { server: 16 * 1024, client: 40 * 1024 },
   'long-poll': { server: 28 * 1024, client: 36 * 1024 },
-  // The lean client by default; the eventsource package's (36-47 KiB measured alone) where sse.client picks it.
+  // The lean client by default; the eventsource package's where sse.client picks it (37.1 KiB alone, 38.7 in a worker: npm run bench, docs/benchmarks.md).
   sse: { server: 20 * 1024, client: 24 * 1024, referenceSseClient: 72 * 1024 },
   websocket: { server: 16 * 1024, client: 32 * 1024 },
   tcp: { server: 12 * 1024, client: 24 * 1024 },

@@ -8,7 +8,10 @@ type Typed = { type: string };
  * request/reply and the same death reporting. Child resolves entries relative to dist/; the floors
  * are plain JavaScript that needs no build, so the path leads back out to bench/floors.
  */
-export function floorChild<In extends Typed, Out extends Typed>(name: 'netServer' | 'netClient' | 'autocannon', label: string): Child<In, Out | FloorError> {
+export function floorChild<In extends Typed, Out extends Typed>(
+  name: 'netServer' | 'netClient' | 'autocannon',
+  label: string,
+): Child<In, Out | FloorError> {
   return new Child<In, Out | FloorError>(`../bench/floors/${name}.js`, label);
 }
 

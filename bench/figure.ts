@@ -31,9 +31,7 @@ export interface Figure {
 
 const round = (x: number, digits: number) => (Number.isFinite(x) ? Math.round(x * 10 ** digits) / 10 ** digits : x);
 
-export function figure(
-  f: Omit<Figure, 'ratio' | 'met' | 'missBy' | 'details'> & { details?: Figure['details'] },
-): Figure {
+export function figure(f: Omit<Figure, 'ratio' | 'met' | 'missBy' | 'details'> & { details?: Figure['details'] }): Figure {
   const ratio = f.floor > 0 ? f.measured / f.floor : Number.POSITIVE_INFINITY;
   const met = f.goal.op === '<=' ? ratio <= f.goal.ratio : ratio >= f.goal.ratio;
   const missBy = met ? 0 : Math.abs(ratio - f.goal.ratio);

@@ -30,7 +30,15 @@ export class BenchServer {
     const server = new BenchServer(modelId);
     try {
       const listening = await server.child.request(
-        { type: 'start', models: [modelId], host: '127.0.0.1', httpPort: 0, tcpPort: 0, retention: s.server.retention, settings: serverSettingsOf(s) },
+        {
+          type: 'start',
+          models: [modelId],
+          host: '127.0.0.1',
+          httpPort: 0,
+          tcpPort: 0,
+          retention: s.server.retention,
+          settings: serverSettingsOf(s),
+        },
         'listening',
         CONTROL_TIMEOUT_MS,
         'start listening',
@@ -63,12 +71,25 @@ export class BenchWorkers {
     const plan = planRun(s, { openFilesLimit: openFilesLimit() });
     const fleet = new BenchWorkers(server);
     try {
-      for (const slice of plan.slices) fleet.children.push(new Child<ToWorker, FromWorker>('client/worker.js', `client worker ${slice.workerIndex} for ${modelId}`));
+      for (const slice of plan.slices)
+        fleet.children.push(new Child<ToWorker, FromWorker>('client/worker.js', `client worker ${slice.workerIndex} for ${modelId}`));
       const ramped = await Promise.all(
         fleet.children.map((w, i) => {
           const slice = plan.slices[i]!;
           return w.request(
-            { type: 'start', workerIndex: i, model: modelId, firstClientId: slice.firstClientId, count: slice.count, host: '127.0.0.1', httpPort: server.httpPort, tcpPort: server.tcpPort, sourceAddresses: plan.sourceAddresses, rampUpMs: s.rampUpMs, scenario: s },
+            {
+              type: 'start',
+              workerIndex: i,
+              model: modelId,
+              firstClientId: slice.firstClientId,
+              count: slice.count,
+              host: '127.0.0.1',
+              httpPort: server.httpPort,
+              tcpPort: server.tcpPort,
+              sourceAddresses: plan.sourceAddresses,
+              rampUpMs: s.rampUpMs,
+              scenario: s,
+            },
             'ramped',
             s.rampUpMs + 60_000 + s.clients * 5,
             'connect its clients',
@@ -85,7 +106,9 @@ export class BenchWorkers {
   }
 
   sample(gc: boolean): Promise<ResourceSample[]> {
-    return Promise.all(this.children.map((w) => w.request({ type: 'sample', gc }, 'sample', CONTROL_TIMEOUT_MS, 'report a sample').then((m) => m.sample)));
+    return Promise.all(
+      this.children.map((w) => w.request({ type: 'sample', gc }, 'sample', CONTROL_TIMEOUT_MS, 'report a sample').then((m) => m.sample)),
+    );
   }
 
   /** Latency is recorded for messages scheduled from now on, as in a run's measured window. */
@@ -99,7 +122,12 @@ export class BenchWorkers {
     return Promise.all(
       this.children.map(async (w) => {
         const { queries } = await w.request({ type: 'cursors' }, 'cursors', CONTROL_TIMEOUT_MS, 'report cursors');
-        const { counts } = await this.server.child.request({ type: 'expected', queries, upToSeq }, 'expected', CONTROL_TIMEOUT_MS, 'count expected messages');
+        const { counts } = await this.server.child.request(
+          { type: 'expected', queries, upToSeq },
+          'expected',
+          CONTROL_TIMEOUT_MS,
+          'count expected messages',
+        );
         const drained = await w.request({ type: 'drain', expected: counts, timeoutMs }, 'drained', timeoutMs + CONTROL_TIMEOUT_MS, 'drain');
         return drained.result;
       }),

@@ -33,7 +33,10 @@ export interface BroadcastLoad {
  * drain), against a bare `net` server writing one Buffer per message to every socket (corked per
  * batch) and a bare client counting frames, measured just before each model.
  */
-export async function broadcastFigures(size: BroadcastSize, models: ModelId[] = BROADCAST_MODELS): Promise<{ figures: Figure[]; loads: BroadcastLoad[] }> {
+export async function broadcastFigures(
+  size: BroadcastSize,
+  models: ModelId[] = BROADCAST_MODELS,
+): Promise<{ figures: Figure[]; loads: BroadcastLoad[] }> {
   const figures: Figure[] = [];
   const loads: BroadcastLoad[] = [];
   for (const model of models) {
@@ -85,7 +88,12 @@ async function modelBroadcast(size: BroadcastSize, model: ModelId) {
       workers.measureFromNow();
       const [s0, w0] = await Promise.all([server.sample(false), workers.sample(false)]);
       const t0 = nowUs();
-      const published = await server.child.request({ type: 'stop-publish', burst: size.messages, payloadBytes: size.payloadBytes }, 'published', DRAIN_TIMEOUT_MS, 'publish the burst');
+      const published = await server.child.request(
+        { type: 'stop-publish', burst: size.messages, payloadBytes: size.payloadBytes },
+        'published',
+        DRAIN_TIMEOUT_MS,
+        'publish the burst',
+      );
       const results = await workers.drain(published.lastSeq, DRAIN_TIMEOUT_MS);
       const t1 = nowUs();
       const [s1, w1] = await Promise.all([server.sample(false), workers.sample(false)]);
@@ -121,7 +129,12 @@ async function netFloorBroadcast(size: BroadcastSize) {
     const frameBytes = messageBytes(size.payloadBytes) + 1;
     const before = await floor.sample(false);
     const t0 = nowUs();
-    const received = floor.client.request({ type: 'expect-frames', frames: size.messages, timeoutMs: DRAIN_TIMEOUT_MS }, 'frames-received', DRAIN_TIMEOUT_MS + 10_000, 'receive the burst');
+    const received = floor.client.request(
+      { type: 'expect-frames', frames: size.messages, timeoutMs: DRAIN_TIMEOUT_MS },
+      'frames-received',
+      DRAIN_TIMEOUT_MS + 10_000,
+      'receive the burst',
+    );
     floor.server.send({ type: 'broadcast', messages: size.messages, frameBytes });
     const r = await received;
     const spanUs = nowUs() - t0;

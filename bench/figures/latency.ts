@@ -20,7 +20,12 @@ export interface LatencyRun {
   sseClient?: 'reference' | 'lean';
 }
 
-export const LATENCY_RUNS: LatencyRun[] = [{ model: 'tcp' }, { model: 'websocket' }, { model: 'sse', sseClient: 'reference' }, { model: 'sse', sseClient: 'lean' }];
+export const LATENCY_RUNS: LatencyRun[] = [
+  { model: 'tcp' },
+  { model: 'websocket' },
+  { model: 'sse', sseClient: 'reference' },
+  { model: 'sse', sseClient: 'lean' },
+];
 
 const GOAL = 1.5;
 
@@ -55,7 +60,13 @@ export async function latencyFigures(size: LatencySize, runs: LatencyRun[] = LAT
         floor: floorP50Ms.p50Ms,
         floorName: 'bare net sender → receiver',
         goal: { op: '<=', ratio: GOAL },
-        details: { status: row.status, samples: row.latencyMs.count, p99Ms: row.latencyMs.p99, lost: row.messages.lost, floorSamples: floorP50Ms.count },
+        details: {
+          status: row.status,
+          samples: row.latencyMs.count,
+          p99Ms: row.latencyMs.p99,
+          lost: row.messages.lost,
+          floorSamples: floorP50Ms.count,
+        },
       }),
     );
   }
@@ -76,7 +87,12 @@ async function netFloorLatencyMs(size: LatencySize): Promise<{ p50Ms: number; co
     // As the runner does: the first message is due a moment ahead, not already late.
     const t0Us = nowUs() + 20_000;
     const frameBytes = messageBytes(size.payloadBytes) + 1;
-    await floor.server.request({ type: 'schedule', ratePerSec: size.ratePerSec, count, t0Us, frameBytes }, 'schedule-done', size.warmupMs + size.durationMs + 30_000, 'send its schedule');
+    await floor.server.request(
+      { type: 'schedule', ratePerSec: size.ratePerSec, count, t0Us, frameBytes },
+      'schedule-done',
+      size.warmupMs + size.durationMs + 30_000,
+      'send its schedule',
+    );
     // The last frame may still be on its way: wait until the receiver has them all (bounded).
     await floor.client.request({ type: 'expect-frames', frames: count, timeoutMs: 5000 }, 'frames-received', 10_000, 'receive the frames');
     const r = await floor.client.request({ type: 'latency', fromUs: t0Us + size.warmupMs * 1000 }, 'latency', 10_000, 'report latency');

@@ -127,7 +127,12 @@ async function sseClientAlone(connections: number, kind: SseKind): Promise<FromS
   const server = await BenchServer.start(s, 'sse');
   const probe = probeChild<ToSseClients, FromSseClients>('sseClients', `${kind} SSE clients`);
   try {
-    return (await probe.request({ type: 'measure', port: server.httpPort, count: connections, kind }, 'measured', 60_000 + connections * 10, 'connect its clients')) as FromSseClients;
+    return (await probe.request(
+      { type: 'measure', port: server.httpPort, count: connections, kind },
+      'measured',
+      60_000 + connections * 10,
+      'connect its clients',
+    )) as FromSseClients;
   } finally {
     await Promise.all([probe.stop({ type: 'stop' }), server.stop()]);
   }

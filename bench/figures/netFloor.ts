@@ -18,13 +18,19 @@ export class NetFloor {
 
   /** Resolves once the client has connected them all and the server has accepted them all. */
   async connect(connections: number): Promise<void> {
-    const r = await this.client.request({ type: 'connect', port: this.port, count: connections }, 'connected', CONTROL_TIMEOUT_MS + connections * 5, 'connect');
+    const r = await this.client.request(
+      { type: 'connect', port: this.port, count: connections },
+      'connected',
+      CONTROL_TIMEOUT_MS + connections * 5,
+      'connect',
+    );
     if (r.failed > 0) throw new Error(`${r.failed} of ${connections} bare net connections failed`);
     const deadline = Date.now() + ACCEPT_TIMEOUT_MS;
     for (;;) {
       const held = await this.server.request({ type: 'sample', gc: false }, 'sample', CONTROL_TIMEOUT_MS, 'report a sample');
       if ((held as FloorSample).sockets >= connections) return;
-      if (Date.now() > deadline) throw new Error(`the bare net server accepted ${(held as FloorSample).sockets} of ${connections} connections`);
+      if (Date.now() > deadline)
+        throw new Error(`the bare net server accepted ${(held as FloorSample).sockets} of ${connections} connections`);
       await sleep(20);
     }
   }

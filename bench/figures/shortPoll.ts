@@ -101,7 +101,13 @@ async function window(server: BenchServer, durationMs: number): Promise<Window> 
   const b = await server.sample(false);
   const windowUs = b.sample.atUs - a.sample.atUs;
   const requests = b.wireBytes.httpRequests - a.wireBytes.httpRequests;
-  return { requests, requestsPerSec: (requests * 1e6) / windowUs, windowUs, serverCpuUs: cpuUsOf(b.sample) - cpuUsOf(a.sample), clientCpuUs: 0 };
+  return {
+    requests,
+    requestsPerSec: (requests * 1e6) / windowUs,
+    windowUs,
+    serverCpuUs: cpuUsOf(b.sample) - cpuUsOf(a.sample),
+    clientCpuUs: 0,
+  };
 }
 
 const round = (x: number) => (Number.isFinite(x) ? Math.round(x * 10) / 10 : 0);

@@ -43,7 +43,9 @@ export function serve(handle) {
   process.on('message', (/** @type {T} */ m) => {
     Promise.resolve()
       .then(() => handle(m))
-      .catch((/** @type {unknown} */ err) => send({ type: 'error', code: 'CB_ERR_BENCH_FLOOR', message: String(/** @type {Error} */ (err)?.message ?? err) }));
+      .catch((/** @type {unknown} */ err) =>
+        send({ type: 'error', code: 'CB_ERR_BENCH_FLOOR', message: String(/** @type {Error} */ (err)?.message ?? err) }),
+      );
   });
   process.on('disconnect', () => process.exit(0));
   process.on('SIGINT', () => undefined);

@@ -24,11 +24,13 @@ const BATCH = 250;
 const deadline = Date.now() + 20_000;
 while (clients.length < SOCKETS && Date.now() < deadline) {
   const batch = await Promise.all(
-    Array.from({ length: Math.min(BATCH, SOCKETS - clients.length) }, () =>
-      new Promise((resolve, reject) => {
-        const c = net.connect(port, '127.0.0.1', () => resolve(c));
-        c.once('error', reject);
-      }),
+    Array.from(
+      { length: Math.min(BATCH, SOCKETS - clients.length) },
+      () =>
+        new Promise((resolve, reject) => {
+          const c = net.connect(port, '127.0.0.1', () => resolve(c));
+          c.once('error', reject);
+        }),
     ),
   );
   clients.push(.../** @type {net.Socket[]} */ (batch));
@@ -45,7 +47,9 @@ const before = heapUsed();
 let chars = 0;
 for (const s of accepted) chars += (s.remoteAddress ?? '').length;
 const after = heapUsed();
-console.log(`${SOCKETS} sockets: ${((after - before) / SOCKETS).toFixed(0)} bytes of heap per socket after reading remoteAddress (${chars} chars read)`);
+console.log(
+  `${SOCKETS} sockets: ${((after - before) / SOCKETS).toFixed(0)} bytes of heap per socket after reading remoteAddress (${chars} chars read)`,
+);
 for (const c of clients) c.destroy();
 for (const s of accepted) s.destroy();
 server.close();

@@ -30,10 +30,17 @@ export function registerCompare(program: Command): void {
     .argument('<head>', 'the new result JSON')
     .option('--format <format>', `output: ${FORMATS.join(' | ')}`, 'table')
     .option('--fail-on <rule>', "exit 1 when a change passes a limit, e.g. 'latency.p99 > +10%' (repeatable)", collect, [])
-    .option('--noise <percent>', `changes within this share count as noise when the base holds a single run (default ${DEFAULT_NOISE_PERCENT}%)`)
+    .option(
+      '--noise <percent>',
+      `changes within this share count as noise when the base holds a single run (default ${DEFAULT_NOISE_PERCENT}%)`,
+    )
     .action(async (baseFile: string, headFile: string, flags: CompareFlags) => {
       if (!(FORMATS as readonly string[]).includes(flags.format)) {
-        throw inputError('CB_ERR_USAGE', `--format "${flags.format}" is not one of ${FORMATS.join(', ')}`, 'use --format table, markdown or json');
+        throw inputError(
+          'CB_ERR_USAGE',
+          `--format "${flags.format}" is not one of ${FORMATS.join(', ')}`,
+          'use --format table, markdown or json',
+        );
       }
       const rules: FailOnRule[] = flags.failOn.map(parseFailOn);
       const noisePercent = noisePercentOf(flags.noise);
@@ -43,17 +50,29 @@ export function registerCompare(program: Command): void {
       const cmp = compareResults(base, head, { files: { base: baseFile, head: headFile }, noisePercent, failOn: rules });
       for (const w of cmp.warnings) process.stderr.write(`warning: ${w}\n`);
       const text =
-        flags.format === 'json' ? renderCompareJson(cmp) : flags.format === 'markdown' ? renderCompareMarkdown(cmp) : renderCompareTable(cmp, { color: process.stdout.isTTY });
+        flags.format === 'json'
+          ? renderCompareJson(cmp)
+          : flags.format === 'markdown'
+            ? renderCompareMarkdown(cmp)
+            : renderCompareTable(cmp, { color: process.stdout.isTTY });
       process.stdout.write(text);
       if (cmp.rows.length === 0) {
-        throw inputError('CB_ERR_COMPARE_NOTHING', `${baseFile} and ${headFile} have no model (and matrix point) in common`, 'compare runs of the same models');
+        throw inputError(
+          'CB_ERR_COMPARE_NOTHING',
+          `${baseFile} and ${headFile} have no model (and matrix point) in common`,
+          'compare runs of the same models',
+        );
       }
       const failed = cmp.failOn.filter((o) => o.failed);
       if (failed.length) {
-        throw new ConnbenchError('CB_ERR_COMPARE_FAILED', `${failed.length} --fail-on check${failed.length === 1 ? '' : 's'} failed, first: ${failed[0]!.message}`, {
-          kind: 'threshold',
-          hint: 'the head run regressed past a --fail-on limit; fix the regression, or update the baseline on purpose',
-        });
+        throw new ConnbenchError(
+          'CB_ERR_COMPARE_FAILED',
+          `${failed.length} --fail-on check${failed.length === 1 ? '' : 's'} failed, first: ${failed[0]!.message}`,
+          {
+            kind: 'threshold',
+            hint: 'the head run regressed past a --fail-on limit; fix the regression, or update the baseline on purpose',
+          },
+        );
       }
     });
 }

@@ -15,7 +15,8 @@ export const durationProblem = (flag: string, v: string, example: string) => `${
 /** `--max 10m` → 600000; a value that is no duration (or, with positive, not above zero) is CB_ERR_BAD_FLAG. */
 export function durationFlag(flag: string, v: string, example: string, opts: { positive?: boolean } = {}): number {
   const ms = parseDurationMs(v);
-  if (ms === undefined || (opts.positive && ms <= 0)) throw inputError('CB_ERR_BAD_FLAG', durationProblem(flag, v, example), `write it like ${flag} ${example}`);
+  if (ms === undefined || (opts.positive && ms <= 0))
+    throw inputError('CB_ERR_BAD_FLAG', durationProblem(flag, v, example), `write it like ${flag} ${example}`);
   return ms;
 }
 
@@ -24,7 +25,11 @@ export function intFlag(flag: string, v: string, range: { min: number; max?: num
   const n = /^\d+$/.test(v.trim()) ? Number(v) : undefined;
   if (n === undefined || n < range.min || (range.max !== undefined && n > range.max)) {
     const bounds = range.max === undefined ? `of at least ${range.min}` : `from ${range.min} to ${range.max}`;
-    throw inputError(range.code ?? 'CB_ERR_BAD_FLAG', `${flag} "${v}" is not a whole number ${bounds}`, `write it like ${flag} ${range.example}`);
+    throw inputError(
+      range.code ?? 'CB_ERR_BAD_FLAG',
+      `${flag} "${v}" is not a whole number ${bounds}`,
+      `write it like ${flag} ${range.example}`,
+    );
   }
   return n;
 }

@@ -33,10 +33,12 @@ interface ProbeFlags {
 export function renderPresets(): string {
   const width = Math.max(...PRESETS.map((p) => p.id.length));
   const indent = ' '.repeat(2 + width + 2 + 4 + 2 + 10 + 2);
-  const lines = PRESETS.map((p) => `  ${p.id.padEnd(width)}  ${formatDurationMs(p.idleTimeoutMs).padStart(4)}  ${p.idleAction.padEnd(10)}  ${p.setting}\n${indent}${p.source}`);
+  const lines = PRESETS.map(
+    (p) =>
+      `  ${p.id.padEnd(width)}  ${formatDurationMs(p.idleTimeoutMs).padStart(4)}  ${p.idleAction.padEnd(10)}  ${p.setting}\n${indent}${p.source}`,
+  );
   return `Presets (--preset), published defaults:\n${lines.join('\n')}\n`;
 }
-
 
 export function registerHeartbeat(program: Command): void {
   const hb = program
@@ -45,7 +47,7 @@ export function registerHeartbeat(program: Command): void {
     .option('--model <ids>', 'comma-separated model ids (default: all five)')
     .option('--idle-timeout <d>', 'idle timeout of the intermediary, e.g. 60s')
     .option('--preset <id>', `a published default: ${PRESETS.map((p) => p.id).join(', ')}`)
-    .option('--idle-action <a>', 'how it cuts: fin, rst, silent, silent-rst (default: the preset\'s, else fin)')
+    .option('--idle-action <a>', "how it cuts: fin, rst, silent, silent-rst (default: the preset's, else fin)")
     .option('--intervals <list>', 'heartbeat intervals to try, e.g. 10s,20s,30s (default: from the idle timeout)')
     .option('--heartbeat-timeout <d>', 'dead-peer timeout for every interval (default: twice each interval)')
     .option('--clients <n>', 'clients per interval', '50')
@@ -64,11 +66,19 @@ export function registerHeartbeat(program: Command): void {
       const { signal, exitCode } = interruptible();
       const startedAt = new Date();
       const out = flags.out ?? defaultResultPath('heartbeat', startedAt);
-      const progress = !flags.quiet && !flags.json && process.stderr.isTTY ? (line: string) => void process.stderr.write(`${line}\n`) : undefined;
-      const result: HeartbeatResult = await runHeartbeatLab({ plan, signal, ...(progress ? { progress } : {}), checkpoint: (r) => writeJson(out, r) });
+      const progress =
+        !flags.quiet && !flags.json && process.stderr.isTTY ? (line: string) => void process.stderr.write(`${line}\n`) : undefined;
+      const result: HeartbeatResult = await runHeartbeatLab({
+        plan,
+        signal,
+        ...(progress ? { progress } : {}),
+        checkpoint: (r) => writeJson(out, r),
+      });
       if (flags.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       else {
-        process.stdout.write(flags.markdown ? renderHeartbeatMarkdown(result) : renderHeartbeatTable(result, { color: process.stdout.isTTY }));
+        process.stdout.write(
+          flags.markdown ? renderHeartbeatMarkdown(result) : renderHeartbeatTable(result, { color: process.stdout.isTTY }),
+        );
         process.stdout.write(`${flags.markdown ? '\n' : ''}result: ${out}\n`);
       }
       if (exitCode()) process.exitCode = exitCode();
@@ -81,7 +91,7 @@ export function registerHeartbeat(program: Command): void {
 
   hb.command('probe')
     .description('measure the idle timeout of a real path: `connbench serve` behind your intermediary, --via its URL')
-    .requiredOption('--via <url>', 'the intermediary\'s URL in front of `connbench serve`, e.g. http://127.0.0.1:8088/')
+    .requiredOption('--via <url>', "the intermediary's URL in front of `connbench serve`, e.g. http://127.0.0.1:8088/")
     .option('--resolution <d>', 'stop when the timeout is known this closely', '1s')
     .option('--max <d>', 'the longest silence tried', '10m')
     .option('--start <d>', 'the shortest silence tried (then doubling)', '1s')
@@ -95,10 +105,16 @@ export function registerHeartbeat(program: Command): void {
       const maxMs = durationFlag('--max', f.max, '1s', { positive: true });
       const startMs = durationFlag('--start', f.start, '1s', { positive: true });
       const parallel = intFlag('--parallel', f.parallel, { min: 1, max: 32, example: '4' });
-      if (startMs > maxMs) throw inputError('CB_ERR_BAD_FLAG', `--start (${f.start}) must not be longer than --max (${f.max})`, 'lower --start or raise --max');
+      if (startMs > maxMs)
+        throw inputError(
+          'CB_ERR_BAD_FLAG',
+          `--start (${f.start}) must not be longer than --max (${f.max})`,
+          'lower --start or raise --max',
+        );
       const onAttempt =
         !f.quiet && !f.json && process.stderr.isTTY
-          ? (a: { silenceMs: number; survived: boolean }) => void process.stderr.write(`  ${formatDurationMs(a.silenceMs)} of silence: ${a.survived ? 'survived' : 'cut'}\n`)
+          ? (a: { silenceMs: number; survived: boolean }) =>
+              void process.stderr.write(`  ${formatDurationMs(a.silenceMs)} of silence: ${a.survived ? 'survived' : 'cut'}\n`)
           : undefined;
       const result = await probeIdleTimeout({ via: f.via, resolutionMs, maxMs, startMs, parallel, ...(onAttempt ? { onAttempt } : {}) });
       process.stdout.write(f.json ? `${JSON.stringify(result, null, 2)}\n` : renderProbe(result));

@@ -33,7 +33,9 @@ export function progressListener(stream: { write(text: string): unknown }, nowMs
     phase: draw,
     progress: draw,
     modelFinished: (r: ModelResult) => {
-      stream.write(`\r\x1b[2K${r.model}: ${r.status}${r.complete ? '' : ' (incomplete)'}, ${r.messages.delivered} delivered, ${r.messages.lost} lost, p99 ${formatMs(r.latencyMs.p99)} ms\n`);
+      stream.write(
+        `\r\x1b[2K${r.model}: ${r.status}${r.complete ? '' : ' (incomplete)'}, ${r.messages.delivered} delivered, ${r.messages.lost} lost, p99 ${formatMs(r.latencyMs.p99)} ms\n`,
+      );
     },
     warning: (message: string) => {
       stream.write(`\r\x1b[2Kwarning: ${message}\n`);

@@ -48,14 +48,20 @@ export function faultsOfFlags(f: ProxyFlags): ProxyFaults {
     halfOpenAtMs: dur('--half-open-at', f.halfOpenAt, 0),
     halfOpenFraction: fraction('--half-open-fraction', f.halfOpenFraction),
   };
-  if (problems.length > 0) throw inputError('CB_ERR_BAD_FLAG', problems.join('; '), 'durations are written like 30s or 250ms, fractions from 0 to 1 like 0.5 (connbench proxy --help)');
+  if (problems.length > 0)
+    throw inputError(
+      'CB_ERR_BAD_FLAG',
+      problems.join('; '),
+      'durations are written like 30s or 250ms, fractions from 0 to 1 like 0.5 (connbench proxy --help)',
+    );
   return faults;
 }
 
 function describe(f: ProxyFaults): string {
   const parts: string[] = [];
   if (f.idleTimeoutMs > 0) parts.push(`idle ${formatDurationMs(f.idleTimeoutMs)} → ${f.idleAction}`);
-  if (f.latencyMs > 0 || f.jitterMs > 0) parts.push(`latency ${formatDurationMs(f.latencyMs)} + up to ${formatDurationMs(f.jitterMs)} jitter`);
+  if (f.latencyMs > 0 || f.jitterMs > 0)
+    parts.push(`latency ${formatDurationMs(f.latencyMs)} + up to ${formatDurationMs(f.jitterMs)} jitter`);
   if (f.resetFraction > 0) parts.push(`reset ${f.resetFraction * 100}% of connections after ${formatDurationMs(f.resetAfterMs)}`);
   if (f.halfOpenAtMs > 0) parts.push(`half-open ${f.halfOpenFraction * 100}% of open connections at ${formatDurationMs(f.halfOpenAtMs)}`);
   return parts.length > 0 ? parts.join(', ') : 'no faults';
@@ -79,7 +85,10 @@ export function registerProxy(program: Command): void {
     .action(async (f: ProxyFlags) => {
       const faults = faultsOfFlags(f);
       const forwards = f.forward.map(parseForward);
-      const proxies = forwards.map((fw) => new FaultProxy({ listenHost: f.host, listenPort: fw.listenPort, targetHost: fw.targetHost, targetPort: fw.targetPort, faults }));
+      const proxies = forwards.map(
+        (fw) =>
+          new FaultProxy({ listenHost: f.host, listenPort: fw.listenPort, targetHost: fw.targetHost, targetPort: fw.targetPort, faults }),
+      );
       try {
         for (const p of proxies) await p.listen();
       } catch (err) {
@@ -91,7 +100,9 @@ export function registerProxy(program: Command): void {
       await untilSignal();
       for (const [i, p] of proxies.entries()) {
         const s = p.stats;
-        process.stdout.write(`${lines[i]!.trim()}: ${s.accepted} connections, ${s.idleCuts} idle cuts, ${s.resets} resets, ${s.halfOpened} half-open, ${s.upstreamErrors} refused upstream\n`);
+        process.stdout.write(
+          `${lines[i]!.trim()}: ${s.accepted} connections, ${s.idleCuts} idle cuts, ${s.resets} resets, ${s.halfOpened} half-open, ${s.upstreamErrors} refused upstream\n`,
+        );
       }
       await Promise.all(proxies.map((p) => p.close()));
     });

@@ -33,7 +33,12 @@ export function registerReport(program: Command): void {
     .option('--html <file>', 'write a self-contained HTML report with charts')
     .option('--wide', 'add resource columns to the table')
     .option('--check', "check the scenario's thresholds against the result; exit 1 when one fails")
-    .option('--threshold <rule>', "an extra threshold to check, e.g. 'websocket.latency.p99 < 20ms' (repeatable; implies --check)", collect, [])
+    .option(
+      '--threshold <rule>',
+      "an extra threshold to check, e.g. 'websocket.latency.p99 < 20ms' (repeatable; implies --check)",
+      collect,
+      [],
+    )
     .action(async (file: string, flags: ReportFlags) => {
       const result = readResultFile(file);
       await initHistograms();
@@ -42,7 +47,10 @@ export function registerReport(program: Command): void {
       let thresholdText = '';
       if (check) {
         const extra = Object.fromEntries(flags.threshold.map(splitThresholdFlag));
-        const thresholds = [...parseThresholds(result.scenario.thresholds ?? {}, `${file} scenario`), ...parseThresholds(extra, '--threshold')];
+        const thresholds = [
+          ...parseThresholds(result.scenario.thresholds ?? {}, `${file} scenario`),
+          ...parseThresholds(extra, '--threshold'),
+        ];
         const outcomes = evaluateThresholds(thresholds, result);
         result.thresholds = outcomes;
         thresholdText = renderThresholdReport(outcomes, unmatchedThresholds(thresholds, result)) || 'thresholds: none in the scenario\n';
@@ -57,7 +65,8 @@ export function registerReport(program: Command): void {
         process.stderr.write(`html: ${flags.html}\n`);
       }
       if (flags.markdown) process.stdout.write(renderRunMarkdown(result));
-      else if (!flags.html || check) process.stdout.write(renderRunTable(result, { wide: flags.wide, color: process.stdout.isTTY }) + thresholdText);
+      else if (!flags.html || check)
+        process.stdout.write(renderRunTable(result, { wide: flags.wide, color: process.stdout.isTTY }) + thresholdText);
       if (failure) throw failure;
     });
 }

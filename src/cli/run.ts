@@ -30,7 +30,8 @@ interface RunFlags {
   markdown?: string;
 }
 
-const repeatCount = (v: string | undefined) => (v === undefined ? 1 : intFlag('--repeat', v, { min: 1, max: 100, example: '3', code: 'CB_ERR_USAGE' }));
+const repeatCount = (v: string | undefined) =>
+  v === undefined ? 1 : intFlag('--repeat', v, { min: 1, max: 100, example: '3', code: 'CB_ERR_USAGE' });
 
 /** `--clients 1000` → 1000; `--clients 100,1000` → a matrix axis; anything else goes to the schema as is. */
 function numberOrList(v: string | undefined): unknown {

@@ -23,7 +23,8 @@ interface ServeFlags {
 const parsePort = (v: string, flag: string) => intFlag(flag, v, { min: 0, max: 65535, example: '8080', code: 'CB_ERR_BAD_PORT' });
 
 function must<T>(v: T | undefined, flag: string, raw: string, example: string): T {
-  if (v === undefined) throw inputError('CB_ERR_BAD_FLAG', `${flag}: expected something like "${example}", got "${raw}"`, `write it like ${flag} ${example}`);
+  if (v === undefined)
+    throw inputError('CB_ERR_BAD_FLAG', `${flag}: expected something like "${example}", got "${raw}"`, `write it like ${flag} ${example}`);
   return v;
 }
 
@@ -49,7 +50,12 @@ export function registerServe(program: Command): void {
         httpPort: parsePort(f.port, '--port'),
         tcpPort: parsePort(f.tcpPort, '--tcp-port'),
         retention,
-        settings: { heartbeat: { intervalMs: heartbeatMs, timeoutMs: heartbeatMs * 2 }, maxHoldMs: 60_000, sseRetryMs: 1000, sseEcho: f.sseEcho === true },
+        settings: {
+          heartbeat: { intervalMs: heartbeatMs, timeoutMs: heartbeatMs * 2 },
+          maxHoldMs: 60_000,
+          sseRetryMs: 1000,
+          sseEcho: f.sseEcho === true,
+        },
       });
       for (const m of allModels()) host.attach(m.createServer());
       // For `connbench heartbeat probe` through an intermediary in front of this server.

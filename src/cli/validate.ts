@@ -20,8 +20,13 @@ export function checkScenario(nameOrPath: string, limits: Limits, opts: { resolv
       planRun(p, limits);
     } catch (err) {
       if (err instanceof ConnbenchError && Object.keys(p.matrix).length > 0) {
-        const at = Object.entries(p.matrix).map(([k, v]) => `${k} = ${v}`).join(', ');
-        throw new ConnbenchError(err.code, `${nameOrPath} (matrix point ${at}): ${err.message}`, { kind: err.kind, ...(err.hint ? { hint: err.hint } : {}) });
+        const at = Object.entries(p.matrix)
+          .map(([k, v]) => `${k} = ${v}`)
+          .join(', ');
+        throw new ConnbenchError(err.code, `${nameOrPath} (matrix point ${at}): ${err.message}`, {
+          kind: err.kind,
+          ...(err.hint ? { hint: err.hint } : {}),
+        });
       }
       throw err;
     }
@@ -32,7 +37,9 @@ export function checkScenario(nameOrPath: string, limits: Limits, opts: { resolv
   if (!opts.resolved) return line;
   // Every point as a complete file: what the run will use, defaults included.
   const docs = points.map((p) => {
-    const at = Object.entries(p.matrix).map(([k, v]) => `${k} = ${v}`).join(', ');
+    const at = Object.entries(p.matrix)
+      .map(([k, v]) => `${k} = ${v}`)
+      .join(', ');
     return `${at ? `# matrix point: ${at}\n` : ''}${stringify(inputOf(p), { lineWidth: 0 })}`;
   });
   return `${line}\n---\n${docs.join('---\n')}`;
@@ -45,7 +52,9 @@ function aboutTime(ms: number): string {
 export function registerValidate(program: Command): void {
   program
     .command('validate')
-    .description('check scenario files without running them: every field (all errors at once) and whether this machine can hold the sockets')
+    .description(
+      'check scenario files without running them: every field (all errors at once) and whether this machine can hold the sockets',
+    )
     .argument('<files...>', 'scenario files or bundled names')
     .option('--resolved', 'also print each matrix point as a complete scenario, every default filled in')
     .action((files: string[], flags: { resolved?: boolean }) => {

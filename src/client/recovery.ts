@@ -64,7 +64,8 @@ export function summarizeStorm(reports: StormReport[], publishStartUs: number): 
     // Buckets that start before "all back" hold messages the storm held up.
     const lastBucket = Math.floor((allBackAtUs - atUs) / BUCKET_US) + 1;
     let latestUs = allBackAtUs - atUs;
-    for (const r of reports) for (let k = 0; k <= lastBucket && k < r.latestArrivalUs.length; k++) latestUs = Math.max(latestUs, r.latestArrivalUs[k]!);
+    for (const r of reports)
+      for (let k = 0; k <= lastBucket && k < r.latestArrivalUs.length; k++) latestUs = Math.max(latestUs, r.latestArrivalUs[k]!);
     caughtUpMs = roundMs(latestUs);
   }
   return {

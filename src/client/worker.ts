@@ -137,7 +137,15 @@ class Worker {
     const w = s.workload;
     if (w.pattern === 'chat') {
       this.chat = new ChatTraffic(
-        { firstClientId: this.start.firstClientId, totalUsers: s.clients, ratePerUserPerSec: w.ratePerSec, roomSize: w.roomSize, payloadBytes: w.payloadBytes, t0Us, untilUs },
+        {
+          firstClientId: this.start.firstClientId,
+          totalUsers: s.clients,
+          ratePerUserPerSec: w.ratePerSec,
+          roomSize: w.roomSize,
+          payloadBytes: w.payloadBytes,
+          t0Us,
+          untilUs,
+        },
         this.sessions,
       );
       this.chat.start();
@@ -177,7 +185,12 @@ class Worker {
     });
   }
 
-  async drain(expectedBroadcast: number[], owedByInbox: Record<string, number> | undefined, timeoutMs: number, lastSeq?: number): Promise<void> {
+  async drain(
+    expectedBroadcast: number[],
+    owedByInbox: Record<string, number> | undefined,
+    timeoutMs: number,
+    lastSeq?: number,
+  ): Promise<void> {
     this.chat?.stop();
     this.churn?.stop();
     const roomSize = this.start.scenario.workload.pattern === 'chat' ? this.start.scenario.workload.roomSize : 1;
@@ -185,7 +198,10 @@ class Worker {
     // connect failed and whose retry subscribed only after its cursor was reported (a slow 50,000
     // client ramp) is owed every broadcast after the cursor it got: known here, not to the server.
     const lateBroadcast = (s: ClientSession, i: number) =>
-      this.reportedCursors[i] === undefined && s.tracker.startCursor !== undefined && lastSeq !== undefined && this.start.scenario.workload.pattern !== 'chat'
+      this.reportedCursors[i] === undefined &&
+      s.tracker.startCursor !== undefined &&
+      lastSeq !== undefined &&
+      this.start.scenario.workload.pattern !== 'chat'
         ? Math.max(0, lastSeq - s.tracker.startCursor)
         : expectedBroadcast[i]!;
     const expectedOf = (s: ClientSession, i: number) =>
@@ -196,7 +212,9 @@ class Worker {
     const skipsGaps = this.start.scenario.client.resume === 'none' && lastSeq !== undefined;
     const caughtUp = () =>
       this.sessions.every(
-        (s, i) => (s.tracker.unique + s.tracker.gapped >= expected[i]! || (skipsGaps && (s.tracker.cursor ?? 0) >= lastSeq)) && (s.connected || !s.everSubscribed),
+        (s, i) =>
+          (s.tracker.unique + s.tracker.gapped >= expected[i]! || (skipsGaps && (s.tracker.cursor ?? 0) >= lastSeq)) &&
+          (s.connected || !s.everSubscribed),
       );
     while (!caughtUp() && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 20));
@@ -295,7 +313,9 @@ process.on('message', (m: ToWorker) => {
         return worker.stop();
     }
   };
-  run().catch((err: unknown) => send({ type: 'error', code: (err as { code?: string })?.code ?? 'CB_ERR_WORKER', message: (err as Error)?.message ?? String(err) }));
+  run().catch((err: unknown) =>
+    send({ type: 'error', code: (err as { code?: string })?.code ?? 'CB_ERR_WORKER', message: (err as Error)?.message ?? String(err) }),
+  );
 });
 process.on('disconnect', () => process.exit(0));
 // Ctrl-C reaches the whole process group; the runner decides how children stop, so ignore it here.

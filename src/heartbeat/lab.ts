@@ -37,7 +37,6 @@ const SETTLE_MAX_MS = 10_000;
 /** Slack on top of interval + timeout when waiting for dead-peer detection (real ms). */
 const DETECTION_SLACK_MS = 500;
 
-
 /** How often the lab asks both processes for their dead-peer records while it waits for them. */
 const DETECTION_POLL_MS = 50;
 
@@ -145,7 +144,12 @@ async function runInterval(model: ModelId, iv: LabInterval, p: LabPlan, signal?:
     const burst = () => {
       lastBurstMs = Date.now();
       bursts = bursts.then(async () => {
-        const m = await server!.request({ type: 'stop-publish', burst: BURST_MESSAGES, payloadBytes: BURST_PAYLOAD_BYTES }, 'published', CONTROL_TIMEOUT_MS, 'publish a burst');
+        const m = await server!.request(
+          { type: 'stop-publish', burst: BURST_MESSAGES, payloadBytes: BURST_PAYLOAD_BYTES },
+          'published',
+          CONTROL_TIMEOUT_MS,
+          'publish a burst',
+        );
         lastSeq = Math.max(lastSeq, m.lastSeq);
       });
       return bursts;
@@ -183,8 +187,14 @@ async function runInterval(model: ModelId, iv: LabInterval, p: LabPlan, signal?:
       CONTROL_TIMEOUT_MS + p.clients * 20,
       'connect its clients',
     );
-    if (started.status.failed === p.clients) throw runError('CB_ERR_LAB_CONNECT', `no ${model} client could connect through the proxy`, 'see the errors of a plain `connbench run` of this model');
-    const status = async (): Promise<LabWorkerStatus> => (await worker!.request({ type: 'status' }, 'status', CONTROL_TIMEOUT_MS, 'report status')).status;
+    if (started.status.failed === p.clients)
+      throw runError(
+        'CB_ERR_LAB_CONNECT',
+        `no ${model} client could connect through the proxy`,
+        'see the errors of a plain `connbench run` of this model',
+      );
+    const status = async (): Promise<LabWorkerStatus> =>
+      (await worker!.request({ type: 'status' }, 'status', CONTROL_TIMEOUT_MS, 'report status')).status;
 
     // Settle: forking and connecting load the machine; a client that timed out meanwhile must be back first.
     const settleUntilMs = Date.now() + SETTLE_MAX_MS + p.clients * 10;
@@ -228,8 +238,18 @@ async function runInterval(model: ModelId, iv: LabInterval, p: LabPlan, signal?:
     checkAbort(signal);
     const drainMs = 2 * (intervalMs + timeoutMs) + 2 * RECONNECT.maxDelayMs + 1000;
     const cursors = await worker.request({ type: 'cursors' }, 'cursors', CONTROL_TIMEOUT_MS, 'report cursors');
-    const { counts } = await server.request({ type: 'expected', queries: cursors.queries, upToSeq: lastSeq }, 'expected', CONTROL_TIMEOUT_MS, 'count expected messages');
-    const drained = await worker.request({ type: 'drain', expected: counts, timeoutMs: drainMs }, 'drained', drainMs + CONTROL_TIMEOUT_MS, 'drain');
+    const { counts } = await server.request(
+      { type: 'expected', queries: cursors.queries, upToSeq: lastSeq },
+      'expected',
+      CONTROL_TIMEOUT_MS,
+      'count expected messages',
+    );
+    const drained = await worker.request(
+      { type: 'drain', expected: counts, timeoutMs: drainMs },
+      'drained',
+      drainMs + CONTROL_TIMEOUT_MS,
+      'drain',
+    );
     checkAbort(signal);
 
     // 3. Half-open: every forwarding connection stops forwarding at once, telling nobody. Each side

@@ -135,7 +135,9 @@ process.on('message', (m: ToLabWorker) => {
         return worker.stop();
     }
   };
-  run().catch((err: unknown) => send({ type: 'error', code: (err as { code?: string })?.code ?? 'CB_ERR_WORKER', message: (err as Error)?.message ?? String(err) }));
+  run().catch((err: unknown) =>
+    send({ type: 'error', code: (err as { code?: string })?.code ?? 'CB_ERR_WORKER', message: (err as Error)?.message ?? String(err) }),
+  );
 });
 process.on('disconnect', () => process.exit(0));
 // Ctrl-C reaches the whole process group; the lab decides how children stop.

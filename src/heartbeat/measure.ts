@@ -5,7 +5,12 @@ import type { DetectionStats } from './result.js';
  * they came, in real milliseconds (scaled-time figures multiplied by timeScale). Only the earliest
  * `atMost` count: one per peer, when a side may also declare dead the connections that replaced them. Pure.
  */
-export function detectionStats(detectedAtUs: readonly number[], injectedAtUs: number, timeScale: number, atMost = Infinity): DetectionStats {
+export function detectionStats(
+  detectedAtUs: readonly number[],
+  injectedAtUs: number,
+  timeScale: number,
+  atMost = Infinity,
+): DetectionStats {
   const ms = detectedAtUs
     .filter((at) => at >= injectedAtUs)
     .map((at) => ((at - injectedAtUs) / 1000) * timeScale)

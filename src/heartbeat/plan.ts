@@ -95,7 +95,10 @@ export function planLab(f: LabFlags): LabPlan {
   };
 
   const models: ModelId[] = [];
-  for (const m of (f.model ?? MODEL_IDS.join(',')).split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const m of (f.model ?? MODEL_IDS.join(','))
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     if (isModelId(m)) models.push(m);
     else problems.push(`unknown model "${m}" (valid models: ${MODEL_IDS.join(', ')})`);
   }
@@ -110,7 +113,8 @@ export function planLab(f: LabFlags): LabPlan {
     }
   }
   const idleTimeoutMs = duration('--idle-timeout', f.idleTimeout, preset?.idleTimeoutMs);
-  if (idleTimeoutMs === undefined && f.preset === undefined) problems.push('say what cuts idle connections: --idle-timeout 60s or --preset nginx');
+  if (idleTimeoutMs === undefined && f.preset === undefined)
+    problems.push('say what cuts idle connections: --idle-timeout 60s or --preset nginx');
 
   let idleAction: IdleAction = preset?.idleAction ?? 'fin';
   if (f.idleAction !== undefined) {
@@ -120,24 +124,35 @@ export function planLab(f: LabFlags): LabPlan {
 
   const clients = f.clients === undefined ? DEFAULT_CLIENTS : Number(f.clients);
   if (!Number.isInteger(clients) || clients < 1 || clients > MAX_CLIENTS)
-    problems.push(`--clients must be an integer from 1 to ${MAX_CLIENTS} (the proxy holds two sockets per connection in one process), got "${f.clients}"`);
+    problems.push(
+      `--clients must be an integer from 1 to ${MAX_CLIENTS} (the proxy holds two sockets per connection in one process), got "${f.clients}"`,
+    );
 
   const fixedTimeoutMs = duration('--heartbeat-timeout', f.heartbeatTimeout, undefined);
   let intervalsMs: number[] = [];
   if (f.intervals !== undefined) {
-    for (const part of f.intervals.split(',').map((s) => s.trim()).filter(Boolean)) {
+    for (const part of f.intervals
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
       const ms = duration('--intervals', part, undefined);
       if (ms !== undefined && ms > 0) intervalsMs.push(ms);
     }
-    if (intervalsMs.length === 0 && !problems.some((p) => p.startsWith('--intervals'))) problems.push('--intervals: give at least one duration, e.g. "10s,20s,30s"');
+    if (intervalsMs.length === 0 && !problems.some((p) => p.startsWith('--intervals')))
+      problems.push('--intervals: give at least one duration, e.g. "10s,20s,30s"');
   } else if (idleTimeoutMs !== undefined) {
     intervalsMs = defaultIntervalsMs(idleTimeoutMs);
   }
   intervalsMs = [...new Set(intervalsMs)].sort((a, b) => a - b);
-  const intervals: LabInterval[] = intervalsMs.map((intervalMs) => ({ intervalMs, timeoutMs: fixedTimeoutMs ?? intervalMs * DEFAULT_TIMEOUT_RATIO }));
+  const intervals: LabInterval[] = intervalsMs.map((intervalMs) => ({
+    intervalMs,
+    timeoutMs: fixedTimeoutMs ?? intervalMs * DEFAULT_TIMEOUT_RATIO,
+  }));
   for (const i of intervals) {
     if (i.intervalMs >= i.timeoutMs)
-      problems.push(`the interval ${formatDurationMs(i.intervalMs)} is not shorter than its heartbeat timeout ${formatDurationMs(i.timeoutMs)}: a peer would be declared dead between two heartbeats`);
+      problems.push(
+        `the interval ${formatDurationMs(i.intervalMs)} is not shorter than its heartbeat timeout ${formatDurationMs(i.timeoutMs)}: a peer would be declared dead between two heartbeats`,
+      );
   }
 
   let timeScale = 1;
@@ -159,11 +174,18 @@ export function planLab(f: LabFlags): LabPlan {
   const detectWithinMs = duration('--detect-within', f.detectWithin, DEFAULT_DETECT_WITHIN_MS);
   const tcpKeepAliveMs = duration('--tcp-keep-alive', f.tcpKeepAlive, undefined);
   const safetyMargin = f.safetyMargin === undefined ? DEFAULT_SAFETY_MARGIN : Number(f.safetyMargin);
-  if (!(safetyMargin >= 0 && safetyMargin < 1)) problems.push(`--safety-margin must be a fraction from 0 to below 1 (0.5 = heartbeat at half the idle timeout), got "${f.safetyMargin}"`);
+  if (!(safetyMargin >= 0 && safetyMargin < 1))
+    problems.push(
+      `--safety-margin must be a fraction from 0 to below 1 (0.5 = heartbeat at half the idle timeout), got "${f.safetyMargin}"`,
+    );
 
   if (problems.length > 0) {
     const hint = hints.filter(Boolean).join('; ') || undefined;
-    throw inputError('CB_ERR_BAD_HEARTBEAT_FLAGS', problems.length === 1 ? problems[0]! : `bad heartbeat flags:\n  - ${problems.join('\n  - ')}`, hint);
+    throw inputError(
+      'CB_ERR_BAD_HEARTBEAT_FLAGS',
+      problems.length === 1 ? problems[0]! : `bad heartbeat flags:\n  - ${problems.join('\n  - ')}`,
+      hint,
+    );
   }
   return {
     models,

@@ -81,5 +81,9 @@ export function getPreset(id: string): Preset {
   const p = PRESETS.find((x) => x.id === id.toLowerCase());
   if (p) return p;
   const near = didYouMean(id, PRESET_IDS);
-  throw inputError('CB_ERR_UNKNOWN_PRESET', `unknown preset "${id}"${near ? ` (did you mean "${near}"?)` : ''}`, `presets: ${PRESET_IDS.join(', ')}`);
+  throw inputError(
+    'CB_ERR_UNKNOWN_PRESET',
+    `unknown preset "${id}"${near ? ` (did you mean "${near}"?)` : ''}`,
+    `presets: ${PRESET_IDS.join(', ')}`,
+  );
 }

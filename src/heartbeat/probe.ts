@@ -65,7 +65,8 @@ function baseUrl(via: string): URL {
   } catch {
     throw inputError('CB_ERR_BAD_VIA', `--via must be a URL like http://127.0.0.1:8088/, got "${via}"`);
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw inputError('CB_ERR_BAD_VIA', `--via must be an http:// or https:// URL, got "${via}"`);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw inputError('CB_ERR_BAD_VIA', `--via must be an http:// or https:// URL, got "${via}"`);
   // The silence route is relative to the URL's path, so a path prefix on the intermediary works.
   if (!u.pathname.endsWith('/')) u.pathname += '/';
   return u;
@@ -149,7 +150,11 @@ async function preflight(base: URL): Promise<void> {
     });
   });
   if ('error' in outcome)
-    throw inputError('CB_ERR_VIA_UNREACHABLE', `cannot reach ${base.href}: ${outcome.error}`, 'run `connbench serve` behind your intermediary and pass the intermediary\'s URL to --via');
+    throw inputError(
+      'CB_ERR_VIA_UNREACHABLE',
+      `cannot reach ${base.href}: ${outcome.error}`,
+      "run `connbench serve` behind your intermediary and pass the intermediary's URL to --via",
+    );
   if (outcome.status !== 200 || !outcome.body.startsWith(SILENCE_OPEN_LINE))
     throw inputError(
       'CB_ERR_VIA_NOT_CONNBENCH',
@@ -187,7 +192,11 @@ export async function probeIdleTimeout(o: ProbeOptions): Promise<ProbeResult> {
     );
   };
   await runRound(bracketSilences(o.startMs, o.maxMs));
-  for (let next = refineSilences(state, o.resolutionMs, o.parallel); next.length > 0; next = refineSilences(state, o.resolutionMs, o.parallel)) {
+  for (
+    let next = refineSilences(state, o.resolutionMs, o.parallel);
+    next.length > 0;
+    next = refineSilences(state, o.resolutionMs, o.parallel)
+  ) {
     await runRound(next);
   }
   attempts.sort((a, b) => a.silenceMs - b.silenceMs);

@@ -28,7 +28,9 @@ export function costAt(intervalMs: number, bytesPerConnectionPerMinute: number):
 
 /** Whether the lab kept every connection of this interval, lost nothing and was never cut. */
 export function keptAll(r: HeartbeatIntervalResult): boolean {
-  return r.connections.initial > 0 && r.connections.survived === r.connections.initial && r.connections.idleCuts === 0 && r.messages.lost === 0;
+  return (
+    r.connections.initial > 0 && r.connections.survived === r.connections.initial && r.connections.idleCuts === 0 && r.messages.lost === 0
+  );
 }
 
 /**
@@ -71,17 +73,25 @@ export function recommend(inp: RecommendInput): Recommendation | null {
   const ratio = rows[0]!.timeoutMs / rows[0]!.intervalMs;
   const overshoot = detectionOvershoot(rows);
   // (interval + timeout) × overshoot ≤ target, with the timeout fixed or a multiple of the interval.
-  const maxByDetectionMs = sameTimeout ? inp.detectWithinMs / overshoot - rows[0]!.timeoutMs : inp.detectWithinMs / ((1 + ratio) * overshoot);
+  const maxByDetectionMs = sameTimeout
+    ? inp.detectWithinMs / overshoot - rows[0]!.timeoutMs
+    : inp.detectWithinMs / ((1 + ratio) * overshoot);
   const timeoutFor = (intervalMs: number) => (sameTimeout ? rows[0]!.timeoutMs : intervalMs * ratio);
 
   const rejected: string[] = [];
   let chosen: HeartbeatIntervalResult | undefined;
   for (const r of rows) {
     const why: string[] = [];
-    if (!keptAll(r)) why.push(r.connections.idleCuts > 0 ? `cut ${r.connections.idleCuts} time(s) by the idle timeout` : `kept ${r.connections.survived}/${r.connections.initial}, lost ${r.messages.lost}`);
+    if (!keptAll(r))
+      why.push(
+        r.connections.idleCuts > 0
+          ? `cut ${r.connections.idleCuts} time(s) by the idle timeout`
+          : `kept ${r.connections.survived}/${r.connections.initial}, lost ${r.messages.lost}`,
+      );
     if (r.intervalMs > maxByIdleTimeoutMs) why.push(`beyond the safety margin (max ${fmt(maxByIdleTimeoutMs)})`);
     const worst = worstDetectionMs(r);
-    if (worst > inp.detectWithinMs) why.push(Number.isFinite(worst) ? `a dead peer could go unnoticed for ${fmt(worst)}` : 'not every dead peer was noticed');
+    if (worst > inp.detectWithinMs)
+      why.push(Number.isFinite(worst) ? `a dead peer could go unnoticed for ${fmt(worst)}` : 'not every dead peer was noticed');
     if (why.length === 0) {
       chosen = r;
       break;
@@ -92,7 +102,9 @@ export function recommend(inp: RecommendInput): Recommendation | null {
   const keptRows = rows.filter(keptAll);
   const bytesRow = chosen ?? keptRows[keptRows.length - 1] ?? rows[rows.length - 1]!;
   const bytesPerHeartbeat = (bytesRow.heartbeatBytesPerConnectionPerMinute * bytesRow.intervalMs) / 60_000;
-  const reasons = [`the ${inp.intermediary} closes connections idle for ${fmt(inp.idleTimeoutMs)}; with a ${Math.round(inp.safetyMargin * 100)}% safety margin a heartbeat must come at least every ${fmt(maxByIdleTimeoutMs)}`];
+  const reasons = [
+    `the ${inp.intermediary} closes connections idle for ${fmt(inp.idleTimeoutMs)}; with a ${Math.round(inp.safetyMargin * 100)}% safety margin a heartbeat must come at least every ${fmt(maxByIdleTimeoutMs)}`,
+  ];
   let intervalMs: number;
   let measured: boolean;
   let worst: number;
@@ -100,10 +112,16 @@ export function recommend(inp: RecommendInput): Recommendation | null {
     intervalMs = chosen.intervalMs;
     measured = true;
     worst = worstDetectionMs(chosen);
-    reasons.push(`a dead peer is noticed within ${fmt(worst)} (interval + timeout${worst > chosen.intervalMs + chosen.timeoutMs ? ', as measured' : ''}), inside the ${fmt(inp.detectWithinMs)} target`);
-    reasons.push(`in the lab it kept ${chosen.connections.survived}/${chosen.connections.initial} connections for ${fmt(inp.observeMs)} with ${chosen.messages.lost} messages lost`);
+    reasons.push(
+      `a dead peer is noticed within ${fmt(worst)} (interval + timeout${worst > chosen.intervalMs + chosen.timeoutMs ? ', as measured' : ''}), inside the ${fmt(inp.detectWithinMs)} target`,
+    );
+    reasons.push(
+      `in the lab it kept ${chosen.connections.survived}/${chosen.connections.initial} connections for ${fmt(inp.observeMs)} with ${chosen.messages.lost} messages lost`,
+    );
     if (chosen.detection.server.detected === 0)
-      reasons.push('the server never noticed a half-open client (nothing reached it to check): only the client reconnects; the server keeps its end until TCP gives up');
+      reasons.push(
+        'the server never noticed a half-open client (nothing reached it to check): only the client reconnects; the server keeps its end until TCP gives up',
+      );
   } else {
     // Rounded down: both are limits, and a rounded-up interval would pass them.
     intervalMs = niceFloorMs(Math.max(1, Math.min(maxByIdleTimeoutMs, maxByDetectionMs)));

@@ -8,7 +8,12 @@ import type { ProbeResult } from './probe.js';
 const HEAD = ['interval', 'timeout', 'kept', 'cuts', 'reconnects', 'lost', 'hb B/conn/min', 'client detects', 'server detects'];
 
 const dur = (ms: number) => formatDurationMs(Math.round(ms));
-const ACTION_WORDS = { fin: 'closes with FIN', rst: 'resets', silent: 'drops silently', 'silent-rst': 'drops silently, then resets' } as const;
+const ACTION_WORDS = {
+  fin: 'closes with FIN',
+  rst: 'resets',
+  silent: 'drops silently',
+  'silent-rst': 'drops silently, then resets',
+} as const;
 
 /** "p50 / max", "never", or "k/n: p50 / max" when only some were noticed. */
 function detection(d: DetectionStats, of: number): string {
@@ -44,7 +49,10 @@ export function headline(r: HeartbeatResult): string {
 
 function costLine(rec: Recommendation): string {
   return rec.cost
-    .map((c) => `${c.connections >= 1e6 ? `${c.connections / 1e6}M` : `${c.connections / 1e3}k`} connections: ${int(c.heartbeatsPerSec)} heartbeats/s, ${formatBytes(c.bytesPerSec)}/s`)
+    .map(
+      (c) =>
+        `${c.connections >= 1e6 ? `${c.connections / 1e6}M` : `${c.connections / 1e3}k`} connections: ${int(c.heartbeatsPerSec)} heartbeats/s, ${formatBytes(c.bytesPerSec)}/s`,
+    )
     .join('; ');
 }
 
@@ -52,7 +60,9 @@ function costLine(rec: Recommendation): string {
 function sseEchoLine(r: HeartbeatResult, m: HeartbeatModelResult): string[] {
   if (!isModelId(m.model) || !getModel(m.model).needsHeartbeatEcho) return [];
   return r.settings.sseEcho
-    ? ['  - sse clients echo every heartbeat with POST /events/alive (its bytes are in hb B/conn/min); --no-sse-echo saves them, and the server then never detects a dead client']
+    ? [
+        '  - sse clients echo every heartbeat with POST /events/alive (its bytes are in hb B/conn/min); --no-sse-echo saves them, and the server then never detects a dead client',
+      ]
     : ['  - sse without echo (--no-sse-echo): nothing flows from client to server, so the server cannot detect a dead client'];
 }
 
@@ -88,10 +98,17 @@ export function renderHeartbeatTable(r: HeartbeatResult, opts: { color?: boolean
 /** The same report as GitHub markdown. Returns a string. */
 export function renderHeartbeatMarkdown(r: HeartbeatResult): string {
   const out = [`# Heartbeat lab`, '', mdCell(headline(r))];
-  if (r.settings.preset) out.push('', `Preset \`${r.settings.preset.id}\`: ${mdCell(r.settings.preset.setting)} ([source](${r.settings.preset.source})).`);
+  if (r.settings.preset)
+    out.push('', `Preset \`${r.settings.preset.id}\`: ${mdCell(r.settings.preset.setting)} ([source](${r.settings.preset.source})).`);
   for (const m of r.models) {
     out.push('', `## ${m.model}`, '');
-    out.push(mdTable(HEAD, m.intervals.map((iv) => cells(iv).map(mdCell)), HEAD.map(() => 'r')));
+    out.push(
+      mdTable(
+        HEAD,
+        m.intervals.map((iv) => cells(iv).map(mdCell)),
+        HEAD.map(() => 'r'),
+      ),
+    );
     const [first, ...rest] = recommendationLines(r, m);
     // The terminal's indented reasons and cost line become one bullet list.
     out.push('', `**${mdCell(first!)}**`, '', ...rest.map((l) => `- ${mdCell(l.trimStart().replace(/^- /, ''))}`));
@@ -104,7 +121,13 @@ function seconds(ms: number, resolutionMs: number): string {
   return `${(ms / 1000).toFixed(digits)}s`;
 }
 
-const CUT_WORDS = { fin: 'closed (FIN)', rst: 'reset (RST)', status: 'answered with an error status', silence: 'dropped silently (nothing came back)', error: 'failed' } as const;
+const CUT_WORDS = {
+  fin: 'closed (FIN)',
+  rst: 'reset (RST)',
+  status: 'answered with an error status',
+  silence: 'dropped silently (nothing came back)',
+  error: 'failed',
+} as const;
 
 /** The probe's answer; its first line is the contract: `idle timeout: <N>s`. Returns a string. */
 export function renderProbe(r: ProbeResult): string {

@@ -22,7 +22,10 @@ export function registerSilenceRoute(host: Pick<ServerHost, 'route' | 'count'>):
     const silenceMs = /^\d{1,7}$/.test(raw) ? Number(raw) : NaN;
     if (!(silenceMs <= MAX_SILENCE_MS)) {
       host.count('badRequests');
-      return respond(res, 400, { error: 'CB_ERR_BAD_SILENCE', message: `ms must be an integer of milliseconds up to ${MAX_SILENCE_MS}, got "${raw}"` });
+      return respond(res, 400, {
+        error: 'CB_ERR_BAD_SILENCE',
+        message: `ms must be an integer of milliseconds up to ${MAX_SILENCE_MS}, got "${raw}"`,
+      });
     }
     host.count('silenceProbes');
     res.writeHead(200, {

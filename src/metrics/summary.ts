@@ -64,11 +64,18 @@ export function sumSamples(samples: ResourceSample[]): ResourceSample {
 
 /** Wire counters of several server processes as one server's. */
 export function sumWireBytes(all: WireBytes[]): WireBytes {
-  return all.reduce((a, w) => ({ sentBytes: a.sentBytes + w.sentBytes, receivedBytes: a.receivedBytes + w.receivedBytes, httpRequests: a.httpRequests + w.httpRequests }), {
-    sentBytes: 0,
-    receivedBytes: 0,
-    httpRequests: 0,
-  });
+  return all.reduce(
+    (a, w) => ({
+      sentBytes: a.sentBytes + w.sentBytes,
+      receivedBytes: a.receivedBytes + w.receivedBytes,
+      httpRequests: a.httpRequests + w.httpRequests,
+    }),
+    {
+      sentBytes: 0,
+      receivedBytes: 0,
+      httpRequests: 0,
+    },
+  );
 }
 
 const cpuUs = (s: ResourceSample) => s.cpuUserUs + s.cpuSystemUs;
@@ -96,7 +103,8 @@ export function summarizeModelRun(raw: RawModelRun): ModelResult {
   const clientWindowUs = raw.client.measureEnd.reduce((a, e, i) => Math.max(a, e.atUs - raw.client.measureStart[i]!.atUs), 0);
   const clientRssDelta = raw.client.connected.reduce((a, c, i) => a + c.rssBytes - raw.client.base[i]!.rssBytes, 0);
   const busiestClientCpuPercent = raw.client.measureEnd.reduce(
-    (a, e, i) => Math.max(a, (100 * (cpuUs(e) - cpuUs(raw.client.measureStart[i]!))) / Math.max(1, e.atUs - raw.client.measureStart[i]!.atUs)),
+    (a, e, i) =>
+      Math.max(a, (100 * (cpuUs(e) - cpuUs(raw.client.measureStart[i]!))) / Math.max(1, e.atUs - raw.client.measureStart[i]!.atUs)),
     0,
   );
   const loopDelayP99Ms = w.reduce((a, r) => Math.max(a, r.eventLoopDelayP99Ms), 0);

@@ -23,8 +23,7 @@ export function isModelId(id: string): id is ModelId {
 }
 
 export function getModel(id: string): Model {
-  if (!isModelId(id))
-    throw inputError('CB_ERR_UNKNOWN_MODEL', `unknown model "${id}"`, `valid models: ${MODEL_IDS.join(', ')}`);
+  if (!isModelId(id)) throw inputError('CB_ERR_UNKNOWN_MODEL', `unknown model "${id}"`, `valid models: ${MODEL_IDS.join(', ')}`);
   return MODELS[id];
 }
 

@@ -60,7 +60,15 @@ export class ProxiedConnection {
   private resetTimer: NodeJS.Timeout | undefined;
   private graceTimer: NodeJS.Timeout | undefined;
 
-  constructor(id: number, client: Socket, server: Socket, faults: ProxyFaults, hooks: ConnectionHooks, random: () => number, resetChosen: boolean) {
+  constructor(
+    id: number,
+    client: Socket,
+    server: Socket,
+    faults: ProxyFaults,
+    hooks: ConnectionHooks,
+    random: () => number,
+    resetChosen: boolean,
+  ) {
     this.rec = { id, openedAtUs: nowUs(), bytesUp: 0, bytesDown: 0, state: 'open' };
     this.client = client;
     this.server = server;

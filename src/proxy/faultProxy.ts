@@ -69,7 +69,8 @@ export class FaultProxy {
       this.server.once('error', onError);
       this.server.listen(port, host, () => {
         this.server.off('error', onError);
-        if (this.faults.halfOpenAtMs > 0) this.halfOpenTimer = setTimeout(() => this.halfOpenFraction(this.faults.halfOpenFraction), this.faults.halfOpenAtMs);
+        if (this.faults.halfOpenAtMs > 0)
+          this.halfOpenTimer = setTimeout(() => this.halfOpenFraction(this.faults.halfOpenFraction), this.faults.halfOpenAtMs);
         resolve(this.port);
       });
     });
@@ -140,7 +141,15 @@ export class FaultProxy {
       upstream.off('error', refused);
       this.pending.delete(client);
       if (client.destroyed) return void upstream.destroy();
-      const conn = new ProxiedConnection(this.nextId++, client, upstream, this.faults, this.hooks, this.opts.random ?? Math.random, chosen(index, this.faults.resetFraction));
+      const conn = new ProxiedConnection(
+        this.nextId++,
+        client,
+        upstream,
+        this.faults,
+        this.hooks,
+        this.opts.random ?? Math.random,
+        chosen(index, this.faults.resetFraction),
+      );
       this.live.set(conn.rec.id, conn);
       this.stats.open++;
       client.resume();

@@ -79,6 +79,10 @@ export function parseForward(spec: string): Forward {
   const targetPort = port(parts[parts.length - 1]);
   const targetHost = parts.length === 3 ? parts[1]! : parts.length === 2 ? '127.0.0.1' : undefined;
   if (listenPort === undefined || targetPort === undefined || !targetHost || targetPort === 0)
-    throw inputError('CB_ERR_BAD_FORWARD', `--forward expects LISTEN_PORT:TARGET_HOST:TARGET_PORT (or LISTEN_PORT:TARGET_PORT), got "${spec}"`, 'for example --forward 9080:127.0.0.1:8080');
+    throw inputError(
+      'CB_ERR_BAD_FORWARD',
+      `--forward expects LISTEN_PORT:TARGET_HOST:TARGET_PORT (or LISTEN_PORT:TARGET_PORT), got "${spec}"`,
+      'for example --forward 9080:127.0.0.1:8080',
+    );
   return { listenPort, targetHost, targetPort };
 }

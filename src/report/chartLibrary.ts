@@ -25,6 +25,11 @@ export function loadChartLibrary(): ChartLibrary {
     cached = { name: 'Chart.js', version: pkg.version, source };
     return cached;
   } catch (err) {
-    throw runError('CB_ERR_CHART_LIBRARY', `cannot read Chart.js for the HTML report: ${(err as Error).message}`, 'reinstall connbench\'s dependencies (npm ci)', err);
+    throw runError(
+      'CB_ERR_CHART_LIBRARY',
+      `cannot read Chart.js for the HTML report: ${(err as Error).message}`,
+      "reinstall connbench's dependencies (npm ci)",
+      err,
+    );
   }
 }

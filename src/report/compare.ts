@@ -84,7 +84,11 @@ const latencyCache = new WeakMap<ModelResult, LatencySummaryMs>();
 function latencyOf(row: ModelResult): LatencySummaryMs {
   let s = latencyCache.get(row);
   if (!s) {
-    const h = row.repeats?.length ? mergeEncoded(row.repeats.map((r) => r.histogram)) : row.histogram ? decodeHistogram(row.histogram) : undefined;
+    const h = row.repeats?.length
+      ? mergeEncoded(row.repeats.map((r) => r.histogram))
+      : row.histogram
+        ? decodeHistogram(row.histogram)
+        : undefined;
     s = h ? summarizeMs(h) : row.latencyMs;
     h?.destroy();
     latencyCache.set(row, s);
@@ -107,15 +111,23 @@ function percentChange(base: number, head: number): number | null {
   return (100 * (head - base)) / Math.abs(base);
 }
 
-export function compareCell(base: ModelResult, head: ModelResult, path: string, label: string, opts: { noisePercent: number; exact?: boolean }): CompareCell {
+export function compareCell(
+  base: ModelResult,
+  head: ModelResult,
+  path: string,
+  label: string,
+  opts: { noisePercent: number; exact?: boolean },
+): CompareCell {
   const kind = kindOfPath(path);
   const b = compareValue(base, path);
   const h = compareValue(head, path);
   const spread = opts.exact ? undefined : spreadOf(base, (r) => compareValue(r, path));
   const band: Band = opts.exact ? { kind: 'exact' } : spread ? { kind: 'spread', spread } : { kind: 'noise', percent: opts.noisePercent };
-  if (b === null || h === null) return { metric: path, label, kind, base: b, head: h, change: null, changePercent: null, band, verdict: 'n/a' };
+  if (b === null || h === null)
+    return { metric: path, label, kind, base: b, head: h, change: null, changePercent: null, band, verdict: 'n/a' };
   const change = h - b;
-  const tolerance = band.kind === 'exact' ? 0 : band.kind === 'spread' ? band.spread.max - band.spread.min : (band.percent / 100) * Math.abs(b);
+  const tolerance =
+    band.kind === 'exact' ? 0 : band.kind === 'spread' ? band.spread.max - band.spread.min : (band.percent / 100) * Math.abs(b);
   const verdict: Verdict = Math.abs(change) <= tolerance ? 'unchanged' : change > 0 ? 'regressed' : 'improved';
   return { metric: path, label, kind, base: b, head: h, change, changePercent: percentChange(b, h), band, verdict };
 }
@@ -126,7 +138,9 @@ const rowKey = (r: ModelResult) => `${r.model}|${JSON.stringify(Object.entries(r
 export function scenarioDifferences(a: unknown, b: unknown, prefix = ''): string[] {
   if (typeof a === 'object' && a !== null && typeof b === 'object' && b !== null && !Array.isArray(a) && !Array.isArray(b)) {
     const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => prefix || (k !== 'description' && k !== '$schema'));
-    return keys.flatMap((k) => scenarioDifferences((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], prefix ? `${prefix}.${k}` : k));
+    return keys.flatMap((k) =>
+      scenarioDifferences((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], prefix ? `${prefix}.${k}` : k),
+    );
   }
   const ja = JSON.stringify(a);
   const jb = JSON.stringify(b);
@@ -138,9 +152,15 @@ function warningsOf(base: RunResult, head: RunResult, files: { base: string; hea
   const diff = scenarioDifferences(base.scenario, head.scenario);
   if (diff.length) w.push(`the runs used different scenarios (${diff.join('; ')}): differences in the figures may come from that`);
   const env = (['platform', 'arch', 'cpus', 'node', 'memoryBytes'] as const).filter((k) => base.env[k] !== head.env[k]);
-  if (env.length) w.push(`the runs were on different machines or Node versions (${env.map((k) => `${k}: ${base.env[k]} → ${head.env[k]}`).join('; ')})`);
-  if ((base.repeat ?? 1) !== (head.repeat ?? 1)) w.push(`base has ${base.repeat ?? 1} run(s) per model and head ${head.repeat ?? 1}: counters such as lost are totals over the runs`);
-  for (const [side, r] of [[files.base, base], [files.head, head]] as const) if (!r.complete) w.push(`${side} is incomplete (the run was interrupted)`);
+  if (env.length)
+    w.push(`the runs were on different machines or Node versions (${env.map((k) => `${k}: ${base.env[k]} → ${head.env[k]}`).join('; ')})`);
+  if ((base.repeat ?? 1) !== (head.repeat ?? 1))
+    w.push(`base has ${base.repeat ?? 1} run(s) per model and head ${head.repeat ?? 1}: counters such as lost are totals over the runs`);
+  for (const [side, r] of [
+    [files.base, base],
+    [files.head, head],
+  ] as const)
+    if (!r.complete) w.push(`${side} is incomplete (the run was interrupted)`);
   return w;
 }
 
@@ -169,7 +189,11 @@ export function parseFailOn(text: string): FailOnRule {
     const q = parseQuantity(signed ? signed[2]! : split.rest, kind);
     if (q !== undefined) return { text, target, op: split.op, mode: signed ? 'absolute' : 'value', limit: signed?.[1] === '-' ? -q : q };
   }
-  throw inputError('CB_ERR_FAIL_ON_INVALID', `--fail-on "${text}": "${split.rest}" is neither a signed change (+10%, +${exampleOf(kind)}) nor a ${target.metric.path} value (${exampleOf(kind)})`, hint);
+  throw inputError(
+    'CB_ERR_FAIL_ON_INVALID',
+    `--fail-on "${text}": "${split.rest}" is neither a signed change (+10%, +${exampleOf(kind)}) nor a ${target.metric.path} value (${exampleOf(kind)})`,
+    hint,
+  );
 }
 
 function signedQuantity(v: number, kind: MetricKind): string {
@@ -187,7 +211,12 @@ function evaluateFailOn(rule: FailOnRule, base: ModelResult, head: ModelResult, 
   const id = { rule: rule.text, model: head.model, matrix: head.matrix, metric: path };
   const name = `${rowLabel(head)} ${path}`;
   if (cell.base === null || cell.head === null) {
-    return { ...id, failed: true, withinSpread: false, message: `${name}: not measured in ${cell.base === null ? 'base' : 'head'} (the model failed or the figure is missing), so "${rule.text}" cannot be checked` };
+    return {
+      ...id,
+      failed: true,
+      withinSpread: false,
+      message: `${name}: not measured in ${cell.base === null ? 'base' : 'head'} (the model failed or the figure is missing), so "${rule.text}" cannot be checked`,
+    };
   }
   const pct = cell.changePercent ?? (cell.change! > 0 ? Infinity : cell.change! < 0 ? -Infinity : 0);
   const subject = rule.mode === 'relative' ? pct : rule.mode === 'absolute' ? cell.change! : cell.head;
@@ -197,7 +226,12 @@ function evaluateFailOn(rule: FailOnRule, base: ModelResult, head: ModelResult, 
   let by = '';
   if (matched && rule.op !== '==' && rule.op !== '!=') {
     const beyond = Math.abs(subject - rule.limit);
-    by = rule.mode === 'relative' ? (Number.isFinite(beyond) ? `, ${beyond.toFixed(1)} points past the limit` : '') : `, ${formatQuantity(beyond, kind)} past the limit`;
+    by =
+      rule.mode === 'relative'
+        ? Number.isFinite(beyond)
+          ? `, ${beyond.toFixed(1)} points past the limit`
+          : ''
+        : `, ${formatQuantity(beyond, kind)} past the limit`;
   }
   const message = withinSpread
     ? `${name}: ${movement} matches "${rule.text}" but lies within the base's own spread (${formatQuantity((cell.band as { spread: Spread }).spread.min, kind)}–${formatQuantity((cell.band as { spread: Spread }).spread.max, kind)} over ${(cell.band as { spread: Spread }).spread.n} repeats), so it is not counted`
@@ -222,7 +256,9 @@ export function compareResults(
     headRepeats: h.repeats?.length ?? 1,
     cells: COMPARED.map((m) => compareCell(b, h, m.path, m.label, { noisePercent, exact: m.exact === true })),
   }));
-  const failOn = (opts.failOn ?? []).flatMap((rule) => pairs.filter(([, h]) => targets(rule.target, h.model)).map(([b, h]) => evaluateFailOn(rule, b, h, noisePercent)));
+  const failOn = (opts.failOn ?? []).flatMap((rule) =>
+    pairs.filter(([, h]) => targets(rule.target, h.model)).map(([b, h]) => evaluateFailOn(rule, b, h, noisePercent)),
+  );
   const cells = rows.flatMap((r) => r.cells);
   const baseHasRepeats = base.models.some((r) => (r.repeats?.length ?? 0) > 1);
   const notes = [
@@ -230,7 +266,8 @@ export function compareResults(
       ? `base holds repeats: a change counts as a regression or an improvement only when it is larger than the base's own spread (max - min over its repeats)`
       : `base holds one run per model: changes within ±${noisePercent}% count as noise (--noise; a base run with --repeat N gives a measured spread instead)`,
     'lost counts exactly: any increase is a regression',
-    'latency percentiles are recomputed from the stored histograms' + (baseHasRepeats || head.models.some((r) => r.repeats) ? ' (repeats merged)' : ''),
+    'latency percentiles are recomputed from the stored histograms' +
+      (baseHasRepeats || head.models.some((r) => r.repeats) ? ' (repeats merged)' : ''),
   ];
   return {
     base: { file: opts.files.base, scenario: base.scenario.name, startedAt: base.startedAt },

@@ -57,7 +57,14 @@ export function renderCompareTable(cmp: Comparison, opts: { color?: boolean } = 
   });
   for (const row of cmp.rows) {
     row.cells.forEach((c, i) => {
-      table.push([i === 0 ? row.label : '', c.label, baseText(c), formatQuantity(c.head, c.kind), changeText(c), verdictText(c, opts.color ? 'color' : 'plain')]);
+      table.push([
+        i === 0 ? row.label : '',
+        c.label,
+        baseText(c),
+        formatQuantity(c.head, c.kind),
+        changeText(c),
+        verdictText(c, opts.color ? 'color' : 'plain'),
+      ]);
     });
   }
   const lines = [`compare ${cmp.base.file} (base) → ${cmp.head.file} (head): ${summaryLine(cmp)}`, table.toString()];
@@ -72,15 +79,30 @@ export function renderCompareMarkdown(cmp: Comparison): string {
   const out: string[] = [];
   const title = cmp.base.scenario === cmp.head.scenario ? cmp.head.scenario : `${cmp.base.scenario} → ${cmp.head.scenario}`;
   out.push(`### connbench compare: ${mdCell(title)}`, '');
-  out.push(`**${summaryLine(cmp)}** · base \`${cmp.base.file}\` (${cmp.base.startedAt}) · head \`${cmp.head.file}\` (${cmp.head.startedAt})`, '');
+  out.push(
+    `**${summaryLine(cmp)}** · base \`${cmp.base.file}\` (${cmp.base.startedAt}) · head \`${cmp.head.file}\` (${cmp.head.startedAt})`,
+    '',
+  );
   const failed = cmp.failOn.filter((o) => o.failed);
   if (cmp.failOn.length) {
-    out.push(failed.length ? `**❌ ${failed.length} --fail-on rule${failed.length === 1 ? '' : 's'} failed:**` : '✅ every --fail-on rule passed.', '');
+    out.push(
+      failed.length ? `**❌ ${failed.length} --fail-on rule${failed.length === 1 ? '' : 's'} failed:**` : '✅ every --fail-on rule passed.',
+      '',
+    );
     for (const line of failOnLines(cmp)) out.push(`- ${mdCell(line)}`);
     if (failed.length || cmp.failOn.some((o) => o.withinSpread)) out.push('');
   }
   for (const w of cmp.warnings) out.push(`> ⚠️ ${mdCell(w)}`, '');
-  const rows = cmp.rows.flatMap((row) => row.cells.map((c, i) => [i === 0 ? `**${mdCell(row.label)}**` : '', c.label, baseText(c), formatQuantity(c.head, c.kind), changeText(c), verdictText(c, 'markdown')]));
+  const rows = cmp.rows.flatMap((row) =>
+    row.cells.map((c, i) => [
+      i === 0 ? `**${mdCell(row.label)}**` : '',
+      c.label,
+      baseText(c),
+      formatQuantity(c.head, c.kind),
+      changeText(c),
+      verdictText(c, 'markdown'),
+    ]),
+  );
   out.push(mdTable(['model', 'metric', 'base', 'head', 'change', ''], rows, ['l', 'l', 'r', 'r', 'r', 'l']), '');
   if (cmp.onlyInBase.length) out.push(`Only in base: ${cmp.onlyInBase.join(', ')}.`, '');
   if (cmp.onlyInHead.length) out.push(`Only in head: ${cmp.onlyInHead.join(', ')}.`, '');

@@ -157,7 +157,10 @@ function htmlCell(c: SummaryCell): string {
 
 function summaryTable(result: RunResult): string {
   const body = result.models.map((r, i) => {
-    const cells = [`<span class="swatch" style="background:${colourOf(r.model, i)}"></span>${esc(rowLabel(r))}`, ...summaryCells(r).map(htmlCell)];
+    const cells = [
+      `<span class="swatch" style="background:${colourOf(r.model, i)}"></span>${esc(rowLabel(r))}`,
+      ...summaryCells(r).map(htmlCell),
+    ];
     return `<tr>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`;
   });
   return `<div class="wide"><table><thead><tr>${['model', ...SUMMARY_HEAD].map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${body.join('')}</tbody></table></div>`;
@@ -165,7 +168,8 @@ function summaryTable(result: RunResult): string {
 
 function thresholdList(result: RunResult): string {
   if (!result.thresholds?.length) return '';
-  const item = (t: ThresholdOutcome) => `<li class="${t.passed ? 'pass' : 'fail'}">${t.passed ? '✔' : '✘'} <code>${esc(t.target)}: ${esc(t.condition)}</code>: ${esc(t.message)}</li>`;
+  const item = (t: ThresholdOutcome) =>
+    `<li class="${t.passed ? 'pass' : 'fail'}">${t.passed ? '✔' : '✘'} <code>${esc(t.target)}: ${esc(t.condition)}</code>: ${esc(t.message)}</li>`;
   const failed = result.thresholds.filter((t) => !t.passed);
   const passed = result.thresholds.filter((t) => t.passed);
   // Failures in full; passes folded away, since they are usually most of the list.

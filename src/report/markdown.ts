@@ -24,7 +24,8 @@ export function renderRunMarkdown(result: RunResult): string {
   out.push(mdTable(['model', ...SUMMARY_HEAD], rows, ['l', 'l', ...SUMMARY_HEAD.slice(1).map(() => 'r' as const)]), '');
   const note = repeatNote(result.models);
   if (note) out.push(`<sub>${mdCell(note)}</sub>`, '');
-  for (const r of result.models.filter((m) => m.status !== 'ok' && m.statusReason)) out.push(`- ${mdCell(rowLabel(r))}: ${mdCell(r.statusReason!)}`);
+  for (const r of result.models.filter((m) => m.status !== 'ok' && m.statusReason))
+    out.push(`- ${mdCell(rowLabel(r))}: ${mdCell(r.statusReason!)}`);
   if (result.models.some((m) => m.status !== 'ok' && m.statusReason)) out.push('');
   const outcomes = outcomeNotes(result.models);
   if (outcomes.length > 0) {

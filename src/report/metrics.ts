@@ -61,7 +61,9 @@ let catalogue: Metric[] | undefined;
 
 /** Every metric a row carries, taken from the row shape itself so a new field is nameable at once. */
 export function metricCatalogue(): Metric[] {
-  catalogue ??= numericLeaves(unfinishedModelResult('x', {}, 0, { code: 'x', message: 'x' }, true) as unknown as Record<string, unknown>).map((path) => ({
+  catalogue ??= numericLeaves(
+    unfinishedModelResult('x', {}, 0, { code: 'x', message: 'x' }, true) as unknown as Record<string, unknown>,
+  ).map((path) => ({
     path,
     kind: kindOfPath(path),
   }));

@@ -1,7 +1,13 @@
 import type { ModelResult } from './result.js';
 
 /** The row of a model that did not finish (failed or interrupted): counts are zero, the error says why. */
-export function unfinishedModelResult(model: string, matrix: Record<string, number | string>, target: number, error: { code: string; message: string }, complete: boolean): ModelResult {
+export function unfinishedModelResult(
+  model: string,
+  matrix: Record<string, number | string>,
+  target: number,
+  error: { code: string; message: string },
+  complete: boolean,
+): ModelResult {
   return {
     model,
     matrix,
@@ -16,7 +22,16 @@ export function unfinishedModelResult(model: string, matrix: Record<string, numb
     histogram: '',
     connectMs: { p50: 0, p99: 0, max: 0 },
     deliveriesPerSec: 0,
-    server: { rssPerConnectionBytes: 0, heapPerConnectionBytes: 0, kernelPerConnectionBytes: null, cpuPercent: 0, cpuUsPerMessage: 0, peakRssBytes: 0, openSockets: 0, deadPeers: 0 },
+    server: {
+      rssPerConnectionBytes: 0,
+      heapPerConnectionBytes: 0,
+      kernelPerConnectionBytes: null,
+      cpuPercent: 0,
+      cpuUsPerMessage: 0,
+      peakRssBytes: 0,
+      openSockets: 0,
+      deadPeers: 0,
+    },
     client: { workers: 0, rssPerClientBytes: 0, cpuPercent: 0, cpuUsPerMessage: 0, eventLoopDelayP99Ms: 0, peakRssBytes: 0 },
     wire: { serverBytesPerMessage: 0, serverReceivedBytesPerMessage: 0, requestsPerMessage: 0, heartbeatBytesPerConnectionPerMinute: 0 },
     timing: { rampUpMs: 0, measuredMs: 0, drainMs: 0 },

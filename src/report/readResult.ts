@@ -11,10 +11,18 @@ export function parseResultText(text: string, file: string): RunResult {
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw inputError('CB_ERR_RESULT_NOT_JSON', `${file} is not JSON: ${(err as Error).message}`, 'pass the result JSON that `connbench run` wrote (results/<scenario>-<timestamp>.json)');
+    throw inputError(
+      'CB_ERR_RESULT_NOT_JSON',
+      `${file} is not JSON: ${(err as Error).message}`,
+      'pass the result JSON that `connbench run` wrote (results/<scenario>-<timestamp>.json)',
+    );
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw inputError('CB_ERR_RESULT_INVALID', `${file} is JSON but not a connbench result (expected an object)`, 'pass the result JSON that `connbench run` wrote');
+    throw inputError(
+      'CB_ERR_RESULT_INVALID',
+      `${file} is JSON but not a connbench result (expected an object)`,
+      'pass the result JSON that `connbench run` wrote',
+    );
   }
   const v = value as Record<string, unknown>;
   if (v.schemaVersion !== SCHEMA_VERSION) {
@@ -29,7 +37,9 @@ export function parseResultText(text: string, file: string): RunResult {
     throw inputError(
       'CB_ERR_RESULT_KIND',
       `${file} is a ${JSON.stringify(v.kind)} result; compare and report read the results of \`connbench run\``,
-      v.kind === 'heartbeat' || v.kind === 'heartbeat-probe' ? 'a heartbeat result is printed by `connbench heartbeat` itself (--json, --markdown)' : 'pass a result JSON that `connbench run` wrote',
+      v.kind === 'heartbeat' || v.kind === 'heartbeat-probe'
+        ? 'a heartbeat result is printed by `connbench heartbeat` itself (--json, --markdown)'
+        : 'pass a result JSON that `connbench run` wrote',
     );
   }
   const problems: string[] = [];
@@ -40,12 +50,21 @@ export function parseResultText(text: string, file: string): RunResult {
       if (typeof row !== 'object' || row === null) return problems.push(`models[${i}] is not an object`);
       if (typeof row.model !== 'string') problems.push(`models[${i}].model is missing`);
       if (typeof row.histogram !== 'string') problems.push(`models[${i}].histogram is missing`);
-      if (typeof row.latencyMs !== 'object' || typeof row.messages !== 'object' || typeof row.server !== 'object' || typeof row.wire !== 'object')
+      if (
+        typeof row.latencyMs !== 'object' ||
+        typeof row.messages !== 'object' ||
+        typeof row.server !== 'object' ||
+        typeof row.wire !== 'object'
+      )
         problems.push(`models[${i}] lacks latencyMs, messages, server or wire`);
     });
   if (typeof v.scenario !== 'object' || v.scenario === null) problems.push('"scenario" is missing');
   if (problems.length > 0) {
-    throw inputError('CB_ERR_RESULT_INVALID', `${file} is not a complete connbench result: ${problems.slice(0, 5).join('; ')}`, 'pass the result JSON that `connbench run` wrote, unedited');
+    throw inputError(
+      'CB_ERR_RESULT_INVALID',
+      `${file} is not a complete connbench result: ${problems.slice(0, 5).join('; ')}`,
+      'pass the result JSON that `connbench run` wrote, unedited',
+    );
   }
   return value as RunResult;
 }
@@ -57,7 +76,12 @@ export function readResultFile(file: string): RunResult {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw inputError('CB_ERR_RESULT_NOT_FOUND', `${file} does not exist`, 'check the path; `connbench run` prints where it wrote the result');
+    if (code === 'ENOENT')
+      throw inputError(
+        'CB_ERR_RESULT_NOT_FOUND',
+        `${file} does not exist`,
+        'check the path; `connbench run` prints where it wrote the result',
+      );
     throw inputError('CB_ERR_RESULT_UNREADABLE', `${file} cannot be read: ${(err as Error).message}`, 'check the path and its permissions');
   }
   return parseResultText(text, file);

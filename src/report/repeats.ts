@@ -67,7 +67,16 @@ export function combineRepeats(rows: ModelResult[]): ModelResult {
   const sumOf = (f: (r: ModelResult) => number) => runs.reduce((a, r) => a + f(r), 0);
   const errors: Record<string, number> = {};
   for (const r of runs) for (const [k, v] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + v;
-  const numbers = medianOf(pool.map((r) => ({ connectMs: r.connectMs, deliveriesPerSec: r.deliveriesPerSec, server: r.server, client: r.client, wire: r.wire, timing: r.timing })));
+  const numbers = medianOf(
+    pool.map((r) => ({
+      connectMs: r.connectMs,
+      deliveriesPerSec: r.deliveriesPerSec,
+      server: r.server,
+      client: r.client,
+      wire: r.wire,
+      timing: r.timing,
+    })),
+  );
   const combined: ModelResult = {
     model: runs[0]!.model,
     matrix: runs[0]!.matrix,
@@ -95,8 +104,10 @@ export function combineRepeats(rows: ModelResult[]): ModelResult {
     repeats: runs,
   };
   // A count, like the other counters: the total over the repeats, not their median.
-  if (runs.some((r) => r.server.deadPeers !== undefined)) combined.server = { ...combined.server, deadPeers: sumOf((r) => r.server.deadPeers ?? 0) };
-  if (worst.status !== 'ok') combined.statusReason = `repeat ${runs.indexOf(worst) + 1} of ${runs.length}: ${worst.statusReason ?? worst.status}`;
+  if (runs.some((r) => r.server.deadPeers !== undefined))
+    combined.server = { ...combined.server, deadPeers: sumOf((r) => r.server.deadPeers ?? 0) };
+  if (worst.status !== 'ok')
+    combined.statusReason = `repeat ${runs.indexOf(worst) + 1} of ${runs.length}: ${worst.statusReason ?? worst.status}`;
   const err = runs.find((r) => r.error)?.error;
   if (err) combined.error = err;
   return combined;

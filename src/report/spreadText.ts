@@ -22,5 +22,7 @@ export function withRange(row: ModelResult, path: string, format: (v: number) =>
 /** "3 repeats per model: figures are medians (latency: all deliveries merged), [min–max] over the repeats". */
 export function repeatNote(rows: ModelResult[]): string | undefined {
   const n = Math.max(0, ...rows.map((r) => r.repeats?.length ?? 0));
-  return n > 1 ? `${n} repeats per model: figures are medians (latency: all repeats' deliveries merged), [min–max] over the repeats; counters are totals` : undefined;
+  return n > 1
+    ? `${n} repeats per model: figures are medians (latency: all repeats' deliveries merged), [min–max] over the repeats; counters are totals`
+    : undefined;
 }

@@ -12,8 +12,19 @@ export interface SummaryCell {
   alert?: boolean;
 }
 
-export const SUMMARY_HEAD = ['status', 'connected', 'delivered', 'lost', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'memory/conn', 'CPU µs/msg', 'bytes/msg'];
-
+export const SUMMARY_HEAD = [
+  'status',
+  'connected',
+  'delivered',
+  'lost',
+  'p50 ms',
+  'p99 ms',
+  'p99.9 ms',
+  'max ms',
+  'memory/conn',
+  'CPU µs/msg',
+  'bytes/msg',
+];
 
 export function summaryCells(r: ModelResult): SummaryCell[] {
   return [

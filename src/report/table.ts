@@ -4,7 +4,6 @@ import { formatBytes, formatInt as int, formatMs } from '../util/units.js';
 import { repeatNote, withRange } from './spreadText.js';
 import { outcomeNotes } from './faultNotes.js';
 
-
 /**
  * Marks a row whose figures should not be read as the model's, with one character so the default
  * table fits a 100-column terminal; the notes under the table spell the mark out.
@@ -39,20 +38,7 @@ export function wrapNote(text: string, width = 100, indent = '  ', hang = '    '
 /** The run table: one row per model (and matrix point). Returns a string; the CLI prints it. */
 export function renderRunTable(result: RunResult, opts: { wide?: boolean; color?: boolean } = {}): string {
   const axes = [...new Set(result.models.flatMap((m) => Object.keys(m.matrix)))];
-  const head = [
-    ...axes,
-    'model',
-    'conn',
-    'delivered',
-    'lost',
-    'dup',
-    'p50',
-    'p90',
-    'p99',
-    'p99.9',
-    'max',
-    'msg/s',
-  ];
+  const head = [...axes, 'model', 'conn', 'delivered', 'lost', 'dup', 'p50', 'p90', 'p99', 'p99.9', 'max', 'msg/s'];
   if (opts.wide) head.push('srv KiB/conn', 'srv µs/msg', 'srv CPU %', 'B/msg', 'req/msg', 'cli KiB/conn', 'cli CPU %');
   const table = new Table({
     head,
@@ -94,9 +80,16 @@ export function renderRunTable(result: RunResult, opts: { wide?: boolean; color?
     .map((r) => wrapNote(`${modelLabel(r)} ${statusOf(r)}${r.statusReason ? `: ${r.statusReason}` : ''}`));
   const errs = result.models
     .filter((r) => Object.keys(r.errors).length > 0 && !r.error) // a row that did not finish states its error in the note above
-    .map((r) => `  ${r.model} errors: ${Object.entries(r.errors).map(([k, v]) => `${k}×${v}`).join(', ')}`);
+    .map(
+      (r) =>
+        `  ${r.model} errors: ${Object.entries(r.errors)
+          .map(([k, v]) => `${k}×${v}`)
+          .join(', ')}`,
+    );
   const s = result.scenario;
   const header = `${s.name}: ${s.workload.pattern} ${s.workload.pattern === 'idle' ? '' : `${s.workload.ratePerSec}/s `}${formatBytes(s.workload.payloadBytes)} payload, ${s.durationMs / 1000}s measured; latency in ms`;
   const repeats = repeatNote(result.models);
-  return [header, table.toString(), ...(repeats ? [`  ${repeats}`] : []), ...outcomeNotes(result.models), ...notes, ...errs].join('\n') + '\n';
+  return (
+    [header, table.toString(), ...(repeats ? [`  ${repeats}`] : []), ...outcomeNotes(result.models), ...notes, ...errs].join('\n') + '\n'
+  );
 }

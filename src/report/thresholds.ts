@@ -22,7 +22,12 @@ export function parseThreshold(target: string, condition: string): Threshold {
   const split = splitOperator(condition);
   const kind = parsed.metric.kind;
   const example = `"${target}": "< ${exampleOf(kind)}"`;
-  if (!split) throw inputError('CB_ERR_THRESHOLD_INVALID', `threshold "${target}": "${condition}" does not start with <, <=, >, >=, == or !=`, `write it like ${example}`);
+  if (!split)
+    throw inputError(
+      'CB_ERR_THRESHOLD_INVALID',
+      `threshold "${target}": "${condition}" does not start with <, <=, >, >=, == or !=`,
+      `write it like ${example}`,
+    );
   const limit = parseQuantity(split.rest, kind);
   if (limit === undefined) {
     throw inputError(
@@ -47,7 +52,12 @@ export function parseThresholds(record: Record<string, string>, source = 'scenar
     }
   }
   if (problems.length === 1) throw inputError('CB_ERR_THRESHOLD_INVALID', `${source}: ${problems[0]}`, 'fix the thresholds section');
-  if (problems.length > 1) throw inputError('CB_ERR_THRESHOLD_INVALID', `${source} has ${problems.length} bad thresholds:\n${problems.map((p) => `  - ${p}`).join('\n')}`, 'fix the thresholds section');
+  if (problems.length > 1)
+    throw inputError(
+      'CB_ERR_THRESHOLD_INVALID',
+      `${source} has ${problems.length} bad thresholds:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+      'fix the thresholds section',
+    );
   return out;
 }
 
@@ -74,10 +84,16 @@ export function evaluateThreshold(t: Threshold, row: ModelResult): ThresholdOutc
   const base = { target: t.target, condition: t.condition, model: row.model, matrix: row.matrix, metric: metric.path, limit: t.limit };
   const limitText = `${t.op} ${formatQuantity(t.limit, metric.kind)}`;
   if (row.status === 'failed') {
-    return { ...base, actual: null, passed: false, message: `${name}: ${row.model} failed (${row.statusReason ?? 'no figures'}), so "${t.condition}" cannot hold` };
+    return {
+      ...base,
+      actual: null,
+      passed: false,
+      message: `${name}: ${row.model} failed (${row.statusReason ?? 'no figures'}), so "${t.condition}" cannot hold`,
+    };
   }
   const actual = metricValue(row, metric.path);
-  if (actual === null) return { ...base, actual, passed: false, message: `${name} was not measured, so "${t.condition}" cannot be checked` };
+  if (actual === null)
+    return { ...base, actual, passed: false, message: `${name} was not measured, so "${t.condition}" cannot be checked` };
   const passed = holds(actual, t.op, t.limit);
   const shown = `${name} = ${formatQuantity(actual, metric.kind)}`;
   const clientBound = row.status === 'client-bound' ? ' [client-bound: the generator, not the model, set this figure]' : '';
@@ -85,7 +101,9 @@ export function evaluateThreshold(t: Threshold, row: ModelResult): ThresholdOutc
     ...base,
     actual,
     passed,
-    message: passed ? `${shown} (${limitText})${clientBound}` : `${shown}, must be ${limitText}: ${missedBy(actual, t.op, t.limit, metric.kind)}${clientBound}`,
+    message: passed
+      ? `${shown} (${limitText})${clientBound}`
+      : `${shown}, must be ${limitText}: ${missedBy(actual, t.op, t.limit, metric.kind)}${clientBound}`,
   };
 }
 
@@ -118,6 +136,9 @@ export function thresholdFailure(failed: ThresholdOutcome[]): ConnbenchError {
   return new ConnbenchError(
     'CB_ERR_THRESHOLD_FAILED',
     `${failed.length} threshold${failed.length === 1 ? '' : 's'} failed, first: ${first.target} ${first.condition}: ${first.message}`,
-    { kind: 'threshold', hint: 'the figures above missed the limits in the scenario\'s thresholds section; fix the regression or change the limit on purpose' },
+    {
+      kind: 'threshold',
+      hint: "the figures above missed the limits in the scenario's thresholds section; fix the regression or change the limit on purpose",
+    },
   );
 }

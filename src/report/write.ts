@@ -18,7 +18,10 @@ export function writeJson(file: string, value: unknown): void {
 
 /** results/<scenario>-<timestamp>.json, with a timestamp safe in file names. */
 export function defaultResultPath(scenarioName: string, startedAt: Date, dir = 'results'): string {
-  const stamp = startedAt.toISOString().replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z');
+  const stamp = startedAt
+    .toISOString()
+    .replace(/[:]/g, '-')
+    .replace(/\.\d+Z$/, 'Z');
   const safe = scenarioName.replace(/[^A-Za-z0-9._-]+/g, '-');
   return path.join(dir, `${safe}-${stamp}.json`);
 }

@@ -125,7 +125,9 @@ export class Child<In extends Typed, Out extends Typed> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters.delete(w);
-        reject(runError('CB_ERR_CHILD_TIMEOUT', `${this.label} (pid ${this.proc.pid}) did not ${what} within ${Math.round(timeoutMs / 1000)} s`));
+        reject(
+          runError('CB_ERR_CHILD_TIMEOUT', `${this.label} (pid ${this.proc.pid}) did not ${what} within ${Math.round(timeoutMs / 1000)} s`),
+        );
       }, timeoutMs);
       const w = {
         type,

@@ -26,7 +26,11 @@ export interface RunListener {
   warning?(message: string): void;
 }
 
-export function emit<K extends keyof RunListener>(listeners: RunListener[], event: K, ...args: Parameters<NonNullable<RunListener[K]>>): void {
+export function emit<K extends keyof RunListener>(
+  listeners: RunListener[],
+  event: K,
+  ...args: Parameters<NonNullable<RunListener[K]>>
+): void {
   for (const l of listeners) {
     const f = l[event] as ((...a: unknown[]) => void) | undefined;
     if (f) {

@@ -73,7 +73,14 @@ export class FaultRun {
     this.stopped = [];
   };
 
-  private constructor(s: Scenario, group: ServerGroup, modelId: ModelId, proxies: FaultProxy[], clientEndpoints: ServerEndpoint[], signal?: AbortSignal) {
+  private constructor(
+    s: Scenario,
+    group: ServerGroup,
+    modelId: ModelId,
+    proxies: FaultProxy[],
+    clientEndpoints: ServerEndpoint[],
+    signal?: AbortSignal,
+  ) {
     this.s = s;
     this.faults = s.faults;
     this.group = group;
@@ -182,8 +189,14 @@ export class FaultRun {
   }
 
   private async drop(fraction: number): Promise<Partial<FaultOutcome>> {
-    const replies = await Promise.all(this.group.members.map((m) => m.child.request({ type: 'drop', fraction }, 'dropped', CONTROL_TIMEOUT_MS, 'reset its connections')));
-    return { fraction, resetConnections: replies.reduce((a, r) => a + r.reset, 0), openConnections: replies.reduce((a, r) => a + r.open, 0) };
+    const replies = await Promise.all(
+      this.group.members.map((m) => m.child.request({ type: 'drop', fraction }, 'dropped', CONTROL_TIMEOUT_MS, 'reset its connections')),
+    );
+    return {
+      fraction,
+      resetConnections: replies.reduce((a, r) => a + r.reset, 0),
+      openConnections: replies.reduce((a, r) => a + r.open, 0),
+    };
   }
 
   private async stall(forMs: number): Promise<Partial<FaultOutcome>> {
@@ -214,7 +227,12 @@ export class FaultRun {
     const fresh = new Child<ToServer, FromServer>('server/main.js', `${old.label} (restarted)`, this.signal);
     // From here on the group (and so the runner's finally) stops the fresh one, whatever happens.
     m.child = fresh;
-    const listening = await fresh.request(startMessageOf(this.s, this.modelId, m.endpoint, handover), 'listening', CONTROL_TIMEOUT_MS, 'start listening again');
+    const listening = await fresh.request(
+      startMessageOf(this.s, this.modelId, m.endpoint, handover),
+      'listening',
+      CONTROL_TIMEOUT_MS,
+      'start listening again',
+    );
     m.pid = listening.pid;
     return { downMs: (nowUs() - downFromUs) / 1000, logHead: handover.log.head };
   }

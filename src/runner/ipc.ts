@@ -53,7 +53,14 @@ export interface ServerHandover {
   /** The publisher's schedule and the index of the next message due; absent when it was not publishing. */
   publisher?: { ratePerSec: number; payloadBytes: number; t0Us: number; untilUs?: number; nextIndex: number };
   /** Totals so far, added to the replacement's own so that samples stay cumulative across the restart. */
-  carry: { cpuUserUs: number; cpuSystemUs: number; wireBytes: WireBytes; counters: Record<string, number>; peakRssBytes: number; acceptedBySourceAddress: Record<string, number> };
+  carry: {
+    cpuUserUs: number;
+    cpuSystemUs: number;
+    wireBytes: WireBytes;
+    counters: Record<string, number>;
+    peakRssBytes: number;
+    acceptedBySourceAddress: Record<string, number>;
+  };
 }
 
 export interface ExpectedQuery {

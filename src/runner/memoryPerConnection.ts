@@ -28,6 +28,7 @@ export const BYTES_PER_PROCESS = 64 * 1024 * 1024;
 /** The peak bytes one connection of `model` costs in this point of the scenario. */
 export function peakBytesPerConnection(model: ModelId, s: Scenario): number {
   const m = PEAK_BYTES_PER_CONNECTION[model];
-  const client = m.referenceSseClient !== undefined && sseClientFor(s.sse.client, s.clients) === 'reference' ? m.referenceSseClient : m.client;
+  const client =
+    m.referenceSseClient !== undefined && sseClientFor(s.sse.client, s.clients) === 'reference' ? m.referenceSseClient : m.client;
   return m.server + client + KERNEL_BYTES_PER_CONNECTION;
 }

@@ -85,7 +85,8 @@ export function socketsPerClient(s: Scenario): number {
 
 /** Why a client opens a second connection, if it does. */
 function secondConnectionOf(s: Scenario): string | undefined {
-  if (s.workload.pattern === 'chat' && s.models.some((id) => getModel(id).usesDispatcher)) return 'chat over HTTP sends on a second connection';
+  if (s.workload.pattern === 'chat' && s.models.some((id) => getModel(id).usesDispatcher))
+    return 'chat over HTTP sends on a second connection';
   if (s.sse.echo && s.models.some((id) => getModel(id).needsHeartbeatEcho)) return 'an SSE client echoes heartbeats on a second connection';
   return undefined;
 }
@@ -116,7 +117,10 @@ export function planRun(s: Scenario, limits: Limits): RunPlan {
   }
   const socketsPerProcess = socketsPerProcessOf(limits.openFilesLimit);
   // Raising the soft limit helps only up to the machine's cap on sockets per process.
-  const raiseLimit = socketsPerProcess < SOCKETS_PER_PROCESS ? (need: number) => [`raise the open-files limit (ulimit -n) to at least ${Math.min(need, SOCKETS_PER_PROCESS) + RESERVED_FDS}`] : () => [];
+  const raiseLimit =
+    socketsPerProcess < SOCKETS_PER_PROCESS
+      ? (need: number) => [`raise the open-files limit (ulimit -n) to at least ${Math.min(need, SOCKETS_PER_PROCESS) + RESERVED_FDS}`]
+      : () => [];
   const perProcess = `one process may hold about ${socketsPerProcess} sockets (open-files limit ${limits.openFilesLimit}, less ${RESERVED_FDS} for pipes and files, at most ${SOCKETS_PER_PROCESS})`;
   const shortfalls: Shortfall[] = [];
   const k = socketsPerClient(s);
@@ -172,7 +176,8 @@ export function planRun(s: Scenario, limits: Limits): RunPlan {
     const budget = Math.floor(limits.availableMemoryBytes * MEMORY_HEADROOM);
     const dearest = s.models.map((id) => ({ id, bytes: peakBytesPerConnection(id, s) })).reduce((a, b) => (b.bytes > a.bytes ? b : a));
     const processes = workers + s.server.processes;
-    const needOf = (bytes: number, clients = s.clients) => clients * k * bytes + (workersFor(clients).workers + s.server.processes) * BYTES_PER_PROCESS;
+    const needOf = (bytes: number, clients = s.clients) =>
+      clients * k * bytes + (workersFor(clients).workers + s.server.processes) * BYTES_PER_PROCESS;
     const needBytes = needOf(dearest.bytes);
     if (needBytes > budget) {
       // Fewer clients need fewer workers too: the largest count whose own need fits.
@@ -187,7 +192,11 @@ export function planRun(s: Scenario, limits: Limits): RunPlan {
       const fitting = s.models.filter((id) => needOf(peakBytesPerConnection(id, s)) <= budget);
       shortfalls.push({
         what: `${clients} of ${dearest.id} need about ${formatBytes(needBytes)} at their peak (${s.clients * k} connections × ${formatBytes(dearest.bytes)} for server, client and kernel, + ${processes} processes × ${formatBytes(BYTES_PER_PROCESS)}), but ${Math.round(MEMORY_HEADROOM * 100)} % of the ${formatBytes(limits.availableMemoryBytes)} available is ${formatBytes(budget)}`,
-        remedies: [`use at most ${fitClients} clients`, ...(fitting.length > 0 ? [`run only ${fitting.join(', ')}`] : []), 'free memory on this machine'],
+        remedies: [
+          `use at most ${fitClients} clients`,
+          ...(fitting.length > 0 ? [`run only ${fitting.join(', ')}`] : []),
+          'free memory on this machine',
+        ],
         memory: true,
       });
     }
@@ -224,7 +233,11 @@ export function planRun(s: Scenario, limits: Limits): RunPlan {
  * per proxied connection, and connects to each server port from 127.0.0.1 only. Undefined = fits;
  * else what is short, with the numbers, and what would fit. Pure.
  */
-export function faultLimitProblem(s: Scenario, openFilesLimit: number, portsPerDestination = PORTS_PER_DESTINATION): { what: string; remedy: string } | undefined {
+export function faultLimitProblem(
+  s: Scenario,
+  openFilesLimit: number,
+  portsPerDestination = PORTS_PER_DESTINATION,
+): { what: string; remedy: string } | undefined {
   if (!s.faults.some((f) => f.fault === 'latency')) return undefined;
   const connections = s.clients * socketsPerClient(s);
   const socketsPerProcess = socketsPerProcessOf(openFilesLimit);
@@ -236,5 +249,8 @@ export function faultLimitProblem(s: Scenario, openFilesLimit: number, portsPerD
     2 * connections > socketsPerProcess
       ? `a latency fault puts a proxy in the runner's process: ${connections} connections need ${2 * connections} sockets there, but it may hold about ${socketsPerProcess}`
       : `a latency fault's proxy connects to each server port from 127.0.0.1 only: ${perServerPort} connections per port, but about ${portsPerDestination} ephemeral ports are free`;
-  return { what, remedy: `use at most ${Math.min(fitBySockets, fitByPorts)} connections (clients × sockets per client) with a latency fault, or drop the latency fault` };
+  return {
+    what,
+    remedy: `use at most ${Math.min(fitBySockets, fitByPorts)} connections (clients × sockets per client) with a latency fault, or drop the latency fault`,
+  };
 }

@@ -75,7 +75,15 @@ export async function runScenario(points: Scenario[], opts: RunOptions): Promise
         } catch (err) {
           const e = err instanceof ConnbenchError ? err : new ConnbenchError('CB_ERR_RUN', String((err as Error)?.message ?? err));
           interrupted = opts.signal?.aborted === true;
-          row = unfinishedModelResult(model, point.matrix, point.clients, interrupted ? { code: 'CB_ERR_INTERRUPTED', message: 'interrupted before this model finished' } : { code: e.code, message: e.message }, !interrupted);
+          row = unfinishedModelResult(
+            model,
+            point.matrix,
+            point.clients,
+            interrupted
+              ? { code: 'CB_ERR_INTERRUPTED', message: 'interrupted before this model finished' }
+              : { code: e.code, message: e.message },
+            !interrupted,
+          );
           // Where the limit was: each process's peak memory and connections as last seen.
           const processes = processesOfFailedRun(err);
           if (processes) row.processes = processes;

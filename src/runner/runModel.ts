@@ -34,7 +34,13 @@ export function processesOfFailedRun(err: unknown): ProcessUsage[] | undefined {
 /** Several server processes' samples as one server's: sums of memory, CPU, sockets, bytes and counters. */
 function combined(samples: ServerSample[]) {
   const counter = (name: string) => samples.reduce((a, x) => a + (x.counters[name] ?? 0), 0);
-  return { sample: sumSamples(samples.map((x) => x.sample)), wireBytes: sumWireBytes(samples.map((x) => x.wireBytes)), heartbeatBytes: counter('heartbeatBytes'), deadPeers: counter('heartbeatTimeouts'), peakRssBytes: samples.reduce((a, x) => a + x.peakRssBytes, 0) };
+  return {
+    sample: sumSamples(samples.map((x) => x.sample)),
+    wireBytes: sumWireBytes(samples.map((x) => x.wireBytes)),
+    heartbeatBytes: counter('heartbeatBytes'),
+    deadPeers: counter('heartbeatTimeouts'),
+    peakRssBytes: samples.reduce((a, x) => a + x.peakRssBytes, 0),
+  };
 }
 
 /**
@@ -42,7 +48,13 @@ function combined(samples: ServerSample[]) {
  * warm up, measure, stop publishing, drain until every client has caught up, collect, shut down.
  * Every child is stopped on the way out, whatever happened.
  */
-export async function runModel(s: Scenario, modelId: ModelId, plan: RunPlan, listeners: RunListener[], signal?: AbortSignal): Promise<ModelResult> {
+export async function runModel(
+  s: Scenario,
+  modelId: ModelId,
+  plan: RunPlan,
+  listeners: RunListener[],
+  signal?: AbortSignal,
+): Promise<ModelResult> {
   let servers: ServerGroup | undefined;
   let faults: FaultRun | undefined;
   const workers: WorkerChild[] = [];
@@ -80,7 +92,11 @@ export async function runModel(s: Scenario, modelId: ModelId, plan: RunPlan, lis
     const [listening] = faultRun.clientEndpoints;
     const sampleServer = async (gc: boolean) => combined(await group.sample(gc));
     const sampleWorkers = (gc: boolean) =>
-      Promise.all(workers.map((w, i) => w.request({ type: 'sample', gc }, 'sample', CONTROL_TIMEOUT_MS, 'report a sample').then((m) => workerUsage.note(i, m.sample))));
+      Promise.all(
+        workers.map((w, i) =>
+          w.request({ type: 'sample', gc }, 'sample', CONTROL_TIMEOUT_MS, 'report a sample').then((m) => workerUsage.note(i, m.sample)),
+        ),
+      );
 
     const serverBase = await sampleServer(true);
     const kernelBaseBytes = readKernelTcpBytes();
@@ -154,7 +170,12 @@ export async function runModel(s: Scenario, modelId: ModelId, plan: RunPlan, lis
     checkAbort();
     await faultRun.settle();
     const published = await group.stopPublish(
-      { type: 'stop-publish', burst: s.workload.pattern === 'idle' ? s.workload.burst : 0, payloadBytes: s.workload.payloadBytes, untilUs: publishUntilUs },
+      {
+        type: 'stop-publish',
+        burst: s.workload.pattern === 'idle' ? s.workload.burst : 0,
+        payloadBytes: s.workload.payloadBytes,
+        untilUs: publishUntilUs,
+      },
       'stop publishing',
     );
     const [measureEnd, clientMeasureEnd] = await Promise.all([sampleServer(false), sampleWorkers(false)]);
@@ -171,7 +192,13 @@ export async function runModel(s: Scenario, modelId: ModelId, plan: RunPlan, lis
     const results: WorkerResult[] = await Promise.all(
       workers.map(async (w, i) => {
         const drained = await w.request(
-          { type: 'drain', expected: expectedCounts[i]!, ...(owedByInbox ? { owedByInbox } : {}), timeoutMs: s.drainTimeoutMs, lastSeq: published.lastSeq },
+          {
+            type: 'drain',
+            expected: expectedCounts[i]!,
+            ...(owedByInbox ? { owedByInbox } : {}),
+            timeoutMs: s.drainTimeoutMs,
+            lastSeq: published.lastSeq,
+          },
           'drained',
           s.drainTimeoutMs + CONTROL_TIMEOUT_MS,
           'drain',
@@ -215,7 +242,10 @@ export async function runModel(s: Scenario, modelId: ModelId, plan: RunPlan, lis
       processes: [...group.usage(), ...workerUsage.rows()],
     };
     const row = summarizeModelRun(raw);
-    const recovery = summarizeStorm(results.flatMap((r) => (r.storm ? [r.storm] : [])), t0Us);
+    const recovery = summarizeStorm(
+      results.flatMap((r) => (r.storm ? [r.storm] : [])),
+      t0Us,
+    );
     if (recovery) row.recovery = recovery;
     const faultOutcomes = faultRun.outcomes(results.map((r) => r.faults));
     if (faultOutcomes) row.faults = faultOutcomes;
@@ -226,7 +256,8 @@ export async function runModel(s: Scenario, modelId: ModelId, plan: RunPlan, lis
       await Promise.allSettled([
         servers?.sampleSurvivors(LAST_SAMPLE_MS),
         ...workers.map(async (w, i) => {
-          if (isAlive(w)) workerUsage.note(i, (await w.request({ type: 'sample', gc: false }, 'sample', LAST_SAMPLE_MS, 'report a sample')).sample);
+          if (isAlive(w))
+            workerUsage.note(i, (await w.request({ type: 'sample', gc: false }, 'sample', LAST_SAMPLE_MS, 'report a sample')).sample);
         }),
       ]);
     }

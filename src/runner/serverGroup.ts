@@ -16,7 +16,12 @@ export function serverSettingsOf(s: Scenario): ServerSettings {
 }
 
 /** The `start` message of one server process of a model run: on `at` (0 = any free port), carrying on from `restore` after a restart fault. */
-export function startMessageOf(s: Scenario, modelId: ModelId, at: ServerEndpoint = { httpPort: 0, tcpPort: 0 }, restore?: ServerHandover): ServerStart {
+export function startMessageOf(
+  s: Scenario,
+  modelId: ModelId,
+  at: ServerEndpoint = { httpPort: 0, tcpPort: 0 },
+  restore?: ServerHandover,
+): ServerStart {
   return {
     type: 'start',
     models: [modelId],
@@ -161,9 +166,17 @@ export class ServerGroup {
       this.members.map(async (m, k) => {
         const part = byServer[k]!;
         if (part.queries.length === 0) return;
-        const r = await m.child.request({ type: 'expected', queries: part.queries, upToSeq }, 'expected', CONTROL_TIMEOUT_MS, 'count expected messages');
+        const r = await m.child.request(
+          { type: 'expected', queries: part.queries, upToSeq },
+          'expected',
+          CONTROL_TIMEOUT_MS,
+          'count expected messages',
+        );
         if (r.counts.length !== part.queries.length) {
-          throw runError('CB_ERR_SERVER', `${m.child.label} answered ${r.counts.length} expected counts for ${part.queries.length} clients`);
+          throw runError(
+            'CB_ERR_SERVER',
+            `${m.child.label} answered ${r.counts.length} expected counts for ${part.queries.length} clients`,
+          );
         }
         r.counts.forEach((c, j) => {
           const [wi, i] = part.at[j]!;

@@ -34,7 +34,10 @@ export function inputOf(s: Omit<Scenario, 'matrix'>): ScenarioInput {
       workers: s.client.workers,
       sourceAddresses: s.client.sourceAddresses,
       resume: s.client.resume,
-      reconnect: { minDelay: formatDurationExact(s.client.reconnect.minDelayMs), maxDelay: formatDurationExact(s.client.reconnect.maxDelayMs) },
+      reconnect: {
+        minDelay: formatDurationExact(s.client.reconnect.minDelayMs),
+        maxDelay: formatDurationExact(s.client.reconnect.maxDelayMs),
+      },
     },
     thresholds: { ...s.thresholds },
     faults: s.faults.map(faultInputOf),
@@ -51,6 +54,12 @@ function faultInputOf(f: Fault): NonNullable<ScenarioInput['faults']>[number] {
     case 'restart':
       return { fault: f.fault, at };
     case 'latency':
-      return { fault: f.fault, at, latency: formatDurationExact(f.latencyMs), jitter: formatDurationExact(f.jitterMs), for: formatDurationExact(f.forMs) };
+      return {
+        fault: f.fault,
+        at,
+        latency: formatDurationExact(f.latencyMs),
+        jitter: formatDurationExact(f.jitterMs),
+        for: formatDurationExact(f.forMs),
+      };
   }
 }

@@ -41,7 +41,11 @@ export function parseScenarioText(text: string, file: string): unknown {
       return JSON.parse(text);
     } catch (err) {
       const message = (err as Error).message;
-      throw inputError('CB_ERR_SCENARIO_SYNTAX', `${file}:${jsonErrorPosition(text, message)}: ${message}`, 'fix the JSON syntax at the line and column shown');
+      throw inputError(
+        'CB_ERR_SCENARIO_SYNTAX',
+        `${file}:${jsonErrorPosition(text, message)}: ${message}`,
+        'fix the JSON syntax at the line and column shown',
+      );
     }
   }
   const doc = parseDocument(text, { prettyErrors: true });
@@ -68,7 +72,13 @@ export function jsonErrorPosition(text: string, message: string): string {
 export function validateScenario(raw: unknown, source = 'scenario'): ScenarioParsed {
   const result = scenarioSchema.safeParse(raw);
   if (result.success) return result.data;
-  throw inputError('CB_ERR_SCENARIO_INVALID', `${source} is not valid:\n${formatIssues(result.error.issues).map((l) => `  - ${l}`).join('\n')}`, 'fix the fields named above (`connbench schema` prints the full schema)');
+  throw inputError(
+    'CB_ERR_SCENARIO_INVALID',
+    `${source} is not valid:\n${formatIssues(result.error.issues)
+      .map((l) => `  - ${l}`)
+      .join('\n')}`,
+    'fix the fields named above (`connbench schema` prints the full schema)',
+  );
 }
 
 export function formatIssues(issues: z.core.$ZodIssue[]): string[] {

@@ -48,18 +48,34 @@ export const workloadSchema = z
     pattern: z
       .enum(PATTERNS)
       .default('broadcast')
-      .describe('broadcast: one publisher, every client receives every message (a ticker). chat: users send to users or rooms. idle: no messages, connections and heartbeats only.'),
+      .describe(
+        'broadcast: one publisher, every client receives every message (a ticker). chat: users send to users or rooms. idle: no messages, connections and heartbeats only.',
+      ),
     rate: axis(ratePerSec('10/s'), 'broadcast: messages per second from the publisher; chat: sends per second of each user.').default(10),
     payload: axis(sizeBytes('128B'), 'Padding carried by every message.').default(128),
-    roomSize: axis(positiveCount, 'chat: users per room. 1 = direct messages to a random other user; k > 1 = rooms of k users, where one send reaches every member (the sender included).').default(1),
-    burst: z.number().int().nonnegative().default(0).describe('idle: messages broadcast at once at the end, proving delivery still works after the quiet.'),
+    roomSize: axis(
+      positiveCount,
+      'chat: users per room. 1 = direct messages to a random other user; k > 1 = rooms of k users, where one send reaches every member (the sender included).',
+    ).default(1),
+    burst: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(0)
+      .describe('idle: messages broadcast at once at the end, proving delivery still works after the quiet.'),
   })
   .describe('What the clients receive.');
 
 const actionSchema = z
   .strictObject({
-    action: z.enum(ACTIONS).describe('reconnect-storm: every client connection drops at once; clients come back with jittered backoff and resume from their cursor.'),
-    at: durationMs('5s').describe('When, counted from the start of publishing (the start of warmup); must fall before warmup + duration ends.'),
+    action: z
+      .enum(ACTIONS)
+      .describe(
+        'reconnect-storm: every client connection drops at once; clients come back with jittered backoff and resume from their cursor.',
+      ),
+    at: durationMs('5s').describe(
+      'When, counted from the start of publishing (the start of warmup); must fall before warmup + duration ends.',
+    ),
   })
   .describe('Something done to every client at a given time.');
 
@@ -88,11 +104,17 @@ const faultSchema = z
       .describe(
         'drop: the server resets (RST) a fraction of its connections. stall: the server process is stopped (SIGSTOP) for a while, then continued. restart: the server process is replaced; the new one takes over the message log, so cursors stay valid. latency: latency (and jitter) added by a fault proxy between clients and server, which is then in the path for the whole run.',
       ),
-    at: durationMs('5s').describe('When, counted from the start of publishing (the start of warmup); must fall before warmup + duration ends.'),
-    fraction: z.number().optional().describe('drop: the share of the server\'s connections reset, 0 to 1 (every k-th, exactly).'),
-    for: durationMs('1s').optional().describe('stall: how long the server stays stopped. latency: how long the latency lasts. Must end before warmup + duration does.'),
+    at: durationMs('5s').describe(
+      'When, counted from the start of publishing (the start of warmup); must fall before warmup + duration ends.',
+    ),
+    fraction: z.number().optional().describe("drop: the share of the server's connections reset, 0 to 1 (every k-th, exactly)."),
+    for: durationMs('1s')
+      .optional()
+      .describe('stall: how long the server stays stopped. latency: how long the latency lasts. Must end before warmup + duration does.'),
     latency: durationMs('100ms').optional().describe('latency: added to every chunk in each direction.'),
-    jitter: durationMs('20ms').optional().describe('latency: up to this much more per chunk, uniformly at random (order is kept). Default 0.'),
+    jitter: durationMs('20ms')
+      .optional()
+      .describe('latency: up to this much more per chunk, uniformly at random (order is kept). Default 0.'),
   })
   .superRefine((f, ctx) => {
     const fail = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
@@ -104,10 +126,12 @@ const faultSchema = z
     const { takes, needs } = FAULT_FIELDS[kind];
     for (const key of ['fraction', 'for', 'latency', 'jitter'] as const) {
       const given = f[key] !== undefined;
-      if (given && !takes.includes(key)) fail(key, `a ${kind} fault takes no ${key}${takes.length ? ` (it takes ${takes.join(', ')})` : ''}`);
+      if (given && !takes.includes(key))
+        fail(key, `a ${kind} fault takes no ${key}${takes.length ? ` (it takes ${takes.join(', ')})` : ''}`);
       if (!given && needs.includes(key)) fail(key, `a ${kind} fault needs ${key}`);
     }
-    if (f.fraction !== undefined && !(f.fraction >= 0 && f.fraction <= 1)) fail('fraction', `must be a fraction from 0 to 1, got ${f.fraction}`);
+    if (f.fraction !== undefined && !(f.fraction >= 0 && f.fraction <= 1))
+      fail('fraction', `must be a fraction from 0 to 1, got ${f.fraction}`);
   })
   .describe('A fault injected at a given time: drop, stall, restart or latency.');
 
@@ -115,10 +139,19 @@ export const scenarioSchema = z
   .strictObject({
     $schema: z.string().optional().describe('The JSON Schema this file follows (for editors).'),
     name: z.string().min(1).default('custom').describe('Short name; names the result file.'),
-    description: z.string().default('').describe('The question this scenario answers, in one sentence (the first line is shown by `connbench list`).'),
-    models: z.array(z.enum(MODEL_IDS)).min(1).default([...MODEL_IDS]).describe('The models to run, in this order.'),
+    description: z
+      .string()
+      .default('')
+      .describe('The question this scenario answers, in one sentence (the first line is shown by `connbench list`).'),
+    models: z
+      .array(z.enum(MODEL_IDS))
+      .min(1)
+      .default([...MODEL_IDS])
+      .describe('The models to run, in this order.'),
     clients: axis(positiveCount, 'Simulated clients (users) per model.').default(1000),
-    rampUp: durationMs('5s').optional().describe('Connect the clients evenly over this long (default 5s). Give rampUp or connectRate, not both.'),
+    rampUp: durationMs('5s')
+      .optional()
+      .describe('Connect the clients evenly over this long (default 5s). Give rampUp or connectRate, not both.'),
     connectRate: ratePerSec('500/s').optional().describe('Connect clients at this rate instead of over a fixed rampUp.'),
     warmup: durationMs('2s').default(2000).describe('Messages flow but latency is not recorded yet.'),
     duration: durationMs('10s').default(10_000).describe('The measured window.'),
@@ -134,7 +167,9 @@ export const scenarioSchema = z
       .strictObject({ interval: axis(durationMs('1s'), 'short-poll: pause between an answer and the next poll.').default(1000) })
       .prefault({}),
     longPoll: z
-      .strictObject({ hold: axis(durationMs('20s'), 'long-poll: how long the server holds a poll with nothing new (its heartbeat).').default(20_000) })
+      .strictObject({
+        hold: axis(durationMs('20s'), 'long-poll: how long the server holds a poll with nothing new (its heartbeat).').default(20_000),
+      })
       .prefault({}),
     heartbeat: z
       .strictObject({
@@ -148,36 +183,59 @@ export const scenarioSchema = z
         client: z
           .enum(SSE_CLIENTS)
           .default('auto')
-          .describe(`SSE client: reference (the eventsource package), lean (raw socket, about a seventh of the memory), or auto = lean above ${LEAN_SSE_CLIENT_ABOVE} clients.`),
+          .describe(
+            `SSE client: reference (the eventsource package), lean (raw socket, about a seventh of the memory), or auto = lean above ${LEAN_SSE_CLIENT_ABOVE} clients.`,
+          ),
         echo: z
           .boolean()
           .default(false)
-          .describe('Clients answer every heartbeat comment with POST /events/alive, so the server can detect a dead client (SSE carries nothing upstream otherwise). Costs each client a second connection and a request per heartbeat interval.'),
+          .describe(
+            'Clients answer every heartbeat comment with POST /events/alive, so the server can detect a dead client (SSE carries nothing upstream otherwise). Costs each client a second connection and a request per heartbeat interval.',
+          ),
       })
       .prefault({}),
     server: z
       .strictObject({
-        retention: axis(positiveCount, 'Messages the server log keeps; a cursor older than this gets an explicit gap (counted as lost).').default(100_000),
-        processes: positiveCount.default(1).describe('Reference server processes, each on its own ports with an even share of the clients and the same publishing schedule (so sequence numbers stay global), for more connections than one process\'s ~18,000 sockets. broadcast and idle only: chat would need a relay between them.'),
+        retention: axis(
+          positiveCount,
+          'Messages the server log keeps; a cursor older than this gets an explicit gap (counted as lost).',
+        ).default(100_000),
+        processes: positiveCount
+          .default(1)
+          .describe(
+            "Reference server processes, each on its own ports with an even share of the clients and the same publishing schedule (so sequence numbers stay global), for more connections than one process's ~18,000 sockets. broadcast and idle only: chat would need a relay between them.",
+          ),
       })
       .prefault({}),
     client: z
       .strictObject({
-        workers: z.number().int().nonnegative().default(0).describe('Client worker processes; 0 = as many as the connection count needs (at least 1).'),
-        sourceAddresses: positiveCount.default(1).describe('Loopback source addresses to spread connections over (127.0.0.1, 127.0.0.2, …).'),
+        workers: z
+          .number()
+          .int()
+          .nonnegative()
+          .default(0)
+          .describe('Client worker processes; 0 = as many as the connection count needs (at least 1).'),
+        sourceAddresses: positiveCount
+          .default(1)
+          .describe('Loopback source addresses to spread connections over (127.0.0.1, 127.0.0.2, …).'),
         resume: axis(
           z.enum(RESUME_MODES),
           'cursor: a reconnect resumes where the client was (Last-Event-ID, cursor). none: it starts from now, as naive long polling does, and the gap counts as lost.',
         ).default('cursor'),
         reconnect: z
           .strictObject({
-            minDelay: durationMs('50ms').default(50).describe('Backoff ceiling of the first reconnect attempt (full jitter: the delay is uniform below the ceiling).'),
+            minDelay: durationMs('50ms')
+              .default(50)
+              .describe('Backoff ceiling of the first reconnect attempt (full jitter: the delay is uniform below the ceiling).'),
             maxDelay: durationMs('2s').default(2000).describe('The ceiling doubles per failed attempt up to this.'),
           })
           .prefault({}),
       })
       .prefault({}),
-    thresholds: z.record(z.string(), z.string()).default({}).describe('"<model or *>.<metric>": "<op> <value with unit>", e.g. "*.lost": "== 0".'),
+    thresholds: z
+      .record(z.string(), z.string())
+      .default({})
+      .describe('"<model or *>.<metric>": "<op> <value with unit>", e.g. "*.lost": "== 0".'),
     faults: z
       .array(faultSchema)
       .default([])
@@ -191,12 +249,16 @@ export const scenarioSchema = z
     if (s.connectRate === 0) fail(['connectRate'], 'must be above 0/s');
     const w = s.workload;
     const smallest = Math.min(...list(s.clients));
-    if (w.pattern !== 'chat' && list(w.roomSize).some((k) => k > 1)) fail(['workload', 'roomSize'], `only the chat pattern has rooms (pattern is ${w.pattern})`);
-    if (w.pattern !== 'idle' && w.burst > 0) fail(['workload', 'burst'], `only the idle pattern ends with a burst (pattern is ${w.pattern})`);
+    if (w.pattern !== 'chat' && list(w.roomSize).some((k) => k > 1))
+      fail(['workload', 'roomSize'], `only the chat pattern has rooms (pattern is ${w.pattern})`);
+    if (w.pattern !== 'idle' && w.burst > 0)
+      fail(['workload', 'burst'], `only the idle pattern ends with a burst (pattern is ${w.pattern})`);
     if (w.pattern === 'chat' && smallest < 2) fail(['clients'], 'chat needs at least 2 clients, so a user has someone to send to');
     const biggestRoom = Math.max(...list(w.roomSize));
-    if (w.pattern === 'chat' && biggestRoom > smallest) fail(['workload', 'roomSize'], `a room of ${biggestRoom} needs at least ${biggestRoom} clients; the smallest point has ${smallest}`);
-    if (w.pattern !== 'idle' && list(w.rate).some((r) => r <= 0)) fail(['workload', 'rate'], 'must be above 0/s (use pattern: idle for no messages)');
+    if (w.pattern === 'chat' && biggestRoom > smallest)
+      fail(['workload', 'roomSize'], `a room of ${biggestRoom} needs at least ${biggestRoom} clients; the smallest point has ${smallest}`);
+    if (w.pattern !== 'idle' && list(w.rate).some((r) => r <= 0))
+      fail(['workload', 'rate'], 'must be above 0/s (use pattern: idle for no messages)');
     const windowMs = s.warmup + s.duration;
     s.actions.forEach((a, i) => {
       if (a.at >= windowMs) fail(['actions', i, 'at'], `${a.at} ms is not before the end of warmup + duration (${windowMs} ms)`);
@@ -212,9 +274,13 @@ export const scenarioSchema = z
       .forEach(([i, f]) => {
         const endMs = f.at + (f.for ?? 0);
         if (f.at >= windowMs) fail(['faults', i, 'at'], `${f.at} ms is not before the end of warmup + duration (${windowMs} ms)`);
-        else if (endMs > windowMs) fail(['faults', i, 'for'], `the ${f.fault} lasts until ${endMs} ms, past the end of warmup + duration (${windowMs} ms)`);
+        else if (endMs > windowMs)
+          fail(['faults', i, 'for'], `the ${f.fault} lasts until ${endMs} ms, past the end of warmup + duration (${windowMs} ms)`);
         if (previous && (f.at < previous.endMs || f.at === previous.at))
-          fail(['faults', i, 'at'], `starts at ${f.at} ms, while the ${previous.fault} at ${previous.at} ms is under way (until ${previous.endMs} ms); faults take turns`);
+          fail(
+            ['faults', i, 'at'],
+            `starts at ${f.at} ms, while the ${previous.fault} at ${previous.at} ms is under way (until ${previous.endMs} ms); faults take turns`,
+          );
         previous = { at: f.at, endMs: Math.max(endMs, previous?.endMs ?? 0), fault: f.fault };
       });
     if (s.faults.length > 0 && s.actions.length > 0)

@@ -8,10 +8,21 @@ import type { ServerHandover, WireBytes } from '../runner/ipc.js';
 
 export type Carry = ServerHandover['carry'];
 
-export const NO_CARRY: Carry = { cpuUserUs: 0, cpuSystemUs: 0, wireBytes: { sentBytes: 0, receivedBytes: 0, httpRequests: 0 }, counters: {}, peakRssBytes: 0, acceptedBySourceAddress: {} };
+export const NO_CARRY: Carry = {
+  cpuUserUs: 0,
+  cpuSystemUs: 0,
+  wireBytes: { sentBytes: 0, receivedBytes: 0, httpRequests: 0 },
+  counters: {},
+  peakRssBytes: 0,
+  acceptedBySourceAddress: {},
+};
 
 export function addWire(a: WireBytes, b: WireBytes): WireBytes {
-  return { sentBytes: a.sentBytes + b.sentBytes, receivedBytes: a.receivedBytes + b.receivedBytes, httpRequests: a.httpRequests + b.httpRequests };
+  return {
+    sentBytes: a.sentBytes + b.sentBytes,
+    receivedBytes: a.receivedBytes + b.receivedBytes,
+    httpRequests: a.httpRequests + b.httpRequests,
+  };
 }
 
 export function addCounters(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
@@ -36,7 +47,9 @@ export function carryOn(carry: Carry, own: Carry): Carry {
  * The schedule of a publisher that continues one which stopped before message `nextIndex`: message
  * k of the new one is message nextIndex + k of the old, stamped with the same scheduled time.
  */
-export function continuedSchedule(p: NonNullable<ServerHandover['publisher']>): Omit<NonNullable<ServerHandover['publisher']>, 'nextIndex'> {
+export function continuedSchedule(
+  p: NonNullable<ServerHandover['publisher']>,
+): Omit<NonNullable<ServerHandover['publisher']>, 'nextIndex'> {
   const { nextIndex, ...schedule } = p;
   return { ...schedule, t0Us: p.t0Us + (nextIndex * 1e6) / p.ratePerSec };
 }

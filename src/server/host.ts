@@ -271,7 +271,8 @@ export class ReferenceHost implements ServerHost {
     // Node's HTTP server stops handling this socket's errors once it is handed over: a peer reset
     // while we refuse it would be an unhandled 'error' event. 'close' follows and cleans up.
     socket.on('error', () => undefined);
-    if (this.refused.has(socket)) return void socket.end(rawResponse(503, 'Service Unavailable', TOO_MANY_CONNECTIONS, tooMany(this.maxConnections)));
+    if (this.refused.has(socket))
+      return void socket.end(rawResponse(503, 'Service Unavailable', TOO_MANY_CONNECTIONS, tooMany(this.maxConnections)));
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://connbench.local');
@@ -298,7 +299,13 @@ export class ReferenceHost implements ServerHost {
       try {
         if (res.headersSent || res.destroyed) return;
         // Cut a refused body's connection rather than read the rest of it.
-        if (err) return respond(res, err.status, { error: err.code, message: err.message }, err.status === 413 ? { connection: 'close' } : undefined);
+        if (err)
+          return respond(
+            res,
+            err.status,
+            { error: err.code, message: err.message },
+            err.status === 413 ? { connection: 'close' } : undefined,
+          );
         const entry = this.accept(body!.from, { to: body!.to, t: body!.t, body: body!.body });
         respond(res, 200, { seq: entry.seq });
       } catch {

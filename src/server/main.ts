@@ -138,7 +138,12 @@ async function handle(m: ToServer): Promise<void> {
 process.on('message', (m: ToServer) => {
   handle(m).catch((err: unknown) => {
     const e = err instanceof ConnbenchError ? err : undefined;
-    send({ type: 'error', code: e?.code ?? 'CB_ERR_SERVER', message: (err as Error)?.message ?? String(err), ...(e?.hint ? { hint: e.hint } : {}) });
+    send({
+      type: 'error',
+      code: e?.code ?? 'CB_ERR_SERVER',
+      message: (err as Error)?.message ?? String(err),
+      ...(e?.hint ? { hint: e.hint } : {}),
+    });
   });
 });
 // The runner going away (crash, kill -9) must not leave the server behind.

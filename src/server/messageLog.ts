@@ -97,7 +97,8 @@ export class MessageLog {
 
   /** Takes over a snapshot into this empty log: same head, same entries, same expected counts. */
   restore(snap: LogSnapshot): void {
-    if (this.headSeq !== 0 || snap.retention !== this.retention) throw new RangeError(`restore needs an empty log of retention ${snap.retention}`);
+    if (this.headSeq !== 0 || snap.retention !== this.retention)
+      throw new RangeError(`restore needs an empty log of retention ${snap.retention}`);
     this.headSeq = snap.head;
     for (const e of snap.entries) this.ring[e.seq % this.retention] = e;
     for (const [user, seqs] of snap.addressed) this.addressed.set(user, [...seqs]);

@@ -30,7 +30,11 @@ export function parseWithholdSpec(text: string): WithholdSpec {
     v !== null &&
     !Array.isArray(v) &&
     Object.values(v).every((seqs) => Array.isArray(seqs) && seqs.every((s) => Number.isSafeInteger(s) && s >= 1));
-  if (!ok) throw inputError('CB_ERR_BAD_WITHHOLD', `${WITHHOLD_ENV} must be a JSON object of user → [seq, …] (seq >= 1), got ${JSON.stringify(text.slice(0, 80))}`);
+  if (!ok)
+    throw inputError(
+      'CB_ERR_BAD_WITHHOLD',
+      `${WITHHOLD_ENV} must be a JSON object of user → [seq, …] (seq >= 1), got ${JSON.stringify(text.slice(0, 80))}`,
+    );
   return v as WithholdSpec;
 }
 

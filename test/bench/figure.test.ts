@@ -27,7 +27,9 @@ describe('bench figures', () => {
       figure({ ...base, id: 'm', title: 'memory', unit: 'bytes/connection', measured: 6144, floor: 4096, goal: { op: '<=', ratio: 2 } }),
     ]).split('\n');
     expect(rows).toHaveLength(4);
-    expect(rows[2]).toBe('| t | 50 requests/s | 100 requests/s (peer) | 0.5 | >= 1 (never below 0.8) | missed by 0.5, past the never line |');
+    expect(rows[2]).toBe(
+      '| t | 50 requests/s | 100 requests/s (peer) | 0.5 | >= 1 (never below 0.8) | missed by 0.5, past the never line |',
+    );
     expect(rows[3]).toBe('| memory | 6.0 KiB/conn | 4.0 KiB/conn (peer) | 1.5 | <= 2 | met |');
   });
 });

@@ -6,7 +6,6 @@ import path from 'node:path';
 import type { RunResult } from '../../src/report/result.js';
 import { initHistograms, repeatedRow, syntheticResult, syntheticRow } from '../report/fixtures.js';
 
-
 let dir: string;
 const save = (name: string, value: unknown) => {
   const file = path.join(dir, name);
@@ -23,7 +22,9 @@ beforeAll(async () => {
   await initHistograms();
   dir = mkdtempSync(path.join(tmpdir(), 'connbench-compare-'));
   const models = (scale: number, extra: { lost?: number; rss?: number } = {}) =>
-    ['sse', 'websocket'].map((model) => syntheticRow({ model, latencyBaseUs: 1000, latencyScale: scale, lost: extra.lost ?? 0, rssPerConnectionBytes: extra.rss ?? 10_240 }));
+    ['sse', 'websocket'].map((model) =>
+      syntheticRow({ model, latencyBaseUs: 1000, latencyScale: scale, lost: extra.lost ?? 0, rssPerConnectionBytes: extra.rss ?? 10_240 }),
+    );
   base = save('base.json', syntheticResult(models(1)));
   improved = save('improved.json', syntheticResult(models(0.7, { rss: 8000 })));
   regressed = save('regressed.json', syntheticResult(models(1.3, { lost: 2 })));
@@ -48,7 +49,9 @@ describe('connbench compare', () => {
   it('--fail-on exits 1 naming the rule, the model and by how much', () => {
     const r = cli(['compare', base, regressed, '--fail-on', 'latency.p99 > +10%', '--fail-on', 'lost > 0']);
     expect(r.status).toBe(1);
-    expect(r.stdout).toContain('FAIL sse latencyMs.p99: 4.97 ms → 6.46 ms (+1.49 ms, +30.0%) fails "latency.p99 > +10%", 20.0 points past the limit');
+    expect(r.stdout).toContain(
+      'FAIL sse latencyMs.p99: 4.97 ms → 6.46 ms (+1.49 ms, +30.0%) fails "latency.p99 > +10%", 20.0 points past the limit',
+    );
     expect(r.stdout).toContain('FAIL websocket messages.lost: 0 → 2 (+2, new) fails "lost > 0", 2 past the limit');
     expect(r.stderr).toContain('CB_ERR_COMPARE_FAILED');
     expect(cli(['compare', base, improved, '--fail-on', 'latency.p99 > +10%']).status).toBe(0);
@@ -57,7 +60,8 @@ describe('connbench compare', () => {
   });
 
   it('with a repeated base, flags only changes beyond its spread and says so', () => {
-    const spread = (scale: number) => syntheticResult([repeatedRow({ model: 'sse', latencyBaseUs: 1000 }, [0.9 * scale, scale, 1.1 * scale])], { repeat: 3 });
+    const spread = (scale: number) =>
+      syntheticResult([repeatedRow({ model: 'sse', latencyBaseUs: 1000 }, [0.9 * scale, scale, 1.1 * scale])], { repeat: 3 });
     const b = save('rep-base.json', spread(1));
     const h = save('rep-head.json', spread(1.08));
     const r = cli(['compare', b, h, '--fail-on', 'latency.p99 > +5%']);
@@ -98,7 +102,10 @@ describe('connbench compare', () => {
   });
 
   it('different scenarios: compared, with a warning naming what differs', () => {
-    const other = save('other.json', syntheticResult([syntheticRow({ model: 'sse', latencyBaseUs: 1000 })], { scenario: { clients: 250, workload: { payload: '1KiB' } } }));
+    const other = save(
+      'other.json',
+      syntheticResult([syntheticRow({ model: 'sse', latencyBaseUs: 1000 })], { scenario: { clients: 250, workload: { payload: '1KiB' } } }),
+    );
     const r = cli(['compare', base, other]);
     expect(r.status).toBe(0);
     expect(r.stderr).toContain('warning: the runs used different scenarios (clients: 100 → 250; workload.payloadBytes: 128 → 1024)');

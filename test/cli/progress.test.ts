@@ -9,7 +9,15 @@ describe('progress line', () => {
     const out: string[] = [];
     let now = 1_000_000;
     const l = progressListener({ write: (t: string) => out.push(t) }, () => now);
-    const base: ProgressInfo = { model: 'sse', phase: 'measuring', connected: 990, target: 1000, delivered: 0, reconnects: 0, phaseEndsAtMs: now + 9500 };
+    const base: ProgressInfo = {
+      model: 'sse',
+      phase: 'measuring',
+      connected: 990,
+      target: 1000,
+      delivered: 0,
+      reconnects: 0,
+      phaseEndsAtMs: now + 9500,
+    };
     l.phase!(base);
     now += 2000;
     l.progress!({ ...base, delivered: 4000, reconnects: 3 });

@@ -27,7 +27,27 @@ describe('connbench run: thresholds, repeats and reports', () => {
       ].join('\n'),
     );
     const out = path.join(dir, 'r.json');
-    const r = cli(['run', scenario, '--models', 'websocket,tcp', '--clients', '5', '--duration', '500ms', '--rate', '20/s', '--repeat', '2', '--out', out, '--html', path.join(dir, 'r.html'), '--markdown', path.join(dir, 'r.md'), '--quiet']);
+    const r = cli([
+      'run',
+      scenario,
+      '--models',
+      'websocket,tcp',
+      '--clients',
+      '5',
+      '--duration',
+      '500ms',
+      '--rate',
+      '20/s',
+      '--repeat',
+      '2',
+      '--out',
+      out,
+      '--html',
+      path.join(dir, 'r.html'),
+      '--markdown',
+      path.join(dir, 'r.md'),
+      '--quiet',
+    ]);
     expect(r.status, r.stderr).toBe(1);
     expect(r.stdout).toContain('thresholds: 3 passed, 1 failed');
     expect(r.stdout).toMatch(/FAIL tcp\.latency\.p99 < 1us: tcp\.latencyMs\.p99 = [\d.]+ ms, must be < 0\.001 ms: [\d.]+ ms over/);

@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { initHistograms, syntheticResult, syntheticRow } from '../report/fixtures.js';
 
-
 let dir: string;
 let file: string;
 

@@ -13,7 +13,9 @@ afterEach(() => {
 
 /** Starts `connbench serve` on free ports and resolves with the endpoints it printed. */
 function startServe(): Promise<{ httpPort: number; tcpPort: number }> {
-  serve = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--tcp-port', '0', '--rate', '50/s'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  serve = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--tcp-port', '0', '--rate', '50/s'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`serve printed no endpoints: ${out}`)), 15_000);
@@ -37,7 +39,9 @@ describe('connbench serve', () => {
     let messages: unknown[] = [];
     const deadline = Date.now() + 10_000;
     while (messages.length === 0 && Date.now() < deadline) {
-      const r = (await (await request(`http://127.0.0.1:${httpPort}/poll?cursor=${first.cursor}&wait=2000`)).body.json()) as { messages: unknown[] };
+      const r = (await (await request(`http://127.0.0.1:${httpPort}/poll?cursor=${first.cursor}&wait=2000`)).body.json()) as {
+        messages: unknown[];
+      };
       messages = r.messages;
     }
     expect(messages.length).toBeGreaterThan(0);

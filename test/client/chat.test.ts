@@ -36,7 +36,11 @@ describe('ChatTraffic', () => {
     const senders = Array.from({ length: 4 }, (_, i) => ({ send: (m: Outgoing) => void got.push({ i, m }) }));
     const t0Us = nowUs() - 1_000_000;
     // 4 users × 5/s over the last second: 20 sends, all already due.
-    const chat = new ChatTraffic({ firstClientId: 10, totalUsers: 20, ratePerUserPerSec: 5, roomSize, payloadBytes: 16, t0Us, untilUs: t0Us + 1_000_000 }, senders, () => 0);
+    const chat = new ChatTraffic(
+      { firstClientId: 10, totalUsers: 20, ratePerUserPerSec: 5, roomSize, payloadBytes: 16, t0Us, untilUs: t0Us + 1_000_000 },
+      senders,
+      () => 0,
+    );
     chat.finish();
     return { chat, got, t0Us };
   };

@@ -107,7 +107,13 @@ describe('per-client connections', () => {
     const tab = pools.forClient(true, undefined, 1) as TabConnections;
     const origin = `http://127.0.0.1:${srv.httpPort}`;
     await (await tab.request({ origin, path: '/poll?user=u1', method: 'GET' })).body.text();
-    const sent = await tab.request({ origin, path: '/send', method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ from: 'u1', to: 'u2', t: 1, body: 'x' }) });
+    const sent = await tab.request({
+      origin,
+      path: '/send',
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ from: 'u1', to: 'u2', t: 1, body: 'x' }),
+    });
     await sent.body.text();
     expect(sent.statusCode).toBe(200);
     expect(tab.made).toBe(1);

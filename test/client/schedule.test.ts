@@ -25,14 +25,20 @@ describe('FixedRateSchedule', () => {
 
   it('fires rate × window events in all, however the calls fall', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 500 }), fc.integer({ min: 1, max: 3000 }), fc.array(fc.integer({ min: 0, max: 4_000_000 }), { maxLength: 30 }), (rate, windowMs, calls) => {
-        const s = new FixedRateSchedule({ ratePerSec: rate, t0Us: 0, untilUs: windowMs * 1000 });
-        let n = 0;
-        let last = -1;
-        for (const now of [...calls].sort((a, b) => a - b)) s.due(now, (_j, t) => void (n++, expect(t).toBeGreaterThan(last), (last = t)));
-        s.due(Infinity, () => void n++);
-        expect(n).toBe(Math.ceil((windowMs * rate) / 1000 - 1e-9));
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 500 }),
+        fc.integer({ min: 1, max: 3000 }),
+        fc.array(fc.integer({ min: 0, max: 4_000_000 }), { maxLength: 30 }),
+        (rate, windowMs, calls) => {
+          const s = new FixedRateSchedule({ ratePerSec: rate, t0Us: 0, untilUs: windowMs * 1000 });
+          let n = 0;
+          let last = -1;
+          for (const now of [...calls].sort((a, b) => a - b))
+            s.due(now, (_j, t) => void (n++, expect(t).toBeGreaterThan(last), (last = t)));
+          s.due(Infinity, () => void n++);
+          expect(n).toBe(Math.ceil((windowMs * rate) / 1000 - 1e-9));
+        },
+      ),
     );
   });
 
@@ -44,10 +50,14 @@ describe('FixedRateSchedule', () => {
 
 describe('churn', () => {
   const clients = (n: number) => {
-    const list = Array.from({ length: n }, () => ({ connected: true, drops: 0, drop() {
-      this.drops++;
-      this.connected = false;
-    } }));
+    const list = Array.from({ length: n }, () => ({
+      connected: true,
+      drops: 0,
+      drop() {
+        this.drops++;
+        this.connected = false;
+      },
+    }));
     return list satisfies Churnable[];
   };
 

@@ -85,6 +85,8 @@ describe('coordinated omission calibration', () => {
     expect(row.latencyMs.p99, why).toBeGreaterThanOrEqual(0.9 * STALL_MS);
     const catchUpShare = Math.max(0, stall.caughtUpMs! - stall.faultMs) / DURATION_MS;
     expect(delayed, `delayed share, expected ${expected} + up to ${catchUpShare} of catch-up`).toBeGreaterThanOrEqual(expected - SLACK);
-    expect(delayed, `delayed share, expected ${expected} + up to ${catchUpShare} of catch-up`).toBeLessThanOrEqual(expected + catchUpShare + SLACK);
+    expect(delayed, `delayed share, expected ${expected} + up to ${catchUpShare} of catch-up`).toBeLessThanOrEqual(
+      expected + catchUpShare + SLACK,
+    );
   });
 });

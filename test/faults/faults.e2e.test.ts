@@ -26,13 +26,19 @@ describe('faults during a run, resume by cursor and from now', () => {
         { fault: 'latency', at: '1900ms', latency: '30ms', jitter: '10ms', for: '300ms' },
       ],
     });
-    expect(result.models.map((m) => `${m.matrix['client.resume']} ${m.model}`)).toEqual([...MODEL_IDS.map((m) => `cursor ${m}`), ...MODEL_IDS.map((m) => `none ${m}`)]);
+    expect(result.models.map((m) => `${m.matrix['client.resume']} ${m.model}`)).toEqual([
+      ...MODEL_IDS.map((m) => `cursor ${m}`),
+      ...MODEL_IDS.map((m) => `none ${m}`),
+    ]);
     for (const m of result.models as Row[]) {
       const why = describeRow(m);
       expect(m.status, why).not.toBe('failed');
       expect(m.clients.connected, why).toBe(20);
       expect(m.messages.duplicates, why).toBe(0);
-      expect(m.faults?.map((f) => f.fault), why).toEqual(['drop', 'stall', 'restart', 'latency']);
+      expect(
+        m.faults?.map((f) => f.fault),
+        why,
+      ).toEqual(['drop', 'stall', 'restart', 'latency']);
       const [drop, stall, restart, latency] = m.faults!;
       // Every connection the server held (one per client here) was counted, and half of them reset.
       expect(drop!.resetConnections, why).toBe(Math.floor(drop!.openConnections! / 2));
@@ -61,6 +67,12 @@ describe('faults during a run, resume by cursor and from now', () => {
     const table = renderRunTable(result);
     expect(table).toMatch(/client\.resume/);
     expect(table.split('\n').filter((l) => /^│\s+(cursor|none) │/.test(l))).toHaveLength(10);
-    expect(table.split('\n').filter((l) => /^ {4}restart at 1\.2 s: server down [\d.]+ ms, its log taken over at seq \d+; 20 clients reconnected, all back after/.test(l))).toHaveLength(10);
+    expect(
+      table
+        .split('\n')
+        .filter((l) =>
+          /^ {4}restart at 1\.2 s: server down [\d.]+ ms, its log taken over at seq \d+; 20 clients reconnected, all back after/.test(l),
+        ),
+    ).toHaveLength(10);
   });
 });

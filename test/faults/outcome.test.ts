@@ -11,7 +11,11 @@ const T0 = 1_000_000_000;
 const ms = (n: number) => n * 1000;
 
 /** A worker's report of a fault at T0 + 2 s: arrivals (µs after it) of messages scheduled in bucket k. */
-const report = (latest: number[], back: { dropped: number; back: number; allBackAtUs: number | null }): StormReport => ({ atUs: T0 + ms(2000), latestArrivalUs: latest, ...back });
+const report = (latest: number[], back: { dropped: number; back: number; allBackAtUs: number | null }): StormReport => ({
+  atUs: T0 + ms(2000),
+  latestArrivalUs: latest,
+  ...back,
+});
 
 describe('fault outcomes', () => {
   it('a stall drops nobody, yet nobody is whole before it ends: "all back" moves to its end, caught up after the backlog', () => {
@@ -24,11 +28,24 @@ describe('fault outcomes', () => {
       { startedAtUs: T0 + ms(2000) + 300, endedAtUs: T0 + ms(3001), detail: { faultMs: 1000.6 } },
       [report(latest, { dropped: 0, back: 0, allBackAtUs: T0 + ms(2000) })],
     );
-    expect(out).toEqual({ fault: 'stall', atMs: 2000, lateMs: 0.3, faultMs: 1000.6, droppedClients: 0, backClients: 0, allBackMs: 1001, caughtUpMs: 1012 });
+    expect(out).toEqual({
+      fault: 'stall',
+      atMs: 2000,
+      lateMs: 0.3,
+      faultMs: 1000.6,
+      droppedClients: 0,
+      backClients: 0,
+      allBackMs: 1001,
+      caughtUpMs: 1012,
+    });
   });
 
   it('a drop: workers merged, the last client back sets "all back"; one still away makes both null', () => {
-    const done = { startedAtUs: T0 + ms(2000), endedAtUs: T0 + ms(2001), detail: { fraction: 0.5, resetConnections: 10, openConnections: 20 } };
+    const done = {
+      startedAtUs: T0 + ms(2000),
+      endedAtUs: T0 + ms(2001),
+      detail: { fraction: 0.5, resetConnections: 10, openConnections: 20 },
+    };
     const a = report([ms(40)], { dropped: 4, back: 4, allBackAtUs: T0 + ms(2030) });
     const b = report([ms(20), ms(55)], { dropped: 6, back: 6, allBackAtUs: T0 + ms(2050) });
     expect(faultOutcome({ fault: 'drop', atMs: 2000, fraction: 0.5 }, T0, done, [a, b])).toMatchObject({
@@ -42,7 +59,12 @@ describe('fault outcomes', () => {
       faultMs: 1,
     });
     const away = report([], { dropped: 3, back: 2, allBackAtUs: null });
-    expect(faultOutcome({ fault: 'drop', atMs: 2000, fraction: 0.5 }, T0, done, [a, away])).toMatchObject({ droppedClients: 7, backClients: 6, allBackMs: null, caughtUpMs: null });
+    expect(faultOutcome({ fault: 'drop', atMs: 2000, fraction: 0.5 }, T0, done, [a, away])).toMatchObject({
+      droppedClients: 7,
+      backClients: 6,
+      allBackMs: null,
+      caughtUpMs: null,
+    });
     expect(BUCKET_US).toBe(10_000);
   });
 
@@ -66,14 +88,49 @@ describe('fault outcomes', () => {
       reconnects: 250,
       messages: { lost: 1234, duplicates: 0 },
       faults: [
-        { fault: 'drop', atMs: 2000, lateMs: 0, faultMs: 1, fraction: 0.5, resetConnections: 100, openConnections: 200, droppedClients: 100, backClients: 100, allBackMs: 85, caughtUpMs: 90 },
+        {
+          fault: 'drop',
+          atMs: 2000,
+          lateMs: 0,
+          faultMs: 1,
+          fraction: 0.5,
+          resetConnections: 100,
+          openConnections: 200,
+          droppedClients: 100,
+          backClients: 100,
+          allBackMs: 85,
+          caughtUpMs: 90,
+        },
         { fault: 'stall', atMs: 3000, lateMs: 0, faultMs: 1000, droppedClients: 0, backClients: 0, allBackMs: 1000, caughtUpMs: 1012 },
-        { fault: 'restart', atMs: 4500, lateMs: 0, faultMs: 420, logHead: 90, droppedClients: 200, backClients: 199, allBackMs: null, caughtUpMs: null },
-        { fault: 'latency', atMs: 6000, lateMs: 0, faultMs: 500, latencyMs: 100, jitterMs: 20, droppedClients: 0, backClients: 0, allBackMs: 500, caughtUpMs: 610 },
+        {
+          fault: 'restart',
+          atMs: 4500,
+          lateMs: 0,
+          faultMs: 420,
+          logHead: 90,
+          droppedClients: 200,
+          backClients: 199,
+          allBackMs: null,
+          caughtUpMs: null,
+        },
+        {
+          fault: 'latency',
+          atMs: 6000,
+          lateMs: 0,
+          faultMs: 500,
+          latencyMs: 100,
+          jitterMs: 20,
+          droppedClients: 0,
+          backClients: 0,
+          allBackMs: 500,
+          caughtUpMs: 610,
+        },
       ],
     } as unknown as ModelResult;
     const one = { ...row, model: 'tcp', matrix: {}, faults: [{ ...row.faults![0]!, droppedClients: 1, backClients: 1 }] };
-    expect(faultNotes([one])[1]).toBe('    drop at 2.0 s: 100 of 200 connections reset; 1 client reconnected, all back after 85.0 ms, every message caught up after 90.0 ms');
+    expect(faultNotes([one])[1]).toBe(
+      '    drop at 2.0 s: 100 of 200 connections reset; 1 client reconnected, all back after 85.0 ms, every message caught up after 90.0 ms',
+    );
     expect(faultNotes([row, { ...row, model: 'tcp', matrix: {}, faults: undefined }])).toEqual([
       '  faults, sse (client.resume none): 250 reconnects, 1,234 lost, 0 duplicated',
       '    drop at 2.0 s: 100 of 200 connections reset; 100 clients reconnected, all back after 85.0 ms, every message caught up after 90.0 ms',

@@ -11,7 +11,10 @@ function problems(input: ScenarioInput): string[] {
     validateScenario(input);
     return [];
   } catch (err) {
-    return (err as Error).message.split('\n').slice(1).map((l) => l.replace(/^\s+- /, ''));
+    return (err as Error).message
+      .split('\n')
+      .slice(1)
+      .map((l) => l.replace(/^\s+- /, ''));
   }
 }
 
@@ -64,10 +67,23 @@ describe('faults in the scenario schema', () => {
   });
 
   it('accepts fractions 0 and 1, and faults back to back; refuses two at once and faults with a reconnect storm', () => {
-    expect(problems({ faults: [{ fault: 'drop', at: '1s', fraction: 0 }, { fault: 'stall', at: '2s', for: '1s' }, { fault: 'drop', at: '3s', fraction: 1 }] })).toEqual([]);
-    expect(problems({ faults: [{ fault: 'restart', at: '1s' }, { fault: 'drop', at: '1s', fraction: 1 }] })).toEqual([
-      'faults.1.at: starts at 1000 ms, while the restart at 1000 ms is under way (until 1000 ms); faults take turns',
-    ]);
+    expect(
+      problems({
+        faults: [
+          { fault: 'drop', at: '1s', fraction: 0 },
+          { fault: 'stall', at: '2s', for: '1s' },
+          { fault: 'drop', at: '3s', fraction: 1 },
+        ],
+      }),
+    ).toEqual([]);
+    expect(
+      problems({
+        faults: [
+          { fault: 'restart', at: '1s' },
+          { fault: 'drop', at: '1s', fraction: 1 },
+        ],
+      }),
+    ).toEqual(['faults.1.at: starts at 1000 ms, while the restart at 1000 ms is under way (until 1000 ms); faults take turns']);
     expect(problems({ faults: [{ fault: 'restart', at: '1s' }], actions: [{ action: 'reconnect-storm', at: '5s' }] })).toEqual([
       'faults: faults and a reconnect-storm measure recovery on the same clients: use one or the other in a scenario',
     ]);

@@ -29,7 +29,15 @@ async function until(what: string, ok: () => boolean, withinMs: number): Promise
 }
 
 // A 30 s stall, far longer than any wait below: only the runner's own resume can end it in time.
-const scenario = expandMatrix(validateScenario({ models: ['websocket'], clients: 1, warmup: '0s', duration: '60s', faults: [{ fault: 'stall', at: '0s', for: '30s' }] }))[0]!;
+const scenario = expandMatrix(
+  validateScenario({
+    models: ['websocket'],
+    clients: 1,
+    warmup: '0s',
+    duration: '60s',
+    faults: [{ fault: 'stall', at: '0s', for: '30s' }],
+  }),
+)[0]!;
 
 let group: ServerGroup | undefined;
 afterEach(async () => {

@@ -25,7 +25,12 @@ function childrenOf(ppid: number): Proc[] {
       const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       if (Number(fields[1]) !== ppid) continue;
-      found.push({ pid: Number(d), state: fields[0]!, startTime: fields[19]!, cmdline: readFileSync(`/proc/${d}/cmdline`, 'utf8').replace(/\0/g, ' ') });
+      found.push({
+        pid: Number(d),
+        state: fields[0]!,
+        startTime: fields[19]!,
+        cmdline: readFileSync(`/proc/${d}/cmdline`, 'utf8').replace(/\0/g, ' '),
+      });
     } catch {
       /* gone meanwhile */
     }
@@ -59,7 +64,10 @@ describe('Ctrl-C during a stall', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'connbench-stall-'));
     const out = path.join(dir, 'r.json');
     writeFileSync(path.join(dir, 's.yaml'), SCENARIO);
-    const cli = spawn(process.execPath, [path.resolve('bin/connbench.js'), 'run', path.join(dir, 's.yaml'), '--out', out, '--quiet'], { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+    const cli = spawn(process.execPath, [path.resolve('bin/connbench.js'), 'run', path.join(dir, 's.yaml'), '--out', out, '--quiet'], {
+      detached: true,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     cli.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     let exit: number | null | undefined;

@@ -33,11 +33,33 @@ describe('connbench heartbeat (CLI)', () => {
 
   it('sweeps one model and prints the result JSON it also wrote', () => {
     const out = path.join(mkdtempSync(path.join(tmpdir(), 'connbench-hb-')), 'hb.json');
-    const r = run(['heartbeat', '--model', 'tcp', '--idle-timeout', '300ms', '--intervals', '100ms,450ms', '--clients', '3', '--time-scale', '1', '--observe', '600ms', '--json', '--out', out]);
+    const r = run([
+      'heartbeat',
+      '--model',
+      'tcp',
+      '--idle-timeout',
+      '300ms',
+      '--intervals',
+      '100ms,450ms',
+      '--clients',
+      '3',
+      '--time-scale',
+      '1',
+      '--observe',
+      '600ms',
+      '--json',
+      '--out',
+      out,
+    ]);
     expect(r.status, r.stderr).toBe(0);
     const printed = JSON.parse(r.stdout) as HeartbeatResult;
     expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(printed);
-    expect(printed).toMatchObject({ schemaVersion: 2, kind: 'heartbeat', complete: true, settings: { idleTimeoutMs: 300, idleAction: 'fin', timeScale: 1 } });
+    expect(printed).toMatchObject({
+      schemaVersion: 2,
+      kind: 'heartbeat',
+      complete: true,
+      settings: { idleTimeoutMs: 300, idleAction: 'fin', timeScale: 1 },
+    });
     const [m] = printed.models;
     expect(m!.intervals.map((i) => i.intervalMs)).toEqual([100, 450]);
     expect(m!.intervals[0]!.connections.survived).toBe(3);
@@ -59,7 +81,9 @@ describe('connbench proxy (CLI)', () => {
     const echo = net.createServer((s) => s.pipe(s));
     await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
     const target = (echo.address() as net.AddressInfo).port;
-    const proxy = spawn(process.execPath, [BIN, 'proxy', '--forward', `0:127.0.0.1:${target}`, '--idle-timeout', '300ms'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proxy = spawn(process.execPath, [BIN, 'proxy', '--forward', `0:127.0.0.1:${target}`, '--idle-timeout', '300ms'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     try {
       let out = '';
       proxy.stdout!.on('data', (d: Buffer) => (out += d.toString()));

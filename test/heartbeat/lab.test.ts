@@ -14,10 +14,20 @@ const CLIENTS = 8;
 /** Timers, scheduling on 2 busy cores and reconnect backoff: what detection may take beyond interval + timeout. */
 const TOLERANCE_MS = 300;
 
-async function sweep(models: readonly ModelId[], flags: { intervals: string; heartbeatTimeout?: string; idleAction?: string; sseEcho?: boolean }): Promise<HeartbeatModelResult[]> {
+async function sweep(
+  models: readonly ModelId[],
+  flags: { intervals: string; heartbeatTimeout?: string; idleAction?: string; sseEcho?: boolean },
+): Promise<HeartbeatModelResult[]> {
   const runs = models.map((model) =>
     runHeartbeatLab({
-      plan: planLab({ model, idleTimeout: `${IDLE_MS}ms`, timeScale: '1', clients: String(CLIENTS), observe: `${3 * IDLE_MS}ms`, ...flags }),
+      plan: planLab({
+        model,
+        idleTimeout: `${IDLE_MS}ms`,
+        timeScale: '1',
+        clients: String(CLIENTS),
+        observe: `${3 * IDLE_MS}ms`,
+        ...flags,
+      }),
     }),
   );
   return (await Promise.all(runs)).map((r) => r.models[0]!);
@@ -56,7 +66,9 @@ describe('heartbeat lab through the fault proxy (idle timeout 600 ms)', () => {
     expect(r.detection.client.detected).toBe(CLIENTS);
     expect(r.detection.server.detected).toBe(0);
     expect(r.serverHeartbeatTimeouts).toBe(0);
-    expect(r.heartbeatBytesPerConnectionPerMinute).toBeLessThan(results.find((m) => m.model === 'sse')!.intervals[0]!.heartbeatBytesPerConnectionPerMinute);
+    expect(r.heartbeatBytesPerConnectionPerMinute).toBeLessThan(
+      results.find((m) => m.model === 'sse')!.intervals[0]!.heartbeatBytesPerConnectionPerMinute,
+    );
   });
 
   it('with an interval longer than the idle timeout, every model loses its connections, reconnects, and loses no message', async () => {

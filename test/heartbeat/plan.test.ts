@@ -52,7 +52,15 @@ describe('planLab', () => {
   });
 
   it('takes explicit flags, with --idle-timeout overriding the preset', () => {
-    const p = planLab({ preset: 'azure-lb', idleTimeout: '30m', intervals: '1m,5m', heartbeatTimeout: '10m', timeScale: '10', model: 'sse,tcp', clients: '7' });
+    const p = planLab({
+      preset: 'azure-lb',
+      idleTimeout: '30m',
+      intervals: '1m,5m',
+      heartbeatTimeout: '10m',
+      timeScale: '10',
+      model: 'sse,tcp',
+      clients: '7',
+    });
     expect(p).toMatchObject({ idleTimeoutMs: 1_800_000, idleAction: 'silent', timeScale: 10, clients: 7, models: ['sse', 'tcp'] });
     expect(p.intervals).toEqual([
       { intervalMs: 60_000, timeoutMs: 600_000 },
@@ -77,7 +85,9 @@ describe('planLab', () => {
 
   it('needs an idle timeout or a preset, and refuses a time scale that leaves too little time', () => {
     expect(inputErrorOf(() => planLab({})).message).toMatch(/--idle-timeout 60s or --preset nginx/);
-    expect(inputErrorOf(() => planLab({ idleTimeout: '60s', intervals: '1s', timeScale: '100' })).message).toMatch(/use --time-scale 50 or less/);
+    expect(inputErrorOf(() => planLab({ idleTimeout: '60s', intervals: '1s', timeScale: '100' })).message).toMatch(
+      /use --time-scale 50 or less/,
+    );
   });
 
   it('rounds intervals as a person would', () => {

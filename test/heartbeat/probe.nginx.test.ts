@@ -84,11 +84,17 @@ http {
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'connbench-nginx-'));
   mkdirSync(path.join(dir, 'logs'));
-  const serve = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--tcp-port', '0', '--rate', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const serve = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--tcp-port', '0', '--rate', '0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(serve);
   let out = '';
   serve.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  await waitFor(() => /http:\/\/127\.0\.0\.1:(\d+)\/poll/.test(out), `connbench serve to print its address (stdout so far: ${out})`, 15_000);
+  await waitFor(
+    () => /http:\/\/127\.0\.0\.1:(\d+)\/poll/.test(out),
+    `connbench serve to print its address (stdout so far: ${out})`,
+    15_000,
+  );
   servePort = Number(/http:\/\/127\.0\.0\.1:(\d+)\/poll/.exec(out)![1]);
   const nginxPort = await freePort();
   writeFileSync(path.join(dir, 'nginx.conf'), nginxConf(nginxPort, servePort));
@@ -139,7 +145,13 @@ describe('connbench heartbeat probe through a real nginx', () => {
   it('answers with JSON: the estimate lies between the longest silence that survived and the resolution above it', () => {
     const r = connbench(['heartbeat', 'probe', '--via', viaUrl, '--resolution', '500ms', '--start', '1s', '--max', '4s', '--json']);
     expect(r.status, r.stderr).toBe(0);
-    const j = JSON.parse(r.stdout) as { kind: string; schemaVersion: number; idleTimeoutMs: number; survivedMs: number; attempts: { survived: boolean }[] };
+    const j = JSON.parse(r.stdout) as {
+      kind: string;
+      schemaVersion: number;
+      idleTimeoutMs: number;
+      survivedMs: number;
+      attempts: { survived: boolean }[];
+    };
     expect(j.kind).toBe('heartbeat-probe');
     expect(j.schemaVersion).toBe(1);
     expect(j.idleTimeoutMs - j.survivedMs).toBeLessThanOrEqual(500);

@@ -3,7 +3,10 @@ import { costAt, detectionOvershoot, recommend, worstDetectionMs } from '../../s
 import { bytesPerClientPerMinute, detectionStats } from '../../src/heartbeat/measure.js';
 import type { HeartbeatIntervalResult } from '../../src/heartbeat/result.js';
 
-function row(intervalMs: number, o: { kept?: boolean; clientMaxMs?: number; serverDetected?: number; bytes?: number; timeoutMs?: number } = {}): HeartbeatIntervalResult {
+function row(
+  intervalMs: number,
+  o: { kept?: boolean; clientMaxMs?: number; serverDetected?: number; bytes?: number; timeoutMs?: number } = {},
+): HeartbeatIntervalResult {
   const kept = o.kept ?? true;
   const timeoutMs = o.timeoutMs ?? 2 * intervalMs;
   const clientMaxMs = o.clientMaxMs ?? intervalMs + timeoutMs - 100;
@@ -18,7 +21,11 @@ function row(intervalMs: number, o: { kept?: boolean; clientMaxMs?: number; serv
       halfOpened: 10,
       clients: 10,
       client: { detected: 10, p50Ms: clientMaxMs - 50, maxMs: clientMaxMs },
-      server: { detected: o.serverDetected ?? 10, p50Ms: (o.serverDetected ?? 10) ? intervalMs + timeoutMs - 200 : null, maxMs: (o.serverDetected ?? 10) ? intervalMs + timeoutMs - 100 : null },
+      server: {
+        detected: o.serverDetected ?? 10,
+        p50Ms: (o.serverDetected ?? 10) ? intervalMs + timeoutMs - 200 : null,
+        maxMs: (o.serverDetected ?? 10) ? intervalMs + timeoutMs - 100 : null,
+      },
     },
     serverHeartbeatTimeouts: 10,
     errors: {},
@@ -36,7 +43,9 @@ describe('recommend', () => {
     expect(r.maxByIdleTimeoutMs).toBe(30_000);
     expect(r.maxByDetectionMs).toBe(40_000);
     expect(r.worstDetectionMs).toBe(90_000);
-    expect(r.reasons.join('\n')).toMatch(/closes connections idle for 1m; with a 50% safety margin a heartbeat must come at least every 30s/);
+    expect(r.reasons.join('\n')).toMatch(
+      /closes connections idle for 1m; with a 50% safety margin a heartbeat must come at least every 30s/,
+    );
     expect(r.reasons.join('\n')).toMatch(/75s: cut 10 time\(s\) by the idle timeout/);
     expect(r.reasons.join('\n')).toMatch(/45s: beyond the safety margin/);
     // 8 bytes per heartbeat every 30 s: 16 B per connection per minute.

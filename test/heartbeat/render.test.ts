@@ -35,7 +35,12 @@ const result: HeartbeatResult = {
           reconnects: 0,
           messages: { published: 10, expected: 200, delivered: 200, lost: 0, duplicates: 0 },
           heartbeatBytesPerConnectionPerMinute: 16,
-          detection: { halfOpened: 20, clients: 20, client: { detected: 20, p50Ms: 80_000, maxMs: 89_000 }, server: { detected: 0, p50Ms: null, maxMs: null } },
+          detection: {
+            halfOpened: 20,
+            clients: 20,
+            client: { detected: 20, p50Ms: 80_000, maxMs: 89_000 },
+            server: { detected: 0, p50Ms: null, maxMs: null },
+          },
           serverHeartbeatTimeouts: 0,
           errors: {},
         },
@@ -55,7 +60,13 @@ const result: HeartbeatResult = {
         ],
       },
     },
-    { model: 'tcp', status: 'failed', error: { code: 'CB_ERR_CHILD_EXITED', message: 'server process exited' }, intervals: [], recommendation: null },
+    {
+      model: 'tcp',
+      status: 'failed',
+      error: { code: 'CB_ERR_CHILD_EXITED', message: 'server process exited' },
+      intervals: [],
+      recommendation: null,
+    },
   ],
 };
 
@@ -66,7 +77,9 @@ describe('heartbeat renderers', () => {
     expect(t).toContain('time scale 60×');
     expect(t).toMatch(/30s\s+│\s+1m\s+│\s+20\/20\s+│\s+0\s+│\s+0\s+│\s+0\s+│\s+16\s+│\s+80s \/ 89s\s+│\s+never/);
     expect(t).toContain('sse: heartbeat every 30s (timeout 1m)');
-    expect(t).toContain('10k connections: 333 heartbeats/s, 2.6 KiB/s; 100k connections: 3,333 heartbeats/s, 26.0 KiB/s; 1M connections: 33,333 heartbeats/s, 260.4 KiB/s');
+    expect(t).toContain(
+      '10k connections: 333 heartbeats/s, 2.6 KiB/s; 100k connections: 3,333 heartbeats/s, 26.0 KiB/s; 1M connections: 33,333 heartbeats/s, 260.4 KiB/s',
+    );
     expect(t).toContain('tcp: failed: server process exited');
     expect(t).toContain('sse without echo (--no-sse-echo): nothing flows from client to server');
   });
@@ -108,6 +121,8 @@ describe('heartbeat renderers', () => {
     expect(text.split('\n')[0]).toBe('idle timeout: 2.0s (resolution 250ms)');
     expect(text).toContain('the path closed (FIN)');
     expect(text).toContain('probes: 1.8s ok, 2s cut at 2.0s');
-    expect(renderProbe({ ...probe, idleTimeoutMs: null }).split('\n')[0]).toBe('idle timeout: more than 8.0s (nothing was cut up to --max)');
+    expect(renderProbe({ ...probe, idleTimeoutMs: null }).split('\n')[0]).toBe(
+      'idle timeout: more than 8.0s (nothing was cut up to --max)',
+    );
   });
 });

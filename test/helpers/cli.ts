@@ -5,4 +5,5 @@ import path from 'node:path';
 export const BIN = path.resolve('bin/connbench.js');
 
 /** `connbench <args>` to its end, killed after timeoutMs; stdout and stderr as text. */
-export const runCli = (args: string[], timeoutMs = 30_000) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: timeoutMs });
+export const runCli = (args: string[], timeoutMs = 30_000) =>
+  spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: timeoutMs });

@@ -51,7 +51,11 @@ export function collectingSink() {
   return sink;
 }
 
-export function clientOptions(ports: { httpPort: number; tcpPort: number }, clientId: number, extra: Partial<ClientOptions> = {}): Omit<ClientOptions, 'cursor'> {
+export function clientOptions(
+  ports: { httpPort: number; tcpPort: number },
+  clientId: number,
+  extra: Partial<ClientOptions> = {},
+): Omit<ClientOptions, 'cursor'> {
   return {
     clientId,
     user: `u${clientId}`,
@@ -78,7 +82,12 @@ export async function closeSharedAgent(): Promise<void> {
   if (a) await a.close();
 }
 
-export function newSession(model: Model, ports: { httpPort: number; tcpPort: number }, clientId: number, sink: SessionSink = collectingSink()) {
+export function newSession(
+  model: Model,
+  ports: { httpPort: number; tcpPort: number },
+  clientId: number,
+  sink: SessionSink = collectingSink(),
+) {
   return new ClientSession(model, clientOptions(ports, clientId), sink, { minDelayMs: 10, maxDelayMs: 100, resume: 'cursor' });
 }
 

@@ -1,5 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { LatencyRecorder, createHistogram, decodeHistogram, encodeHistogram, initHistograms, summarizeMs } from '../../src/metrics/histogram.js';
+import {
+  LatencyRecorder,
+  createHistogram,
+  decodeHistogram,
+  encodeHistogram,
+  initHistograms,
+  summarizeMs,
+} from '../../src/metrics/histogram.js';
 
 beforeAll(() => initHistograms());
 

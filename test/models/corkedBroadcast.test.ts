@@ -78,7 +78,12 @@ describe.each([
     const srv = await startHost([model]);
     const sessions = Array.from(
       { length: 12 },
-      (_, i) => new ClientSession(model, clientOptions(srv, i + 1, sseClient ? { sseClient } : {}), collectingSink(), { minDelayMs: 10, maxDelayMs: 100, resume: 'cursor' }),
+      (_, i) =>
+        new ClientSession(model, clientOptions(srv, i + 1, sseClient ? { sseClient } : {}), collectingSink(), {
+          minDelayMs: 10,
+          maxDelayMs: 100,
+          resume: 'cursor',
+        }),
     );
     cleanups.push(async () => {
       await Promise.all(sessions.map((s) => s.stop()));
@@ -115,6 +120,11 @@ describe('sse server for an HTTP/1.0 client (no chunking)', () => {
     expect(text).not.toMatch(/transfer-encoding/i);
     const body = text.slice(text.indexOf('\r\n\r\n') + 4);
     // Events only, no chunk-size lines between them.
-    expect(body.split('\n\n').filter((e) => e !== '').every((e) => /^(retry|id|:)/.test(e))).toBe(true);
+    expect(
+      body
+        .split('\n\n')
+        .filter((e) => e !== '')
+        .every((e) => /^(retry|id|:)/.test(e)),
+    ).toBe(true);
   });
 });

@@ -71,10 +71,7 @@ describe.each([shortPollModel, longPollModel])('$id sessions', (model) => {
     s.publish(50); // while it reconnects
     await waitFor(() => dropped.reconnects >= 1 && dropped.connected, 'the dropped session to reconnect');
     s.publish(50);
-    await waitFor(
-      () => clients.every((c) => c.sess.tracker.unique === expectedFor(s, c.sess, c.user)),
-      'all delivered',
-    );
+    await waitFor(() => clients.every((c) => c.sess.tracker.unique === expectedFor(s, c.sess, c.user)), 'all delivered');
     expect(dropped.reconnects).toBeGreaterThanOrEqual(1);
     for (const { sess } of clients) {
       expect(sess.tracker.startCursor).toBe(7);

@@ -13,7 +13,13 @@ function ok(text: string): PollBody {
 describe('pollBody', () => {
   it('parses a valid answer, dropping message bodies', () => {
     const b = ok('{"cursor":7,"messages":[{"seq":6,"t":100,"body":"xx"},{"seq":7,"t":101,"from":"u1","to":"u2","body":""}]}');
-    expect(b).toEqual({ cursor: 7, messages: [{ seq: 6, t: 100 }, { seq: 7, t: 101, from: 'u1', to: 'u2' }] });
+    expect(b).toEqual({
+      cursor: 7,
+      messages: [
+        { seq: 6, t: 100 },
+        { seq: 7, t: 101, from: 'u1', to: 'u2' },
+      ],
+    });
   });
 
   it('parses an empty answer and a gap', () => {

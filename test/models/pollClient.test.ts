@@ -37,7 +37,12 @@ afterEach(async () => {
 });
 afterAll(closeSharedAgent);
 
-function client(model: Model, ports: { httpPort: number; tcpPort: number }, cursor: number | null, extra: Parameters<typeof clientOptions>[2] = {}) {
+function client(
+  model: Model,
+  ports: { httpPort: number; tcpPort: number },
+  cursor: number | null,
+  extra: Parameters<typeof clientOptions>[2] = {},
+) {
   const rec = recorder();
   const c: ModelClient = model.createClient({ ...clientOptions(ports, 1, extra), cursor }, rec.handler);
   cleanups.push(() => c.close());
@@ -141,7 +146,11 @@ describe.each([shortPollModel, longPollModel])('$id client', (model) => {
 
   it('gives up on a dead peer after wait + timeout: CB_ERR_HEARTBEAT_TIMEOUT, then closes once', async () => {
     const fake = await fakeServer('hang');
-    const { c, rec } = client(model, fake, null, { heartbeat: { intervalMs: 100, timeoutMs: 200 }, longPollHoldMs: 100, shortPollIntervalMs: 10 });
+    const { c, rec } = client(model, fake, null, {
+      heartbeat: { intervalMs: 100, timeoutMs: 200 },
+      longPollHoldMs: 100,
+      shortPollIntervalMs: 10,
+    });
     // Before the poll leaves, so the deadline cannot have started earlier than this.
     const connectAtMs = performance.now();
     await c.connect();

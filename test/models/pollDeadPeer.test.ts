@@ -54,7 +54,11 @@ async function rawConnection(s: Started) {
       if (headEnd < 0) return;
       const length = Number(/content-length: (\d+)/i.exec(buffered.slice(0, headEnd))?.[1] ?? 0);
       if (buffered.length < headEnd + 4 + length) return;
-      answers.push({ status: Number(buffered.slice(9, 12)), body: buffered.slice(headEnd + 4, headEnd + 4 + length), atMs: performance.now() });
+      answers.push({
+        status: Number(buffered.slice(9, 12)),
+        body: buffered.slice(headEnd + 4, headEnd + 4 + length),
+        atMs: performance.now(),
+      });
       buffered = buffered.slice(headEnd + 4 + length);
     }
   });
@@ -135,7 +139,11 @@ describe.each([
     cleanups.push(() => dispatchers.destroy());
     const sink = collectingSink();
     // Its own connection, as a run gives each client (a shared pool could move polls between sockets).
-    const options = clientOptions(s, 1, { heartbeat: { intervalMs: 150, timeoutMs: HEALTHY_TIMEOUT_MS }, dispatcher: dispatchers.forClient(true, undefined), ...extra });
+    const options = clientOptions(s, 1, {
+      heartbeat: { intervalMs: 150, timeoutMs: HEALTHY_TIMEOUT_MS },
+      dispatcher: dispatchers.forClient(true, undefined),
+      ...extra,
+    });
     const session = new ClientSession(model, options, sink, { minDelayMs: 10, maxDelayMs: 100, resume: 'cursor' });
     cleanups.push(() => session.stop());
     const startedAtMs = performance.now();
@@ -144,7 +152,11 @@ describe.each([
     s.publish(3); // some answers carry messages
     // Several timeouts, in which the client must keep polling (not just stay connected).
     const runMs = 3 * HEALTHY_TIMEOUT_MS;
-    await waitFor(() => performance.now() - startedAtMs >= runMs && (s.host.counters.pollRequests ?? 0) >= polls, `${runMs} ms and ${polls} polls`, 10_000);
+    await waitFor(
+      () => performance.now() - startedAtMs >= runMs && (s.host.counters.pollRequests ?? 0) >= polls,
+      `${runMs} ms and ${polls} polls`,
+      10_000,
+    );
     await waitFor(() => session.tracker.unique === 3, 'the published messages');
     expect(s.host.counters.heartbeatTimeouts).toBeUndefined();
     expect(sink.errors).toEqual([]);

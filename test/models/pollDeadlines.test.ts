@@ -6,10 +6,7 @@ import { sweepTickMs } from '../../src/models/push/heartbeat.js';
 function setup() {
   const clock = { nowMs: 1000 };
   const expired: string[] = [];
-  const d = new PollDeadlines<{ name: string }>(
-    (k) => expired.push(k.name),
-    { nowMs: () => clock.nowMs },
-  );
+  const d = new PollDeadlines<{ name: string }>((k) => expired.push(k.name), { nowMs: () => clock.nowMs });
   return { d, clock, expired };
 }
 
@@ -63,7 +60,11 @@ describe('PollDeadlines', () => {
     const clock = { nowMs: 1000 };
     const expired: string[] = [];
     const busy = new Set<string>(['a']);
-    const d = new PollDeadlines<{ name: string }>((k) => expired.push(k.name), { nowMs: () => clock.nowMs, busy: (k) => busy.has(k.name), busyGraceMs: 500 });
+    const d = new PollDeadlines<{ name: string }>((k) => expired.push(k.name), {
+      nowMs: () => clock.nowMs,
+      busy: (k) => busy.has(k.name),
+      busyGraceMs: 500,
+    });
     const a = { name: 'a' };
     d.arrived(a);
     d.answered(a, 300); // due at 1300, but its answer is still being read

@@ -16,7 +16,12 @@ async function start(opts: Parameters<typeof startHost>[1] = {}): Promise<Starte
 }
 
 async function get(s: Started, path: string, signal?: AbortSignal) {
-  const res = await request(`http://127.0.0.1:${s.httpPort}${path}`, { dispatcher: sharedAgent(), signal, headersTimeout: 0, bodyTimeout: 0 });
+  const res = await request(`http://127.0.0.1:${s.httpPort}${path}`, {
+    dispatcher: sharedAgent(),
+    signal,
+    headersTimeout: 0,
+    bodyTimeout: 0,
+  });
   const text = await res.body.text();
   return { status: res.statusCode, headers: res.headers, text, json: JSON.parse(text) as Record<string, unknown> };
 }
@@ -32,7 +37,17 @@ afterEach(async () => {
 afterAll(closeSharedAgent);
 
 describe('GET /poll', () => {
-  it.each(['cursor=-1', 'cursor=abc', 'cursor=', 'cursor=1.5', 'cursor=0&wait=abc', 'cursor=0&wait=-5', 'cursor=0&every=-1', 'every=1.5', 'cursor=0&every='])('answers 400 CB_ERR_BAD_CURSOR to %s', async (query) => {
+  it.each([
+    'cursor=-1',
+    'cursor=abc',
+    'cursor=',
+    'cursor=1.5',
+    'cursor=0&wait=abc',
+    'cursor=0&wait=-5',
+    'cursor=0&every=-1',
+    'every=1.5',
+    'cursor=0&every=',
+  ])('answers 400 CB_ERR_BAD_CURSOR to %s', async (query) => {
     const s = await start();
     const r = await get(s, `/poll?${query}`);
     expect(r.status).toBe(400);
@@ -56,7 +71,12 @@ describe('GET /poll', () => {
     s.publish(3);
     const r = await get(s, '/poll?cursor=1&user=u1');
     expect(r.json.cursor).toBe(3);
-    expect(r.text).toBe(`{"cursor":3,"messages":[${s.host.log.readAfter(1).entries.map((e) => e.json).join(',')}]}`);
+    expect(r.text).toBe(
+      `{"cursor":3,"messages":[${s.host.log
+        .readAfter(1)
+        .entries.map((e) => e.json)
+        .join(',')}]}`,
+    );
     expect((await get(s, '/poll?cursor=3&user=u1')).json).toEqual({ cursor: 3, messages: [] });
   });
 

@@ -67,7 +67,10 @@ describe('HeartbeatSweeper', () => {
       sweeper.start();
       await waitFor(() => reports.length >= 3, 'three ping ticks');
       sweeper.stop();
-      expect(reports.every((n) => n === 3), String(reports)).toBe(true);
+      expect(
+        reports.every((n) => n === 3),
+        String(reports),
+      ).toBe(true);
       expect(pinged.length).toBe(3 * reports.length);
       expect(pinged).not.toContain(conns[3]);
       for (const c of conns.slice(0, 3)) expect(c.awaitingPongSinceMs).toBeTypeOf('number');

@@ -177,14 +177,21 @@ describe('the lean and the reference SSE client echo heartbeats alike', () => {
       // Heartbeats in one chunk with an event, as a server writes them when they fall in one turn.
       peer.write('id: 5\ndata: {"seq":5,"t":1,"body":"x:\\n\\n"}\n\n:\n\n:\n\n');
       await waitFor(() => peer.posts.length === 3 && log.includes('message 5 t=1 from=- to=-'), `echoes 2 and 3 of the ${kind} client`);
-      peer.answer = (res) => void res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"CB_ERR_UNKNOWN_STREAM","message":"gone"}');
+      peer.answer = (res) =>
+        void res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"CB_ERR_UNKNOWN_STREAM","message":"gone"}');
       peer.write(':\n\n');
       await waitFor(() => log.includes('error CB_ERR_UNKNOWN_STREAM'), `the ${kind} client to report the refused echo`);
       peer.write('id: 6\ndata: {"seq":6,"t":1,"body":"x"}\n\n');
       await waitFor(() => log.includes('message 6 t=1 from=- to=-'), `the ${kind} client to read on`);
-      expect(peer.posts.every((p) => p.port !== peer.streamPort()), `${kind}: echoes on a connection apart from the stream`).toBe(true);
+      expect(
+        peer.posts.every((p) => p.port !== peer.streamPort()),
+        `${kind}: echoes on a connection apart from the stream`,
+      ).toBe(true);
       logs.set(kind, log);
-      posts.set(kind, peer.posts.map((p) => p.line));
+      posts.set(
+        kind,
+        peer.posts.map((p) => p.line),
+      );
     }
     expect(posts.get('reference')).toEqual(Array(4).fill('POST /events/alive?stream=7 0'));
     expect(logs.get('reference')).toEqual([
@@ -214,7 +221,10 @@ describe('the lean and the reference SSE client echo heartbeats alike', () => {
       // A chat send leaves on the connection an echo would have used, after it: it arrives alone.
       client.send!({ to: 'u2', t: 1, body: 'x' });
       await waitFor(() => peer.posts.length > 0, `the ${kind} client's send`);
-      expect(peer.posts.map((p) => p.line.split(' ').slice(0, 2).join(' ')), kind).toEqual(['POST /send']);
+      expect(
+        peer.posts.map((p) => p.line.split(' ').slice(0, 2).join(' ')),
+        kind,
+      ).toEqual(['POST /send']);
     }
   });
 

@@ -182,7 +182,12 @@ describe.each(['reference', 'lean'] as const)('sse heartbeat echo: the %s client
     const dispatcher = tabDispatcher(h);
     const client = withClient(kind).createClient(
       { ...clientOptions(h, 1), heartbeat: HEARTBEAT, dispatcher, cursor: null },
-      handler({ onHeartbeat: () => heartbeats++, onMessage: () => messages++, onError: (e) => errors.push(e.code), onClose: () => closes++ }),
+      handler({
+        onHeartbeat: () => heartbeats++,
+        onMessage: () => messages++,
+        onError: (e) => errors.push(e.code),
+        onClose: () => closes++,
+      }),
     );
     cleanups.push(() => client.close());
     await client.connect();

@@ -15,7 +15,8 @@ function parsed(bytes: Uint8Array): number {
   return n;
 }
 
-const bytesOf = (...parts: (string | number[])[]) => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
+const bytesOf = (...parts: (string | number[])[]) =>
+  Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
 
 /** The scanner's count at every split into two chunks and one byte at a time, which must all be equal. */
 function expectSameAtEverySplit(bytes: Buffer): number {
@@ -30,7 +31,11 @@ const BOM = [0xef, 0xbb, 0xbf];
 describe('HeartbeatScanner', () => {
   it.each([
     ['a heartbeat alone', bytesOf(':\n\n'), 1],
-    ['heartbeats between events in one chunk', bytesOf(':\n\nid: 5\ndata: {"seq":5,"t":1,"body":"a:b"}\n\n:\n\n:\n\nid: 6\ndata: {"seq":6}\n\n'), 3],
+    [
+      'heartbeats between events in one chunk',
+      bytesOf(':\n\nid: 5\ndata: {"seq":5,"t":1,"body":"a:b"}\n\n:\n\n:\n\nid: 6\ndata: {"seq":6}\n\n'),
+      3,
+    ],
     ['a comment with text', bytesOf(': hi\n\n:x\n\n'), 0],
     ['colons inside field lines', bytesOf('data:\ndata::\ndata: :\n\nevent:\n\n'), 0],
     ['CRLF and CR line ends', bytesOf('data: a\r\n\r\n:\r\n\r\n:\r\r'), 2],
@@ -59,7 +64,7 @@ describe('HeartbeatScanner', () => {
       if (random() < 0.2) parts.unshift(BOM);
       const bytes = bytesOf(...parts);
       const chunks: Uint8Array[] = [];
-      for (let at = 0; at < bytes.length; ) {
+      for (let at = 0; at < bytes.length;) {
         const size = 1 + Math.floor(random() * 6);
         chunks.push(bytes.subarray(at, at + size));
         at += size;

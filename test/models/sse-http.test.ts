@@ -36,7 +36,13 @@ function expectSameAtEverySplit(bytes: Buffer, close = false): Decoded {
   for (let i = 0; i <= bytes.length; i++) {
     expect(decode([bytes.subarray(0, i), bytes.subarray(i)], close), `split at byte ${i}`).toEqual(whole);
   }
-  expect(decode([...bytes].map((b) => Uint8Array.of(b)), close), 'one byte at a time').toEqual(whole);
+  expect(
+    decode(
+      [...bytes].map((b) => Uint8Array.of(b)),
+      close,
+    ),
+    'one byte at a time',
+  ).toEqual(whole);
   return whole;
 }
 
@@ -73,7 +79,9 @@ describe('HttpResponseDecoder', () => {
 
   it('reads a Content-Length body (an error answer) and stops there', () => {
     const json = '{"error":"CB_ERR_BAD_CURSOR","message":"cursor must be a non-negative integer, got \\"-1\\""}';
-    const bytes = Buffer.from(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(json)}\r\n\r\n${json}`);
+    const bytes = Buffer.from(
+      `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(json)}\r\n\r\n${json}`,
+    );
     const r = expectSameAtEverySplit(bytes);
     expect(r).toMatchObject({ body: json, ended: 1, error: undefined });
     expect(r.heads[0]!.status).toBe(400);
@@ -92,7 +100,10 @@ describe('HttpResponseDecoder', () => {
 
   it('reports a stream cut in the middle of its body or head when the connection ends', () => {
     const cut = CHUNKED_STREAM.subarray(0, CHUNKED_STREAM.indexOf('0\r\n'));
-    expect(decode([cut], true)).toMatchObject({ ended: 0, error: expect.stringMatching(/^CB_ERR_PROTOCOL: .*middle of the response body/) });
+    expect(decode([cut], true)).toMatchObject({
+      ended: 0,
+      error: expect.stringMatching(/^CB_ERR_PROTOCOL: .*middle of the response body/),
+    });
     expect(decode([Buffer.from('HTTP/1.1 200 OK\r\nContent-')], true).error).toMatch(/before a response head/);
     // A complete response then the end of the connection is no error.
     expect(decode([CHUNKED_STREAM], true).error).toBeUndefined();

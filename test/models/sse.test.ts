@@ -12,15 +12,7 @@ import { SseClient } from '../../src/models/sse/client.js';
 import type { Incoming } from '../../src/models/message.js';
 import type { ConnbenchError } from '../../src/util/errors.js';
 import { nowUs } from '../../src/metrics/clock.js';
-import {
-  clientOptions,
-  closeSharedAgent,
-  collectingSink,
-  newSession,
-  sharedAgent,
-  startHost,
-  waitFor,
-} from '../helpers/harness.js';
+import { clientOptions, closeSharedAgent, collectingSink, newSession, sharedAgent, startHost, waitFor } from '../helpers/harness.js';
 import { handler, withClient } from './sseHelpers.js';
 
 type Host = Awaited<ReturnType<typeof startHost>>;
@@ -193,7 +185,10 @@ describe.each(CLIENT_KINDS)('sse model with the %s client', (kind) => {
 
   it('does not deliver chat messages addressed to another user', async () => {
     const h = await host();
-    const seen = new Map<number, Incoming[]>([[1, []], [2, []]]);
+    const seen = new Map<number, Incoming[]>([
+      [1, []],
+      [2, []],
+    ]);
     const sinkFor = (id: number) => ({ ...collectingSink(), latency: (_us: number, m: Incoming) => seen.get(id)!.push(m) });
     const s1 = session(model, h, 1, sinkFor(1));
     const s2 = session(model, h, 2, sinkFor(2));
@@ -210,7 +205,12 @@ describe.each(CLIENT_KINDS)('sse model with the %s client', (kind) => {
     expect(s2.tracker.unique).toBe(12);
     expect(s1.tracker.unique).toBe(6);
     expect(seen.get(1)!.every((m) => m.to === undefined)).toBe(true);
-    expect(seen.get(2)!.filter((m) => m.to === 'u2').map((m) => m.from)).toEqual(['u9', 'u9', 'u9', 'u9', 'u9', 'u1']);
+    expect(
+      seen
+        .get(2)!
+        .filter((m) => m.to === 'u2')
+        .map((m) => m.from),
+    ).toEqual(['u9', 'u9', 'u9', 'u9', 'u9', 'u1']);
   });
 
   it('answers 400 CB_ERR_BAD_CURSOR to a cursor that is not a non-negative integer', async () => {
@@ -242,7 +242,10 @@ describe.each(CLIENT_KINDS)('sse model with the %s client', (kind) => {
   it('rejects connect() with CB_ERR_CONN_REFUSED when nothing listens, and closes once', async () => {
     const port = await freedPort();
     let closes = 0;
-    const client = model.createClient({ ...clientOptions({ httpPort: port, tcpPort: 0 }, 1), cursor: null }, handler({ onClose: () => closes++ }));
+    const client = model.createClient(
+      { ...clientOptions({ httpPort: port, tcpPort: 0 }, 1), cursor: null },
+      handler({ onClose: () => closes++ }),
+    );
     await expect(client.connect()).rejects.toMatchObject({ code: 'CB_ERR_CONN_REFUSED' });
     await client.close();
     expect(closes).toBe(1);

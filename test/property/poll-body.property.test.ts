@@ -18,7 +18,16 @@ const seqT = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER });
 const answerArb: fc.Arbitrary<{ answer: Answer; messages: Incoming[] }> = fc
   .record({
     start: fc.integer({ min: 0, max: 1e9 }),
-    msgs: fc.array(fc.record({ step: fc.integer({ min: 1, max: 5 }), t: seqT, from: fc.option(anyText(8), { nil: undefined }), to: fc.option(anyText(8), { nil: undefined }), body: anyText(40) }), { maxLength: 10 }),
+    msgs: fc.array(
+      fc.record({
+        step: fc.integer({ min: 1, max: 5 }),
+        t: seqT,
+        from: fc.option(anyText(8), { nil: undefined }),
+        to: fc.option(anyText(8), { nil: undefined }),
+        body: anyText(40),
+      }),
+      { maxLength: 10 },
+    ),
     gap: fc.option(fc.record({ fromSeq: fc.integer({ min: 1, max: 1e6 }), length: fc.nat(1e6) }), { nil: undefined }),
     extra: fc.nat(10),
   })
@@ -28,7 +37,13 @@ const answerArb: fc.Arbitrary<{ answer: Answer; messages: Incoming[] }> = fc
     const messages: Incoming[] = [];
     for (const m of msgs) {
       seq += m.step;
-      const wire = { seq, t: m.t, body: m.body, ...(m.from !== undefined ? { from: m.from } : {}), ...(m.to !== undefined ? { to: m.to } : {}) };
+      const wire = {
+        seq,
+        t: m.t,
+        body: m.body,
+        ...(m.from !== undefined ? { from: m.from } : {}),
+        ...(m.to !== undefined ? { to: m.to } : {}),
+      };
       entries.push({ seq, t: m.t, json: encodeMessage(wire) });
       const { body: _b, ...kept } = wire;
       messages.push(kept);
@@ -68,7 +83,16 @@ describe('poll body properties', () => {
   });
 
   it('answers a body or a typed error, never throws, for arbitrary text and JSON', () => {
-    const nearMiss = fc.record({ cursor: fc.oneof(fc.integer(), fc.double(), fc.string(), fc.constant(null)), messages: fc.array(fc.jsonValue(), { maxLength: 3 }), gap: fc.jsonValue() }, { requiredKeys: [] }).map((o) => JSON.stringify(o));
+    const nearMiss = fc
+      .record(
+        {
+          cursor: fc.oneof(fc.integer(), fc.double(), fc.string(), fc.constant(null)),
+          messages: fc.array(fc.jsonValue(), { maxLength: 3 }),
+          gap: fc.jsonValue(),
+        },
+        { requiredKeys: [] },
+      )
+      .map((o) => JSON.stringify(o));
     fc.assert(
       fc.property(fc.oneof(anyText(80), fc.json(), nearMiss), (text) => {
         const r = parsePollBody(text);

@@ -17,7 +17,10 @@ function read(chunks: Buffer[], contentLength?: number): Promise<(SendError | Se
   });
 }
 
-const sendArb = fc.record({ from: anyText(10), to: anyText(10), t: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), body: anyText(80) }, { requiredKeys: ['to', 't', 'body'] });
+const sendArb = fc.record(
+  { from: anyText(10), to: anyText(10), t: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), body: anyText(80) },
+  { requiredKeys: ['to', 't', 'body'] },
+);
 
 describe('chat send body properties', () => {
   it('round-trips any send a client builds', () => {
@@ -29,7 +32,9 @@ describe('chat send body properties', () => {
   });
 
   it('answers a send or a typed 400, never throws, for arbitrary text and near-miss JSON', () => {
-    const nearMiss = fc.record({ from: fc.jsonValue(), to: fc.jsonValue(), t: fc.jsonValue(), body: fc.jsonValue() }, { requiredKeys: [] }).map((o) => JSON.stringify(o));
+    const nearMiss = fc
+      .record({ from: fc.jsonValue(), to: fc.jsonValue(), t: fc.jsonValue(), body: fc.jsonValue() }, { requiredKeys: [] })
+      .map((o) => JSON.stringify(o));
     fc.assert(
       fc.property(fc.oneof(anyText(80), fc.json(), nearMiss), (text) => {
         const r = parseSendBody(text);
@@ -44,11 +49,18 @@ describe('chat send body properties', () => {
 
   it('reads the same send however the request body is chunked, answering exactly once', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.oneof(sendArb.map((m) => JSON.stringify(m)), anyText(60)), cutPoints(), async (text, cuts) => {
-        const bytes = Buffer.from(text, 'utf8');
-        const calls = await read(splitAt(bytes, cuts));
-        expect(calls).toEqual([parseSendBody(text)]);
-      }),
+      fc.asyncProperty(
+        fc.oneof(
+          sendArb.map((m) => JSON.stringify(m)),
+          anyText(60),
+        ),
+        cutPoints(),
+        async (text, cuts) => {
+          const bytes = Buffer.from(text, 'utf8');
+          const calls = await read(splitAt(bytes, cuts));
+          expect(calls).toEqual([parseSendBody(text)]);
+        },
+      ),
     );
   });
 

@@ -39,7 +39,10 @@ interface GenEvent {
 const eventArb: fc.Arbitrary<GenEvent> = fc.record({
   // A name that is empty dispatches as "message", as does no name.
   type: fc.option(value(12), { nil: undefined }),
-  id: fc.option(value(12).map((s) => s.replace(/\0/g, '')), { nil: undefined }),
+  id: fc.option(
+    value(12).map((s) => s.replace(/\0/g, '')),
+    { nil: undefined },
+  ),
   data: fc.array(value(), { minLength: 1, maxLength: 4 }),
   comment: fc.option(value(12), { nil: undefined }),
   ends: fc.array(lineEnd, { minLength: 8, maxLength: 8 }),
@@ -84,15 +87,49 @@ describe('SseParser properties', () => {
   });
 
   it('never throws on arbitrary bytes, and gives the same result whole, split anyhow, or byte by byte', () => {
-    const pieces: (string | number[])[] = ['data: a', 'id: 1', 'event: e', 'retry: 5', 'data', 'id', 'event', 'retry', ':', ' ', '\n', '\r', '\r\n', 'x', '12', 'é', '😀', '\uFEFF', '\0', [0xff], [0xc3], [0xe2, 0x82], [0xf0, 0x9f, 0x98], [0x80], [0xed, 0xa0, 0x80], [0xc0, 0xaf]];
+    const pieces: (string | number[])[] = [
+      'data: a',
+      'id: 1',
+      'event: e',
+      'retry: 5',
+      'data',
+      'id',
+      'event',
+      'retry',
+      ':',
+      ' ',
+      '\n',
+      '\r',
+      '\r\n',
+      'x',
+      '12',
+      'é',
+      '😀',
+      '\uFEFF',
+      '\0',
+      [0xff],
+      [0xc3],
+      [0xe2, 0x82],
+      [0xf0, 0x9f, 0x98],
+      [0x80],
+      [0xed, 0xa0, 0x80],
+      [0xc0, 0xaf],
+    ];
     fc.assert(
-      fc.property(fc.oneof(trickyBytes(pieces), fc.uint8Array({ maxLength: 200 }).map((a) => Buffer.from(a))), cutPoints(), (bytes, cuts) => {
-        const whole = parse([bytes]);
-        expect(parse(splitAt(bytes, cuts))).toEqual(whole);
-        expect(parse([...bytes].map((b) => Uint8Array.of(b)))).toEqual(whole);
-        // What a browser would make of the same bytes: one decode of the whole stream.
-        expect(parse([new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes)])).toEqual(whole);
-      }),
+      fc.property(
+        fc.oneof(
+          trickyBytes(pieces),
+          fc.uint8Array({ maxLength: 200 }).map((a) => Buffer.from(a)),
+        ),
+        cutPoints(),
+        (bytes, cuts) => {
+          const whole = parse([bytes]);
+          expect(parse(splitAt(bytes, cuts))).toEqual(whole);
+          expect(parse([...bytes].map((b) => Uint8Array.of(b)))).toEqual(whole);
+          // What a browser would make of the same bytes: one decode of the whole stream.
+          expect(parse([new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes)])).toEqual(whole);
+        },
+      ),
       { numRuns: 500 },
     );
   });

@@ -36,8 +36,10 @@ function decode(chunks: Uint8Array[]): Decoded {
 }
 
 const frameArb = fc.record({ type: fc.integer({ min: FrameType.HELLO, max: FrameType.GAP }), body: fc.uint8Array({ maxLength: 200 }) });
-const encode = (list: { type: number; body: Uint8Array }[]) => Buffer.concat(list.map((f) => encodeFrame(f.type as FrameType, Buffer.from(f.body))));
-const plain = (list: { type: number; body: Uint8Array }[]) => list.map((f) => ({ type: f.type, body: Buffer.from(f.body).toString('hex') }));
+const encode = (list: { type: number; body: Uint8Array }[]) =>
+  Buffer.concat(list.map((f) => encodeFrame(f.type as FrameType, Buffer.from(f.body))));
+const plain = (list: { type: number; body: Uint8Array }[]) =>
+  list.map((f) => ({ type: f.type, body: Buffer.from(f.body).toString('hex') }));
 
 /** Headers no peer may send: a zero length, one over the limit, an unknown type. */
 const badHeader = fc.oneof(
@@ -47,7 +49,10 @@ const badHeader = fc.oneof(
     b.writeUInt32BE(n);
     return b;
   }),
-  fc.integer({ min: 0, max: 255 }).filter((t) => t < FrameType.HELLO || t > FrameType.GAP).map((t) => Buffer.from([0, 0, 0, 1, t])),
+  fc
+    .integer({ min: 0, max: 255 })
+    .filter((t) => t < FrameType.HELLO || t > FrameType.GAP)
+    .map((t) => Buffer.from([0, 0, 0, 1, t])),
 );
 
 describe('tcp framing properties', () => {
@@ -63,13 +68,19 @@ describe('tcp framing properties', () => {
 
   it('keeps the frames before a bad header, then fails with a typed error, whatever follows and however split', () => {
     fc.assert(
-      fc.property(fc.array(frameArb, { maxLength: 6 }), badHeader, fc.uint8Array({ maxLength: 64 }), cutPoints(), (good, bad, rest, cuts) => {
-        const stream = Buffer.concat([encode(good), bad, Buffer.from(rest)]);
-        const r = decode(splitAt(stream, cuts));
-        expect(r.frames).toEqual(plain(good));
-        expect(['CB_ERR_BAD_FRAME', 'CB_ERR_FRAME_TOO_LARGE']).toContain(r.error);
-        expect(r.pendingBytes).toBe(0);
-      }),
+      fc.property(
+        fc.array(frameArb, { maxLength: 6 }),
+        badHeader,
+        fc.uint8Array({ maxLength: 64 }),
+        cutPoints(),
+        (good, bad, rest, cuts) => {
+          const stream = Buffer.concat([encode(good), bad, Buffer.from(rest)]);
+          const r = decode(splitAt(stream, cuts));
+          expect(r.frames).toEqual(plain(good));
+          expect(['CB_ERR_BAD_FRAME', 'CB_ERR_FRAME_TOO_LARGE']).toContain(r.error);
+          expect(r.pendingBytes).toBe(0);
+        },
+      ),
     );
   });
 
@@ -86,7 +97,11 @@ describe('tcp framing properties', () => {
           used += size;
           complete++;
         }
-        expect(decode(splitAt(prefix, cuts))).toEqual({ frames: plain(list.slice(0, complete)), error: undefined, pendingBytes: prefix.length - used });
+        expect(decode(splitAt(prefix, cuts))).toEqual({
+          frames: plain(list.slice(0, complete)),
+          error: undefined,
+          pendingBytes: prefix.length - used,
+        });
       }),
     );
   });
@@ -119,17 +134,24 @@ describe('tcp protocol bodies properties', () => {
 
   it('never throws on arbitrary HELLO or GAP bodies: a value or { invalid }', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.json(), anyText(40), fc.uint8Array({ maxLength: 40 }).map((a) => Buffer.from(a).toString('latin1'))), (text) => {
-        const body = Buffer.from(text, 'utf8');
-        const hello = parseClientHello(body);
-        if ('invalid' in hello) expect(typeof hello.invalid).toBe('string');
-        else expect(hello.cursor === null || (Number.isSafeInteger(hello.cursor) && hello.cursor >= 0)).toBe(true);
-        const server = parseServerHello(body);
-        expect(typeof server === 'number' ? server >= 0 : typeof server.invalid === 'string').toBe(true);
-        const gap = parseGap(body);
-        if ('invalid' in gap) expect(typeof gap.invalid).toBe('string');
-        else expect(gap.fromSeq <= gap.toSeq).toBe(true);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.json(),
+          anyText(40),
+          fc.uint8Array({ maxLength: 40 }).map((a) => Buffer.from(a).toString('latin1')),
+        ),
+        (text) => {
+          const body = Buffer.from(text, 'utf8');
+          const hello = parseClientHello(body);
+          if ('invalid' in hello) expect(typeof hello.invalid).toBe('string');
+          else expect(hello.cursor === null || (Number.isSafeInteger(hello.cursor) && hello.cursor >= 0)).toBe(true);
+          const server = parseServerHello(body);
+          expect(typeof server === 'number' ? server >= 0 : typeof server.invalid === 'string').toBe(true);
+          const gap = parseGap(body);
+          if ('invalid' in gap) expect(typeof gap.invalid).toBe('string');
+          else expect(gap.fromSeq <= gap.toSeq).toBe(true);
+        },
+      ),
     );
   });
 });

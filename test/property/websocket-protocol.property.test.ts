@@ -21,7 +21,12 @@ function receive(chunks: Buffer[]): string[] {
 /** Payloads around every header-size boundary (125/126 and 65535/65536 bytes) and small ones. */
 const payload = fc.oneof(
   { weight: 4, arbitrary: anyText(60) },
-  { weight: 1, arbitrary: fc.tuple(fc.constantFrom(124, 125, 126, 127, 65534, 65535, 65536, 65537), anyText(3)).map(([n, tail]) => 'x'.repeat(n) + tail) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.constantFrom(124, 125, 126, 127, 65534, 65535, 65536, 65537), anyText(3))
+      .map(([n, tail]) => 'x'.repeat(n) + tail),
+  },
 );
 
 describe('websocket protocol properties', () => {
@@ -48,16 +53,40 @@ describe('websocket protocol properties', () => {
   });
 
   it('answers a send or { invalid }, never throws, for any client text and any control object', () => {
-    const sendish = fc.record({ type: fc.constantFrom('send', 'hello', 'gap', 5), to: fc.jsonValue(), t: fc.jsonValue(), body: fc.jsonValue(), from: fc.jsonValue() }, { requiredKeys: [] });
+    const sendish = fc.record(
+      {
+        type: fc.constantFrom('send', 'hello', 'gap', 5),
+        to: fc.jsonValue(),
+        t: fc.jsonValue(),
+        body: fc.jsonValue(),
+        from: fc.jsonValue(),
+      },
+      { requiredKeys: [] },
+    );
     fc.assert(
-      fc.property(fc.oneof(anyText(60), fc.json(), sendish.map((o) => JSON.stringify(o))), (text) => {
-        const r = parseClientText(text);
-        if ('invalid' in r) expect(typeof r.invalid).toBe('string');
-        else expect(typeof r.to === 'string' && typeof r.t === 'number' && typeof r.body === 'string').toBe(true);
-      }),
+      fc.property(
+        fc.oneof(
+          anyText(60),
+          fc.json(),
+          sendish.map((o) => JSON.stringify(o)),
+        ),
+        (text) => {
+          const r = parseClientText(text);
+          if ('invalid' in r) expect(typeof r.invalid).toBe('string');
+          else expect(typeof r.to === 'string' && typeof r.t === 'number' && typeof r.body === 'string').toBe(true);
+        },
+      ),
       { numRuns: 300 },
     );
-    const controlish = fc.record({ type: fc.oneof(fc.constantFrom('hello', 'gap'), fc.jsonValue()), cursor: fc.jsonValue(), fromSeq: fc.jsonValue(), toSeq: fc.jsonValue() }, { requiredKeys: [] });
+    const controlish = fc.record(
+      {
+        type: fc.oneof(fc.constantFrom('hello', 'gap'), fc.jsonValue()),
+        cursor: fc.jsonValue(),
+        fromSeq: fc.jsonValue(),
+        toSeq: fc.jsonValue(),
+      },
+      { requiredKeys: [] },
+    );
     fc.assert(
       fc.property(controlish, (o) => {
         const c = parseControl(o as Parameters<typeof parseControl>[0]);

@@ -84,7 +84,9 @@ describe('fault proxy: pure parts', () => {
     expect(parseForward('0:8081')).toEqual({ listenPort: 0, targetHost: '127.0.0.1', targetPort: 8081 });
     expect(() => parseForward('nope')).toThrow(/LISTEN_PORT/);
     expect(faultProblems({ ...NO_FAULTS, resetFraction: 2, idleTimeoutMs: -1 })).toHaveLength(2);
-    expect(() => new FaultProxy({ targetHost: '127.0.0.1', targetPort: 1, faults: { idleAction: 'maybe' as never } })).toThrow(/idle action/);
+    expect(() => new FaultProxy({ targetHost: '127.0.0.1', targetPort: 1, faults: { idleAction: 'maybe' as never } })).toThrow(
+      /idle action/,
+    );
   });
 });
 

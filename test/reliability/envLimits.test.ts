@@ -38,7 +38,15 @@ beforeAll(async () => {
 afterAll(() => host.close());
 
 const scenario = (model: ModelId) =>
-  expandMatrix(validateScenario({ models: [model], clients: 60, rampUp: 0, heartbeat: { interval: '1s', timeout: '3s' }, shortPoll: { interval: '100ms' } }))[0]!;
+  expandMatrix(
+    validateScenario({
+      models: [model],
+      clients: 60,
+      rampUp: 0,
+      heartbeat: { interval: '1s', timeout: '3s' },
+      shortPoll: { interval: '100ms' },
+    }),
+  )[0]!;
 
 /** The table row the runner would print for this worker's result (resource figures zeroed). */
 function tableOf(model: ModelId, result: WorkerResult): string {
@@ -52,16 +60,43 @@ function tableOf(model: ModelId, result: WorkerResult): string {
     drainMs: 0,
     published: 0,
     workers: [result],
-    server: { base: sample, connected: sample, measureStart: sample, measureEnd: sample, wireStart: wire, wireEnd: wire, heartbeatBytesStart: 0, heartbeatBytesEnd: 0, peakRssBytes: 0, kernelBaseBytes: undefined, kernelConnectedBytes: undefined },
+    server: {
+      base: sample,
+      connected: sample,
+      measureStart: sample,
+      measureEnd: sample,
+      wireStart: wire,
+      wireEnd: wire,
+      heartbeatBytesStart: 0,
+      heartbeatBytesEnd: 0,
+      peakRssBytes: 0,
+      kernelBaseBytes: undefined,
+      kernelConnectedBytes: undefined,
+    },
     client: { base: [sample], connected: [sample], measureStart: [sample], measureEnd: [sample] },
   });
   const s = scenario(model);
   const { matrix: _m, ...resolved } = s;
-  const run = { schemaVersion: 1, kind: 'run', tool: { name: 'connbench', version: '0' }, startedAt: '', finishedAt: '', complete: true, env: { node: '', platform: '', arch: '', cpus: 2, memoryBytes: 0 }, scenario: resolved, models: [row] };
+  const run = {
+    schemaVersion: 1,
+    kind: 'run',
+    tool: { name: 'connbench', version: '0' },
+    startedAt: '',
+    finishedAt: '',
+    complete: true,
+    env: { node: '', platform: '', arch: '', cpus: 2, memoryBytes: 0 },
+    scenario: resolved,
+    models: [row],
+  };
   return renderRunTable(run as unknown as RunResult);
 }
 
-async function runWorker(model: ModelId, count: number, sourceAddresses: string[], beforeStart?: (pid: number) => void): Promise<WorkerResult> {
+async function runWorker(
+  model: ModelId,
+  count: number,
+  sourceAddresses: string[],
+  beforeStart?: (pid: number) => void,
+): Promise<WorkerResult> {
   const w = new Child<ToWorker, FromWorker>('client/worker.js', `client worker for ${model}`);
   try {
     // Loaded and idle: the worker opens nothing before 'start'.
@@ -69,7 +104,18 @@ async function runWorker(model: ModelId, count: number, sourceAddresses: string[
     beforeStart?.(w.pid!);
     const s = scenario(model);
     await w.request(
-      { type: 'start', workerIndex: 0, model, firstClientId: 0, count, host: '127.0.0.1', ...ports, sourceAddresses, rampUpMs: 0, scenario: s },
+      {
+        type: 'start',
+        workerIndex: 0,
+        model,
+        firstClientId: 0,
+        count,
+        host: '127.0.0.1',
+        ...ports,
+        sourceAddresses,
+        rampUpMs: 0,
+        scenario: s,
+      },
       'ramped',
       20_000,
       'connect its clients',
@@ -85,19 +131,22 @@ async function runWorker(model: ModelId, count: number, sourceAddresses: string[
 }
 
 describe('environment limits during a run', () => {
-  it.each(MODEL_IDS)('%s: a worker out of descriptors counts CB_ERR_EMFILE, keeps the clients it has, and answers the runner', async (model) => {
-    const result = await runWorker(model, 60, ['127.0.0.1'], (pid) => {
-      // Room for the worker's own files and about a dozen client sockets, not for 60.
-      const limit = readdirSync(`/proc/${pid}/fd`).length + 12;
-      const r = spawnSync('prlimit', ['--pid', String(pid), `--nofile=${limit}:${limit}`], { encoding: 'utf8' });
-      expect(r.status, r.stderr).toBe(0);
-    });
-    expect(result.errors.CB_ERR_EMFILE, JSON.stringify(result.errors)).toBeGreaterThan(0);
-    expect(result.connected).toBeGreaterThan(0);
-    expect(result.failed).toBeGreaterThan(0);
-    expect(result.connected + result.failed).toBe(60);
-    expect(tableOf(model, result)).toMatch(/errors: .*CB_ERR_EMFILE×\d+/);
-  });
+  it.each(MODEL_IDS)(
+    '%s: a worker out of descriptors counts CB_ERR_EMFILE, keeps the clients it has, and answers the runner',
+    async (model) => {
+      const result = await runWorker(model, 60, ['127.0.0.1'], (pid) => {
+        // Room for the worker's own files and about a dozen client sockets, not for 60.
+        const limit = readdirSync(`/proc/${pid}/fd`).length + 12;
+        const r = spawnSync('prlimit', ['--pid', String(pid), `--nofile=${limit}:${limit}`], { encoding: 'utf8' });
+        expect(r.status, r.stderr).toBe(0);
+      });
+      expect(result.errors.CB_ERR_EMFILE, JSON.stringify(result.errors)).toBeGreaterThan(0);
+      expect(result.connected).toBeGreaterThan(0);
+      expect(result.failed).toBeGreaterThan(0);
+      expect(result.connected + result.failed).toBe(60);
+      expect(tableOf(model, result)).toMatch(/errors: .*CB_ERR_EMFILE×\d+/);
+    },
+  );
 
   it('an unassigned source address fails at bind, before any packet', async () => {
     const err = await new Promise<NodeJS.ErrnoException>((resolve) => {
@@ -109,18 +158,25 @@ describe('environment limits during a run', () => {
     expect(err.syscall).toBe('bind');
   });
 
-  it.each(MODEL_IDS)('%s: clients bound to an address that is not available count CB_ERR_EADDRNOTAVAIL; the others connect', async (model) => {
-    const result = await runWorker(model, 20, ['127.0.0.1', UNASSIGNED_ADDRESS]);
-    expect(result.connected).toBe(10);
-    expect(result.failed).toBe(10);
-    expect(result.errors.CB_ERR_EADDRNOTAVAIL, JSON.stringify(result.errors)).toBeGreaterThanOrEqual(10);
-    expect(tableOf(model, result)).toMatch(/errors: .*CB_ERR_EADDRNOTAVAIL×\d+/);
-  });
+  it.each(MODEL_IDS)(
+    '%s: clients bound to an address that is not available count CB_ERR_EADDRNOTAVAIL; the others connect',
+    async (model) => {
+      const result = await runWorker(model, 20, ['127.0.0.1', UNASSIGNED_ADDRESS]);
+      expect(result.connected).toBe(10);
+      expect(result.failed).toBe(10);
+      expect(result.errors.CB_ERR_EADDRNOTAVAIL, JSON.stringify(result.errors)).toBeGreaterThanOrEqual(10);
+      expect(tableOf(model, result)).toMatch(/errors: .*CB_ERR_EADDRNOTAVAIL×\d+/);
+    },
+  );
 });
 
 describe('environment limits before a run', () => {
   it('the CLI refuses a run the open-files limit cannot hold, exit 3, with the numbers and the remedies', () => {
-    const r = spawnSync('prlimit', ['--nofile=1024:1024', process.execPath, path.resolve('bin/connbench.js'), 'run', '--models', 'tcp', '--clients', '2000', '--quiet'], { encoding: 'utf8', timeout: 30_000 });
+    const r = spawnSync(
+      'prlimit',
+      ['--nofile=1024:1024', process.execPath, path.resolve('bin/connbench.js'), 'run', '--models', 'tcp', '--clients', '2000', '--quiet'],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
     expect(r.status, r.stderr).toBe(3);
     expect(r.stderr).toContain('2000 clients need 2000 sockets');
     expect(r.stderr).toContain('open-files limit 1024');

@@ -31,11 +31,15 @@ describe('exact loss accounting (end to end)', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'connbench-loss-'));
     const scenario = path.join(dir, 'loss.yaml');
     writeFileSync(scenario, SCENARIO);
-    const r = spawnSync(process.execPath, [path.resolve('bin/connbench.js'), 'run', scenario, '--out', path.join(dir, 'r.json'), '--json', '--quiet'], {
-      encoding: 'utf8',
-      timeout: 120_000,
-      env: { ...process.env, [WITHHOLD_ENV]: JSON.stringify(WITHHOLD) },
-    });
+    const r = spawnSync(
+      process.execPath,
+      [path.resolve('bin/connbench.js'), 'run', scenario, '--out', path.join(dir, 'r.json'), '--json', '--quiet'],
+      {
+        encoding: 'utf8',
+        timeout: 120_000,
+        env: { ...process.env, [WITHHOLD_ENV]: JSON.stringify(WITHHOLD) },
+      },
+    );
     expect(r.status, r.stderr).toBe(0);
     const result = JSON.parse(r.stdout) as RunResult;
     expect(result.models.map((m) => m.model)).toEqual(['short-poll', 'long-poll', 'sse', 'websocket', 'tcp']);

@@ -85,15 +85,25 @@ interface Interrupted {
  * Runs the scenario, waits until `when` holds (checked every 20 ms against the CLI's live
  * descendants and its result file so far), sends the signal, and waits for the exit.
  */
-async function interrupt(signal: 'SIGINT' | 'SIGTERM', toGroup: boolean, when: (kids: Proc[], file: RunResult | undefined) => boolean, rampUp?: string): Promise<Interrupted> {
+async function interrupt(
+  signal: 'SIGINT' | 'SIGTERM',
+  toGroup: boolean,
+  when: (kids: Proc[], file: RunResult | undefined) => boolean,
+  rampUp?: string,
+): Promise<Interrupted> {
   const dir = mkdtempSync(path.join(tmpdir(), 'connbench-int-'));
   const out = path.join(dir, 'r.json');
   writeFileSync(path.join(dir, 's.yaml'), scenario(rampUp));
   // Its own process group, as a shell gives a foreground job: Ctrl-C reaches the whole group.
-  const cli = spawn(process.execPath, [path.resolve('bin/connbench.js'), 'run', path.join(dir, 's.yaml'), '--out', out, '--quiet'], { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+  const cli = spawn(process.execPath, [path.resolve('bin/connbench.js'), 'run', path.join(dir, 's.yaml'), '--out', out, '--quiet'], {
+    detached: true,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   cli.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => cli.once('exit', (code, sig) => resolve({ code, signal: sig })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    cli.once('exit', (code, sig) => resolve({ code, signal: sig })),
+  );
   const seen = new Map<string, Proc>();
   const readFile = () => {
     try {
@@ -123,7 +133,9 @@ async function interrupt(signal: 'SIGINT' | 'SIGTERM', toGroup: boolean, when: (
     if (Date.now() > deadline) {
       process.kill(-cli.pid!, 'SIGKILL');
       for (const p of seen.values()) if (stillAlive(p)) process.kill(p.pid, 'SIGKILL');
-      throw new Error(`the run did not ${sent ? `exit within ${STOP_WITHIN_MS / 1000} s of the signal` : 'reach the phase to interrupt within 60 s'}: ${stderr}`);
+      throw new Error(
+        `the run did not ${sent ? `exit within ${STOP_WITHIN_MS / 1000} s of the signal` : 'reach the phase to interrupt within 60 s'}: ${stderr}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 20));
   }

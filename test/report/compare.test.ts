@@ -3,7 +3,8 @@ import { compareResults, parseFailOn, scenarioDifferences, type Comparison } fro
 import { initHistograms, repeatedRow, syntheticResult, syntheticRow } from './fixtures.js';
 
 const files = { base: 'base.json', head: 'head.json' };
-const cell = (cmp: Comparison, model: string, metric: string) => cmp.rows.find((r) => r.model === model)!.cells.find((c) => c.metric === metric)!;
+const cell = (cmp: Comparison, model: string, metric: string) =>
+  cmp.rows.find((r) => r.model === model)!.cells.find((c) => c.metric === metric)!;
 
 beforeAll(async () => {
   await initHistograms();
@@ -61,7 +62,10 @@ describe('compare on single runs', () => {
 
   it('lists models found on one side only, and a failed model as not measured', () => {
     const h = head();
-    h.models = [syntheticRow({ model: 'sse', latencyBaseUs: 1000, status: 'failed', statusReason: 'no client could connect' }), syntheticRow({ model: 'long-poll', latencyBaseUs: 1000 })];
+    h.models = [
+      syntheticRow({ model: 'sse', latencyBaseUs: 1000, status: 'failed', statusReason: 'no client could connect' }),
+      syntheticRow({ model: 'long-poll', latencyBaseUs: 1000 }),
+    ];
     const cmp = compareResults(base(), h, { files });
     expect(cmp.onlyInBase).toEqual(['websocket', 'tcp']);
     expect(cmp.onlyInHead).toEqual(['long-poll']);
@@ -69,11 +73,22 @@ describe('compare on single runs', () => {
   });
 
   it('--fail-on: a relative change, an absolute change and a head value, each failing with by how much', () => {
-    const failOn = ['latency.p99 > +10%', 'websocket.wire.serverBytesPerMessage > +50B', 'server.cpuUsPerMessage > 30us', 'sse.latency.p99 > +10%'].map(parseFailOn);
+    const failOn = [
+      'latency.p99 > +10%',
+      'websocket.wire.serverBytesPerMessage > +50B',
+      'server.cpuUsPerMessage > 30us',
+      'sse.latency.p99 > +10%',
+    ].map(parseFailOn);
     const cmp = compareResults(base(), head(), { files, failOn });
     const failed = cmp.failOn.filter((o) => o.failed);
-    expect(failed.map((o) => `${o.rule} @ ${o.model}`)).toEqual(['latency.p99 > +10% @ websocket', 'websocket.wire.serverBytesPerMessage > +50B @ websocket', 'server.cpuUsPerMessage > 30us @ websocket']);
-    expect(failed[0]!.message).toMatch(/websocket latencyMs\.p99: .* → .* \(\+.*, \+\d+\.\d%\) fails "latency\.p99 > \+10%", \d+\.\d points past the limit/);
+    expect(failed.map((o) => `${o.rule} @ ${o.model}`)).toEqual([
+      'latency.p99 > +10% @ websocket',
+      'websocket.wire.serverBytesPerMessage > +50B @ websocket',
+      'server.cpuUsPerMessage > 30us @ websocket',
+    ]);
+    expect(failed[0]!.message).toMatch(
+      /websocket latencyMs\.p99: .* → .* \(\+.*, \+\d+\.\d%\) fails "latency\.p99 > \+10%", \d+\.\d points past the limit/,
+    );
     expect(failed[1]!.message).toContain('10 B past the limit');
     expect(failed[2]!.message).toContain('10.0 µs past the limit');
     // sse improved: the same rule passes there
@@ -95,14 +110,22 @@ describe('compare with repeats', () => {
 
   it('flags a change only when it is larger than the base spread, and says so', () => {
     // +8%: beyond a 5% noise band, but within the base's own ±10% spread
-    const within = compareResults(base(), syntheticResult([repeatedRow({ model: 'websocket', latencyBaseUs: 1000 }, spreadOut(1.08))], { repeat: 3 }), { files });
+    const within = compareResults(
+      base(),
+      syntheticResult([repeatedRow({ model: 'websocket', latencyBaseUs: 1000 }, spreadOut(1.08))], { repeat: 3 }),
+      { files },
+    );
     const c = cell(within, 'websocket', 'latencyMs.p99');
     expect(c.band.kind).toBe('spread');
     expect(c.changePercent!).toBeGreaterThan(6);
     expect(c.verdict).toBe('unchanged');
     expect(within.notes[0]).toContain("larger than the base's own spread");
     // +30%: beyond the spread
-    const beyond = compareResults(base(), syntheticResult([repeatedRow({ model: 'websocket', latencyBaseUs: 1000 }, spreadOut(1.3))], { repeat: 3 }), { files });
+    const beyond = compareResults(
+      base(),
+      syntheticResult([repeatedRow({ model: 'websocket', latencyBaseUs: 1000 }, spreadOut(1.3))], { repeat: 3 }),
+      { files },
+    );
     expect(cell(beyond, 'websocket', 'latencyMs.p99').verdict).toBe('regressed');
     expect(cell(beyond, 'websocket', 'server.rssPerConnectionBytes').verdict).toBe('regressed');
   });
@@ -128,7 +151,9 @@ describe('compare with repeats', () => {
 describe('compare across different scenarios', () => {
   it('warns naming each setting that differs, and compares anyway', () => {
     const a = syntheticResult([syntheticRow({ model: 'sse', latencyBaseUs: 1000 })]);
-    const b = syntheticResult([syntheticRow({ model: 'sse', latencyBaseUs: 1000 })], { scenario: { clients: 500, workload: { rate: '20/s' } } });
+    const b = syntheticResult([syntheticRow({ model: 'sse', latencyBaseUs: 1000 })], {
+      scenario: { clients: 500, workload: { rate: '20/s' } },
+    });
     b.env.cpus = 8;
     const cmp = compareResults(a, b, { files });
     expect(cmp.warnings[0]).toContain('clients: 100 → 500');
@@ -138,9 +163,8 @@ describe('compare across different scenarios', () => {
   });
 
   it('scenarioDifferences ignores the description and finds nested and list changes', () => {
-    expect(scenarioDifferences({ description: 'a', models: ['sse'], x: { y: 1 } }, { description: 'b', models: ['sse', 'tcp'], x: { y: 2 } })).toEqual([
-      'models: ["sse"] → ["sse","tcp"]',
-      'x.y: 1 → 2',
-    ]);
+    expect(
+      scenarioDifferences({ description: 'a', models: ['sse'], x: { y: 1 } }, { description: 'b', models: ['sse', 'tcp'], x: { y: 2 } }),
+    ).toEqual(['models: ["sse"] → ["sse","tcp"]', 'x.y: 1 → 2']);
   });
 });

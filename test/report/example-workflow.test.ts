@@ -16,7 +16,9 @@ const WORKFLOW = 'examples/github-actions-connbench.yml';
 describe('examples/github-actions-connbench.yml', () => {
   const text = readFileSync(WORKFLOW, 'utf8');
   const workflow = parse(text) as { jobs: Record<string, { steps: { run?: string }[] }> };
-  const runs = Object.values(workflow.jobs).flatMap((j) => j.steps.map((s) => s.run ?? '')).join('\n');
+  const runs = Object.values(workflow.jobs)
+    .flatMap((j) => j.steps.map((s) => s.run ?? ''))
+    .join('\n');
 
   it('runs a bundled example scenario and compares it with a committed baseline of that scenario', () => {
     expect(runs).toContain('node bin/connbench.js run examples/ci-smoke.yaml --repeat 3');

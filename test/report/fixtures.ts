@@ -67,8 +67,20 @@ export function syntheticRow(m: SyntheticModel): ModelResult {
       peakRssBytes: 80 * 1024 * 1024,
       openSockets: 100,
     },
-    client: { workers: 1, rssPerClientBytes: 8192, cpuPercent: 20, cpuUsPerMessage: 30, eventLoopDelayP99Ms: 3, peakRssBytes: 90 * 1024 * 1024 },
-    wire: { serverBytesPerMessage: bytes, serverReceivedBytesPerMessage: 20, requestsPerMessage: 0, heartbeatBytesPerConnectionPerMinute: 8 },
+    client: {
+      workers: 1,
+      rssPerClientBytes: 8192,
+      cpuPercent: 20,
+      cpuUsPerMessage: 30,
+      eventLoopDelayP99Ms: 3,
+      peakRssBytes: 90 * 1024 * 1024,
+    },
+    wire: {
+      serverBytesPerMessage: bytes,
+      serverReceivedBytesPerMessage: 20,
+      requestsPerMessage: 0,
+      heartbeatBytesPerConnectionPerMinute: 8,
+    },
     timing: { rampUpMs: 1000, measuredMs: 10_000, drainMs: 50 },
   });
   if (m.statusReason) row.statusReason = m.statusReason;
@@ -76,7 +88,9 @@ export function syntheticRow(m: SyntheticModel): ModelResult {
 }
 
 export function syntheticScenario(input: ScenarioInput = {}): RunResult['scenario'] {
-  const { matrix: _m, ...scenario } = expandMatrix(validateScenario({ name: 'synthetic', description: 'A synthetic run for tests.', clients: 100, ...input }))[0]!;
+  const { matrix: _m, ...scenario } = expandMatrix(
+    validateScenario({ name: 'synthetic', description: 'A synthetic run for tests.', clients: 100, ...input }),
+  )[0]!;
   return scenario;
 }
 

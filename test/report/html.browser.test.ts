@@ -83,7 +83,11 @@ describe('HTML report in headless Chromium', () => {
       if (!r.url().startsWith('file:')) requests.push(r.url());
     });
     await page.goto(pathToFileURL(file).href, { waitUntil: 'load', timeout: 15_000 });
-    await page.waitForFunction(() => [...document.querySelectorAll('canvas')].every((c) => (globalThis as any).Chart.getChart(c)), undefined, { timeout: 10_000 });
+    await page.waitForFunction(
+      () => [...document.querySelectorAll('canvas')].every((c) => (globalThis as any).Chart.getChart(c)),
+      undefined,
+      { timeout: 10_000 },
+    );
 
     const charts = (await page.evaluate(() =>
       [...document.querySelectorAll('canvas')].map((c) => {
@@ -120,7 +124,9 @@ describe('HTML report in headless Chromium', () => {
     for (const d of latency.datasets) expect(d.points, d.label).toBeGreaterThan(20);
     // tcp has 20 times the deliveries, so its curve reaches further into the tail
     expect(latency.datasets[4]!.points).toBeGreaterThan(latency.datasets[0]!.points);
-    const xTicks = await page.evaluate(() => (globalThis as any).Chart.getChart(document.getElementById('chart-latency')).scales.x.ticks.map((t: any) => t.label));
+    const xTicks = await page.evaluate(() =>
+      (globalThis as any).Chart.getChart(document.getElementById('chart-latency')).scales.x.ticks.map((t: any) => t.label),
+    );
     expect(xTicks.slice(0, 4)).toEqual(['0%', '90%', '99%', '99.9%']);
     for (const c of charts.slice(1)) {
       expect(c.type).toBe('bar');
@@ -138,7 +144,12 @@ describe('HTML report in headless Chromium', () => {
 
   it('draws what the result holds: failed models are left out of the charts', async () => {
     await initHistograms();
-    const data = reportData(syntheticResult([syntheticRow({ model: 'sse', latencyBaseUs: 1000 }), syntheticRow({ model: 'tcp', latencyBaseUs: 1000, status: 'failed' })]));
+    const data = reportData(
+      syntheticResult([
+        syntheticRow({ model: 'sse', latencyBaseUs: 1000 }),
+        syntheticRow({ model: 'tcp', latencyBaseUs: 1000, status: 'failed' }),
+      ]),
+    );
     expect(data.series.map((s) => s.label)).toEqual(['sse']);
     expect(data.bars.labels).toEqual(['sse']);
     expect(data.bars.memory.rss).toEqual([10]);

@@ -28,7 +28,9 @@ describe('markdown', () => {
   it('lists what reconnect storms and faults did, each fault under its row', () => {
     const row = syntheticRow({ model: 'websocket', latencyBaseUs: 900 });
     row.recovery = { action: 'reconnect-storm', atMs: 5000, droppedClients: 100, backClients: 100, allBackMs: 520, caughtUpMs: 610 };
-    row.faults = [{ fault: 'stall', atMs: 3000, lateMs: 0, faultMs: 1000, droppedClients: 0, backClients: 0, allBackMs: 1000, caughtUpMs: 1012 }];
+    row.faults = [
+      { fault: 'stall', atMs: 3000, lateMs: 0, faultMs: 1000, droppedClients: 0, backClients: 0, allBackMs: 1000, caughtUpMs: 1012 },
+    ];
     const md = renderRunMarkdown(syntheticResult([row, syntheticRow({ model: 'tcp', latencyBaseUs: 800 })]));
     expect(md).toContain(
       [
@@ -39,7 +41,9 @@ describe('markdown', () => {
         '  - stall at 3.0 s: server stopped 1000 ms; every message caught up after 1012 ms',
       ].join('\n'),
     );
-    expect(renderRunMarkdown(syntheticResult([syntheticRow({ model: 'tcp', latencyBaseUs: 800 })]))).not.toContain('Faults and reconnect storms');
+    expect(renderRunMarkdown(syntheticResult([syntheticRow({ model: 'tcp', latencyBaseUs: 800 })]))).not.toContain(
+      'Faults and reconnect storms',
+    );
     // The HTML report carries the same lines as notes.
     const html = renderHtml(syntheticResult([row]), { name: 'chart.js', version: '0', source: '' });
     expect(html).toContain('<p class="note">stall at 3.0 s: server stopped 1000 ms; every message caught up after 1012 ms</p>');
@@ -61,9 +65,18 @@ describe('markdown', () => {
   });
 
   it('renders a comparison with regressions marked and failed --fail-on rules first', async () => {
-    const base = syntheticResult([syntheticRow({ model: 'sse', latencyBaseUs: 1000 }), syntheticRow({ model: 'websocket', latencyBaseUs: 1000 })]);
-    const head = syntheticResult([syntheticRow({ model: 'sse', latencyBaseUs: 1000, latencyScale: 0.8 }), syntheticRow({ model: 'websocket', latencyBaseUs: 1000, latencyScale: 1.3, lost: 1 })]);
-    const cmp = compareResults(base, head, { files: { base: 'results/baselines/pr-check.json', head: 'results/head.json' }, failOn: [parseFailOn('latency.p99 > +10%')] });
+    const base = syntheticResult([
+      syntheticRow({ model: 'sse', latencyBaseUs: 1000 }),
+      syntheticRow({ model: 'websocket', latencyBaseUs: 1000 }),
+    ]);
+    const head = syntheticResult([
+      syntheticRow({ model: 'sse', latencyBaseUs: 1000, latencyScale: 0.8 }),
+      syntheticRow({ model: 'websocket', latencyBaseUs: 1000, latencyScale: 1.3, lost: 1 }),
+    ]);
+    const cmp = compareResults(base, head, {
+      files: { base: 'results/baselines/pr-check.json', head: 'results/head.json' },
+      failOn: [parseFailOn('latency.p99 > +10%')],
+    });
     const md = renderCompareMarkdown(cmp);
     expect(md).toContain('🔴 **regressed**');
     expect(md).toContain('🟢 improved');

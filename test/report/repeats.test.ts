@@ -45,8 +45,24 @@ describe('combineRepeats', () => {
   });
 
   it('keeps storm and fault outcomes: medians, or the repeat whose clients never came back; dead peers are totalled', () => {
-    const storm = (allBackMs: number | null, caughtUpMs: number | null) => ({ action: 'reconnect-storm' as const, atMs: 5000, droppedClients: 10, backClients: allBackMs === null ? 9 : 10, allBackMs, caughtUpMs });
-    const stall = (caughtUpMs: number) => ({ fault: 'stall' as const, atMs: 3000, lateMs: 0, faultMs: 1000, droppedClients: 0, backClients: 0, allBackMs: 1000, caughtUpMs });
+    const storm = (allBackMs: number | null, caughtUpMs: number | null) => ({
+      action: 'reconnect-storm' as const,
+      atMs: 5000,
+      droppedClients: 10,
+      backClients: allBackMs === null ? 9 : 10,
+      allBackMs,
+      caughtUpMs,
+    });
+    const stall = (caughtUpMs: number) => ({
+      fault: 'stall' as const,
+      atMs: 3000,
+      lateMs: 0,
+      faultMs: 1000,
+      droppedClients: 0,
+      backClients: 0,
+      allBackMs: 1000,
+      caughtUpMs,
+    });
     const rows = [100, 300, 200].map((ms, i) => {
       const r = syntheticRow({ model: 'sse', latencyBaseUs: 1000 });
       r.recovery = storm(ms, ms + 50);
@@ -69,7 +85,9 @@ describe('combineRepeats', () => {
 
 describe('spread', () => {
   it('is min, max and median over the repeats, and absent for one run', () => {
-    const c = combineRepeats([10, 30, 20].map((kib) => syntheticRow({ model: 'ws', latencyBaseUs: 1000, rssPerConnectionBytes: kib * 1024 })));
+    const c = combineRepeats(
+      [10, 30, 20].map((kib) => syntheticRow({ model: 'ws', latencyBaseUs: 1000, rssPerConnectionBytes: kib * 1024 })),
+    );
     expect(spreadOf(c, (r) => r.server.rssPerConnectionBytes)).toEqual({ min: 10_240, max: 30_720, median: 20_480, n: 3 });
     expect(spreadOf(syntheticRow({ model: 'ws', latencyBaseUs: 1 }), (r) => r.server.rssPerConnectionBytes)).toBeUndefined();
     expect(median([4, 1, 3, 2])).toBe(2.5);

@@ -14,7 +14,8 @@ describe('renderRunTable', () => {
         model: 'tcp',
         latencyBaseUs: 1000,
         status: 'client-bound',
-        statusReason: 'a client worker was saturated (event-loop delay p99 68 ms, CPU 82.4 %): the figures describe connbench\'s generator, not the model',
+        statusReason:
+          "a client worker was saturated (event-loop delay p99 68 ms, CPU 82.4 %): the figures describe connbench's generator, not the model",
       }),
     ]);
     const text = renderRunTable(r);
@@ -39,7 +40,15 @@ describe('renderRunTable', () => {
 
   it('does not repeat the error of a model that did not finish: its note says it', () => {
     const r = syntheticResult([syntheticRow({ model: 'sse', latencyBaseUs: 1000 })]);
-    r.models.push(unfinishedModelResult('tcp', {}, 10, { code: 'CB_ERR_CHILD_EXITED', message: 'server process for tcp (pid 1) exited with code 1' }, true));
+    r.models.push(
+      unfinishedModelResult(
+        'tcp',
+        {},
+        10,
+        { code: 'CB_ERR_CHILD_EXITED', message: 'server process for tcp (pid 1) exited with code 1' },
+        true,
+      ),
+    );
     const text = renderRunTable(r);
     expect(text).toContain('tcp! failed: server process for tcp (pid 1) exited with code 1');
     expect(text).not.toContain('CB_ERR_CHILD_EXITED×1');

@@ -1,5 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { evaluateThresholds, parseThreshold, parseThresholds, renderThresholdReport, unmatchedThresholds } from '../../src/report/thresholds.js';
+import {
+  evaluateThresholds,
+  parseThreshold,
+  parseThresholds,
+  renderThresholdReport,
+  unmatchedThresholds,
+} from '../../src/report/thresholds.js';
 import { metricCatalogue, parseQuantity, resolveMetric } from '../../src/report/metrics.js';
 import { initHistograms, syntheticResult, syntheticRow } from './fixtures.js';
 
@@ -63,8 +69,16 @@ describe('thresholds', () => {
     ]);
 
   it('parse the DESIGN.md forms', () => {
-    expect(parseThreshold('websocket.latency.p99', '< 20ms')).toMatchObject({ op: '<', limit: 20, parsed: { model: 'websocket', metric: { path: 'latencyMs.p99' } } });
-    expect(parseThreshold('*.lost', '== 0')).toMatchObject({ op: '==', limit: 0, parsed: { model: '*', metric: { path: 'messages.lost' } } });
+    expect(parseThreshold('websocket.latency.p99', '< 20ms')).toMatchObject({
+      op: '<',
+      limit: 20,
+      parsed: { model: 'websocket', metric: { path: 'latencyMs.p99' } },
+    });
+    expect(parseThreshold('*.lost', '== 0')).toMatchObject({
+      op: '==',
+      limit: 0,
+      parsed: { model: '*', metric: { path: 'messages.lost' } },
+    });
     expect(parseThreshold('sse.server.rssPerConnection', '< 16KiB')).toMatchObject({ limit: 16_384, parsed: { model: 'sse' } });
     expect(parseThreshold('lost', '<= 0')).toMatchObject({ op: '<=', parsed: { model: '*' } });
     expect(parseThreshold('tcp.server.cpuUsPerMessage', '>= 1us')).toMatchObject({ op: '>=', limit: 1 });

@@ -4,7 +4,10 @@ import type { Scenario } from '../../src/scenario/schema.js';
 import { ConnbenchError } from '../../src/util/errors.js';
 
 /** The part of a scenario the plan reads. */
-function point(clients: number, o: { processes?: number; workers?: number; sourceAddresses?: number; chat?: boolean; models?: string[]; sseEcho?: boolean } = {}): Scenario {
+function point(
+  clients: number,
+  o: { processes?: number; workers?: number; sourceAddresses?: number; chat?: boolean; models?: string[]; sseEcho?: boolean } = {},
+): Scenario {
   return {
     clients,
     models: o.models ?? ['tcp'],
@@ -34,7 +37,11 @@ function refusal(s: Scenario, limits: Limits): ConnbenchError {
 
 describe('planRun', () => {
   it('plans workers and source addresses that fit', () => {
-    expect(planRun(point(1000), MACHINE)).toEqual({ workers: 1, slices: [{ workerIndex: 0, firstClientId: 0, count: 1000 }], sourceAddresses: ['127.0.0.1'] });
+    expect(planRun(point(1000), MACHINE)).toEqual({
+      workers: 1,
+      slices: [{ workerIndex: 0, firstClientId: 0, count: 1000 }],
+      sourceAddresses: ['127.0.0.1'],
+    });
     const big = planRun(point(12_001, { sourceAddresses: 2 }), MACHINE);
     expect(big.workers).toBe(Math.ceil(12_001 / DEFAULT_CLIENTS_PER_WORKER));
     expect(big.slices.map((s) => s.count)).toEqual([4001, 4000, 4000]);
@@ -44,7 +51,11 @@ describe('planRun', () => {
   });
 
   it('adds source addresses when one would run out of ephemeral ports towards the server', () => {
-    expect(planRun(point(250), { openFilesLimit: 20_000, portsPerDestination: 100 }).sourceAddresses).toEqual(['127.0.0.1', '127.0.0.2', '127.0.0.3']);
+    expect(planRun(point(250), { openFilesLimit: 20_000, portsPerDestination: 100 }).sourceAddresses).toEqual([
+      '127.0.0.1',
+      '127.0.0.2',
+      '127.0.0.3',
+    ]);
   });
 
   it('takes more workers by itself when the open-files limit is low', () => {
@@ -83,7 +94,9 @@ describe('planRun', () => {
     expect(socketsPerClient(point(10, { chat: true, models: ['websocket', 'tcp'] }))).toBe(1);
     expect(socketsPerClient(point(10, { chat: false, models: ['sse'] }))).toBe(1);
     const e = refusal(point(10_000, { chat: true, models: ['sse'] }), MACHINE);
-    expect(e.message).toContain('10000 clients (2 sockets each: chat over HTTP sends on a second connection) need 20000 sockets in the server process');
+    expect(e.message).toContain(
+      '10000 clients (2 sockets each: chat over HTTP sends on a second connection) need 20000 sockets in the server process',
+    );
     expect(e.hint).toContain('use at most 9000 clients');
     expect(planRun(point(8000, { chat: true, models: ['sse'] }), MACHINE).workers).toBe(2);
   });
@@ -97,7 +110,9 @@ describe('planRun', () => {
 
   it('refuses when even every loopback source address has too few ports, with the numbers', () => {
     const e = refusal(point(3000), { openFilesLimit: 20_000, portsPerDestination: 10 });
-    expect(e.message).toContain(`3000 clients need 300 loopback source addresses at about 10 ephemeral ports each, but at most ${MAX_SOURCE_ADDRESSES}`);
+    expect(e.message).toContain(
+      `3000 clients need 300 loopback source addresses at about 10 ephemeral ports each, but at most ${MAX_SOURCE_ADDRESSES}`,
+    );
     expect(e.hint).toContain(`use at most ${10 * MAX_SOURCE_ADDRESSES} clients`);
   });
 });

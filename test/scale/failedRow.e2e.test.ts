@@ -22,7 +22,9 @@ function childrenRunning(entry: string): number[] {
 describe('a model that fails mid-run (end to end)', () => {
   it('still lists every process with its peak memory and connections, so the row shows where it broke', async () => {
     let killed: number | undefined;
-    const points = expandMatrix(validateScenario({ ...SMALL, name: 'scale-failed', models: ['tcp'], clients: 100, duration: '3s', server: { processes: 2 } }));
+    const points = expandMatrix(
+      validateScenario({ ...SMALL, name: 'scale-failed', models: ['tcp'], clients: 100, duration: '3s', server: { processes: 2 } }),
+    );
     const result = await runScenario(points, {
       limits: { openFilesLimit: 20_000 },
       listeners: [

@@ -16,17 +16,26 @@ const SCALED = { clients: CLIENTS, server: { processes: 2 }, client: { sourceAdd
 function expectProcessRows(m: ModelResult, why: string): void {
   const servers = m.processes!.filter((p) => p.role === 'server');
   const clients = m.processes!.filter((p) => p.role === 'client');
-  expect(servers.map((p) => p.index), why).toEqual([0, 1]);
+  expect(
+    servers.map((p) => p.index),
+    why,
+  ).toEqual([0, 1]);
   expect(new Set(m.processes!.map((p) => p.pid)).size, why).toBe(m.processes!.length);
   expect(clients.length, why).toBe(m.client.workers);
   for (const p of m.processes!) expect(p.peakRssBytes, why).toBeGreaterThan(10 * 1024 * 1024);
   // Dealt out evenly: clients 0, 2, 4 … to process 0, 1, 3, 5 … to process 1, about half from each source address.
-  expect(servers.map((p) => p.openSockets), why).toEqual([151, 150]);
+  expect(
+    servers.map((p) => p.openSockets),
+    why,
+  ).toEqual([151, 150]);
   for (const p of servers) {
     expect(Object.keys(p.acceptedBySourceAddress!).sort(), why).toEqual(['127.0.0.1', '127.0.0.2']);
     for (const n of Object.values(p.acceptedBySourceAddress!)) expect(n, why).toBeGreaterThanOrEqual(75);
   }
-  expect(clients.map((p) => p.openSockets), why).toEqual([151, 150]);
+  expect(
+    clients.map((p) => p.openSockets),
+    why,
+  ).toEqual([151, 150]);
   // The server figures are the processes' sums.
   expect(m.server.openSockets, why).toBe(CLIENTS);
   expect(m.server.peakRssBytes, why).toBe(servers.reduce((n, p) => n + p.peakRssBytes, 0));
@@ -56,7 +65,13 @@ describe('several server processes and source addresses (end to end)', () => {
     // Client 1 reads from server process 1: its process never sends it seq 4. The drain then waits
     // out its timeout for the message that never comes, so keep that short.
     process.env[WITHHOLD_ENV] = JSON.stringify({ u1: [4] });
-    const result = await runSmall({ name: 'scale-idle', ...SCALED, models: ['sse', 'websocket', 'tcp'], workload: { pattern: 'idle', burst: 10 }, drainTimeout: '1500ms' });
+    const result = await runSmall({
+      name: 'scale-idle',
+      ...SCALED,
+      models: ['sse', 'websocket', 'tcp'],
+      workload: { pattern: 'idle', burst: 10 },
+      drainTimeout: '1500ms',
+    });
     for (const m of result.models) {
       const why = describeRow(m);
       expect(m.messages, why).toMatchObject({ published: 10, expected: CLIENTS * 10, delivered: CLIENTS * 10 - 1, lost: 1, duplicates: 0 });

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { FAST_CONNECTIONS_PER_ADDRESS, MEMORY_HEADROOM, planRun, serverIndexOf, sourceAddressOf, type Limits } from '../../src/runner/plan.js';
+import {
+  FAST_CONNECTIONS_PER_ADDRESS,
+  MEMORY_HEADROOM,
+  planRun,
+  serverIndexOf,
+  sourceAddressOf,
+  type Limits,
+} from '../../src/runner/plan.js';
 import { BYTES_PER_PROCESS, peakBytesPerConnection } from '../../src/runner/memoryPerConnection.js';
 import { formatBytes } from '../../src/util/units.js';
 import type { Scenario } from '../../src/scenario/schema.js';
@@ -8,7 +15,10 @@ import { ConnbenchError } from '../../src/util/errors.js';
 const GiB = 1024 ** 3;
 
 /** The part of a scenario the plan reads. */
-function point(clients: number, o: { processes?: number; sourceAddresses?: number; chat?: boolean; models?: string[]; sseClient?: string } = {}): Scenario {
+function point(
+  clients: number,
+  o: { processes?: number; sourceAddresses?: number; chat?: boolean; models?: string[]; sseClient?: string } = {},
+): Scenario {
   return {
     clients,
     models: o.models ?? ['websocket'],
@@ -46,7 +56,9 @@ describe('planRun beyond one server process', () => {
     const e = refusal(point(50_000, { processes: 2 }), MACHINE);
     expect(e.code).toBe('CB_ERR_TOO_MANY_SOCKETS');
     expect(e.kind).toBe('run');
-    expect(e.message).toContain('50000 clients need 25000 sockets in each of 2 server processes, but one process may hold about 18000 sockets');
+    expect(e.message).toContain(
+      '50000 clients need 25000 sockets in each of 2 server processes, but one process may hold about 18000 sockets',
+    );
     expect(e.hint).toContain('set server.processes to 3 or more');
     expect(e.hint).toContain('use at most 36000 clients');
   });
@@ -75,7 +87,9 @@ describe('planRun beyond one server process', () => {
     expect(e.code).toBe('CB_ERR_NOT_ENOUGH_MEMORY');
     expect(e.kind).toBe('run');
     expect(e.message).toContain(`10000 clients of sse need about ${formatBytes(10_000 * sse + processesBytes)} at their peak`);
-    expect(e.message).toContain(`(10000 connections × ${formatBytes(sse)} for server, client and kernel, + 3 processes × 64.0 MiB), but 80 % of the ${formatBytes(available)} available`);
+    expect(e.message).toContain(
+      `(10000 connections × ${formatBytes(sse)} for server, client and kernel, + 3 processes × 64.0 MiB), but 80 % of the ${formatBytes(available)} available`,
+    );
     const fit = Math.floor((Math.floor(available * MEMORY_HEADROOM) - processesBytes) / sse);
     expect(e.hint).toContain(`use at most ${fit} clients`);
     expect(e.hint).toContain('run only tcp');

@@ -35,7 +35,9 @@ describe('scenario loading', () => {
   });
 
   it('reports every error at once, each with its path', () => {
-    const e = errorOf(() => validateScenario({ clients: -5, workload: { rate: 'ten' }, duration: 'long', models: ['sse', 'smoke-signals'] }));
+    const e = errorOf(() =>
+      validateScenario({ clients: -5, workload: { rate: 'ten' }, duration: 'long', models: ['sse', 'smoke-signals'] }),
+    );
     expect(e.kind).toBe('input');
     expect(e.message).toContain('clients');
     expect(e.message).toContain('workload.rate: expected a rate like "10/s", got "ten"');
@@ -80,7 +82,17 @@ describe('scenario loading', () => {
 
   it('validates every bundled scenario, each with its schema line, the question it answers, and room on this machine', () => {
     const names = bundledNames();
-    expect(names).toEqual(['chat-room', 'default', 'idle-10k', 'idle-memory', 'poll-interval-sweep', 'reconnect-storm', 'resume-vs-none', 'scale-50k', 'ticker-fanout']);
+    expect(names).toEqual([
+      'chat-room',
+      'default',
+      'idle-10k',
+      'idle-memory',
+      'poll-interval-sweep',
+      'reconnect-storm',
+      'resume-vs-none',
+      'scale-50k',
+      'ticker-fanout',
+    ]);
     for (const n of names) {
       const text = readFileSync(path.join(BUNDLED_DIR, `${n}.yaml`), 'utf8');
       expect(text.split('\n')[0], n).toBe('# yaml-language-server: $schema=../scenario.schema.json');
@@ -94,7 +106,13 @@ describe('scenario loading', () => {
 
   it('keeps the default scenario what `run` runs with no argument: 1000 clients, five models, a 10/s ticker', () => {
     const [d] = loadScenario('default');
-    expect(d).toMatchObject({ clients: 1000, rampUpMs: 2000, warmupMs: 2000, durationMs: 10_000, workload: { pattern: 'broadcast', ratePerSec: 10, payloadBytes: 128 } });
+    expect(d).toMatchObject({
+      clients: 1000,
+      rampUpMs: 2000,
+      warmupMs: 2000,
+      durationMs: 10_000,
+      workload: { pattern: 'broadcast', ratePerSec: 10, payloadBytes: 128 },
+    });
     expect(d!.models).toHaveLength(5);
   });
 
@@ -123,7 +141,9 @@ describe('scenario loading', () => {
     expect(e.message).toContain('client.reconnect.minDelay: must not exceed maxDelay');
     const rooms = errorOf(() => validateScenario({ clients: [20, 5], workload: { pattern: 'chat', roomSize: 10 } }));
     expect(rooms.message).toContain('workload.roomSize: a room of 10 needs at least 10 clients; the smallest point has 5');
-    expect(errorOf(() => validateScenario({ workload: { roomSize: 3 } })).message).toContain('workload.roomSize: only the chat pattern has rooms');
+    expect(errorOf(() => validateScenario({ workload: { roomSize: 3 } })).message).toContain(
+      'workload.roomSize: only the chat pattern has rooms',
+    );
     expect(errorOf(() => validateScenario({ workload: { rate: '0/s' } })).message).toContain('workload.rate: must be above 0/s');
   });
 
@@ -131,9 +151,13 @@ describe('scenario loading', () => {
     const e = errorOf(() => validateScenario({ actions: [{ acton: 'reconnect-storm', at: 'soon' }] }));
     expect(e.message).toContain('actions.0.acton: unknown key, did you mean "action"?');
     expect(e.message).toContain('actions.0.at: expected a duration like "5s", got "soon"');
-    expect(errorOf(() => validateScenario({ actions: [{ action: 'earthquake', at: '1s' }] })).message).toContain('actions.0.action: expected one of "reconnect-storm"');
+    expect(errorOf(() => validateScenario({ actions: [{ action: 'earthquake', at: '1s' }] })).message).toContain(
+      'actions.0.action: expected one of "reconnect-storm"',
+    );
     expect(errorOf(() => validateScenario({ churn: 'lots' })).message).toContain('churn: expected a rate like "5/s", got "lots"');
-    expect(errorOf(() => validateScenario({ workload: { payload: '4 parsecs' } })).message).toContain('workload.payload: expected a size like "128B", got "4 parsecs"');
+    expect(errorOf(() => validateScenario({ workload: { payload: '4 parsecs' } })).message).toContain(
+      'workload.payload: expected a size like "128B", got "4 parsecs"',
+    );
   });
 
   it('gives line and column for JSON syntax errors where the parser names a place', () => {
@@ -144,7 +168,10 @@ describe('scenario loading', () => {
   });
 
   it('reads a JSON scenario file the same as YAML', () => {
-    const p = file('j.json', JSON.stringify({ $schema: '../scenario.schema.json', name: 'j', clients: [3, 4], workload: { pattern: 'chat', rate: '2/s' } }));
+    const p = file(
+      'j.json',
+      JSON.stringify({ $schema: '../scenario.schema.json', name: 'j', clients: [3, 4], workload: { pattern: 'chat', rate: '2/s' } }),
+    );
     expect(loadScenario(p).map((s) => [s.clients, s.workload.ratePerSec])).toEqual([
       [3, 2],
       [4, 2],
@@ -158,6 +185,8 @@ describe('scenario loading', () => {
     expect(e.message).toContain('matrix point clients = 60000');
     expect(e.message).toMatch(/60000 clients need 60000 sockets in the server process, but one process may hold about \d+ sockets/);
     expect(e.hint).toMatch(/use at most \d+ clients/);
-    expect(checkScenario(file('fits.yaml', 'name: fits\nclients: 100\n'), { openFilesLimit: 20_000 })).toMatch(/fits\.yaml: ok \(1 point × 5 models, about [\d.]+ (s|min) to run\)/);
+    expect(checkScenario(file('fits.yaml', 'name: fits\nclients: 100\n'), { openFilesLimit: 20_000 })).toMatch(
+      /fits\.yaml: ok \(1 point × 5 models, about [\d.]+ (s|min) to run\)/,
+    );
   });
 });

@@ -25,14 +25,23 @@ describe('scenario.schema.json', () => {
     const cases: [RegExp, (s: string) => number | undefined, fc.Arbitrary<string>][] = [
       [new RegExp(UNIT_PATTERNS.duration), parseDurationMs, fc.constantFrom('ms', 's', 'm', 'min', 'h', 'us', 'µs', '', 'sec', 'S', 'd')],
       [new RegExp(UNIT_PATTERNS.rate), parseRatePerSec, fc.constantFrom('/s', '/m', '/min', '/h', '/ms', '', '/sec', 'per s', '/S', '/d')],
-      [new RegExp(UNIT_PATTERNS.size), parseSizeBytes, fc.constantFrom('B', 'b', 'KiB', 'kib', 'KB', 'MiB', 'GB', 'gib', '', 'KiBs', 'TB', 'k')],
+      [
+        new RegExp(UNIT_PATTERNS.size),
+        parseSizeBytes,
+        fc.constantFrom('B', 'b', 'KiB', 'kib', 'KB', 'MiB', 'GB', 'gib', '', 'KiBs', 'TB', 'k'),
+      ],
     ];
     for (const [pattern, parse, suffix] of cases) {
       fc.assert(
-        fc.property(fc.constantFrom('10', '1.5', '0', ' 7 ', 'ten', '-1', '.5', '1e3', ''), fc.constantFrom('', ' '), suffix, (num, gap, unit) => {
-          const text = `${num}${gap}${unit}`;
-          expect(pattern.test(text), text).toBe(parse(text) !== undefined);
-        }),
+        fc.property(
+          fc.constantFrom('10', '1.5', '0', ' 7 ', 'ten', '-1', '.5', '1e3', ''),
+          fc.constantFrom('', ' '),
+          suffix,
+          (num, gap, unit) => {
+            const text = `${num}${gap}${unit}`;
+            expect(pattern.test(text), text).toBe(parse(text) !== undefined);
+          },
+        ),
       );
     }
   });

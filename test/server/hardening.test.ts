@@ -62,7 +62,11 @@ interface ExchangeOptions {
 }
 
 /** Writes `request` on a fresh connection and reads until the server closes it, `enough` or `waitMs` passes. */
-async function exchange(port: number, request: string | Buffer, { waitMs = 5000, onConnected, enough }: ExchangeOptions = {}): Promise<Exchange> {
+async function exchange(
+  port: number,
+  request: string | Buffer,
+  { waitMs = 5000, onConnected, enough }: ExchangeOptions = {},
+): Promise<Exchange> {
   const s = await connect(port);
   const chunks: Buffer[] = [];
   let closedByServer = false;
@@ -99,7 +103,8 @@ async function exchange(port: number, request: string | Buffer, { waitMs = 5000,
 const get = (path: string, headers = '') => `GET ${path} HTTP/1.1\r\nHost: x\r\n${headers}Connection: close\r\n\r\n`;
 const upgrade = (path: string) =>
   `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`;
-const send = (body: string) => `POST /send HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+const send = (body: string) =>
+  `POST /send HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
 
 /** A TCP HELLO: the server's answer (a HELLO frame) or nothing when it closes on us. */
 async function tcpHello(port: number, frame: Buffer): Promise<{ bytes: number; closedByServer: boolean }> {
@@ -145,7 +150,13 @@ describe('reference server: invalid cursors get 400 on every model', () => {
 
   it('tcp closes the connection on a HELLO with a negative, fractional or string cursor, counted, and serves others', async () => {
     const s = await start();
-    const bodies = ['{"cursor":-1,"user":"u1"}', '{"cursor":1.5,"user":"u1"}', '{"cursor":"7","user":"u1"}', '{"cursor":0,"user":5}', 'not json'];
+    const bodies = [
+      '{"cursor":-1,"user":"u1"}',
+      '{"cursor":1.5,"user":"u1"}',
+      '{"cursor":"7","user":"u1"}',
+      '{"cursor":0,"user":5}',
+      'not json',
+    ];
     for (const body of bodies) {
       const r = await tcpHello(s.tcpPort, encodeFrame(FrameType.HELLO, body));
       expect(r, body).toEqual({ bytes: 0, closedByServer: true });
@@ -279,7 +290,6 @@ describe('reference server: slow and surplus clients', () => {
     expect(again.status).toBe(200);
   });
 
-
   it('each model client is told why: connect() rejects with CB_ERR_TOO_MANY_CONNECTIONS (tcp: closed before HELLO)', async () => {
     const s = await start({ maxConnections: 2 });
     await Promise.all([connect(s.httpPort), connect(s.tcpPort)]);
@@ -288,9 +298,18 @@ describe('reference server: slow and surplus clients', () => {
       let closes = 0;
       const client = getModel(id).createClient(
         { ...clientOptions(s, 1), cursor: null },
-        { onSubscribed: () => undefined, onMessage: () => undefined, onGap: () => undefined, onError: () => undefined, onClose: () => void closes++ },
+        {
+          onSubscribed: () => undefined,
+          onMessage: () => undefined,
+          onGap: () => undefined,
+          onError: () => undefined,
+          onClose: () => void closes++,
+        },
       );
-      const err = await client.connect().then(() => undefined, (e: unknown) => e);
+      const err = await client.connect().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err, id).toBeInstanceOf(ConnbenchError);
       expect((err as ConnbenchError).code, id).toBe(id === 'tcp' ? 'CB_ERR_CLOSED' : 'CB_ERR_TOO_MANY_CONNECTIONS');
       await client.close();

@@ -5,7 +5,13 @@ import { runScenario } from '../../src/runner/run.js';
 import type { ModelResult, RunResult } from '../../src/report/result.js';
 
 /** Small and quick, through the real runner, server and worker processes (built in dist/). */
-export const SMALL: ScenarioInput = { rampUp: '200ms', warmup: '500ms', duration: '1s', drainTimeout: '5s', shortPoll: { interval: '100ms' } };
+export const SMALL: ScenarioInput = {
+  rampUp: '200ms',
+  warmup: '500ms',
+  duration: '1s',
+  drainTimeout: '5s',
+  shortPoll: { interval: '100ms' },
+};
 
 export function runSmall(input: ScenarioInput): Promise<RunResult> {
   return runScenario(expandMatrix(validateScenario({ ...SMALL, ...input })), { limits: { openFilesLimit: 20_000 } });
@@ -13,4 +19,5 @@ export function runSmall(input: ScenarioInput): Promise<RunResult> {
 
 export type Row = ModelResult;
 
-export const describeRow = (r: Row) => `${r.model} ${JSON.stringify(r.matrix)}: ${r.status} ${r.statusReason ?? ''} ${JSON.stringify(r.messages)} errors ${JSON.stringify(r.errors)}`;
+export const describeRow = (r: Row) =>
+  `${r.model} ${JSON.stringify(r.matrix)}: ${r.status} ${r.statusReason ?? ''} ${JSON.stringify(r.messages)} errors ${JSON.stringify(r.errors)}`;

@@ -29,7 +29,11 @@ describe('reconnect storm and churn through the real runner', () => {
       expect(r!.caughtUpMs!, why).toBeLessThan(5000 + 1000);
     }
     // The table says it in its notes, one line per model.
-    const notes = renderRunTable(result).split('\n').filter((l) => /reconnect storm at 1\.0 s dropped 20 clients: all back after [\d.]+ ms, every message caught up after [\d.]+ ms/.test(l));
+    const notes = renderRunTable(result)
+      .split('\n')
+      .filter((l) =>
+        /reconnect storm at 1\.0 s dropped 20 clients: all back after [\d.]+ ms, every message caught up after [\d.]+ ms/.test(l),
+      );
     expect(notes).toHaveLength(MODEL_IDS.length);
   });
 

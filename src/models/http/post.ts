@@ -28,11 +28,13 @@ export function post(o: ClientOptions, p: PostSpec, onError: (e: ConnbenchError)
     ...(p.json !== undefined ? { headers: { 'content-type': 'application/json' }, body: p.json } : {}),
     headersTimeout: o.heartbeat.timeoutMs,
     bodyTimeout: o.heartbeat.timeoutMs,
-  }).then(
-    async (res) => {
-      const text = await res.body.text();
-      if (res.statusCode !== p.okStatus) onError(errorOfResponse(res.statusCode, text));
-    },
-    (err: unknown) => onError(transportError(codeOfSocketError(err), `${p.what} failed: ${(err as Error)?.message ?? String(err)}`, err)),
-  ).catch((err: unknown) => onError(transportError(codeOfSocketError(err), `${p.what}'s answer could not be read`, err)));
+  })
+    .then(
+      async (res) => {
+        const text = await res.body.text();
+        if (res.statusCode !== p.okStatus) onError(errorOfResponse(res.statusCode, text));
+      },
+      (err: unknown) => onError(transportError(codeOfSocketError(err), `${p.what} failed: ${(err as Error)?.message ?? String(err)}`, err)),
+    )
+    .catch((err: unknown) => onError(transportError(codeOfSocketError(err), `${p.what}'s answer could not be read`, err)));
 }

@@ -229,7 +229,8 @@ export class PollClient implements ModelClient, Dispatcher.DispatchHandler {
     const controller = this.controller;
     this.controller = undefined;
     // Aborting an undici request destroys its socket: the server sees the connection go.
-    if (this.inflight && controller && !controller.aborted) controller.abort(transportError('CB_ERR_ABORTED', 'the poll client was closed'));
+    if (this.inflight && controller && !controller.aborted)
+      controller.abort(transportError('CB_ERR_ABORTED', 'the poll client was closed'));
     this.detachSignal?.();
     this.h.onClose(nowUs());
   }

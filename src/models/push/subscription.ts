@@ -29,5 +29,5 @@ export function parseCursor(raw: unknown): { cursor: number | null } | { invalid
   if (raw === null || raw === undefined) return { cursor: null };
   const n = typeof raw === 'string' && /^[0-9]+$/.test(raw) ? Number(raw) : raw;
   if (typeof n === 'number' && Number.isSafeInteger(n) && n >= 0) return { cursor: n };
-  return { invalid: typeof raw === 'string' ? raw : JSON.stringify(raw) ?? String(raw) };
+  return { invalid: typeof raw === 'string' ? raw : (JSON.stringify(raw) ?? String(raw)) };
 }

@@ -176,7 +176,10 @@ export class SseClient implements ModelClient {
       const idleMs = performance.now() - this.lastByteMs;
       if (idleMs >= limitMs)
         return this.fail(
-          transportError('CB_ERR_HEARTBEAT_TIMEOUT', `nothing arrived for ${Math.round(idleMs)} ms (heartbeat interval + timeout = ${limitMs} ms)`),
+          transportError(
+            'CB_ERR_HEARTBEAT_TIMEOUT',
+            `nothing arrived for ${Math.round(idleMs)} ms (heartbeat interval + timeout = ${limitMs} ms)`,
+          ),
         );
       this.watchdog = setTimeout(check, limitMs - idleMs);
       this.watchdog.unref();

@@ -19,13 +19,17 @@ export function helloOf(data: string): Hello | ConnbenchError {
   if (!isUnsigned(cursor)) return transportError('CB_ERR_PROTOCOL', `the hello event carried no cursor: ${data.slice(0, 80)}`);
   const stream = hello!.stream;
   if (stream !== undefined && !isUnsigned(stream))
-    return transportError('CB_ERR_PROTOCOL', `the hello event carried a stream id that is not a non-negative integer: ${data.slice(0, 80)}`);
+    return transportError(
+      'CB_ERR_PROTOCOL',
+      `the hello event carried a stream id that is not a non-negative integer: ${data.slice(0, 80)}`,
+    );
   return { cursor, stream };
 }
 
 export function gapOf(data: string): Gap | ConnbenchError {
   const g = parseJson(data) as { fromSeq?: unknown; toSeq?: unknown } | undefined;
-  if (Number.isSafeInteger(g?.fromSeq) && Number.isSafeInteger(g?.toSeq)) return { fromSeq: g!.fromSeq as number, toSeq: g!.toSeq as number };
+  if (Number.isSafeInteger(g?.fromSeq) && Number.isSafeInteger(g?.toSeq))
+    return { fromSeq: g!.fromSeq as number, toSeq: g!.toSeq as number };
   return transportError('CB_ERR_PROTOCOL', `a gap event carried no range: ${data.slice(0, 80)}`);
 }
 

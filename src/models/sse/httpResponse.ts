@@ -124,7 +124,9 @@ export class HttpResponseDecoder {
       return undefined;
     }
     if (this.state === 'done' || this.failure) return this.failure;
-    return this.fail(this.state === 'head' ? 'the connection closed before a response head' : 'the connection closed in the middle of the response body');
+    return this.fail(
+      this.state === 'head' ? 'the connection closed before a response head' : 'the connection closed in the middle of the response body',
+    );
   }
 
   private head(text: string): void {

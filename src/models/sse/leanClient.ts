@@ -53,12 +53,19 @@ export class LeanSseClient implements ModelClient, HttpResponseHandlers, SsePars
     const connected = this.life.begin(signal);
     if (this.life.ended) return connected;
     const o = this.o;
-    const socket = net.connect({ host: o.host, port: o.httpPort, noDelay: true, ...(o.localAddress ? { localAddress: o.localAddress } : {}) });
+    const socket = net.connect({
+      host: o.host,
+      port: o.httpPort,
+      noDelay: true,
+      ...(o.localAddress ? { localAddress: o.localAddress } : {}),
+    });
     this.socket = socket;
     socket.once('connect', () => socket.write(this.request()));
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => this.onSocketEnd());
-    socket.on('error', (err) => this.life.error(transportError(codeOfSocketError(err), `the event stream request failed: ${err.message}`, err)));
+    socket.on('error', (err) =>
+      this.life.error(transportError(codeOfSocketError(err), `the event stream request failed: ${err.message}`, err)),
+    );
     socket.on('close', () => this.life.end(nowUs()));
     return connected;
   }

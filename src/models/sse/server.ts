@@ -274,7 +274,10 @@ export class SseServer implements ModelServer {
     const id = raw === null ? NaN : Number(raw);
     if (raw === null || !UNSIGNED.test(raw) || !Number.isSafeInteger(id)) {
       host.count('badRequests');
-      return respond(res, 400, { error: 'CB_ERR_BAD_STREAM', message: `stream must be a non-negative integer, got ${raw === null ? 'none' : `"${raw}"`}` });
+      return respond(res, 400, {
+        error: 'CB_ERR_BAD_STREAM',
+        message: `stream must be a non-negative integer, got ${raw === null ? 'none' : `"${raw}"`}`,
+      });
     }
     const stream = this.byId.get(id);
     if (!stream) {

@@ -12,8 +12,7 @@ export const helloText = (cursor: number): string => `{"type":"hello","cursor":$
 
 export const gapText = (gap: Gap): string => `{"type":"gap","fromSeq":${gap.fromSeq},"toSeq":${gap.toSeq}}`;
 
-export const sendText = (m: Outgoing): string =>
-  `{"type":"send","to":${JSON.stringify(m.to)},"t":${m.t},"body":${JSON.stringify(m.body)}}`;
+export const sendText = (m: Outgoing): string => `{"type":"send","to":${JSON.stringify(m.to)},"t":${m.t},"body":${JSON.stringify(m.body)}}`;
 
 /**
  * A text frame's text. ws (8.x, receiver.js dataMessage) hands every text message over as one

@@ -1,4 +1,5 @@
-import { runModel, SETTLE_MS } from '../../dist/runner/runModel.js';
+import { runModel } from '../../dist/runner/runModel.js';
+import { SETTLE_MS } from '../../dist/scenario/phases.js';
 import { planRun } from '../../dist/runner/plan.js';
 import { openFilesLimit } from '../../dist/metrics/limits.js';
 import { sleep } from '../../dist/util/sleep.js';

@@ -3,7 +3,7 @@ import { readResultFile } from '../report/readResult.js';
 import { compareResults, parseFailOn, DEFAULT_NOISE_PERCENT, type FailOnRule } from '../report/compare.js';
 import { renderCompareJson, renderCompareMarkdown, renderCompareTable } from '../report/compareRender.js';
 import { initHistograms } from '../metrics/histogram.js';
-import { parseQuantity } from '../report/metrics.js';
+import { parseQuantity } from '../report/metricPaths.js';
 import { ConnbenchError, inputError } from '../util/errors.js';
 import { collect } from './flags.js';
 

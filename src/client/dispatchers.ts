@@ -1,7 +1,5 @@
 import { Agent, Client, Dispatcher, buildConnector, errors } from 'undici';
-
-/** Connections a simulated HTTP client may hold at most: its poll or stream, and one for chat sends. */
-export const CONNECTIONS_PER_CLIENT = 2;
+import { CONNECTIONS_PER_CLIENT } from '../topology/topology.js';
 
 const KEEP_ALIVE_MS = 600_000;
 

@@ -6,7 +6,8 @@
  * reports and moves the "all back" moment to when the fault itself was over (a stall drops nobody,
  * yet nothing scheduled during it arrives before it ends).
  */
-import { StormTracker, type StormReport } from './recovery.js';
+import { StormTracker } from './recovery.js';
+import { type StormReport } from '../ipc/worker.js';
 import type { ClientSession } from './session.js';
 import { nowUs } from '../metrics/clock.js';
 

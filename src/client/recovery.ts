@@ -7,22 +7,7 @@
  * Arrivals are kept as the latest arrival per 10 ms bucket of scheduled time, so workers can be
  * merged and the cut made at the run-wide "all back" time: exact to one bucket, at any scale.
  */
-import type { StormRecovery } from '../report/result.js';
-
-export const BUCKET_US = 10_000;
-
-/** What a worker reports about one storm (monotonic µs; IPC-safe plain data). */
-export interface StormReport {
-  atUs: number;
-  /** Clients that were connected (ever subscribed) when the storm hit. */
-  dropped: number;
-  /** Of those, how many have subscribed again. */
-  back: number;
-  /** When the last of them subscribed again; null while any is still away. */
-  allBackAtUs: number | null;
-  /** Latest arrival (µs after the storm, 0 = none) of messages scheduled in bucket k: k = 0 before the storm, k ≥ 1 in [S + (k-1)·BUCKET, S + k·BUCKET). */
-  latestArrivalUs: number[];
-}
+import { BUCKET_US, type StormReport } from '../ipc/worker.js';
 
 /** Tracks one storm inside a worker. */
 export class StormTracker {
@@ -51,32 +36,3 @@ export class StormTracker {
     return { atUs: this.atUs, dropped: dropped.length, back, allBackAtUs, latestArrivalUs: [...this.latest] };
   }
 }
-
-/** Merges the workers' reports of one storm into the figures of the result. Pure. */
-export function summarizeStorm(reports: StormReport[], publishStartUs: number): StormRecovery | undefined {
-  if (reports.length === 0) return undefined;
-  const atUs = reports[0]!.atUs;
-  const dropped = reports.reduce((a, r) => a + r.dropped, 0);
-  const back = reports.reduce((a, r) => a + r.back, 0);
-  const allBackAtUs = reports.some((r) => r.allBackAtUs === null) ? null : Math.max(atUs, ...reports.map((r) => r.allBackAtUs!));
-  let caughtUpMs: number | null = null;
-  if (allBackAtUs !== null) {
-    // Buckets that start before "all back" hold messages the storm held up.
-    const lastBucket = Math.floor((allBackAtUs - atUs) / BUCKET_US) + 1;
-    let latestUs = allBackAtUs - atUs;
-    for (const r of reports)
-      for (let k = 0; k <= lastBucket && k < r.latestArrivalUs.length; k++) latestUs = Math.max(latestUs, r.latestArrivalUs[k]!);
-    caughtUpMs = roundMs(latestUs);
-  }
-  return {
-    action: 'reconnect-storm',
-    atMs: roundMs(atUs - publishStartUs),
-    droppedClients: dropped,
-    backClients: back,
-    allBackMs: allBackAtUs === null ? null : roundMs(allBackAtUs - atUs),
-    caughtUpMs,
-  };
-}
-
-/** Microseconds as milliseconds to a tenth, as the result reports them. */
-export const roundMs = (us: number) => Math.round(us / 100) / 10;

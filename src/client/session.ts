@@ -1,6 +1,6 @@
 import type { ClientHandler, ClientOptions, Model, ModelClient } from '../models/types.js';
 import type { Incoming, Outgoing } from '../models/message.js';
-import type { Gap } from '../server/messageLog.js';
+import type { Gap } from '../models/log.js';
 import { ConnbenchError } from '../util/errors.js';
 import { nowUs } from '../metrics/clock.js';
 import { SeqTracker } from './seqTracker.js';

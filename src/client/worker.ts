@@ -17,8 +17,8 @@ import { FaultWatch } from './faultWatch.js';
 import { LatencyRecorder, createHistogram, encodeHistogram, initHistograms, type Histogram } from '../metrics/histogram.js';
 import { forceGc, peakRssBytes, sampleProcess } from '../metrics/process.js';
 import { nowUs } from '../metrics/clock.js';
-import type { FromWorker, ToWorker, WorkerProgress, WorkerResult, WorkerStart } from '../runner/ipc.js';
-import { serverIndexOf, socketsPerClient, sourceAddressOf } from '../runner/plan.js';
+import type { FromWorker, ToWorker, WorkerProgress, WorkerResult, WorkerStart } from '../ipc/worker.js';
+import { serverIndexOf, socketsPerClient, sourceAddressOf } from '../topology/topology.js';
 
 const PROGRESS_EVERY_MS = 500;
 const RAMP_TICK_MS = 10;

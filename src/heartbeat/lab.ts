@@ -1,5 +1,6 @@
 import type { ModelId, ServerSettings } from '../models/types.js';
-import type { FromLabWorker, FromServer, LabWorkerStatus, ToLabWorker, ToServer } from '../runner/ipc.js';
+import type { FromLabWorker, LabWorkerStatus, ToLabWorker } from '../ipc/labWorker.js';
+import type { FromServer, ToServer } from '../ipc/server.js';
 import { Child } from '../runner/child.js';
 import { FaultProxy } from '../proxy/faultProxy.js';
 import type { ConnectionRecord } from '../proxy/connection.js';

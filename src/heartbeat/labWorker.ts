@@ -9,7 +9,7 @@ import { ClientDispatchers } from '../client/dispatchers.js';
 import { nowUs } from '../metrics/clock.js';
 import { sleep } from '../util/sleep.js';
 import { ClientSession, type SessionSink } from '../client/session.js';
-import type { FromLabWorker, LabWorkerDrained, LabWorkerStart, LabWorkerStatus, ToLabWorker } from '../runner/ipc.js';
+import type { FromLabWorker, LabWorkerDrained, LabWorkerStart, LabWorkerStatus, ToLabWorker } from '../ipc/labWorker.js';
 
 /** The lab's connections idle for minutes by design: undici must not close them first. */
 const KEEP_IDLE_MS = 3_600_000;

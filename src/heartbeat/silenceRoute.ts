@@ -1,5 +1,5 @@
 import type { ServerHost } from '../models/types.js';
-import { respond } from '../server/host.js';
+import { respond } from '../models/http/respond.js';
 
 /** `GET /probe/silence?ms=N`: the route `connbench heartbeat probe` asks through an intermediary. */
 export const SILENCE_PATH = '/probe/silence';

@@ -1,6 +1,17 @@
 import { getHeapStatistics } from 'node:v8';
-import type { ResourceSample } from '../runner/ipc.js';
 import { nowUs } from './clock.js';
+
+/** One process's memory, CPU and connections at one moment (every child reports these over IPC). */
+export interface ResourceSample {
+  pid: number;
+  rssBytes: number;
+  heapUsedBytes: number;
+  /** Cumulative process CPU, microseconds. */
+  cpuUserUs: number;
+  cpuSystemUs: number;
+  atUs: number;
+  openSockets: number;
+}
 
 /** Forces a full GC when the process runs with --expose-gc (the runner forks children so). */
 export function forceGc(): void {

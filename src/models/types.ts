@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { ConnbenchError } from '../util/errors.js';
 import type { Incoming, Outgoing } from './message.js';
-import type { Gap, LogEntry, MessageLog } from '../server/messageLog.js';
+import type { Gap, LogEntry, LogReader } from './log.js';
 
 export const MODEL_IDS = ['short-poll', 'long-poll', 'sse', 'websocket', 'tcp'] as const;
 export type ModelId = (typeof MODEL_IDS)[number];
@@ -53,7 +53,7 @@ export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer
 
 /** What the reference server offers a model server: the log, the hub, and its listeners. */
 export interface ServerHost {
-  readonly log: MessageLog;
+  readonly log: LogReader;
   readonly hub: SubscriberHub;
   readonly settings: ServerSettings;
   /** Registers `GET|POST path` on the shared HTTP listener. A second registration of a path is ignored. */

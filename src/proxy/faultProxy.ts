@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { ProxiedConnection, type ConnectionRecord } from './connection.js';
-import { NO_FAULTS, chosen, faultProblems, type ProxyFaults } from './options.js';
+import { NO_FAULTS, faultProblems, type ProxyFaults } from './options.js';
+import { chosen } from '../util/chosen.js';
 import { inputError, runError } from '../util/errors.js';
 
 export interface ProxyOptions {

@@ -1,5 +1,5 @@
 import type { ModelResult, RunResult } from './result.js';
-import { formatQuantity, kindOfPath, metricValue, parseQuantity, exampleOf, type MetricKind } from './metrics.js';
+import { formatQuantity, kindOfPath, metricValue, parseQuantity, exampleOf, type MetricKind } from './metricPaths.js';
 import { holds, parseTarget, rowLabel, splitRule, targets, type Operator, type Target } from './condition.js';
 import { spreadOf, type Spread } from './repeats.js';
 import { decodeHistogram, mergeEncoded, summarizeMs, type LatencySummaryMs } from '../metrics/histogram.js';

@@ -1,7 +1,7 @@
 import Table from 'cli-table3';
 import type { Comparison, CompareCell } from './compare.js';
 import { signedPercent, signedQuantity } from './compare.js';
-import { formatQuantity } from './metrics.js';
+import { formatQuantity } from './metricPaths.js';
 import { mdCell, mdTable } from './markdownTable.js';
 
 /** Renderers of a comparison: terminal table, markdown for a PR comment, JSON. Each returns a string. */

@@ -1,5 +1,5 @@
 import { MODEL_IDS } from '../models/types.js';
-import { resolveMetric, type Metric } from './metrics.js';
+import { resolveMetric, type Metric } from './metricPaths.js';
 
 /**
  * The pieces thresholds and `compare --fail-on` share: a target `[<model or *>.]<metric>` and a

@@ -1,5 +1,5 @@
 import type { ModelResult } from './result.js';
-import { metricValue } from './metrics.js';
+import { metricValue } from './metricPaths.js';
 import { spreadOf } from './repeats.js';
 
 /**

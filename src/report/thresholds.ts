@@ -1,5 +1,5 @@
 import type { ModelResult, RunResult, ThresholdOutcome } from './result.js';
-import { exampleOf, formatQuantity, metricValue, parseQuantity, type MetricKind } from './metrics.js';
+import { exampleOf, formatQuantity, metricValue, parseQuantity, type MetricKind } from './metricPaths.js';
 import { holds, parseTarget, rowLabel, splitOperator, targets, type Operator, type Target } from './condition.js';
 import { ConnbenchError, inputError } from '../util/errors.js';
 

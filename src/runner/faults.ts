@@ -5,7 +5,7 @@
  *  - stall: every server process is stopped (SIGSTOP), then continued (SIGCONT) `for` later. Nothing
  *    leaves a process stopped: an interrupted run, close() and the runner's exit all continue it;
  *  - restart: every server process hands its log, its place in the schedule and its running totals
- *    to a fresh process on the same ports, then ends (src/server/faults.ts), so cursors stay valid;
+ *    to a fresh process on the same ports, then ends (src/server/handover.ts), so cursors stay valid;
  *  - latency: fault proxies in front of every server port add latency and jitter for a while. The
  *    proxies are in the path for the whole run, so every message of such a scenario pays their hop.
  * Clients measure their own recovery (src/client/faultWatch.ts); outcomes() merges it with what the
@@ -13,10 +13,10 @@
  */
 import type { Fault, Scenario } from '../scenario/schema.js';
 import type { ModelId } from '../models/types.js';
-import type { FromServer, ServerEndpoint, ToServer } from './ipc.js';
+import type { FromServer, ServerEndpoint, ToServer } from '../ipc/server.js';
 import type { FaultOutcome } from '../report/result.js';
-import type { StormReport } from '../client/recovery.js';
-import { roundMs, summarizeStorm } from '../client/recovery.js';
+import type { StormReport } from '../ipc/worker.js';
+import { roundMs, summarizeStorm } from './stormRecovery.js';
 import { CONTROL_TIMEOUT_MS, Child } from './child.js';
 import { startMessageOf, type ServerGroup, type ServerMember } from './serverGroup.js';
 import { FaultProxy } from '../proxy/faultProxy.js';

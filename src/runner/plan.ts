@@ -1,9 +1,10 @@
 import { inputError, runError } from '../util/errors.js';
 import type { Scenario } from '../scenario/schema.js';
 import { getModel } from '../models/index.js';
-import { CONNECTIONS_PER_CLIENT } from '../client/dispatchers.js';
+import { CONNECTIONS_PER_CLIENT } from '../topology/topology.js';
 import { formatBytes } from '../util/units.js';
 import { BYTES_PER_PROCESS, peakBytesPerConnection } from './memoryPerConnection.js';
+import { secondConnectionOf, socketsPerClient } from '../topology/topology.js';
 
 /** Sockets one process may hold: the 20000-file hard limit less room for pipes, files and listeners. */
 export const SOCKETS_PER_PROCESS = 18_000;
@@ -47,24 +48,6 @@ export interface Limits {
 /** Share of the available memory a run may plan to use at its peak: the rest is the machine's headroom. */
 export const MEMORY_HEADROOM = 0.8;
 
-/**
- * Which server process client `clientId` connects to. Every server process listens on its own
- * ports and the clients are dealt out round-robin, so each holds the same share (see
- * src/runner/serverGroup.ts for why not one shared listener). Pure; worker and runner agree on it.
- */
-export function serverIndexOf(clientId: number, serverProcesses: number): number {
-  return clientId % serverProcesses;
-}
-
-/**
- * Which source address client `clientId` binds. Dealt out independently of its server
- * (clients of one server take every address in turn), so each source address × server port pair
- * holds clients / (addresses × servers) of the connections.
- */
-export function sourceAddressOf(clientId: number, serverProcesses: number, addresses: string[]): string {
-  return addresses[Math.floor(clientId / serverProcesses) % addresses.length]!;
-}
-
 /** Descriptors each process keeps for things other than client sockets: pipes, IPC, files, listeners. */
 export const RESERVED_FDS = 200;
 
@@ -74,22 +57,6 @@ function socketsPerProcessOf(openFilesLimit: number): number {
 }
 /** Loopback source addresses the plan may use: 127.0.0.1 … 127.0.0.254. */
 export const MAX_SOURCE_ADDRESSES = 254;
-
-/**
- * Sockets one client may hold at once, at both ends: an HTTP client sends chat on a second
- * connection while its poll or stream holds the first, and so does an SSE client its heartbeat echo.
- */
-export function socketsPerClient(s: Scenario): number {
-  return secondConnectionOf(s) ? CONNECTIONS_PER_CLIENT : 1;
-}
-
-/** Why a client opens a second connection, if it does. */
-function secondConnectionOf(s: Scenario): string | undefined {
-  if (s.workload.pattern === 'chat' && s.models.some((id) => getModel(id).usesDispatcher))
-    return 'chat over HTTP sends on a second connection';
-  if (s.sse.echo && s.models.some((id) => getModel(id).needsHeartbeatEcho)) return 'an SSE client echoes heartbeats on a second connection';
-  return undefined;
-}
 
 /** One reason a point cannot run here: what is short, by how much, and what would fix it. */
 interface Shortfall {

@@ -1,4 +1,4 @@
-import type { ResourceSample } from './ipc.js';
+import type { ResourceSample } from '../metrics/process.js';
 import type { ProcessUsage } from '../report/result.js';
 import type { ChildProcess } from 'node:child_process';
 

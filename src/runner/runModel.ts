@@ -1,26 +1,24 @@
 import { setMaxListeners } from 'node:events';
 import type { Scenario } from '../scenario/schema.js';
 import type { ModelId } from '../models/types.js';
-import type { FromWorker, ToWorker, WorkerProgress, WorkerResult } from './ipc.js';
+import type { FromWorker, ToWorker, WorkerProgress, WorkerResult } from '../ipc/worker.js';
 import type { ModelResult, ProcessUsage } from '../report/result.js';
 import { CONTROL_TIMEOUT_MS, Child } from './child.js';
 import type { RunPlan } from './plan.js';
 import { emit, type Phase, type RunListener } from './events.js';
-import { summarizeModelRun, sumSamples, sumWireBytes, type RawModelRun } from '../metrics/summary.js';
+import { summarizeModelRun, sumSamples, sumWireBytes, type RawModelRun } from './resultRow.js';
 import { ServerGroup, type ServerSample } from './serverGroup.js';
 import { WorkerUsage, isAlive } from './processUsage.js';
 import { readKernelTcpBytes } from '../metrics/sockstat.js';
 import { nowUs } from '../metrics/clock.js';
 import { runError } from '../util/errors.js';
 import { mergeSentByInbox } from '../client/chat.js';
-import { summarizeStorm } from '../client/recovery.js';
+import { summarizeStorm } from './stormRecovery.js';
 import { sleep } from '../util/sleep.js';
 import { FaultRun } from './faults.js';
+import { SETTLE_MS } from '../scenario/phases.js';
 
 type WorkerChild = Child<ToWorker, FromWorker>;
-
-/** Time for all clients to settle after the ramp, before memory is sampled. */
-export const SETTLE_MS = 1000;
 
 /** How long a failed model waits for each process's last sample. */
 const LAST_SAMPLE_MS = 2000;

@@ -1,9 +1,10 @@
 import type { Scenario } from '../scenario/schema.js';
 import type { ModelId, ServerSettings } from '../models/types.js';
-import type { ExpectedQuery, FromServer, ServerEndpoint, ServerHandover, ServerStart, ToServer } from './ipc.js';
+import type { ExpectedQuery } from '../ipc/common.js';
+import type { FromServer, ServerEndpoint, ServerHandover, ServerStart, ToServer } from '../ipc/server.js';
 import type { ProcessUsage } from '../report/result.js';
 import { CONTROL_TIMEOUT_MS, Child } from './child.js';
-import { serverIndexOf } from './plan.js';
+import { serverIndexOf } from '../topology/topology.js';
 import { isAlive } from './processUsage.js';
 import { runError } from '../util/errors.js';
 

@@ -1,5 +1,5 @@
 import type { Scenario } from './schema.js';
-import { SETTLE_MS } from '../runner/runModel.js';
+import { SETTLE_MS } from './phases.js';
 
 /**
  * Forking the server and workers, sampling, draining and stopping: a rough allowance, not a

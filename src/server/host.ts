@@ -1,7 +1,8 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import net, { type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { MessageLog, type LogEntry } from './messageLog.js';
+import { MessageLog } from './messageLog.js';
+import { type LogEntry } from '../models/log.js';
 import { Hub } from './hub.js';
 import type { HttpHandler, ModelServer, ServerHost, ServerSettings, UpgradeHandler } from '../models/types.js';
 import type { Outgoing } from '../models/message.js';
@@ -9,7 +10,8 @@ import { codeOfSocketError, runError } from '../util/errors.js';
 import { readSendBody } from './sendRoute.js';
 import { withholdFilter, type WithholdSpec } from './withhold.js';
 import { nowUs } from '../metrics/clock.js';
-import { chosen } from '../proxy/options.js';
+import { chosen } from '../util/chosen.js';
+import { rawResponse, respond } from '../models/http/respond.js';
 
 /**
  * Pending connections the kernel queues per listener before accept. Node's default (511) drops
@@ -314,18 +316,6 @@ export class ReferenceHost implements ServerHost {
       }
     });
   }
-}
-
-export function respond(res: ServerResponse, status: number, body: unknown, headers?: Record<string, string>): void {
-  const json = JSON.stringify(body);
-  res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
-  res.end(json);
-}
-
-/** A whole HTTP response with a JSON error body, for sockets no ServerResponse owns (upgrades). */
-export function rawResponse(status: number, reason: string, code: string, message: string): string {
-  const body = JSON.stringify({ error: code, message });
-  return `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
 }
 
 function tooMany(max: number): string {

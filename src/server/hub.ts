@@ -1,4 +1,5 @@
-import type { LogEntry, MessageLog } from './messageLog.js';
+import type { LogEntry } from '../models/log.js';
+import type { MessageLog } from './messageLog.js';
 import type { Subscriber, SubscriberHub } from '../models/types.js';
 
 /**

@@ -6,13 +6,14 @@ import { ReferenceHost } from './host.js';
 import { Publisher } from './publisher.js';
 import { getModel } from '../models/index.js';
 import { forceGc, peakRssBytes, sampleProcess } from '../metrics/process.js';
-import type { FromServer, ResourceSample, ToServer } from '../runner/ipc.js';
+import type { FromServer, ToServer } from '../ipc/server.js';
+import type { ResourceSample } from '../metrics/process.js';
 import { ConnbenchError } from '../util/errors.js';
 import { nowUs } from '../metrics/clock.js';
 import { paddingOf } from '../models/message.js';
 import { openFilesLimit } from '../metrics/limits.js';
 import { WITHHOLD_ENV, parseWithholdSpec } from './withhold.js';
-import { NO_CARRY, carryOn, continuedSchedule, type Carry } from './faults.js';
+import { NO_CARRY, carryOn, continuedSchedule, type Carry } from './handover.js';
 
 /**
  * Descriptors the server keeps for itself, not for client connections: listeners, IPC, stdio, /proc
@@ -23,7 +24,7 @@ const SERVER_OWN_FDS = 100;
 let host: ReferenceHost | undefined;
 let publisher: Publisher | undefined;
 type Schedule = ConstructorParameters<typeof Publisher>[1];
-/** What a restart fault carries on (src/server/faults.ts): the publisher's schedule, and the totals of the processes this one replaced. */
+/** What a restart fault carries on (src/server/handover.ts): the publisher's schedule, and the totals of the processes this one replaced. */
 let publishing: Schedule | undefined;
 let carry: Carry = NO_CARRY;
 

@@ -1,46 +1,12 @@
 import { encodeMessage, type WireMessage } from '../models/message.js';
 import type { WithholdFilter } from './withhold.js';
-
-/** One published message, encoded once and shared by every model that sends it. */
-export interface LogEntry {
-  seq: number;
-  /** Scheduled time, monotonic microseconds. */
-  t: number;
-  from?: string;
-  to?: string;
-  /** The JSON body of DESIGN.md's wire contract. */
-  json: string;
-}
-
-/** A log as plain data (src/server/main.ts hands it from a server to its replacement). */
-export interface LogSnapshot {
-  retention: number;
-  head: number;
-  /** The entries still held, oldest first. */
-  entries: LogEntry[];
-  addressed: [user: string, seqs: number[]][];
-  addressedAll: number[];
-}
-
-/** Messages a cursor can no longer reach because retention dropped them: seqs fromSeq..toSeq. */
-export interface Gap {
-  fromSeq: number;
-  toSeq: number;
-}
-
-export interface ReadResult {
-  entries: LogEntry[];
-  /** Set when the cursor is older than retention: the client must count these as lost. */
-  gap?: Gap;
-  /** The cursor to ask from next time (the head when nothing newer is addressed to the reader). */
-  cursor: number;
-}
+import type { Gap, LogEntry, LogReader, LogSnapshot, ReadResult } from '../models/log.js';
 
 /**
  * The message log: a ring buffer of the last `retention` messages. Sequence numbers start at 1;
  * cursor 0 means "before the first message". A cursor older than retention gets an explicit gap.
  */
-export class MessageLog {
+export class MessageLog implements LogReader {
   readonly retention: number;
   private readonly ring: (LogEntry | undefined)[];
   private headSeq = 0;

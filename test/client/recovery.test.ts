@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { BUCKET_US, StormTracker, summarizeStorm } from '../../src/client/recovery.js';
+import { BUCKET_US } from '../../src/ipc/worker.js';
+import { StormTracker } from '../../src/client/recovery.js';
+import { summarizeStorm } from '../../src/runner/stormRecovery.js';
 
 const S = 10_000_000;
 

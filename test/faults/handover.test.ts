@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { MessageLog } from '../../src/server/messageLog.js';
 import { Publisher } from '../../src/server/publisher.js';
-import { carryOn, continuedSchedule, NO_CARRY } from '../../src/server/faults.js';
+import { carryOn, continuedSchedule, NO_CARRY } from '../../src/server/handover.js';
 
 /**
  * A restart fault hands the log, the publisher's place and the running totals from one server
- * process to the next (src/server/faults.ts). After the hand-over the new process must answer
+ * process to the next (src/server/handover.ts). After the hand-over the new process must answer
  * exactly as the old one would have: same reads from any cursor, same expected counts, same
  * sequence numbers and scheduled stamps for what comes next.
  */

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { faultOutcome } from '../../src/runner/faults.js';
 import { faultLimitProblem, planRun } from '../../src/runner/plan.js';
 import { faultNotes } from '../../src/report/faultNotes.js';
-import { BUCKET_US, type StormReport } from '../../src/client/recovery.js';
+import { BUCKET_US, type StormReport } from '../../src/ipc/worker.js';
 import { expandMatrix } from '../../src/scenario/matrix.js';
 import { validateScenario } from '../../src/scenario/load.js';
 import type { ModelResult } from '../../src/report/result.js';

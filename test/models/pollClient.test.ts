@@ -5,7 +5,7 @@ import { longPollModel } from '../../src/models/long-poll/index.js';
 import { shortPollModel } from '../../src/models/short-poll/index.js';
 import type { ClientHandler, Model, ModelClient } from '../../src/models/types.js';
 import type { Incoming } from '../../src/models/message.js';
-import type { Gap } from '../../src/server/messageLog.js';
+import type { Gap } from '../../src/models/log.js';
 import { ConnbenchError } from '../../src/util/errors.js';
 import { clientOptions, closeSharedAgent, startHost, waitFor } from '../helpers/harness.js';
 

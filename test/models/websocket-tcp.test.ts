@@ -7,7 +7,7 @@ import { websocketModel } from '../../src/models/websocket/index.js';
 import { tcpModel } from '../../src/models/tcp/index.js';
 import type { ClientHandler, Model } from '../../src/models/types.js';
 import type { Incoming } from '../../src/models/message.js';
-import type { Gap } from '../../src/server/messageLog.js';
+import type { Gap } from '../../src/models/log.js';
 import type { ClientSession } from '../../src/client/session.js';
 import { ConnbenchError } from '../../src/util/errors.js';
 import { nowUs } from '../../src/metrics/clock.js';

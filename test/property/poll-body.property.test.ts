@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { encodePollBody, parsePollBody } from '../../src/models/long-poll/pollBody.js';
 import { encodeMessage, type Incoming } from '../../src/models/message.js';
-import type { LogEntry } from '../../src/server/messageLog.js';
+import type { LogEntry } from '../../src/models/log.js';
 import { ConnbenchError } from '../../src/util/errors.js';
 import { anyText, cutPoints, splitAt } from './chunking.js';
 

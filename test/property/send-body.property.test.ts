@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Readable } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
-import { MAX_SEND_BODY_BYTES, parseSendBody, readSendBody, type SendBody, type SendError } from '../../src/server/sendRoute.js';
+import { MAX_SEND_BODY_BYTES, parseSendBody, type SendBody, type SendError } from '../../src/models/sendBody.js';
+import { readSendBody } from '../../src/server/sendRoute.js';
 import { anyText, cutPoints, splitAt } from './chunking.js';
 
 /** Feeds `chunks` to readSendBody as a request stream; resolves with every call of its callback. */

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import net from 'node:net';
 import { FaultProxy, type ProxyOptions } from '../../src/proxy/faultProxy.js';
-import { chosen, faultProblems, NO_FAULTS, parseForward } from '../../src/proxy/options.js';
+import { chosen } from '../../src/util/chosen.js';
+import { faultProblems, NO_FAULTS, parseForward } from '../../src/proxy/options.js';
 import { departureMs } from '../../src/proxy/delayLine.js';
 import { waitFor } from '../helpers/harness.js';
 import { nowUs } from '../../src/metrics/clock.js';

@@ -4,17 +4,17 @@ import { readdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { Child } from '../../src/runner/child.js';
-import type { FromWorker, ToWorker, WorkerResult } from '../../src/runner/ipc.js';
+import type { FromWorker, ToWorker, WorkerResult } from '../../src/ipc/worker.js';
 import { ReferenceHost } from '../../src/server/host.js';
 import { allModels } from '../../src/models/index.js';
 import { MODEL_IDS, type ModelId } from '../../src/models/types.js';
 import { expandMatrix } from '../../src/scenario/matrix.js';
 import { validateScenario } from '../../src/scenario/load.js';
 import { TEST_SETTINGS } from '../helpers/harness.js';
-import { summarizeModelRun } from '../../src/metrics/summary.js';
+import { summarizeModelRun } from '../../src/runner/resultRow.js';
 import { initHistograms } from '../../src/metrics/histogram.js';
 import { renderRunTable } from '../../src/report/table.js';
-import type { ResourceSample } from '../../src/runner/ipc.js';
+import type { ResourceSample } from '../../src/metrics/process.js';
 import type { RunResult } from '../../src/report/result.js';
 
 /**

@@ -6,7 +6,7 @@ import {
   renderThresholdReport,
   unmatchedThresholds,
 } from '../../src/report/thresholds.js';
-import { metricCatalogue, parseQuantity, resolveMetric } from '../../src/report/metrics.js';
+import { metricCatalogue, parseQuantity, resolveMetric } from '../../src/report/metricPaths.js';
 import { initHistograms, syntheticResult, syntheticRow } from './fixtures.js';
 
 beforeAll(async () => {

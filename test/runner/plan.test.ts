@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CLIENTS_PER_WORKER, MAX_SOURCE_ADDRESSES, planRun, socketsPerClient, type Limits } from '../../src/runner/plan.js';
+import { DEFAULT_CLIENTS_PER_WORKER, MAX_SOURCE_ADDRESSES, planRun, type Limits } from '../../src/runner/plan.js';
+import { socketsPerClient } from '../../src/topology/topology.js';
 import type { Scenario } from '../../src/scenario/schema.js';
 import { ConnbenchError } from '../../src/util/errors.js';
 

@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  FAST_CONNECTIONS_PER_ADDRESS,
-  MEMORY_HEADROOM,
-  planRun,
-  serverIndexOf,
-  sourceAddressOf,
-  type Limits,
-} from '../../src/runner/plan.js';
+import { FAST_CONNECTIONS_PER_ADDRESS, MEMORY_HEADROOM, planRun, type Limits } from '../../src/runner/plan.js';
+import { serverIndexOf, sourceAddressOf } from '../../src/topology/topology.js';
 import { BYTES_PER_PROCESS, peakBytesPerConnection } from '../../src/runner/memoryPerConnection.js';
 import { formatBytes } from '../../src/util/units.js';
 import type { Scenario } from '../../src/scenario/schema.js';

@@ -1,12 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import net from 'node:net';
 import { ReferenceHost, type HostOptions } from '../../src/server/host.js';
-import { allModels } from '../../src/models/index.js';
-import { MAX_SEND_BODY_BYTES } from '../../src/server/sendRoute.js';
+import { allModels, getModel } from '../../src/models/index.js';
+import { MAX_SEND_BODY_BYTES } from '../../src/models/sendBody.js';
 import { FrameType, encodeFrame } from '../../src/models/tcp/framing.js';
 import { clientHelloFrame } from '../../src/models/tcp/protocol.js';
 import { TEST_SETTINGS, clientOptions, closeSharedAgent, waitFor } from '../helpers/harness.js';
-import { getModel } from '../../src/models/index.js';
 import { MODEL_IDS } from '../../src/models/types.js';
 import { ConnbenchError } from '../../src/util/errors.js';
 

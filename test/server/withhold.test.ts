@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MessageLog, type LogEntry } from '../../src/server/messageLog.js';
+import { MessageLog } from '../../src/server/messageLog.js';
+import { type LogEntry } from '../../src/models/log.js';
 import { Hub } from '../../src/server/hub.js';
 import { parseWithholdSpec, withholdFilter } from '../../src/server/withhold.js';
 import { ConnbenchError } from '../../src/util/errors.js';

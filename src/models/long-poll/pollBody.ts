@@ -1,5 +1,5 @@
 import { toIncoming, type Incoming } from '../message.js';
-import type { Gap, ReadResult } from '../../server/messageLog.js';
+import type { Gap, ReadResult } from '../log.js';
 import { ConnbenchError, transportError } from '../../util/errors.js';
 
 /**

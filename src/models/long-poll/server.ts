@@ -1,8 +1,8 @@
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { LogEntry, ReadResult } from '../../server/messageLog.js';
+import type { LogEntry, ReadResult } from '../log.js';
 import type { ModelServer, ServerHost, Subscriber } from '../types.js';
-import { respond } from '../../server/host.js';
+import { respond } from '../http/respond.js';
 import { applyTcpKeepAlive } from '../keepAlive.js';
 import { encodePollBody } from './pollBody.js';
 import { PollDeadlines } from './pollDeadlines.js';

@@ -1,5 +1,5 @@
 import type { ClientHandler, HeartbeatSettings } from '../types.js';
-import type { Gap } from '../../server/messageLog.js';
+import type { Gap } from '../log.js';
 import { ConnbenchError, transportError } from '../../util/errors.js';
 import { nowUs } from '../../metrics/clock.js';
 

@@ -1,4 +1,4 @@
-import type { LogEntry } from '../../server/messageLog.js';
+import type { LogEntry } from '../log.js';
 
 /** Bytes of recent frames kept for backlog readers; the live entry is always kept. */
 const DEFAULT_FRAME_CACHE_BYTES = 8 * 1024 * 1024;

@@ -1,5 +1,5 @@
 import type { ServerHost, Subscriber } from '../types.js';
-import type { Gap, LogEntry } from '../../server/messageLog.js';
+import type { Gap, LogEntry } from '../log.js';
 
 /** What a new subscriber must be sent, in this order, before live entries. */
 export interface Subscription {

@@ -1,4 +1,4 @@
-import type { Gap } from '../../server/messageLog.js';
+import type { Gap } from '../log.js';
 import { decodeMessage, type Incoming } from '../message.js';
 import { transportError, type ConnbenchError } from '../../util/errors.js';
 

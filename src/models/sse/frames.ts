@@ -1,4 +1,4 @@
-import type { Gap, LogEntry } from '../../server/messageLog.js';
+import type { Gap, LogEntry } from '../log.js';
 
 /**
  * The text/event-stream frames of connbench's SSE wire contract (DESIGN.md), built as strings so

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { ModelServer, ServerHost, Subscriber } from '../types.js';
-import type { LogEntry } from '../../server/messageLog.js';
-import { respond } from '../../server/host.js';
+import type { LogEntry } from '../log.js';
+import { respond } from '../http/respond.js';
 import { applyTcpKeepAlive } from '../keepAlive.js';
 import { FrameCache } from '../push/frameCache.js';
 import { CorkBatch, type Corkable } from '../push/corkBatch.js';

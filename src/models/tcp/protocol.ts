@@ -1,5 +1,5 @@
 import type { Outgoing } from '../message.js';
-import type { Gap } from '../../server/messageLog.js';
+import type { Gap } from '../log.js';
 import { parseCursor } from '../push/subscription.js';
 import { FrameType, encodeFrame } from './framing.js';
 

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { ModelServer, ServerHost, Subscriber } from '../types.js';
-import type { LogEntry } from '../../server/messageLog.js';
-import { parseSendBody } from '../../server/sendRoute.js';
+import type { LogEntry } from '../log.js';
+import { parseSendBody } from '../sendBody.js';
 import { FrameCache } from '../push/frameCache.js';
 import { CorkBatch, type Corkable } from '../push/corkBatch.js';
 import { applyTcpKeepAlive } from '../keepAlive.js';

@@ -1,7 +1,7 @@
 import type { RawData } from 'ws';
 import type { Outgoing } from '../message.js';
-import type { Gap } from '../../server/messageLog.js';
-import { parseSendBody, type SendBody } from '../../server/sendRoute.js';
+import type { Gap } from '../log.js';
+import { parseSendBody, type SendBody } from '../sendBody.js';
 
 /**
  * The websocket model's text frames. Server → client: `{"type":"hello","cursor":N}` first, then

@@ -4,7 +4,8 @@
  * and running totals, so cursors stay valid and the runner's samples stay cumulative across
  * processes. (A drop fault is ReferenceHost.resetFraction, over the sockets the host keeps anyway.)
  */
-import type { ServerHandover, WireBytes } from '../runner/ipc.js';
+import type { ServerHandover } from '../ipc/server.js';
+import type { WireBytes } from '../ipc/common.js';
 
 export type Carry = ServerHandover['carry'];
 

@@ -1,6 +1,8 @@
 import type { ModelResult, ModelStatus, ProcessUsage } from '../report/result.js';
-import type { ResourceSample, WireBytes, WorkerResult } from '../runner/ipc.js';
-import { mergeEncoded, summarizeMs, encodeHistogram } from './histogram.js';
+import type { ResourceSample } from '../metrics/process.js';
+import type { WireBytes } from '../ipc/common.js';
+import type { WorkerResult } from '../ipc/worker.js';
+import { mergeEncoded, summarizeMs, encodeHistogram } from '../metrics/histogram.js';
 
 /** A client worker whose event loop lags more than this at p99 cannot time deliveries honestly. */
 export const CLIENT_BOUND_LOOP_DELAY_P99_MS = 50;

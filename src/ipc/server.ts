@@ -1,0 +1,79 @@
+/**
+ * Every message between the runner and a reference server process (src/server/main.ts), over the fork IPC channel.
+ * Timestamps are monotonic microseconds (src/metrics/clock.ts), valid across processes.
+ */
+import type { ModelId, ServerSettings } from '../models/types.js';
+import type { LogSnapshot } from '../models/log.js';
+import type { ResourceSample } from '../metrics/process.js';
+import type { ExpectedQuery, WireBytes } from './common.js';
+
+// ---- runner → server ----
+export type ToServer =
+  | ServerStart
+  /** untilUs: the end of the window; no message scheduled at or after it is published (the same count in every process). */
+  | { type: 'publish'; ratePerSec: number; payloadBytes: number; t0Us: number; untilUs?: number }
+  /** Publishes whatever is still due before untilUs (a stalled server catches up), then stops. */
+  | { type: 'stop-publish'; burst: number; payloadBytes: number; untilUs?: number }
+  | { type: 'expected'; queries: ExpectedQuery[]; upToSeq: number }
+  | { type: 'sample'; gc: boolean }
+  /** When the server declared peers dead (ServerHost.deadPeer), at or after sinceUs. */
+  | { type: 'dead-peers'; sinceUs: number }
+  /** Drop fault: reset (RST) this fraction of the open connections, every k-th exactly. */
+  | { type: 'drop'; fraction: number }
+  /** Restart fault: stop publishing, close every connection and listener, hand over (then the runner kills it). */
+  | { type: 'freeze' }
+  | { type: 'shutdown' };
+
+export interface ServerStart {
+  type: 'start';
+  models: ModelId[];
+  host: string;
+  httpPort: number;
+  tcpPort: number;
+  retention: number;
+  settings: ServerSettings;
+  /** A restart fault: carry on from the server this one replaces. */
+  restore?: ServerHandover;
+}
+
+/** What a server hands its replacement (restart fault): the log, the publisher's place, its running totals. */
+export interface ServerHandover {
+  log: LogSnapshot;
+  /** The publisher's schedule and the index of the next message due; absent when it was not publishing. */
+  publisher?: { ratePerSec: number; payloadBytes: number; t0Us: number; untilUs?: number; nextIndex: number };
+  /** Totals so far, added to the replacement's own so that samples stay cumulative across the restart. */
+  carry: {
+    cpuUserUs: number;
+    cpuSystemUs: number;
+    wireBytes: WireBytes;
+    counters: Record<string, number>;
+    peakRssBytes: number;
+    acceptedBySourceAddress: Record<string, number>;
+  };
+}
+
+// ---- server → runner ----
+export type FromServer =
+  | { type: 'listening'; httpPort: number; tcpPort: number; pid: number }
+  | { type: 'published'; lastSeq: number }
+  | { type: 'expected'; counts: number[] }
+  /** Monotonic µs of each dead-peer detection asked for, in order. */
+  | { type: 'dead-peers'; atUs: number[] }
+  | { type: 'dropped'; reset: number; open: number }
+  | { type: 'frozen'; handover: ServerHandover }
+  | {
+      type: 'sample';
+      sample: ResourceSample;
+      peakRssBytes: number;
+      counters: Record<string, number>;
+      wireBytes: WireBytes;
+      /** Connections accepted so far per client source address (reconnects included). */
+      acceptedBySourceAddress?: Record<string, number>;
+    }
+  | { type: 'error'; code: string; message: string; hint?: string };
+
+/** Where one server process listens (on the worker's `host`). */
+export interface ServerEndpoint {
+  httpPort: number;
+  tcpPort: number;
+}

@@ -1,0 +1,102 @@
+/**
+ * Every message between the runner and a client worker process (src/client/worker.ts), over the fork IPC channel.
+ * Timestamps are monotonic microseconds (src/metrics/clock.ts), valid across processes.
+ */
+import type { ModelId } from '../models/types.js';
+import type { Scenario } from '../scenario/schema.js';
+import type { ResourceSample } from '../metrics/process.js';
+import type { ExpectedQuery } from './common.js';
+import type { ServerEndpoint } from './server.js';
+
+/** Arrivals after a storm are kept per bucket of scheduled time this wide (see StormReport.latestArrivalUs). */
+export const BUCKET_US = 10_000;
+
+/** What a worker reports about one storm (monotonic µs; IPC-safe plain data). */
+export interface StormReport {
+  atUs: number;
+  /** Clients that were connected (ever subscribed) when the storm hit. */
+  dropped: number;
+  /** Of those, how many have subscribed again. */
+  back: number;
+  /** When the last of them subscribed again; null while any is still away. */
+  allBackAtUs: number | null;
+  /** Latest arrival (µs after the storm, 0 = none) of messages scheduled in bucket k: k = 0 before the storm, k ≥ 1 in [S + (k-1)·BUCKET, S + k·BUCKET). */
+  latestArrivalUs: number[];
+}
+
+// ---- runner → client worker ----
+export interface WorkerStart {
+  type: 'start';
+  workerIndex: number;
+  model: ModelId;
+  /** Client ids firstClientId … firstClientId + count - 1. */
+  firstClientId: number;
+  count: number;
+  host: string;
+  httpPort: number;
+  tcpPort: number;
+  sourceAddresses: string[];
+  /**
+   * Every server process's ports when there are several (server.processes > 1): client c connects
+   * to servers[serverIndexOf(c, servers.length)] (src/runner/plan.ts); absent = httpPort/tcpPort.
+   */
+  servers?: ServerEndpoint[];
+  /** Spread connects evenly over this long. */
+  rampUpMs: number;
+  scenario: Scenario;
+}
+
+export type ToWorker =
+  | WorkerStart
+  /** Messages scheduled at or after measureFromUs are recorded in the latency histogram. */
+  | { type: 'measure'; measureFromUs: number; chatT0Us: number; chatUntilUs: number }
+  | { type: 'cursors' }
+  /** expected: per client, from the server's log; owedByInbox: chat sends per address, from every worker; lastSeq: the log head (with resume: none a client is done once it has seen it). */
+  | { type: 'drain'; expected: number[]; owedByInbox?: Record<string, number>; timeoutMs: number; lastSeq?: number }
+  | { type: 'sample'; gc: boolean }
+  | { type: 'stop' };
+
+// ---- client worker → runner ----
+export interface WorkerProgress {
+  connected: number;
+  failed: number;
+  delivered: number;
+  reconnects: number;
+}
+
+export interface WorkerResult {
+  histogram: string;
+  connectHistogram: string;
+  target: number;
+  connected: number;
+  failed: number;
+  reconnects: number;
+  errors: Record<string, number>;
+  expected: number;
+  delivered: number;
+  lost: number;
+  duplicates: number;
+  reordered: number;
+  gapped: number;
+  sent: number;
+  sendFailures: number;
+  caughtUp: boolean;
+  eventLoopDelayP99Ms: number;
+  eventLoopDelayMaxMs: number;
+  peakRssBytes: number;
+  /** Connections closed by churn. */
+  churned?: number;
+  /** Set when a reconnect storm struck during the run. */
+  storm?: StormReport;
+  /** One per scenario fault, in time order (src/client/faultWatch.ts). */
+  faults?: StormReport[];
+}
+
+export type FromWorker =
+  | { type: 'progress'; progress: WorkerProgress }
+  | { type: 'ramped'; progress: WorkerProgress }
+  /** sentByInbox: chat sends this worker's users made, per address (user or room). */
+  | { type: 'cursors'; queries: ExpectedQuery[]; sentByInbox?: Record<string, number> }
+  | { type: 'drained'; result: WorkerResult }
+  | { type: 'sample'; sample: ResourceSample }
+  | { type: 'error'; code: string; message: string };

@@ -1,0 +1,44 @@
+/**
+ * Where each client goes, agreed by the runner (which plans the run) and the workers (which connect
+ * the clients) without asking each other: which server process, which source address, and how
+ * many sockets a client holds. Pure.
+ */
+import type { Scenario } from '../scenario/schema.js';
+import { getModel } from '../models/index.js';
+
+/** Connections a simulated HTTP client may hold at most: its poll or stream, and one for chat sends. */
+export const CONNECTIONS_PER_CLIENT = 2;
+
+/**
+ * Which server process client `clientId` connects to. Every server process listens on its own
+ * ports and the clients are dealt out round-robin, so each holds the same share (see
+ * src/runner/serverGroup.ts for why not one shared listener). Pure; worker and runner agree on it.
+ */
+export function serverIndexOf(clientId: number, serverProcesses: number): number {
+  return clientId % serverProcesses;
+}
+
+/**
+ * Which source address client `clientId` binds. Dealt out independently of its server
+ * (clients of one server take every address in turn), so each source address × server port pair
+ * holds clients / (addresses × servers) of the connections.
+ */
+export function sourceAddressOf(clientId: number, serverProcesses: number, addresses: string[]): string {
+  return addresses[Math.floor(clientId / serverProcesses) % addresses.length]!;
+}
+
+/**
+ * Sockets one client may hold at once, at both ends: an HTTP client sends chat on a second
+ * connection while its poll or stream holds the first, and so does an SSE client its heartbeat echo.
+ */
+export function socketsPerClient(s: Scenario): number {
+  return secondConnectionOf(s) ? CONNECTIONS_PER_CLIENT : 1;
+}
+
+/** Why a client opens a second connection, if it does. */
+export function secondConnectionOf(s: Scenario): string | undefined {
+  if (s.workload.pattern === 'chat' && s.models.some((id) => getModel(id).usesDispatcher))
+    return 'chat over HTTP sends on a second connection';
+  if (s.sse.echo && s.models.some((id) => getModel(id).needsHeartbeatEcho)) return 'an SSE client echoes heartbeats on a second connection';
+  return undefined;
+}

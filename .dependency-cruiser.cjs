@@ -44,6 +44,28 @@ module.exports = {
       to: { path: `^src/(?!(${[...layerOf.keys()].join('|')})/)` },
     },
     {
+      name: 'model-folders-are-private',
+      comment:
+        'outside src/models a model is reached through the registry and the shared files of src/models/ (index.ts, types.ts, …) and the HTTP helpers of src/models/http/, never through its own folder',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/models/' },
+      to: { path: '^src/models/[^/]+/', pathNot: '^src/models/http/' },
+    },
+    {
+      name: 'model-folders-independent',
+      comment: 'a model folder imports the shared pieces (src/models/*.ts, http/, push/), not another model',
+      severity: 'error',
+      from: { path: '^src/models/([^/]+)/', pathNot: '^src/models/(http|push|short-poll)/' },
+      to: { path: '^src/models/[^/]+/', pathNot: '^src/models/($1|http|push)/' },
+    },
+    {
+      name: 'short-poll-is-long-poll-asked-without-wait',
+      comment: 'short-poll reuses long-poll server and client (wait=0); it imports nothing else of another model',
+      severity: 'error',
+      from: { path: '^src/models/short-poll/' },
+      to: { path: '^src/models/[^/]+/', pathNot: '^src/models/(short-poll|long-poll|http|push)/' },
+    },
+    {
       name: 'no-circular',
       comment: 'no file imports itself through others',
       severity: 'error',

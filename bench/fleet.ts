@@ -1,11 +1,12 @@
 import { Child } from '../dist/runner/child.js';
 import { planRun } from '../dist/runner/plan.js';
-import { serverSettingsOf } from '../dist/runner/serverGroup.js';
+import { startMessageOf } from '../dist/runner/serverGroup.js';
 import { openFilesLimit } from '../dist/metrics/limits.js';
 import type { FromServer, ToServer } from '../dist/ipc/server.js';
 import type { FromWorker, ToWorker, WorkerResult } from '../dist/ipc/worker.js';
 import type { ResourceSample } from '../dist/metrics/process.js';
 import type { ModelId } from '../dist/models/types.js';
+import type { Ports } from '../dist/models/listeners.js';
 import type { Scenario } from '../dist/scenario/schema.js';
 import { nowUs } from '../dist/metrics/clock.js';
 
@@ -21,8 +22,8 @@ export type ServerSample = Extract<FromServer, { type: 'sample' }>;
 
 export class BenchServer {
   readonly child: Child<ToServer, FromServer>;
-  httpPort = 0;
-  tcpPort = 0;
+  /** Where it listens, by listener kind. */
+  ports: Ports = {};
 
   private constructor(modelId: ModelId) {
     this.child = new Child<ToServer, FromServer>('server/main.js', `server process for ${modelId}`);
@@ -31,22 +32,8 @@ export class BenchServer {
   static async start(s: Scenario, modelId: ModelId): Promise<BenchServer> {
     const server = new BenchServer(modelId);
     try {
-      const listening = await server.child.request(
-        {
-          type: 'start',
-          models: [modelId],
-          host: '127.0.0.1',
-          httpPort: 0,
-          tcpPort: 0,
-          retention: s.server.retention,
-          settings: serverSettingsOf(s),
-        },
-        'listening',
-        CONTROL_TIMEOUT_MS,
-        'start listening',
-      );
-      server.httpPort = listening.httpPort;
-      server.tcpPort = listening.tcpPort;
+      const listening = await server.child.request(startMessageOf(s, modelId), 'listening', CONTROL_TIMEOUT_MS, 'start listening');
+      server.ports = listening.ports;
       return server;
     } catch (err) {
       await server.stop();
@@ -86,8 +73,7 @@ export class BenchWorkers {
               firstClientId: slice.firstClientId,
               count: slice.count,
               host: '127.0.0.1',
-              httpPort: server.httpPort,
-              tcpPort: server.tcpPort,
+              servers: [server.ports],
               sourceAddresses: plan.sourceAddresses,
               rampUpMs: s.rampUpMs,
               scenario: s,

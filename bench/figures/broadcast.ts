@@ -111,7 +111,7 @@ async function modelBroadcast(size: BroadcastSize, model: ModelId) {
         clientCpuUs,
         serverCpuPercent: Math.round((100 * serverCpuUs) / spanUs),
         clientCpuPercent: Math.round((100 * clientCpuUs) / spanUs),
-        sseClient: model === 'sse' ? s.sse.client : '-',
+        sseClient: model === 'sse' ? (s.sse as { client: string }).client : '-',
       };
     } finally {
       await workers.stop();

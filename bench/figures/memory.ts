@@ -129,7 +129,7 @@ async function sseClientAlone(connections: number, kind: SseKind): Promise<FromS
   const probe = probeChild<ToSseClients, FromSseClients>('sseClients', `${kind} SSE clients`);
   try {
     return (await probe.request(
-      { type: 'measure', port: server.httpPort, count: connections, kind },
+      { type: 'measure', port: server.ports.http!, count: connections, kind },
       'measured',
       60_000 + connections * 10,
       'connect its clients',

@@ -47,7 +47,7 @@ export async function shortPollFigure(size: ShortPollSize): Promise<Figure> {
       const durationSec = (size.warmupMs + size.durationMs) / 1000 + 0.5;
       const done = cannon.waitFor('done', durationSec * 1000 + 30_000, 'finish its run');
       await cannon.request(
-        { type: 'run', url: `http://127.0.0.1:${server.httpPort}/poll?cursor=0&user=u0`, connections: size.connections, durationSec },
+        { type: 'run', url: `http://127.0.0.1:${server.ports.http!}/poll?cursor=0&user=u0`, connections: size.connections, durationSec },
         'started',
         30_000,
         'start',

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { loadScenario } from '../scenario/load.js';
+import { MODEL_IDS } from '../models/index.js';
 import { runScenario } from '../runner/run.js';
 import { renderRunTable } from '../report/table.js';
 import { defaultResultPath, writeJson } from '../report/write.js';
@@ -52,7 +53,7 @@ export function registerRun(program: Command): void {
     .command('run')
     .description('run a scenario against every model it names and print one table')
     .argument('[scenario...]', 'bundled scenario name or YAML/JSON file', ['default'])
-    .option('--models <ids>', 'comma-separated model ids (short-poll,long-poll,sse,websocket,tcp)')
+    .option('--models <ids>', `comma-separated model ids (${MODEL_IDS.join(',')})`)
     .option('--clients <n>', 'simulated clients per model (a comma list makes a matrix)')
     .option('--duration <d>', 'measured duration, e.g. 10s')
     .option('--rate <r>', 'message rate, e.g. 10/s')

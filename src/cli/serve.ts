@@ -2,7 +2,12 @@ import type { Command } from 'commander';
 import { ReferenceHost } from '../server/host.js';
 import { Publisher } from '../server/publisher.js';
 import { allModels } from '../models/index.js';
-import { formatDurationMs, parseRatePerSec, parseSizeBytes } from '../util/units.js';
+import type { Endpoint } from '../models/types.js';
+import type { ListenerKind } from '../models/listeners.js';
+import { applyOverrides, validateScenario } from '../scenario/load.js';
+import { expandMatrix } from '../scenario/matrix.js';
+import { optionsOf } from '../scenario/modelOptions.js';
+import { parseRatePerSec, parseSizeBytes } from '../util/units.js';
 import { inputError } from '../util/errors.js';
 import { nowUs } from '../metrics/clock.js';
 import { untilSignal } from './untilSignal.js';
@@ -28,13 +33,26 @@ function must<T>(v: T | undefined, flag: string, raw: string, example: string): 
   return v;
 }
 
+/** The models whose clients connect to a listener of `kind`, for the help text. */
+function modelsOn(kind: ListenerKind): string {
+  return allModels()
+    .filter((m) => m.listener === kind)
+    .map((m) => m.id)
+    .join(', ');
+}
+
+/** `  sse         GET  http://…/events  (note)`: one line of the endpoint list. */
+function endpointLine(name: string, e: Endpoint): string {
+  return `  ${name.padEnd(11)} ${e.method.padEnd(4)} ${e.target}${e.note ? `  (${e.note})` : ''}`;
+}
+
 export function registerServe(program: Command): void {
   program
     .command('serve')
     .description('run the reference server alone, every model at once, publishing at --rate')
     .option('--host <addr>', 'address to bind', '127.0.0.1')
-    .option('--port <n>', 'HTTP port (short-poll, long-poll, sse, websocket); 0 = any free port', '8080')
-    .option('--tcp-port <n>', 'raw TCP port; 0 = any free port', '8081')
+    .option('--port <n>', `HTTP port (${modelsOn('http')}); 0 = any free port`, '8080')
+    .option('--tcp-port <n>', `raw TCP port (${modelsOn('tcp')}); 0 = any free port`, '8081')
     .option('--rate <r>', 'broadcast messages per second (0 = none)', '1/s')
     .option('--payload <size>', 'payload size', '128B')
     .option('--heartbeat <d>', 'heartbeat interval (timeout is twice it)', '15s')
@@ -45,35 +63,30 @@ export function registerServe(program: Command): void {
       const payloadBytes = must(parseSizeBytes(f.payload), '--payload', f.payload, '128B');
       const heartbeatMs = durationFlag('--heartbeat', f.heartbeat, '15s');
       const retention = intFlag('--retention', f.retention, { min: 1, example: '100000' });
+      const settings = { heartbeat: { intervalMs: heartbeatMs, timeoutMs: heartbeatMs * 2 } };
+      // Every model's options at their scenario defaults, with what the flags set.
+      const [defaults] = expandMatrix(validateScenario(applyOverrides({}, { 'sse.echo': f.sseEcho === true }), 'serve flags'));
       const host = new ReferenceHost({
         host: f.host,
-        httpPort: parsePort(f.port, '--port'),
-        tcpPort: parsePort(f.tcpPort, '--tcp-port'),
+        ports: { http: parsePort(f.port, '--port'), tcp: parsePort(f.tcpPort, '--tcp-port') },
         retention,
-        settings: {
-          heartbeat: { intervalMs: heartbeatMs, timeoutMs: heartbeatMs * 2 },
-          maxHoldMs: 60_000,
-          sseRetryMs: 1000,
-          sseEcho: f.sseEcho === true,
-        },
+        settings,
       });
-      for (const m of allModels()) host.attach(m.createServer());
+      for (const m of allModels()) host.attach(m.createServer(optionsOf(m, defaults!)));
       // For `connbench heartbeat probe` through an intermediary in front of this server.
       registerSilenceRoute(host);
-      const { httpPort, tcpPort } = await host.listen();
+      const ports = await host.listen();
       const publisher = new Publisher(host.log, { ratePerSec, payloadBytes, t0Us: nowUs() });
       if (ratePerSec > 0) publisher.start();
-      const base = `http://${f.host}:${httpPort}`;
+      const base = `http://${f.host}:${ports.http}`;
+      const at = { host: f.host, ports };
+      const lines = allModels().flatMap((m) => m.endpoints(at, settings, optionsOf(m, defaults!)).map((e) => endpointLine(m.id, e)));
       process.stdout.write(
         [
           `connbench reference server, publishing ${ratePerSec}/s with ${payloadBytes} B payloads`,
-          `  short-poll  GET  ${base}/poll?cursor=0&every=1000  (every: your pause; a connection silent past it + ${formatDurationMs(heartbeatMs * 2)} is ended as dead)`,
-          `  long-poll   GET  ${base}/poll?cursor=0&wait=20000`,
-          `  sse         GET  ${base}/events${f.sseEcho ? '  (echo each heartbeat: POST /events/alive?stream=K, K from the hello)' : ''}`,
-          `  websocket   GET  ws://${f.host}:${httpPort}/ws`,
-          `  tcp              ${f.host}:${tcpPort} (4-byte length + type + body frames)`,
-          `  chat send   POST ${base}/send  {"to":"u2","t":0,"body":"hi"}`,
-          `  probe       GET  ${base}/probe/silence?ms=N  (connbench heartbeat probe)`,
+          ...lines,
+          endpointLine('chat send', { method: 'POST', target: `${base}/send`, note: '{"to":"u2","t":0,"body":"hi"}' }),
+          endpointLine('probe', { method: 'GET', target: `${base}/probe/silence?ms=N`, note: 'connbench heartbeat probe' }),
           'Ctrl-C to stop.',
           '',
         ].join('\n'),

@@ -8,7 +8,8 @@ import type { Dispatcher } from 'undici';
 import { ClientDispatchers } from './dispatchers.js';
 import { SwappableDispatcher } from './swappableDispatcher.js';
 import { getModel } from '../models/index.js';
-import { sseClientFor } from '../models/sse/clientChoice.js';
+import { optionsOf } from '../scenario/modelOptions.js';
+import { portOf } from '../models/listeners.js';
 import { ClientSession, type SessionSink } from './session.js';
 import { ChatTraffic, inboxOf } from './chat.js';
 import { Churn, shareOf } from './churn.js';
@@ -53,8 +54,9 @@ class Worker {
     this.connect = createHistogram();
     const model = getModel(m.model);
     const s = m.scenario;
-    const servers = m.servers ?? [{ httpPort: m.httpPort, tcpPort: m.tcpPort }];
-    this.dispatchers = servers.map((e) => new ClientDispatchers(`http://${m.host}:${e.httpPort}`));
+    const servers = m.servers;
+    const modelOptions = optionsOf(model, s);
+    this.dispatchers = servers.map((ports) => new ClientDispatchers(`http://${m.host}:${portOf(ports, model.listener)}`));
     // A second pooled connection only where a client sends chat over HTTP while its poll or stream holds the first.
     const poolConnections = socketsPerClient(s);
     const sink: SessionSink = {
@@ -90,14 +92,12 @@ class Worker {
           // In rooms every member reads the room's address; direct messages address the user.
           user: inboxOf(clientId, s.workload.pattern === 'chat' ? s.workload.roomSize : 1),
           host: m.host,
-          httpPort: server.httpPort,
-          tcpPort: server.tcpPort,
+          port: portOf(server, model.listener),
           ...(localAddress ? { localAddress } : {}),
           heartbeat: s.heartbeat,
-          shortPollIntervalMs: s.shortPoll.intervalMs,
-          longPollHoldMs: s.longPoll.holdMs,
           dispatcher,
-          sseClient: sseClientFor(s.sse.client, s.clients),
+          clientsInPoint: s.clients,
+          modelOptions,
         },
         sink,
         policy,

@@ -1,4 +1,6 @@
 import type { ModelId, ServerSettings } from '../models/types.js';
+import { getModel } from '../models/index.js';
+import type { ListenerKind, Ports } from '../models/listeners.js';
 import type { FromLabWorker, LabWorkerStatus, ToLabWorker } from '../ipc/labWorker.js';
 import type { FromServer, ToServer } from '../ipc/server.js';
 import { Child } from '../runner/child.js';
@@ -47,7 +49,7 @@ async function until(cond: () => boolean | Promise<boolean>, deadlineMs: number,
 
 /**
  * Sweeps heartbeat intervals for each model through a fault proxy that behaves like the chosen
- * intermediary. Per interval: a fresh server process, two proxies (HTTP and TCP ports) and a
+ * intermediary. Per interval: a fresh server process, a proxy in front of its listener and a
  * client process; then a quiet window (survival, heartbeat bytes), a window with bursts published
  * at every cut (loss across reconnects), a drain, and a half-open injection (dead-peer detection).
  */
@@ -124,14 +126,12 @@ async function runInterval(model: ModelId, iv: LabInterval, p: LabPlan, signal?:
     server = new Child<ToServer, FromServer>('server/main.js', `server process for ${label}`);
     const settings: ServerSettings = {
       heartbeat: { intervalMs, timeoutMs },
-      // Long polling's heartbeat is its empty answer after the hold: the hold is the interval.
-      maxHoldMs: intervalMs,
-      sseRetryMs: 100,
-      sseEcho: p.sseEcho,
       ...(p.tcpKeepAliveMs !== undefined ? { tcpKeepAliveMs: scaled(p.tcpKeepAliveMs) } : {}),
     };
+    // The model's heartbeat follows the interval (a long poll's hold, a short poll's pause).
+    const modelOptions = getModel(model).labOptions(intervalMs, { echo: p.sseEcho });
     const listening = await server.request(
-      { type: 'start', models: [model], host: '127.0.0.1', httpPort: 0, tcpPort: 0, retention: 100_000, settings },
+      { type: 'start', models: [{ id: model, options: modelOptions }], host: '127.0.0.1', ports: {}, retention: 100_000, settings },
       'listening',
       CONTROL_TIMEOUT_MS,
       'start listening',
@@ -160,12 +160,13 @@ async function runInterval(model: ModelId, iv: LabInterval, p: LabPlan, signal?:
       if (burstOnCut && rec.fault?.kind.startsWith('idle') && Date.now() - lastBurstMs > idleMs / 4) void burst().catch(() => undefined);
     };
     const faults = { idleTimeoutMs: idleMs, idleAction: p.idleAction };
-    for (const port of [listening.httpPort, listening.tcpPort]) {
+    // A proxy in front of every listener the server opened: the clients reach it only through them.
+    const proxiedPorts: Ports = {};
+    for (const [kind, port] of Object.entries(listening.ports) as [ListenerKind, number][]) {
       const proxy = new FaultProxy({ targetHost: '127.0.0.1', targetPort: port, faults, onFault });
-      await proxy.listen();
+      proxiedPorts[kind] = await proxy.listen();
       proxies.push(proxy);
     }
-    const [httpProxy, tcpProxy] = proxies as [FaultProxy, FaultProxy];
     const sum = (f: (x: FaultProxy) => number) => proxies.reduce((a, x) => a + f(x), 0);
     const openIds = () => proxies.map((x) => new Set(x.openIds()));
 
@@ -176,11 +177,9 @@ async function runInterval(model: ModelId, iv: LabInterval, p: LabPlan, signal?:
         model,
         count: p.clients,
         host: '127.0.0.1',
-        httpPort: httpProxy.port,
-        tcpPort: tcpProxy.port,
+        ports: proxiedPorts,
         heartbeat: { intervalMs, timeoutMs },
-        shortPollIntervalMs: intervalMs,
-        longPollHoldMs: intervalMs,
+        modelOptions,
         ...(p.tcpKeepAliveMs !== undefined ? { tcpKeepAliveMs: scaled(p.tcpKeepAliveMs) } : {}),
         reconnect: RECONNECT,
       },

@@ -5,6 +5,7 @@
  * cannot see from the proxy: subscriptions, reconnects, error codes and delivery per client.
  */
 import { getModel } from '../models/index.js';
+import { portOf } from '../models/listeners.js';
 import { ClientDispatchers } from '../client/dispatchers.js';
 import { nowUs } from '../metrics/clock.js';
 import { sleep } from '../util/sleep.js';
@@ -29,7 +30,7 @@ class LabWorker {
     const model = getModel(m.model);
     // A browser tab's connections, as in a run: one for the poll or the event stream, a second only
     // for other requests (SSE's heartbeat echo); each kept however long it idles, TCP keep-alive as asked.
-    const dispatchers = new ClientDispatchers(`http://${m.host}:${m.httpPort}`, {
+    const dispatchers = new ClientDispatchers(`http://${m.host}:${portOf(m.ports, model.listener)}`, {
       connect: m.tcpKeepAliveMs !== undefined ? { keepAlive: true, keepAliveInitialDelay: Math.max(1000, m.tcpKeepAliveMs) } : {},
       client: { keepAliveTimeout: KEEP_IDLE_MS, keepAliveMaxTimeout: KEEP_IDLE_MS, headersTimeout: 0, bodyTimeout: 0 },
     });
@@ -50,11 +51,10 @@ class LabWorker {
         clientId: i,
         user: `u${i}`,
         host: m.host,
-        httpPort: m.httpPort,
-        tcpPort: m.tcpPort,
+        port: portOf(m.ports, model.listener),
         heartbeat: m.heartbeat,
-        shortPollIntervalMs: m.shortPollIntervalMs,
-        longPollHoldMs: m.longPollHoldMs,
+        clientsInPoint: m.count,
+        modelOptions: m.modelOptions,
         ...(m.tcpKeepAliveMs !== undefined ? { tcpKeepAliveMs: m.tcpKeepAliveMs } : {}),
         dispatcher: dispatchers.forClient(model.usesDispatcher, undefined),
       };

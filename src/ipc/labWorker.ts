@@ -3,6 +3,7 @@
  * Timestamps are monotonic microseconds (src/metrics/clock.ts), valid across processes.
  */
 import type { ModelId, ServerSettings } from '../models/types.js';
+import type { Ports } from '../models/listeners.js';
 import type { ExpectedQuery } from './common.js';
 
 // ---- runner → heartbeat lab worker (src/heartbeat/labWorker.ts) ----
@@ -12,11 +13,10 @@ export interface LabWorkerStart {
   count: number;
   /** Where the clients connect: the fault proxy in front of the server. */
   host: string;
-  httpPort: number;
-  tcpPort: number;
+  ports: Ports;
   heartbeat: ServerSettings['heartbeat'];
-  shortPollIntervalMs: number;
-  longPollHoldMs: number;
+  /** The model's own options at this interval (ModelDefinition.labOptions). */
+  modelOptions: unknown;
   /** TCP keep-alive on every client socket, first probe after this long idle; absent = the stack's default. */
   tcpKeepAliveMs?: number;
   reconnect: { minDelayMs: number; maxDelayMs: number };

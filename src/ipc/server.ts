@@ -3,6 +3,7 @@
  * Timestamps are monotonic microseconds (src/metrics/clock.ts), valid across processes.
  */
 import type { ModelId, ServerSettings } from '../models/types.js';
+import type { Ports } from '../models/listeners.js';
 import type { LogSnapshot } from '../models/log.js';
 import type { ResourceSample } from '../metrics/process.js';
 import type { ExpectedQuery, WireBytes } from './common.js';
@@ -26,10 +27,11 @@ export type ToServer =
 
 export interface ServerStart {
   type: 'start';
-  models: ModelId[];
+  /** The models this process serves, each with its own options (its scenario section, resolved). */
+  models: { id: ModelId; options: unknown }[];
   host: string;
-  httpPort: number;
-  tcpPort: number;
+  /** A port per listener kind the models need; 0 = any free port. */
+  ports: Ports;
   retention: number;
   settings: ServerSettings;
   /** A restart fault: carry on from the server this one replaces. */
@@ -54,7 +56,7 @@ export interface ServerHandover {
 
 // ---- server → runner ----
 export type FromServer =
-  | { type: 'listening'; httpPort: number; tcpPort: number; pid: number }
+  | { type: 'listening'; ports: Ports; pid: number }
   | { type: 'published'; lastSeq: number }
   | { type: 'expected'; counts: number[] }
   /** Monotonic µs of each dead-peer detection asked for, in order. */
@@ -71,9 +73,3 @@ export type FromServer =
       acceptedBySourceAddress?: Record<string, number>;
     }
   | { type: 'error'; code: string; message: string; hint?: string };
-
-/** Where one server process listens (on the worker's `host`). */
-export interface ServerEndpoint {
-  httpPort: number;
-  tcpPort: number;
-}

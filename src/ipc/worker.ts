@@ -6,7 +6,7 @@ import type { ModelId } from '../models/types.js';
 import type { Scenario } from '../scenario/schema.js';
 import type { ResourceSample } from '../metrics/process.js';
 import type { ExpectedQuery } from './common.js';
-import type { ServerEndpoint } from './server.js';
+import type { Ports } from '../models/listeners.js';
 
 /** Arrivals after a storm are kept per bucket of scheduled time this wide (see StormReport.latestArrivalUs). */
 export const BUCKET_US = 10_000;
@@ -33,14 +33,9 @@ export interface WorkerStart {
   firstClientId: number;
   count: number;
   host: string;
-  httpPort: number;
-  tcpPort: number;
+  /** Every server process's ports: client c connects to servers[serverIndexOf(c, servers.length)] (src/topology/topology.ts). */
+  servers: Ports[];
   sourceAddresses: string[];
-  /**
-   * Every server process's ports when there are several (server.processes > 1): client c connects
-   * to servers[serverIndexOf(c, servers.length)] (src/runner/plan.ts); absent = httpPort/tcpPort.
-   */
-  servers?: ServerEndpoint[];
   /** Spread connects evenly over this long. */
   rampUpMs: number;
   scenario: Scenario;

@@ -1,4 +1,4 @@
-import { MODEL_IDS, type Model, type ModelId } from './types.js';
+import type { Model, ModelId } from './types.js';
 import { inputError } from '../util/errors.js';
 import { shortPollModel } from './short-poll/index.js';
 import { longPollModel } from './long-poll/index.js';
@@ -6,27 +6,34 @@ import { sseModel } from './sse/index.js';
 import { websocketModel } from './websocket/index.js';
 import { tcpModel } from './tcp/index.js';
 
-/** The registry: model id → model. Nothing else in connbench branches on a model's name. */
-const MODELS: Record<ModelId, Model> = {
-  'short-poll': shortPollModel,
-  'long-poll': longPollModel,
-  sse: sseModel,
-  websocket: websocketModel,
-  tcp: tcpModel,
-};
+/**
+ * The registry: every model, in the order runs, tables and `connbench list` show them. A new model
+ * is its folder and one line here. Nothing else in connbench branches on a model's name.
+ */
+const MODELS: readonly Model[] = [shortPollModel, longPollModel, sseModel, websocketModel, tcpModel];
 
-export { MODEL_IDS };
 export type { ModelId };
 
+/** Every model's id, in registry order. */
+export const MODEL_IDS: readonly ModelId[] = MODELS.map((m) => m.id);
+
+const BY_ID = new Map(MODELS.map((m) => [m.id, m]));
+
 export function isModelId(id: string): id is ModelId {
-  return (MODEL_IDS as readonly string[]).includes(id);
+  return BY_ID.has(id);
 }
 
 export function getModel(id: string): Model {
-  if (!isModelId(id)) throw inputError('CB_ERR_UNKNOWN_MODEL', `unknown model "${id}"`, `valid models: ${MODEL_IDS.join(', ')}`);
-  return MODELS[id];
+  const model = BY_ID.get(id);
+  if (!model) throw inputError('CB_ERR_UNKNOWN_MODEL', `unknown model "${id}"`, `valid models: ${MODEL_IDS.join(', ')}`);
+  return model;
 }
 
-export function allModels(): Model[] {
-  return MODEL_IDS.map((id) => MODELS[id]);
+export function allModels(): readonly Model[] {
+  return MODELS;
+}
+
+/** The models with a section of their own in a scenario, in registry order. */
+export function modelSections(): { model: Model; section: NonNullable<Model['section']> }[] {
+  return MODELS.flatMap((model) => (model.section ? [{ model, section: model.section }] : []));
 }

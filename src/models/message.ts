@@ -28,6 +28,9 @@ export interface Outgoing {
   body: string;
 }
 
+/** The largest frame a client of any model accepts (16 MiB), so every model refuses the same sizes. */
+export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+
 export function encodeMessage(m: WireMessage): string {
   // Hand-built so field order is fixed and no intermediate object is serialised per message.
   let s = `{"seq":${m.seq},"t":${m.t}`;

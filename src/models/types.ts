@@ -2,12 +2,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
+import type { z } from 'zod';
+import type { ListenerKind, Ports } from './listeners.js';
 import type { ConnbenchError } from '../util/errors.js';
 import type { Incoming, Outgoing } from './message.js';
 import type { Gap, LogEntry, LogReader } from './log.js';
 
-export const MODEL_IDS = ['short-poll', 'long-poll', 'sse', 'websocket', 'tcp'] as const;
-export type ModelId = (typeof MODEL_IDS)[number];
+/** A registered model's id (`getModel` checks one; the registry in src/models/index.ts lists them). */
+export type ModelId = string;
 
 /** Heartbeat settings shared by every model (each maps them to its own mechanism). */
 export interface HeartbeatSettings {
@@ -16,21 +18,11 @@ export interface HeartbeatSettings {
   timeoutMs: number;
 }
 
-/** Settings a model server reads; resolved from the scenario by the runner. */
+/** Settings every model server reads; a model's own settings are its options (`ModelDefinition.section`). */
 export interface ServerSettings {
   heartbeat: HeartbeatSettings;
-  /** The longest a long poll may be held (a client's `wait` is capped to this). */
-  maxHoldMs: number;
-  /** SSE `retry:` the server announces once per stream. */
-  sseRetryMs: number;
   /** TCP keep-alive on the server's sockets, first probe after this long idle (src/models/keepAlive.ts); absent = off. */
   tcpKeepAliveMs?: number;
-  /**
-   * SSE only: ask each client to echo every heartbeat comment with `POST /events/alive`, so the
-   * server can detect a dead client (SSE carries nothing upstream). Costs the client a second
-   * connection and a request per interval; absent = off.
-   */
-  sseEcho?: boolean;
 }
 
 /** A live subscription a push model registers with the hub. */
@@ -85,15 +77,13 @@ export interface ClientOptions {
   /** Chat user this client reads for (`u<clientId>`); always sent, ignored by broadcast. */
   user: string;
   host: string;
-  httpPort: number;
-  tcpPort: number;
+  /** The port of the model's listener (`ModelDefinition.listener`) on `host`. */
+  port: number;
   /** Source address to bind (127.0.0.2, …) so one destination's ephemeral ports stretch further. */
   localAddress?: string;
   /** Resume point: the last seq seen; null = "from now on" (the server's head). */
   cursor: number | null;
   heartbeat: HeartbeatSettings;
-  shortPollIntervalMs: number;
-  longPollHoldMs: number;
   /**
    * This client's own undici dispatcher (at most two keep-alive connections: one for polls or the
    * stream, one for chat sends, as a browser would open). Only for models with `usesDispatcher`.
@@ -101,8 +91,10 @@ export interface ClientOptions {
   dispatcher: Dispatcher;
   /** TCP keep-alive on the client's sockets, first probe after this long idle (src/models/keepAlive.ts); absent = off. */
   tcpKeepAliveMs?: number;
-  /** SSE only: the `eventsource` reference client (default) or the lean raw-socket one (src/models/sse/clientChoice.ts). */
-  sseClient?: 'reference' | 'lean';
+  /** The clients of this run point over all workers: a model may choose a lighter client where many run. */
+  clientsInPoint: number;
+  /** The model's own options (its scenario section, resolved); its definition reads them typed. */
+  modelOptions: unknown;
 }
 
 /** What a model client reports; the worker's session tracks sequences and latency from it. */
@@ -133,18 +125,83 @@ export interface ModelClient {
   close(): Promise<void>;
 }
 
-export interface Model {
+/** One line of `connbench serve`'s list of endpoints: how to reach this model by hand. */
+export interface Endpoint {
+  /** The HTTP method, or '' for a raw TCP port. */
+  method: 'GET' | 'POST' | '';
+  /** A URL, or host:port. */
+  target: string;
+  /** What a user needs to know to use it, in a few words. */
+  note?: string;
+}
+
+/** Where `connbench serve` listens: the host and the port of each listener it opened. */
+export interface EndpointBase {
+  host: string;
+  ports: Ports;
+}
+
+/**
+ * A model's own section of a scenario (`sse:`, `shortPoll:`): the zod schema of the section
+ * (fields with defaults and descriptions), the fields that may hold a list (matrix axes, one run
+ * per value), and how a parsed section (every axis at one value) becomes the options its server
+ * and clients read, and back into text with units. The scenario schema, the matrix, `validate
+ * --resolved` and the result JSON are made of these.
+ */
+export interface ModelSection<O> {
+  /** The section's key in a scenario file and in the result JSON's `scenario`. */
+  key: string;
+  schema: z.ZodObject;
+  /** Fields of the section that accept a list, in matrix order (first slowest). */
+  axes: readonly string[];
+  resolve(section: Record<string, unknown>): O;
+  input(options: O): Record<string, unknown>;
+}
+
+/**
+ * A connection model: its folder declares everything the rest of connbench needs to run, plan,
+ * list and serve it, so a new model is one folder and one line in the registry. `O` is its own
+ * resolved options (`section`; undefined for a model without a section).
+ */
+export interface ModelDefinition<O> {
   id: ModelId;
   /** One line for `connbench list` and reports. */
   title: string;
+  /** The listener its server attaches to and its clients connect to. */
+  listener: ListenerKind;
   /** Whether its clients make requests through `ClientOptions.dispatcher` (the HTTP models). */
   usesDispatcher: boolean;
   /**
-   * Whether its clients reach the server only through a heartbeat echo the server asks for
-   * (`ServerSettings.sseEcho`, on a second connection): without it the server hears nothing from
-   * them and cannot detect a dead one.
+   * Whether its clients reach the server only through a heartbeat echo the server asks for (on a
+   * second connection): without it the server hears nothing from them and cannot detect a dead one.
    */
   needsHeartbeatEcho: boolean;
-  createServer(): ModelServer;
-  createClient(o: ClientOptions, h: ClientHandler): ModelClient;
+  section?: ModelSection<O>;
+  createServer(options: O): ModelServer;
+  createClient(o: ClientOptions & { modelOptions: O }, h: ClientHandler): ModelClient;
+  /** How to reach it on a server that `connbench serve` runs. */
+  endpoints(at: EndpointBase, settings: ServerSettings, options: O): Endpoint[];
+  /** Why a client opens a second connection in this workload, if it does (the planner counts its sockets). */
+  secondConnection(options: O, workload: { pattern: string }): string | undefined;
+  /**
+   * The peak memory one connection costs the server and a client worker, for refusing a run that
+   * cannot fit before it starts (src/runner/memoryPerConnection.ts says how these were measured).
+   */
+  peakBytesPerConnection(options: O, clients: number): { serverBytes: number; clientBytes: number };
+  /** How long the drain may wait for a client to ask again (a short poll's interval); for a run's time estimate. */
+  drainAllowanceMs(options: O): number;
+  /**
+   * Its options in the heartbeat lab at heartbeat interval `intervalMs`: the model's heartbeat
+   * follows the interval (a long poll's hold, a short poll's pause); `echo` asks clients that need
+   * it to echo heartbeats, so the server can detect a dead one.
+   */
+  labOptions(intervalMs: number, lab: { echo: boolean }): O;
+}
+
+/** A model as the registry holds it: its options are its own business. */
+export type Model = ModelDefinition<unknown>;
+
+/** Checks a definition against its own options type, then erases the type for the registry. */
+export function defineModel<O>(m: ModelDefinition<O>): Model {
+  return m as unknown as Model;
 }

@@ -1,4 +1,4 @@
-import { MODEL_IDS } from '../models/types.js';
+import { MODEL_IDS } from '../models/index.js';
 import { resolveMetric, type Metric } from './metricPaths.js';
 
 /**

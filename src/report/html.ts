@@ -7,7 +7,7 @@ import { SUMMARY_HEAD, summaryCells, type SummaryCell } from './summaryColumns.j
 import { rowLabel } from './condition.js';
 import { outcomeNotes } from './faultNotes.js';
 import { formatBytes } from '../util/units.js';
-import { MODEL_IDS } from '../models/types.js';
+import { MODEL_IDS } from '../models/index.js';
 
 /**
  * The HTML report: one self-contained file (the charting library and the data inlined, a

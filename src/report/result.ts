@@ -3,7 +3,7 @@
  * purpose, with a schemaVersion bump.
  */
 import type { LatencySummaryMs } from '../metrics/histogram.js';
-import type { Scenario } from '../scenario/schema.js';
+import type { ResolvedScenario } from '../scenario/schema.js';
 import type { RunEnv } from './env.js';
 
 export const SCHEMA_VERSION = 1;
@@ -163,7 +163,7 @@ export interface RunResult {
   finishedAt: string | null;
   complete: boolean;
   env: RunEnv;
-  scenario: Omit<Scenario, 'matrix'>;
+  scenario: ResolvedScenario;
   models: ModelResult[];
   /** Runs of each model with `run --repeat N`; absent for a single run. */
   repeat?: number;

@@ -13,7 +13,8 @@
  */
 import type { Fault, Scenario } from '../scenario/schema.js';
 import type { ModelId } from '../models/types.js';
-import type { FromServer, ServerEndpoint, ToServer } from '../ipc/server.js';
+import type { FromServer, ToServer } from '../ipc/server.js';
+import type { ListenerKind, Ports } from '../models/listeners.js';
 import type { FaultOutcome } from '../report/result.js';
 import type { StormReport } from '../ipc/worker.js';
 import { roundMs, summarizeStorm } from './stormRecovery.js';
@@ -53,7 +54,7 @@ function deferred(): Deferred {
 
 export class FaultRun {
   /** Where clients connect: the servers themselves, or the proxies in front of them. */
-  readonly clientEndpoints: ServerEndpoint[];
+  readonly clientPorts: Ports[];
   private readonly faults: Fault[];
   private readonly s: Scenario;
   private readonly group: ServerGroup;
@@ -78,7 +79,7 @@ export class FaultRun {
     group: ServerGroup,
     modelId: ModelId,
     proxies: FaultProxy[],
-    clientEndpoints: ServerEndpoint[],
+    clientPorts: Ports[],
     signal?: AbortSignal,
   ) {
     this.s = s;
@@ -87,7 +88,7 @@ export class FaultRun {
     this.modelId = modelId;
     this.signal = signal;
     this.proxies = proxies;
-    this.clientEndpoints = clientEndpoints;
+    this.clientPorts = clientPorts;
     this.finished = s.faults.map(deferred);
     this.done = s.faults.map(() => undefined);
     this.wake = signal ? AbortSignal.any([signal, this.ended.signal]) : this.ended.signal;
@@ -105,7 +106,7 @@ export class FaultRun {
   static async open(s: Scenario, group: ServerGroup, modelId: ModelId, signal?: AbortSignal): Promise<FaultRun> {
     const needsProxy = s.faults.some((f) => f.fault === 'latency');
     const proxies: FaultProxy[] = [];
-    let endpoints = group.endpoints;
+    let ports = group.ports;
     if (needsProxy) {
       const proxyTo = async (port: number) => {
         const p = new FaultProxy({ targetHost: '127.0.0.1', targetPort: port });
@@ -113,14 +114,18 @@ export class FaultRun {
         return p.listen();
       };
       try {
-        endpoints = [];
-        for (const e of group.endpoints) endpoints.push({ httpPort: await proxyTo(e.httpPort), tcpPort: await proxyTo(e.tcpPort) });
+        ports = [];
+        for (const serverPorts of group.ports) {
+          const proxied: Ports = {};
+          for (const [kind, port] of Object.entries(serverPorts) as [ListenerKind, number][]) proxied[kind] = await proxyTo(port);
+          ports.push(proxied);
+        }
       } catch (err) {
         await Promise.all(proxies.map((p) => p.close()));
         throw err;
       }
     }
-    return new FaultRun(s, group, modelId, proxies, endpoints, signal);
+    return new FaultRun(s, group, modelId, proxies, ports, signal);
   }
 
   /** Starts the clock: fault i strikes at t0Us + atMs, each after the one before has ended. */
@@ -228,7 +233,7 @@ export class FaultRun {
     // From here on the group (and so the runner's finally) stops the fresh one, whatever happens.
     m.child = fresh;
     const listening = await fresh.request(
-      startMessageOf(this.s, this.modelId, m.endpoint, handover),
+      startMessageOf(this.s, this.modelId, m.ports, handover),
       'listening',
       CONTROL_TIMEOUT_MS,
       'start listening again',

@@ -87,7 +87,6 @@ export async function runModel(
     const group = (servers = await ServerGroup.start(s, modelId, signal));
     // Scenario faults (src/runner/faults.ts): clients may connect through its proxies.
     const faultRun = (faults = await FaultRun.open(s, group, modelId, signal));
-    const [listening] = faultRun.clientEndpoints;
     const sampleServer = async (gc: boolean) => combined(await group.sample(gc));
     const sampleWorkers = (gc: boolean) =>
       Promise.all(
@@ -127,10 +126,8 @@ export async function runModel(
             firstClientId: slice.firstClientId,
             count: slice.count,
             host: '127.0.0.1',
-            httpPort: listening!.httpPort,
-            tcpPort: listening!.tcpPort,
             sourceAddresses: plan.sourceAddresses,
-            ...(group.members.length > 1 ? { servers: faultRun.clientEndpoints } : {}),
+            servers: faultRun.clientPorts,
             rampUpMs: s.rampUpMs,
             scenario: s,
           },

@@ -1,7 +1,10 @@
 import type { Scenario } from '../scenario/schema.js';
 import type { ModelId, ServerSettings } from '../models/types.js';
 import type { ExpectedQuery } from '../ipc/common.js';
-import type { FromServer, ServerEndpoint, ServerHandover, ServerStart, ToServer } from '../ipc/server.js';
+import type { FromServer, ServerHandover, ServerStart, ToServer } from '../ipc/server.js';
+import type { Ports } from '../models/listeners.js';
+import { getModel } from '../models/index.js';
+import { optionsOf } from '../scenario/modelOptions.js';
 import type { ProcessUsage } from '../report/result.js';
 import { CONTROL_TIMEOUT_MS, Child } from './child.js';
 import { serverIndexOf } from '../topology/topology.js';
@@ -12,23 +15,21 @@ type ServerChild = Child<ToServer, FromServer>;
 export type ServerSample = Extract<FromServer, { type: 'sample' }>;
 type Published = Extract<FromServer, { type: 'published' }>;
 
+/** What every model's server reads, from the scenario; the model's own settings travel as its options. */
 export function serverSettingsOf(s: Scenario): ServerSettings {
-  return { heartbeat: s.heartbeat, maxHoldMs: Math.max(s.longPoll.holdMs, 1000), sseRetryMs: s.sse.retryMs, sseEcho: s.sse.echo };
+  return { heartbeat: s.heartbeat };
 }
 
-/** The `start` message of one server process of a model run: on `at` (0 = any free port), carrying on from `restore` after a restart fault. */
-export function startMessageOf(
-  s: Scenario,
-  modelId: ModelId,
-  at: ServerEndpoint = { httpPort: 0, tcpPort: 0 },
-  restore?: ServerHandover,
-): ServerStart {
+/**
+ * The `start` message of one server process of a model run: on `ports` (none: any free port),
+ * carrying on from `restore` after a restart fault.
+ */
+export function startMessageOf(s: Scenario, modelId: ModelId, ports: Ports = {}, restore?: ServerHandover): ServerStart {
   return {
     type: 'start',
-    models: [modelId],
+    models: [{ id: modelId, options: optionsOf(getModel(modelId), s) }],
     host: '127.0.0.1',
-    httpPort: at.httpPort,
-    tcpPort: at.tcpPort,
+    ports,
     retention: s.server.retention,
     settings: serverSettingsOf(s),
     ...(restore ? { restore } : {}),
@@ -39,7 +40,8 @@ export function startMessageOf(
 export interface ServerMember {
   index: number;
   child: ServerChild;
-  endpoint: ServerEndpoint;
+  /** Where it listens, by listener kind. */
+  ports: Ports;
   pid: number;
   /** The most connections it held at any sample; its peak RSS and accepts as last reported. */
   openSocketsMax: number;
@@ -86,7 +88,7 @@ export class ServerGroup {
           const member: ServerMember = {
             index,
             child,
-            endpoint: { httpPort: listening.httpPort, tcpPort: listening.tcpPort },
+            ports: listening.ports,
             pid: listening.pid,
             openSocketsMax: 0,
             peakRssBytes: 0,
@@ -102,8 +104,9 @@ export class ServerGroup {
     }
   }
 
-  get endpoints(): ServerEndpoint[] {
-    return this.members.map((m) => m.endpoint);
+  /** Each process's ports, in member order. */
+  get ports(): Ports[] {
+    return this.members.map((m) => m.ports);
   }
 
   /** One sample per process, in member order; each also updates that member's usage. */

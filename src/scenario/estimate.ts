@@ -1,4 +1,6 @@
 import type { Scenario } from './schema.js';
+import { getModel } from '../models/index.js';
+import { optionsOf } from './modelOptions.js';
 import { SETTLE_MS } from './phases.js';
 
 /**
@@ -16,8 +18,8 @@ const OVERHEAD_PER_MODEL_MS = 1500;
 export function estimateWallMs(points: Scenario[]): number {
   let ms = 0;
   for (const p of points) {
-    // A short poll is answered at its next ask, so draining waits about one interval.
-    const drainMs = p.models.includes('short-poll') ? p.shortPoll.intervalMs : 0;
+    // A model may need its clients to ask again before they have everything (a short poll's interval).
+    const drainMs = Math.max(0, ...p.models.map((id) => getModel(id).drainAllowanceMs(optionsOf(getModel(id), p))));
     ms += p.models.length * (p.rampUpMs + SETTLE_MS + p.warmupMs + p.durationMs + OVERHEAD_PER_MODEL_MS) + drainMs;
   }
   return Math.round(ms / 1000) * 1000;

@@ -1,12 +1,13 @@
-import type { Fault, Scenario, ScenarioInput } from './schema.js';
-import { formatBytesExact, formatDurationExact, formatRateExact } from './unitText.js';
+import type { Fault, ResolvedScenario, ScenarioInput } from './schema.js';
+import { modelSections } from '../models/index.js';
+import { formatBytesExact, formatDurationExact, formatRateExact } from '../util/unitText.js';
 
 /**
  * A resolved scenario (one matrix point, as the result JSON records it) written back as a scenario
  * file would say it, with units: running it again reproduces the point. `connbench validate
  * --resolved` prints it, so a user sees every default a file left out. Pure.
  */
-export function inputOf(s: Omit<Scenario, 'matrix'>): ScenarioInput {
+export function inputOf(s: ResolvedScenario): ScenarioInput {
   return {
     name: s.name,
     description: s.description,
@@ -25,10 +26,8 @@ export function inputOf(s: Omit<Scenario, 'matrix'>): ScenarioInput {
     },
     churn: formatRateExact(s.churnPerSec),
     actions: s.actions.map((a) => ({ action: a.action, at: formatDurationExact(a.atMs) })),
-    shortPoll: { interval: formatDurationExact(s.shortPoll.intervalMs) },
-    longPoll: { hold: formatDurationExact(s.longPoll.holdMs) },
+    ...Object.fromEntries(modelSections().map(({ section }) => [section.key, section.input(s[section.key])])),
     heartbeat: { interval: formatDurationExact(s.heartbeat.intervalMs), timeout: formatDurationExact(s.heartbeat.timeoutMs) },
-    sse: { retry: formatDurationExact(s.sse.retryMs), client: s.sse.client, echo: s.sse.echo },
     server: { ...s.server },
     client: {
       workers: s.client.workers,

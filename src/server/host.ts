@@ -10,6 +10,7 @@ import { codeOfSocketError, runError } from '../util/errors.js';
 import { readSendBody } from './sendRoute.js';
 import { withholdFilter, type WithholdSpec } from './withhold.js';
 import { nowUs } from '../metrics/clock.js';
+import { LISTENER_KINDS, type ListenerKind, type Ports } from '../models/listeners.js';
 import { chosen } from '../util/chosen.js';
 import { rawResponse, respond } from '../models/http/respond.js';
 
@@ -26,9 +27,8 @@ export const DEFAULT_HEADERS_TIMEOUT_MS = 30_000;
 
 export interface HostOptions {
   host?: string;
-  /** 0 = any free port. */
-  httpPort?: number;
-  tcpPort?: number;
+  /** The listeners to open, by kind, each on its port (0 = any free port). */
+  ports: Ports;
   retention: number;
   settings: ServerSettings;
   /** A request whose headers have not all arrived within this long is answered 408 and closed. */
@@ -148,16 +148,29 @@ export class ReferenceHost implements ServerHost {
     this.models.push(model);
   }
 
-  /** Listens on both ports; rejects with CB_ERR_PORT_IN_USE naming the port. */
-  async listen(): Promise<{ httpPort: number; tcpPort: number }> {
+  /** Listens on every port of `ports`; resolves with the ports taken, rejects with CB_ERR_PORT_IN_USE naming the port. */
+  async listen(): Promise<Ports> {
     const host = this.opts.host ?? '127.0.0.1';
-    const httpPort = await listenOn(this.httpServer, host, this.opts.httpPort ?? 0);
-    const tcpPort = await listenOn(this.tcpServer, host, this.opts.tcpPort ?? 0);
-    // Once listening, an error is a failed accept (EMFILE when out of descriptors): count it, since
-    // an 'error' event nobody listens to would take the whole server down.
-    for (const server of [this.httpServer, this.tcpServer])
+    const ports: Ports = {};
+    for (const kind of LISTENER_KINDS) {
+      const asked = this.opts.ports[kind];
+      if (asked === undefined) continue;
+      const server = this.listenerOf(kind);
+      ports[kind] = await listenOn(server, host, asked);
+      // Once listening, an error is a failed accept (EMFILE when out of descriptors): count it, since
+      // an 'error' event nobody listens to would take the whole server down.
       server.on('error', (err: unknown) => this.count(`acceptErrors.${codeOfSocketError(err)}`));
-    return { httpPort, tcpPort };
+    }
+    return ports;
+  }
+
+  private listenerOf(kind: ListenerKind): net.Server {
+    switch (kind) {
+      case 'http':
+        return this.httpServer;
+      case 'tcp':
+        return this.tcpServer;
+    }
   }
 
   get openConnections(): number {

@@ -6,7 +6,8 @@ import { ReferenceHost } from './host.js';
 import { Publisher } from './publisher.js';
 import { getModel } from '../models/index.js';
 import { forceGc, peakRssBytes, sampleProcess } from '../metrics/process.js';
-import type { FromServer, ToServer } from '../ipc/server.js';
+import type { FromServer, ServerStart, ToServer } from '../ipc/server.js';
+import type { Ports } from '../models/listeners.js';
 import type { ResourceSample } from '../metrics/process.js';
 import { ConnbenchError } from '../util/errors.js';
 import { nowUs } from '../metrics/clock.js';
@@ -46,6 +47,11 @@ function ownTotals(own: ResourceSample): Carry {
   };
 }
 
+/** A listener of each kind the models attach to, on the port asked for (0 or none: any free port). */
+function portsToOpen(m: ServerStart): Ports {
+  return Object.fromEntries(m.models.map(({ id }) => getModel(id).listener).map((kind) => [kind, m.ports[kind] ?? 0]));
+}
+
 function send(m: FromServer): void {
   process.send?.(m);
 }
@@ -56,15 +62,14 @@ async function handle(m: ToServer): Promise<void> {
       const withhold = process.env[WITHHOLD_ENV];
       host = new ReferenceHost({
         host: m.host,
-        httpPort: m.httpPort,
-        tcpPort: m.tcpPort,
+        ports: portsToOpen(m),
         retention: m.retention,
         settings: m.settings,
         // Refuse clearly (503, or a close at accept) before the process runs out of descriptors.
         maxConnections: Math.max(1, openFilesLimit() - SERVER_OWN_FDS),
         ...(withhold ? { withhold: parseWithholdSpec(withhold) } : {}),
       });
-      for (const id of m.models) host.attach(getModel(id).createServer());
+      for (const { id, options } of m.models) host.attach(getModel(id).createServer(options));
       if (m.restore) {
         host.log.restore(m.restore.log);
         carry = m.restore.carry;
@@ -72,7 +77,7 @@ async function handle(m: ToServer): Promise<void> {
       const ports = await host.listen();
       // What fell due while no server ran goes out at once, stamped with its scheduled time.
       if (m.restore?.publisher) startPublishing(host.log, continuedSchedule(m.restore.publisher));
-      return send({ type: 'listening', ...ports, pid: process.pid });
+      return send({ type: 'listening', ports, pid: process.pid });
     }
     case 'publish': {
       if (!host) return;

@@ -5,6 +5,7 @@
  */
 import type { Scenario } from '../scenario/schema.js';
 import { getModel } from '../models/index.js';
+import { optionsOf } from '../scenario/modelOptions.js';
 
 /** Connections a simulated HTTP client may hold at most: its poll or stream, and one for chat sends. */
 export const CONNECTIONS_PER_CLIENT = 2;
@@ -35,10 +36,12 @@ export function socketsPerClient(s: Scenario): number {
   return secondConnectionOf(s) ? CONNECTIONS_PER_CLIENT : 1;
 }
 
-/** Why a client opens a second connection, if it does. */
+/** Why a client opens a second connection, if it does in any model of the scenario. */
 export function secondConnectionOf(s: Scenario): string | undefined {
-  if (s.workload.pattern === 'chat' && s.models.some((id) => getModel(id).usesDispatcher))
-    return 'chat over HTTP sends on a second connection';
-  if (s.sse.echo && s.models.some((id) => getModel(id).needsHeartbeatEcho)) return 'an SSE client echoes heartbeats on a second connection';
+  for (const id of s.models) {
+    const model = getModel(id);
+    const why = model.secondConnection(optionsOf(model, s), s.workload);
+    if (why) return why;
+  }
   return undefined;
 }

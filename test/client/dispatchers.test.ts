@@ -18,16 +18,16 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function fleet(id: ModelId, count: number, extra: Parameters<typeof clientOptions>[2] = {}) {
+async function fleet(id: ModelId, count: number, extra: Parameters<typeof clientOptions>[3] = {}) {
   const model = getModel(id);
-  const srv = await startHost([model], { settings: { maxHoldMs: 30_000 } });
+  const srv = await startHost([model]);
   const pools = new ClientDispatchers(`http://127.0.0.1:${srv.httpPort}`);
   const dispatchers: SwappableDispatcher[] = [];
   const sessions: ClientSession[] = [];
   for (let i = 1; i <= count; i++) {
     const dispatcher = new SwappableDispatcher(() => pools.forClient(true, undefined));
     dispatchers.push(dispatcher);
-    sessions.push(new ClientSession(model, clientOptions(srv, i, { dispatcher, ...extra }), collectingSink(), FAST));
+    sessions.push(new ClientSession(model, clientOptions(model, srv, i, { dispatcher, ...extra }), collectingSink(), FAST));
   }
   cleanups.push(async () => {
     await Promise.all(sessions.map((s) => s.stop()));
@@ -40,7 +40,7 @@ async function fleet(id: ModelId, count: number, extra: Parameters<typeof client
 
 describe('per-client connections', () => {
   it('long-poll: one server connection per client however many polls it makes', async () => {
-    const { srv, sessions } = await fleet('long-poll', 20, { longPollHoldMs: 30_000 });
+    const { srv, sessions } = await fleet('long-poll', 20, { modelOptions: { holdMs: 30_000 } });
     // Every answer sends each client's next poll: the pool would open a second socket here if it could.
     for (let round = 1; round <= 5; round++) {
       srv.publish(1);
@@ -51,14 +51,14 @@ describe('per-client connections', () => {
   });
 
   it('short-poll: one server connection per client while polling without a pause', async () => {
-    const { srv } = await fleet('short-poll', 10, { shortPollIntervalMs: 0 });
+    const { srv } = await fleet('short-poll', 10, { modelOptions: { intervalMs: 0 } });
     const polls = srv.host.counters.pollRequests ?? 0;
     await waitFor(() => (srv.host.counters.pollRequests ?? 0) >= polls + 500, 'hundreds of polls');
     expect(srv.host.openConnections).toBe(10);
   });
 
   it('long-poll: a chat send does not wait behind the poll the server holds', async () => {
-    const { srv, sessions } = await fleet('long-poll', 2, { longPollHoldMs: 30_000 });
+    const { srv, sessions } = await fleet('long-poll', 2, { modelOptions: { holdMs: 30_000 } });
     await waitFor(() => srv.host.hub.size === 2, 'both polls held');
     sessions[0]!.send({ to: 'u2', t: nowUs(), body: 'hi' });
     // Well inside the 30 s hold: a send queued behind the held poll could not arrive before it ends.
@@ -69,7 +69,7 @@ describe('per-client connections', () => {
   });
 
   it('a lean SSE client that never sends makes no undici connection at all', async () => {
-    const { pools, dispatchers, srv } = await fleet('sse', 5, { sseClient: 'lean' });
+    const { pools, dispatchers, srv } = await fleet('sse', 5, { modelOptions: { client: 'lean' } });
     srv.publish(1);
     expect(pools.size).toBe(0);
     expect(dispatchers.every((d) => !d.made)).toBe(true);

@@ -15,8 +15,8 @@ describe('client session: outbox', () => {
     it(`${id}: a send made while disconnected waits and is delivered exactly once after the reconnect`, async () => {
       const model = getModel(id);
       const srv = await startHost([model]);
-      const a = new ClientSession(model, clientOptions(srv, 1), collectingSink(), FAST);
-      const b = new ClientSession(model, clientOptions(srv, 2), collectingSink(), FAST);
+      const a = new ClientSession(model, clientOptions(model, srv, 1), collectingSink(), FAST);
+      const b = new ClientSession(model, clientOptions(model, srv, 2), collectingSink(), FAST);
       try {
         await Promise.all([a.start(), b.start()]);
         a.drop();
@@ -71,7 +71,7 @@ describe('SwappableDispatcher', () => {
       pools.push(p);
       return p;
     });
-    const s = new ClientSession(model, clientOptions(srv, 1, { dispatcher }), collectingSink(), FAST);
+    const s = new ClientSession(model, clientOptions(model, srv, 1, { dispatcher }), collectingSink(), FAST);
     try {
       await s.start();
       srv.publish(3);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MODEL_IDS } from '../../src/models/types.js';
+import { MODEL_IDS } from '../../src/models/index.js';
 import { renderRunTable } from '../../src/report/table.js';
 import { describeRow, runSmall, type Row } from '../workloads/helpers.js';
 
@@ -74,5 +74,5 @@ describe('faults during a run, resume by cursor and from now', () => {
           /^ {4}restart at 1\.2 s: server down [\d.]+ ms, its log taken over at seq \d+; 20 clients reconnected, all back after/.test(l),
         ),
     ).toHaveLength(10);
-  });
+  }, 180_000); // ten model runs with faults: about 50 s alone on 2 cores, more when they are shared
 });

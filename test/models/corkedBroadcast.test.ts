@@ -79,11 +79,16 @@ describe.each([
     const sessions = Array.from(
       { length: 12 },
       (_, i) =>
-        new ClientSession(model, clientOptions(srv, i + 1, sseClient ? { sseClient } : {}), collectingSink(), {
-          minDelayMs: 10,
-          maxDelayMs: 100,
-          resume: 'cursor',
-        }),
+        new ClientSession(
+          model,
+          clientOptions(model, srv, i + 1, sseClient ? { modelOptions: { client: sseClient } } : {}),
+          collectingSink(),
+          {
+            minDelayMs: 10,
+            maxDelayMs: 100,
+            resume: 'cursor',
+          },
+        ),
     );
     cleanups.push(async () => {
       await Promise.all(sessions.map((s) => s.stop()));

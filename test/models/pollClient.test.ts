@@ -7,7 +7,7 @@ import type { ClientHandler, Model, ModelClient } from '../../src/models/types.j
 import type { Incoming } from '../../src/models/message.js';
 import type { Gap } from '../../src/models/log.js';
 import { ConnbenchError } from '../../src/util/errors.js';
-import { clientOptions, closeSharedAgent, startHost, waitFor } from '../helpers/harness.js';
+import { anyListener, clientOptions, closeSharedAgent, startHost, waitFor, type Target } from '../helpers/harness.js';
 
 /** A handler that records every call, in order. */
 function recorder() {
@@ -37,14 +37,9 @@ afterEach(async () => {
 });
 afterAll(closeSharedAgent);
 
-function client(
-  model: Model,
-  ports: { httpPort: number; tcpPort: number },
-  cursor: number | null,
-  extra: Parameters<typeof clientOptions>[2] = {},
-) {
+function client(model: Model, target: Target, cursor: number | null, extra: Parameters<typeof clientOptions>[3] = {}) {
   const rec = recorder();
-  const c: ModelClient = model.createClient({ ...clientOptions(ports, 1, extra), cursor }, rec.handler);
+  const c: ModelClient = model.createClient({ ...clientOptions(model, target, 1, extra), cursor }, rec.handler);
   cleanups.push(() => c.close());
   return { c, rec };
 }
@@ -65,7 +60,7 @@ async function fakeServer(later: 'hang' | 'fail500') {
     server.closeAllConnections();
     return new Promise((r) => server.close(r));
   });
-  return { httpPort: (server.address() as net.AddressInfo).port, tcpPort: 0, requests: () => requests, urls };
+  return { ...anyListener((server.address() as net.AddressInfo).port), requests: () => requests, urls };
 }
 
 async function unusedPort(): Promise<number> {
@@ -101,7 +96,7 @@ describe.each([shortPollModel, longPollModel])('$id client', (model) => {
   });
 
   it('rejects connect with a typed error when nothing listens, and closes once', async () => {
-    const { c, rec } = client(model, { httpPort: await unusedPort(), tcpPort: 0 }, null);
+    const { c, rec } = client(model, anyListener(await unusedPort()), null);
     const err = await c.connect().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConnbenchError);
     expect((err as ConnbenchError).code).toBe('CB_ERR_CONN_REFUSED');
@@ -126,7 +121,7 @@ describe.each([shortPollModel, longPollModel])('$id client', (model) => {
       for (const sock of sockets) sock.destroy();
       return new Promise((r) => silent.close(r));
     });
-    const ports = { httpPort: (silent.address() as net.AddressInfo).port, tcpPort: 0 };
+    const ports = anyListener((silent.address() as net.AddressInfo).port);
 
     const byClose = client(model, ports, null);
     const closing = byClose.c.connect().catch((e: unknown) => e);
@@ -148,8 +143,7 @@ describe.each([shortPollModel, longPollModel])('$id client', (model) => {
     const fake = await fakeServer('hang');
     const { c, rec } = client(model, fake, null, {
       heartbeat: { intervalMs: 100, timeoutMs: 200 },
-      longPollHoldMs: 100,
-      shortPollIntervalMs: 10,
+      modelOptions: { holdMs: 100, intervalMs: 10 },
     });
     // Before the poll leaves, so the deadline cannot have started earlier than this.
     const connectAtMs = performance.now();
@@ -163,7 +157,7 @@ describe.each([shortPollModel, longPollModel])('$id client', (model) => {
 
   it('announces its pause between polls as every=MS (short polling) and no every when it asks again at once', async () => {
     const fake = await fakeServer('hang');
-    const { c } = client(model, fake, null, { shortPollIntervalMs: 70, longPollHoldMs: 100 });
+    const { c } = client(model, fake, null, { modelOptions: { intervalMs: 70, holdMs: 100 } });
     await c.connect();
     await waitFor(() => fake.requests() === 2, 'the poll after the subscribe');
     const every = fake.urls.map((u) => new URL(u, 'http://x').searchParams.get('every'));
@@ -172,7 +166,7 @@ describe.each([shortPollModel, longPollModel])('$id client', (model) => {
 
   it('ends the loop on a non-200 answer: onError, then onClose once', async () => {
     const fake = await fakeServer('fail500');
-    const { c, rec } = client(model, fake, null, { shortPollIntervalMs: 10 });
+    const { c, rec } = client(model, fake, null, { modelOptions: { intervalMs: 10 } });
     await c.connect();
     await waitFor(() => rec.closes === 1, 'the loop to end');
     expect(rec.errors).toEqual(['CB_ERR_HTTP_500']);
@@ -202,7 +196,7 @@ describe('long-poll client', () => {
   it('counts an empty answer after the hold as a heartbeat', async () => {
     const s = await startHost([longPollModel]);
     cleanups.push(s.close);
-    const { c, rec } = client(longPollModel, s, null, { longPollHoldMs: 50 });
+    const { c, rec } = client(longPollModel, s, null, { modelOptions: { holdMs: 50 } });
     await c.connect();
     await waitFor(() => rec.heartbeats >= 2, 'two heartbeats');
     expect(rec.errors).toEqual([]);

@@ -129,9 +129,9 @@ describe('poll server dead-peer deadline', () => {
 
 describe.each([
   // Short polling pauses longer than the timeout: only the announced every=MS keeps it alive.
-  { model: shortPollModel, extra: { shortPollIntervalMs: 1500 }, polls: 3 },
+  { model: shortPollModel, extra: { modelOptions: { intervalMs: 1500 } }, polls: 3 },
   // Long polling is held longer than the timeout, then asks again at once.
-  { model: longPollModel, extra: { longPollHoldMs: 1300 }, polls: 3 },
+  { model: longPollModel, extra: { modelOptions: { holdMs: 1300 } }, polls: 3 },
 ])('$model.id: a healthy client is never cut by the deadline', ({ model, extra, polls }) => {
   it(`keeps polling for several timeouts with no dead peer and no error`, async () => {
     const s = await start(model, HEALTHY_TIMEOUT_MS);
@@ -139,7 +139,7 @@ describe.each([
     cleanups.push(() => dispatchers.destroy());
     const sink = collectingSink();
     // Its own connection, as a run gives each client (a shared pool could move polls between sockets).
-    const options = clientOptions(s, 1, {
+    const options = clientOptions(model, s, 1, {
       heartbeat: { intervalMs: 150, timeoutMs: HEALTHY_TIMEOUT_MS },
       dispatcher: dispatchers.forClient(true, undefined),
       ...extra,

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { longPollModel } from '../../src/models/long-poll/index.js';
+import { PollServer } from '../../src/models/long-poll/server.js';
 import { shortPollModel } from '../../src/models/short-poll/index.js';
 import { nowUs } from '../../src/metrics/clock.js';
 import { closeSharedAgent, sharedAgent, startHost, waitFor } from '../helpers/harness.js';
@@ -103,7 +104,8 @@ describe('GET /poll', () => {
   });
 
   it('caps the hold at the server maxHoldMs', async () => {
-    const s = await start({ settings: { maxHoldMs: 100 } });
+    const s = await startHost([new PollServer({ maxHoldMs: 100 })]);
+    started.push(s);
     const { value, elapsedMs } = await timed(get(s, '/poll?cursor=0&wait=60000&user=u1'));
     expect(value.json).toEqual({ cursor: 0, messages: [] });
     expect(elapsedMs).toBeLessThan(5000);

@@ -9,7 +9,7 @@ import { LEAN_SSE_CLIENT_ABOVE, sseClientFor } from '../../src/models/sse/client
 import { validateScenario } from '../../src/scenario/load.js';
 import { expandMatrix } from '../../src/scenario/matrix.js';
 import { TabConnections } from '../../src/client/dispatchers.js';
-import { clientOptions, closeSharedAgent, collectingSink, newSession, startHost, waitFor } from '../helpers/harness.js';
+import { anyListener, clientOptions, closeSharedAgent, collectingSink, newSession, startHost, waitFor } from '../helpers/harness.js';
 import { withClient } from './sseHelpers.js';
 
 /**
@@ -61,7 +61,7 @@ describe('the lean and the reference SSE client on the same stream', () => {
     const logs = new Map<Kind, string[]>(KINDS.map((k) => [k, []]));
     for (const kind of KINDS) {
       // Cursor 0 is older than retention: both get the gap first, then the retained backlog.
-      const c = withClient(kind).createClient({ ...clientOptions(h, 1), cursor: 0 }, recordingHandler(logs.get(kind)!));
+      const c = withClient(kind).createClient({ ...clientOptions(sseModel, h, 1), cursor: 0 }, recordingHandler(logs.get(kind)!));
       clients.push(c);
       await c.connect();
     }
@@ -158,7 +158,7 @@ function echoClient(kind: Kind, port: number, log: string[]): { client: ModelCli
   const dispatcher = new TabConnections(`http://127.0.0.1:${port}`, undefined, new Set());
   cleanups.push(() => dispatcher.destroy());
   const h = { ...recordingHandler(log), onHeartbeat: () => log.push('heartbeat') };
-  const client = withClient(kind).createClient({ ...clientOptions({ httpPort: port, tcpPort: 0 }, 1), dispatcher, cursor: null }, h);
+  const client = withClient(kind).createClient({ ...clientOptions(sseModel, anyListener(port), 1), dispatcher, cursor: null }, h);
   clients.push(client);
   return { client, dispatcher };
 }

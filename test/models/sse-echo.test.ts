@@ -9,7 +9,7 @@ import { clientOptions, closeSharedAgent, sharedAgent, startHost, waitFor } from
 import { handler, withClient } from './sseHelpers.js';
 
 /**
- * Heartbeat echo (ServerSettings.sseEcho): the hello names the stream, the client answers every
+ * Heartbeat echo (the sse `echo` option): the hello names the stream, the client answers every
  * heartbeat with `POST /events/alive?stream=K`, and the server ends a stream whose client stopped
  * answering, as a dead peer. Without echo the stream is as it always was.
  */
@@ -17,7 +17,8 @@ import { handler, withClient } from './sseHelpers.js';
 type Host = Awaited<ReturnType<typeof startHost>>;
 
 const HEARTBEAT = { intervalMs: 100, timeoutMs: 300 };
-const ECHO = { sseEcho: true, heartbeat: HEARTBEAT };
+/** A host whose SSE server asks for heartbeat echoes, with a quick heartbeat. */
+const ECHO = { settings: { heartbeat: HEARTBEAT }, options: { sse: { echo: true } } };
 
 const hosts: Host[] = [];
 const cleanups: (() => unknown)[] = [];
@@ -75,7 +76,7 @@ describe('sse heartbeat echo: the server', () => {
   it('names the stream in the hello only with echo on, a new id per stream', async () => {
     const off = await host();
     expect((await rawStream(off)).hello).toEqual({ type: 'hello', data: '{"cursor":0}', lastEventId: '0' });
-    const on = await host({ settings: ECHO });
+    const on = await host(ECHO);
     on.publish(3);
     const first = await rawStream(on);
     const second = await rawStream(on);
@@ -87,7 +88,7 @@ describe('sse heartbeat echo: the server', () => {
   });
 
   it('answers an echo of an open stream 204, of an unknown or ended one 404, a bad one 400', async () => {
-    const h = await host({ settings: ECHO });
+    const h = await host(ECHO);
     const raw = await rawStream(h);
     const { stream } = JSON.parse(raw.hello.data) as { stream: number };
 
@@ -121,7 +122,7 @@ describe('sse heartbeat echo: the server', () => {
   });
 
   it('ends a stream that never echoes after interval + timeout, as one dead peer, data flowing or not', async () => {
-    const h = await host({ settings: ECHO });
+    const h = await host(ECHO);
     // What the server writes proves nothing about the client: only an echo keeps the stream.
     keepPublishing(h);
     const socket = net.connect({ host: '127.0.0.1', port: h.httpPort });
@@ -173,7 +174,7 @@ describe('sse heartbeat echo: the server', () => {
 
 describe.each(['reference', 'lean'] as const)('sse heartbeat echo: the %s client', (kind) => {
   it('keeps its stream over several timeouts by echoing every heartbeat, between messages', async () => {
-    const h = await host({ settings: ECHO });
+    const h = await host(ECHO);
     keepPublishing(h);
     let heartbeats = 0;
     let messages = 0;
@@ -181,7 +182,7 @@ describe.each(['reference', 'lean'] as const)('sse heartbeat echo: the %s client
     let closes = 0;
     const dispatcher = tabDispatcher(h);
     const client = withClient(kind).createClient(
-      { ...clientOptions(h, 1), heartbeat: HEARTBEAT, dispatcher, cursor: null },
+      { ...clientOptions(sseModel, h, 1), heartbeat: HEARTBEAT, dispatcher, cursor: null },
       handler({
         onHeartbeat: () => heartbeats++,
         onMessage: () => messages++,

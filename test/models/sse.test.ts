@@ -12,7 +12,16 @@ import { SseClient } from '../../src/models/sse/client.js';
 import type { Incoming } from '../../src/models/message.js';
 import type { ConnbenchError } from '../../src/util/errors.js';
 import { nowUs } from '../../src/metrics/clock.js';
-import { clientOptions, closeSharedAgent, collectingSink, newSession, sharedAgent, startHost, waitFor } from '../helpers/harness.js';
+import {
+  anyListener,
+  clientOptions,
+  closeSharedAgent,
+  collectingSink,
+  newSession,
+  sharedAgent,
+  startHost,
+  waitFor,
+} from '../helpers/harness.js';
 import { handler, withClient } from './sseHelpers.js';
 
 type Host = Awaited<ReturnType<typeof startHost>>;
@@ -160,7 +169,7 @@ describe.each(CLIENT_KINDS)('sse model with the %s client', (kind) => {
     let heartbeats = 0;
     const errors: ConnbenchError[] = [];
     const client = model.createClient(
-      { ...clientOptions(h, 1), heartbeat: { intervalMs: 30, timeoutMs: 60 }, cursor: null },
+      { ...clientOptions(sseModel, h, 1), heartbeat: { intervalMs: 30, timeoutMs: 60 }, cursor: null },
       handler({ onHeartbeat: () => heartbeats++, onError: (e) => errors.push(e) }),
     );
     cleanups.push(() => void client.close());
@@ -172,7 +181,7 @@ describe.each(CLIENT_KINDS)('sse model with the %s client', (kind) => {
     const silent = await silentSseServer();
     const closedAt: number[] = [];
     const dead = model.createClient(
-      { ...clientOptions({ httpPort: silent.port, tcpPort: 0 }, 2), heartbeat: { intervalMs: 30, timeoutMs: 60 }, cursor: null },
+      { ...clientOptions(sseModel, anyListener(silent.port), 2), heartbeat: { intervalMs: 30, timeoutMs: 60 }, cursor: null },
       handler({ onError: (e) => errors.push(e), onClose: (atUs) => closedAt.push(atUs) }),
     );
     cleanups.push(() => void dead.close());
@@ -229,13 +238,13 @@ describe.each(CLIENT_KINDS)('sse model with the %s client', (kind) => {
     expect(h.host.counters.badRequests).toBe(5);
     // The client rejects connect() with the server's own code.
     let closes = 0;
-    const client = model.createClient({ ...clientOptions(h, 1), cursor: -1 }, handler({ onClose: () => closes++ }));
+    const client = model.createClient({ ...clientOptions(sseModel, h, 1), cursor: -1 }, handler({ onClose: () => closes++ }));
     await expect(client.connect()).rejects.toMatchObject({ code: 'CB_ERR_BAD_CURSOR' });
     expect(closes).toBe(1);
   });
 
   it('creates the client it was asked for', () => {
-    const client = model.createClient({ ...clientOptions({ httpPort: 1, tcpPort: 1 }, 1), cursor: null }, handler());
+    const client = model.createClient({ ...clientOptions(sseModel, anyListener(1), 1), cursor: null }, handler());
     expect(client).toBeInstanceOf(kind === 'lean' ? LeanSseClient : SseClient);
   });
 
@@ -243,7 +252,7 @@ describe.each(CLIENT_KINDS)('sse model with the %s client', (kind) => {
     const port = await freedPort();
     let closes = 0;
     const client = model.createClient(
-      { ...clientOptions({ httpPort: port, tcpPort: 0 }, 1), cursor: null },
+      { ...clientOptions(sseModel, anyListener(port), 1), cursor: null },
       handler({ onClose: () => closes++ }),
     );
     await expect(client.connect()).rejects.toMatchObject({ code: 'CB_ERR_CONN_REFUSED' });
@@ -263,7 +272,7 @@ describe.each(CLIENT_KINDS)('sse model with the %s client', (kind) => {
       const errors: string[] = [];
       let closes = 0;
       const client = model.createClient(
-        { ...clientOptions({ httpPort: peer.port, tcpPort: 0 }, 1), cursor: null },
+        { ...clientOptions(sseModel, anyListener(peer.port), 1), cursor: null },
         handler({ onError: (e) => errors.push(e.code), onClose: () => closes++ }),
       );
       await expect(client.connect(), type).rejects.toMatchObject({ code: 'CB_ERR_PROTOCOL' });
@@ -280,7 +289,7 @@ describe.each(CLIENT_KINDS)('sse model with the %s client', (kind) => {
     });
     const seen: string[] = [];
     const client = model.createClient(
-      { ...clientOptions({ httpPort: peer.port, tcpPort: 0 }, 1), cursor: null },
+      { ...clientOptions(sseModel, anyListener(peer.port), 1), cursor: null },
       handler({
         onSubscribed: (cursor) => seen.push(`subscribed ${cursor}`),
         onMessage: (m) => seen.push(`message ${m.seq}`),

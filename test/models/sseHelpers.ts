@@ -5,7 +5,10 @@ import type { ClientHandler, Model } from '../../src/models/types.js';
 
 /** The sse model with its client fixed to one kind, so a test can run against both clients. */
 export function withClient(kind: 'reference' | 'lean'): Model {
-  return { ...sseModel, createClient: (o, h) => sseModel.createClient({ ...o, sseClient: kind }, h) };
+  return {
+    ...sseModel,
+    createClient: (o, h) => sseModel.createClient({ ...o, modelOptions: { ...(o.modelOptions as object), client: kind } }, h),
+  };
 }
 
 /** A ClientHandler that ignores everything but what `over` handles. */

@@ -13,10 +13,19 @@ import { ConnbenchError } from '../../src/util/errors.js';
 import { nowUs } from '../../src/metrics/clock.js';
 import { FrameType, encodeFrame } from '../../src/models/tcp/framing.js';
 import { clientHelloFrame } from '../../src/models/tcp/protocol.js';
-import { clientOptions, closeSharedAgent, collectingSink, newSession, startHost, waitFor } from '../helpers/harness.js';
+import {
+  anyListener,
+  clientOptions,
+  closeSharedAgent,
+  collectingSink,
+  newSession,
+  startHost,
+  waitFor,
+  type Target,
+} from '../helpers/harness.js';
 
 type Started = Awaited<ReturnType<typeof startHost>>;
-type Ports = { httpPort: number; tcpPort: number };
+type Ports = { httpPort: number; tcpPort: number } & Target;
 
 /** What differs between the two models when a test talks to the server without the model client. */
 interface PushCase {
@@ -151,10 +160,10 @@ describe.each([websocketCase, tcpCase])('$model.id model', (c) => {
     sessions.push(s);
     return { s, sink };
   }
-  function client(ports: Ports, id: number, extra: Parameters<typeof clientOptions>[2] & { cursor?: number | null } = {}) {
+  function client(ports: Ports, id: number, extra: Parameters<typeof clientOptions>[3] & { cursor?: number | null } = {}) {
     const { r, h } = recorder();
     const { cursor = null, ...rest } = extra;
-    const cl = model.createClient({ ...clientOptions(ports, id, rest), cursor }, h);
+    const cl = model.createClient({ ...clientOptions(model, ports, id, rest), cursor }, h);
     cleanups.push(() => cl.close());
     return { cl, r };
   }
@@ -303,7 +312,7 @@ describe.each([websocketCase, tcpCase])('$model.id model', (c) => {
     await new Promise<void>((r) => free.listen(0, '127.0.0.1', r));
     const port = (free.address() as net.AddressInfo).port;
     await new Promise((r) => free.close(r));
-    const { cl, r } = client({ httpPort: port, tcpPort: port }, 1);
+    const { cl, r } = client({ httpPort: port, tcpPort: port, ...anyListener(port) }, 1);
     await expect(cl.connect()).rejects.toMatchObject({ code: 'CB_ERR_CONN_REFUSED' });
     await waitFor(() => r.closes === 1, 'onClose');
     expect(r.errors).toEqual([]); // counted once, by whoever catches the rejection

@@ -7,10 +7,11 @@ import { Child } from '../../src/runner/child.js';
 import type { FromWorker, ToWorker, WorkerResult } from '../../src/ipc/worker.js';
 import { ReferenceHost } from '../../src/server/host.js';
 import { allModels } from '../../src/models/index.js';
-import { MODEL_IDS, type ModelId } from '../../src/models/types.js';
+import { MODEL_IDS, type ModelId } from '../../src/models/index.js';
 import { expandMatrix } from '../../src/scenario/matrix.js';
 import { validateScenario } from '../../src/scenario/load.js';
-import { TEST_SETTINGS } from '../helpers/harness.js';
+import { TEST_SETTINGS, testOptions } from '../helpers/harness.js';
+import type { Ports } from '../../src/models/listeners.js';
 import { summarizeModelRun } from '../../src/runner/resultRow.js';
 import { initHistograms } from '../../src/metrics/histogram.js';
 import { renderRunTable } from '../../src/report/table.js';
@@ -27,12 +28,12 @@ import type { RunResult } from '../../src/report/result.js';
 const UNASSIGNED_ADDRESS = '0.0.0.1';
 
 let host: ReferenceHost;
-let ports: { httpPort: number; tcpPort: number };
+let ports: Ports;
 
 beforeAll(async () => {
   await initHistograms();
-  host = new ReferenceHost({ retention: 1000, settings: TEST_SETTINGS });
-  for (const m of allModels()) host.attach(m.createServer());
+  host = new ReferenceHost({ retention: 1000, settings: TEST_SETTINGS, ports: { http: 0, tcp: 0 } });
+  for (const m of allModels()) host.attach(m.createServer(testOptions(m)));
   ports = await host.listen();
 });
 afterAll(() => host.close());
@@ -111,7 +112,7 @@ async function runWorker(
         firstClientId: 0,
         count,
         host: '127.0.0.1',
-        ...ports,
+        servers: [ports],
         sourceAddresses,
         rampUpMs: 0,
         scenario: s,

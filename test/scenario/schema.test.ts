@@ -3,11 +3,11 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { stringify } from 'yaml';
 import { scenarioJsonSchema } from '../../src/cli/schema.js';
-import { UNIT_PATTERNS } from '../../src/scenario/schema.js';
+import { UNIT_PATTERNS } from '../../src/util/zodUnits.js';
 import { bundledNames, loadScenario, parseScenarioText, validateScenario } from '../../src/scenario/load.js';
 import { expandMatrix } from '../../src/scenario/matrix.js';
 import { inputOf } from '../../src/scenario/inputOf.js';
-import { formatBytesExact, formatDurationExact, formatRateExact } from '../../src/scenario/unitText.js';
+import { formatBytesExact, formatDurationExact, formatRateExact } from '../../src/util/unitText.js';
 import { parseDurationMs, parseRatePerSec, parseSizeBytes } from '../../src/util/units.js';
 
 const withoutMatrix = <T extends { matrix: unknown }>(p: T): Omit<T, 'matrix'> => {

@@ -5,8 +5,9 @@ import { allModels, getModel } from '../../src/models/index.js';
 import { MAX_SEND_BODY_BYTES } from '../../src/models/sendBody.js';
 import { FrameType, encodeFrame } from '../../src/models/tcp/framing.js';
 import { clientHelloFrame } from '../../src/models/tcp/protocol.js';
-import { TEST_SETTINGS, clientOptions, closeSharedAgent, waitFor } from '../helpers/harness.js';
-import { MODEL_IDS } from '../../src/models/types.js';
+import type { Ports } from '../../src/models/listeners.js';
+import { TEST_SETTINGS, clientOptions, closeSharedAgent, testOptions, waitFor } from '../helpers/harness.js';
+import { MODEL_IDS } from '../../src/models/index.js';
 import { ConnbenchError } from '../../src/util/errors.js';
 
 /**
@@ -16,6 +17,7 @@ import { ConnbenchError } from '../../src/util/errors.js';
 
 interface Started {
   host: ReferenceHost;
+  ports: Ports;
   httpPort: number;
   tcpPort: number;
 }
@@ -24,10 +26,11 @@ const hosts: ReferenceHost[] = [];
 const sockets: net.Socket[] = [];
 
 async function start(extra: Partial<HostOptions> = {}): Promise<Started> {
-  const host = new ReferenceHost({ retention: 1000, settings: TEST_SETTINGS, ...extra });
-  for (const m of allModels()) host.attach(m.createServer());
+  const host = new ReferenceHost({ retention: 1000, settings: TEST_SETTINGS, ports: { http: 0, tcp: 0 }, ...extra });
+  for (const m of allModels()) host.attach(m.createServer(testOptions(m)));
   hosts.push(host);
-  return { host, ...(await host.listen()) };
+  const ports = await host.listen();
+  return { host, ports, httpPort: ports.http!, tcpPort: ports.tcp! };
 }
 
 afterEach(async () => {
@@ -296,7 +299,7 @@ describe('reference server: slow and surplus clients', () => {
     for (const id of MODEL_IDS) {
       let closes = 0;
       const client = getModel(id).createClient(
-        { ...clientOptions(s, 1), cursor: null },
+        { ...clientOptions(getModel(id), s, 1), cursor: null },
         {
           onSubscribed: () => undefined,
           onMessage: () => undefined,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MODEL_IDS } from '../../src/models/types.js';
+import { MODEL_IDS } from '../../src/models/index.js';
 import { describeRow, runSmall, type Row } from './helpers.js';
 import { renderRunTable } from '../../src/report/table.js';
 

@@ -22,7 +22,7 @@ export interface PostSpec {
  * always read to the end, so the connection is free for the next request.
  */
 export function post(o: ClientOptions, p: PostSpec, onError: (e: ConnbenchError) => void): void {
-  request(`http://${o.host}:${o.httpPort}${p.path}`, {
+  request(`http://${o.host}:${o.port}${p.path}`, {
     method: 'POST',
     dispatcher: o.dispatcher,
     ...(p.json !== undefined ? { headers: { 'content-type': 'application/json' }, body: p.json } : {}),

@@ -51,7 +51,7 @@ export class PollClient implements ModelClient, Dispatcher.DispatchHandler {
     private readonly h: ClientHandler,
     private readonly mode: PollMode,
   ) {
-    this.origin = `http://${o.host}:${o.httpPort}`;
+    this.origin = `http://${o.host}:${o.port}`;
     const every = mode.intervalMs > 0 ? `&every=${mode.intervalMs}` : '';
     this.tailQuery = `&user=${encodeURIComponent(o.user)}${every}`;
   }

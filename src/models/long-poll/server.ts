@@ -9,6 +9,12 @@ import { PollDeadlines } from './pollDeadlines.js';
 import { sweepTickMs } from '../push/heartbeat.js';
 
 /**
+ * The longest a poll is held unless a longer hold is configured: the cap guards the server against
+ * a `wait` of hours; no client of a run asks for more than its scenario's hold.
+ */
+export const DEFAULT_MAX_HOLD_MS = 60_000;
+
+/**
  * `GET /poll?cursor=N&wait=MS&every=MS&user=U`, shared by short and long polling: `wait` absent or
  * 0 answers at once, `wait` > 0 holds the request until something arrives for the user or the
  * hold (capped by the server's maxHoldMs) ends with an empty answer, long polling's heartbeat.
@@ -19,12 +25,19 @@ import { sweepTickMs } from '../push/heartbeat.js';
  * forwarding, no FIN, no RST) would stay open on the server forever.
  */
 export class PollServer implements ModelServer {
+  /** The longest this server holds a poll, whatever `wait` a client asks for. */
+  private readonly maxHoldMs: number;
   private readonly held = new Set<HeldPoll>();
   /** Absent when the heartbeat timeout is off (0 or infinite): nothing is tracked then. */
   private deadlines: PollDeadlines<Socket> | undefined;
   private timeoutMs = 0;
   /** Every polling socket's one 'close' listener: shared, with the socket as `this`, not a closure each. */
   private onSocketClose: ((this: Socket) => void) | undefined;
+
+  /** `maxHoldMs`: the cap on any `wait` a client asks for (default a minute). */
+  constructor(options: { maxHoldMs?: number } = {}) {
+    this.maxHoldMs = options.maxHoldMs ?? DEFAULT_MAX_HOLD_MS;
+  }
 
   attach(host: ServerHost): void {
     host.route('GET', '/poll', (_req, res, url) => this.onPoll(host, res, url));
@@ -93,7 +106,7 @@ export class PollServer implements ModelServer {
     host.count('heldPolls');
     const poll = new HeldPoll(host, res, q.cursor, q.user, q.everyMs, this);
     this.held.add(poll);
-    poll.hold(Math.min(q.waitMs, host.settings.maxHoldMs));
+    poll.hold(Math.min(q.waitMs, this.maxHoldMs));
   }
 }
 

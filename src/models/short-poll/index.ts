@@ -1,13 +1,48 @@
-import type { Model } from '../types.js';
+import { z } from 'zod';
+import { defineModel } from '../types.js';
+import { defineSection } from '../section.js';
+import { axis, durationMs } from '../../util/zodUnits.js';
+import { formatDurationExact } from '../../util/unitText.js';
+import { formatDurationMs } from '../../util/units.js';
 import { PollServer } from '../long-poll/server.js';
 import { PollClient } from '../long-poll/client.js';
+import { httpModelSecondConnection } from '../http/secondConnection.js';
 
-export const shortPollModel: Model = {
+export interface ShortPollOptions {
+  /** The pause between an answer and the next poll. */
+  intervalMs: number;
+}
+
+const section = defineSection({
+  key: 'shortPoll',
+  schema: z.strictObject({ interval: axis(durationMs('1s'), 'short-poll: pause between an answer and the next poll.').default(1000) }),
+  axes: ['interval'],
+  resolve: (s): ShortPollOptions => ({ intervalMs: s.interval }),
+  input: (o) => ({ interval: formatDurationExact(o.intervalMs) }),
+});
+
+export const shortPollModel = defineModel<ShortPollOptions>({
   id: 'short-poll',
   title: 'short polling: the client asks every interval over a keep-alive connection',
+  listener: 'http',
   usesDispatcher: true,
   needsHeartbeatEcho: false,
+  section,
   // Same /poll route as long polling, asked without `wait`.
   createServer: () => new PollServer(),
-  createClient: (o, h) => new PollClient(o, h, { waitMs: 0, intervalMs: o.shortPollIntervalMs, emptyIsHeartbeat: false }),
-};
+  createClient: (o, h) => new PollClient(o, h, { waitMs: 0, intervalMs: o.modelOptions.intervalMs, emptyIsHeartbeat: false }),
+  endpoints: (at, settings) => [
+    {
+      method: 'GET',
+      target: `http://${at.host}:${at.ports.http}/poll?cursor=0&every=1000`,
+      note: `every: your pause; a connection silent past it + ${formatDurationMs(settings.heartbeat.timeoutMs)} is ended as dead`,
+    },
+  ],
+  secondConnection: (_o, workload) => httpModelSecondConnection(workload),
+  // Peaks of the scale runs (src/runner/memoryPerConnection.ts says how they were taken).
+  peakBytesPerConnection: () => ({ serverBytes: 16 * 1024, clientBytes: 40 * 1024 }),
+  // A short poll is answered at its next ask, so draining waits about one interval.
+  drainAllowanceMs: (o) => o.intervalMs,
+  // The poll is the heartbeat: one every interval.
+  labOptions: (intervalMs) => ({ intervalMs }),
+});

@@ -76,7 +76,7 @@ export class SseClient implements ModelClient {
   }
 
   private url(): string {
-    const base = `http://${this.o.host}:${this.o.httpPort}/events?user=${encodeURIComponent(this.o.user)}`;
+    const base = `http://${this.o.host}:${this.o.port}/events?user=${encodeURIComponent(this.o.user)}`;
     return this.o.cursor !== null ? `${base}&cursor=${this.o.cursor}` : base;
   }
 

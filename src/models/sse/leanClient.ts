@@ -55,7 +55,7 @@ export class LeanSseClient implements ModelClient, HttpResponseHandlers, SsePars
     const o = this.o;
     const socket = net.connect({
       host: o.host,
-      port: o.httpPort,
+      port: o.port,
       noDelay: true,
       ...(o.localAddress ? { localAddress: o.localAddress } : {}),
     });
@@ -137,7 +137,7 @@ export class LeanSseClient implements ModelClient, HttpResponseHandlers, SsePars
     let path = `/events?user=${encodeURIComponent(o.user)}`;
     if (o.cursor !== null) path += `&cursor=${o.cursor}`;
     // The headers a browser's EventSource sends; no Last-Event-ID: the cursor travels in the query.
-    return `GET ${path} HTTP/1.1\r\nHost: ${o.host}:${o.httpPort}\r\nAccept: text/event-stream\r\nCache-Control: no-cache\r\n\r\n`;
+    return `GET ${path} HTTP/1.1\r\nHost: ${o.host}:${o.port}\r\nAccept: text/event-stream\r\nCache-Control: no-cache\r\n\r\n`;
   }
 
   private onData(chunk: Buffer): void {

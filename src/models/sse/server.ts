@@ -99,10 +99,11 @@ class SseStream implements Subscriber, Corkable, Pingable {
  */
 export class SseServer implements ModelServer {
   private host: ServerHost | undefined;
+  private readonly options: { retryMs: number; echo: boolean };
   private readonly streams = new Set<SseStream>();
   private heartbeatTimer: NodeJS.Timeout | undefined;
   /**
-   * Heartbeat echo (ServerSettings.sseEcho) only: the streams by the id their hello named, for
+   * Heartbeat echo (the `echo` option) only: the streams by the id their hello named, for
    * `POST /events/alive`, and the sweeper that ends the ones whose client stopped echoing.
    */
   private readonly byId = new Map<number, SseStream>();
@@ -120,10 +121,15 @@ export class SseServer implements ModelServer {
   private readonly batch = new CorkBatch<SseStream>();
   private readonly onSocketError = (): void => this.host?.count('sseWriteErrors');
 
+  /** `retryMs`: the `retry:` each stream announces; `echo`: clients must echo heartbeats (see attachEcho). */
+  constructor(options: { retryMs: number; echo: boolean }) {
+    this.options = options;
+  }
+
   attach(host: ServerHost): void {
     this.host = host;
     host.route('GET', '/events', (req, res, url) => this.open(req, res, url));
-    if (host.settings.sseEcho) return this.attachEcho(host);
+    if (this.options.echo) return this.attachEcho(host);
     const intervalMs = host.settings.heartbeat.intervalMs;
     if (intervalMs > 0 && Number.isFinite(intervalMs)) {
       // One timer for every stream: a timer per connection would cost memory and wakeups per client.
@@ -241,7 +247,7 @@ export class SseServer implements ModelServer {
       }
       const backlog = log.readAfter(start, user);
       // Headers, retry, hello and the backlog leave in one write: the headers flush with it.
-      let text = helloFrame(start, host.settings.sseRetryMs, id);
+      let text = helloFrame(start, this.options.retryMs, id);
       if (backlog.gap) text += gapFrame(backlog.gap);
       if (backlog.entries.length > 0) text += backlog.entries.map(messageFrame).join('');
       stream.lastSeq = Math.max(stream.lastSeq, backlog.cursor);

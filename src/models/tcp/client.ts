@@ -30,7 +30,7 @@ export class TcpClient implements ModelClient {
     if (this.life.ended) return connected;
     const o = this.o;
     const bind = o.localAddress ? { localAddress: o.localAddress } : {};
-    const socket = net.connect({ host: o.host, port: o.tcpPort, noDelay: true, ...bind });
+    const socket = net.connect({ host: o.host, port: o.port, noDelay: true, ...bind });
     this.socket = socket;
     socket.setNoDelay(true);
     applyTcpKeepAlive(socket, o.tcpKeepAliveMs);

@@ -1,4 +1,5 @@
 import { transportError, type ConnbenchError } from '../../util/errors.js';
+import { MAX_MESSAGE_BYTES } from '../message.js';
 
 /**
  * The tcp model's framing: a 4-byte big-endian length (the bytes that follow: 1 type byte + body),
@@ -7,8 +8,8 @@ import { transportError, type ConnbenchError } from '../../util/errors.js';
 export const FrameType = { HELLO: 1, MSG: 2, SEND: 3, PING: 4, PONG: 5, GAP: 6 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
-/** The largest length field accepted (type byte + body): 16 MiB. */
-export const MAX_FRAME_LENGTH_BYTES = 16 * 1024 * 1024;
+/** The largest length field accepted (type byte + body): the limit every model's client keeps. */
+export const MAX_FRAME_LENGTH_BYTES = MAX_MESSAGE_BYTES;
 const LENGTH_BYTES = 4;
 const HEADER_BYTES = LENGTH_BYTES + 1;
 

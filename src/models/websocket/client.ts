@@ -5,7 +5,7 @@ import { toIncoming, type Outgoing } from '../message.js';
 import { nowUs } from '../../metrics/clock.js';
 import { codeOfSocketError, transportError } from '../../util/errors.js';
 import { MAX_ERROR_BODY_BYTES, errorOfResponse } from '../http/errorOfResponse.js';
-import { MAX_FRAME_LENGTH_BYTES } from '../tcp/framing.js';
+import { MAX_MESSAGE_BYTES } from '../message.js';
 import { applyTcpKeepAlive } from '../keepAlive.js';
 import { ClientLifecycle } from '../push/clientLifecycle.js';
 import { parseControl, sendText, textOf } from './protocol.js';
@@ -30,14 +30,13 @@ export class WebsocketClient implements ModelClient {
     const connected = this.life.begin(signal);
     if (this.life.ended) return connected;
     const o = this.o;
-    let url = `ws://${o.host}:${o.httpPort}/ws?user=${encodeURIComponent(o.user)}`;
+    let url = `ws://${o.host}:${o.port}/ws?user=${encodeURIComponent(o.user)}`;
     if (o.cursor !== null) url += `&cursor=${o.cursor}`;
     let ws: WebSocket;
     try {
       ws = new WebSocket(url, {
         perMessageDeflate: false,
-        // The largest frame a client accepts: the tcp model's limit, so both models refuse the same sizes.
-        maxPayload: MAX_FRAME_LENGTH_BYTES,
+        maxPayload: MAX_MESSAGE_BYTES,
         ...(o.localAddress ? { localAddress: o.localAddress } : {}),
       });
     } catch (err) {

@@ -1,6 +1,6 @@
 import { ConnbenchError } from '../util/errors.js';
 
-/** The exit codes users and CI scripts rely on (DESIGN.md). */
+/** The exit codes users and CI scripts rely on (docs/contract.md, Exit codes). */
 export const EXIT = { ok: 0, threshold: 1, input: 2, run: 3, sigint: 130, sigterm: 143 } as const;
 
 /** The only place errors become exit codes. */

@@ -83,9 +83,10 @@ export abstract class OwnedDispatcher extends Dispatcher {
  * first send. Each is an undici Client, a single keep-alive connection: the next poll waits for
  * the previous answer on the same socket instead of opening a second, so the server sees one
  * connection per polling client; and a send never queues behind a poll the server holds. Nothing
- * is allocated until used (`node --expose-gc bench/micro/undiciDispatchers.mjs pool|client`: a Pool
- * costs 18.5 KiB of heap before its first request, a Client 1.5), so a lean SSE client, which
- * streams on its own socket, costs nothing here until it sends.
+ * is allocated until used, and a Client costs a small part of what a Pool does before its first
+ * request (`bench/micro/undiciDispatchers.mjs`; docs/benchmarks.md, Where a goal is missed:
+ * Simulated client RSS per connection), so a lean SSE client, which streams on its own socket,
+ * costs nothing here until it sends.
  */
 export class TabConnections extends OwnedDispatcher {
   private reading: Client | undefined;

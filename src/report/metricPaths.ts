@@ -8,7 +8,7 @@ import { inputError } from '../util/errors.js';
  * The per-model figures thresholds and comparisons can name: every numeric field of a result row,
  * by its JSON path. A name may drop unit suffixes (`latency.p99` = `latencyMs.p99`,
  * `server.rssPerConnection` = `server.rssPerConnectionBytes`), the `messages.` prefix
- * (`lost` = `messages.lost`) and write `p99.9` for `p999` (DESIGN.md, Scenario shape).
+ * (`lost` = `messages.lost`) and write `p99.9` for `p999` (docs/contract.md, Thresholds).
  */
 export type MetricKind = 'ms' | 'us' | 'bytes' | 'percent' | 'rate' | 'count';
 

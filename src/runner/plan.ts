@@ -13,8 +13,8 @@ export const PORTS_PER_DESTINATION = 28_000;
 /**
  * Connections per source address the plan aims at, well below the hard limit above: a socket bound
  * to 127.0.0.2 gets its port at bind(), and past about 7,000 sockets on one address the kernel scans
- * the port range for each one (measured here: 0.06 ms per connect below, 1.7-4 ms above, which
- * made a 50,000-client ramp spend minutes in the kernel). Loopback addresses cost nothing.
+ * the port range for each one, which made a 50,000-client ramp spend minutes in the kernel (the
+ * figures: docs/scale.md, The limits, and what gets past each). Loopback addresses cost nothing.
  */
 export const FAST_CONNECTIONS_PER_ADDRESS = 6_000;
 /**

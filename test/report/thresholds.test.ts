@@ -68,7 +68,7 @@ describe('thresholds', () => {
       syntheticRow({ model: 'tcp', latencyBaseUs: 500, status: 'failed', statusReason: 'no client could connect' }),
     ]);
 
-  it('parse the DESIGN.md forms', () => {
+  it('parse the forms of docs/contract.md, Thresholds', () => {
     expect(parseThreshold('websocket.latency.p99', '< 20ms')).toMatchObject({
       op: '<',
       limit: 20,

@@ -23,7 +23,8 @@ export interface PollMode {
  * It is its own undici dispatch handler: each poll is one `dispatch()` with this object, with no
  * promise, AbortController, body stream or timer made per request. The dead-peer deadline is one
  * timer per client, re-armed as each request leaves; the pause of short polling is another. That
- * is what lets one generator process keep up with a server (see docs/benchmarks.md).
+ * is what lets one generator process keep up with a server (docs/benchmarks.md, Where a goal is
+ * missed: Short-poll generator).
  */
 export class PollClient implements ModelClient, Dispatcher.DispatchHandler {
   private readonly origin: string;

@@ -1,8 +1,8 @@
 import type { Gap, LogEntry } from '../log.js';
 
 /**
- * The text/event-stream frames of connbench's SSE wire contract (DESIGN.md), built as strings so
- * the server writes each with one res.write and the tests can assert on exact bytes.
+ * The text/event-stream frames of connbench's SSE wire contract (docs/contract.md, SSE), built as
+ * strings so the server writes each with one res.write and the tests can assert on exact bytes.
  */
 
 /** A comment line then the blank line that ends it: the cheapest bytes that prove the stream lives. */

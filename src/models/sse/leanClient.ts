@@ -15,8 +15,8 @@ import { echoHeartbeat } from './echo.js';
  * The lean SSE client: one raw `net` socket, a hand-written `GET /events` and the project's own
  * HTTP response decoder and event-stream parser. It behaves as the reference client (SseClient, on
  * the `eventsource` package) does, event for event and error code for error code, at under a third
- * of its memory per connection (docs/benchmarks.md: 10.7 against 38.7 KiB in a worker, 6.8 against
- * 37.1 KiB alone), so the runner uses it for large client counts.
+ * of its memory per connection (docs/benchmarks.md, The lean SSE client), so the runner uses it for
+ * large client counts.
  *
  * It is one object that is its own decoder and parser handler, and it creates the parser only once
  * the stream is accepted: every closure or object per connection is multiplied by the client count.

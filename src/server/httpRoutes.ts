@@ -1,0 +1,87 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { rawResponse, respond } from '../models/http/respond.js';
+import type { HttpHandler, UpgradeHandler } from '../models/types.js';
+import type { Count } from './counters.js';
+
+/**
+ * The HTTP listener's route and upgrade tables, and the answer to every request no handler takes:
+ * 400 (bad URL or unparsable request), 404, 405 naming the methods the path has, 408 (headers too
+ * slow), 500 (a handler threw). Each is counted, so a run shows what its clients got wrong.
+ */
+export class HttpRoutes {
+  private readonly routes = new Map<string, HttpHandler>();
+  private readonly upgrades = new Map<string, UpgradeHandler>();
+
+  constructor(private readonly count: Count) {}
+
+  route(method: 'GET' | 'POST', path: string, handler: HttpHandler): void {
+    const key = `${method} ${path}`;
+    if (!this.routes.has(key)) this.routes.set(key, handler);
+  }
+
+  upgrade(path: string, handler: UpgradeHandler): void {
+    if (!this.upgrades.has(path)) this.upgrades.set(path, handler);
+  }
+
+  handleRequest(req: IncomingMessage, res: ServerResponse): void {
+    const url = urlOf(req);
+    if (!url) {
+      this.count('badRequests');
+      return void respond(res, 400, { error: 'CB_ERR_BAD_URL', message: 'the request URL could not be parsed' });
+    }
+    const handler = this.routes.get(`${req.method} ${url.pathname}`);
+    if (!handler) {
+      const known = [...this.routes.keys()].filter((k) => k.endsWith(` ${url.pathname}`));
+      if (known.length > 0) return void respond(res, 405, { error: 'CB_ERR_METHOD', message: `use ${known.join(' or ')}` });
+      this.count('notFound');
+      return void respond(res, 404, { error: 'CB_ERR_NOT_FOUND', message: `no route ${req.method} ${url.pathname}` });
+    }
+    try {
+      handler(req, res, url);
+    } catch (err) {
+      // A handler must never take the server down: answer 500 and count it.
+      this.count('handlerErrors');
+      if (!res.headersSent) respond(res, 500, { error: 'CB_ERR_INTERNAL', message: String((err as Error)?.message ?? err) });
+      else res.destroy();
+    }
+  }
+
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const url = urlOf(req);
+    if (!url) {
+      this.count('badRequests');
+      return void socket.end(rawResponse(400, 'Bad Request', 'CB_ERR_BAD_URL', 'the request URL could not be parsed'));
+    }
+    const handler = this.upgrades.get(url.pathname);
+    if (!handler) {
+      this.count('notFound');
+      return void socket.end(rawResponse(404, 'Not Found', 'CB_ERR_NOT_FOUND', `no upgrade at ${url.pathname}`));
+    }
+    try {
+      handler(req, socket, head, url);
+    } catch {
+      this.count('handlerErrors');
+      socket.destroy();
+    }
+  }
+
+  /** Node's HTTP parser gave up on the connection (bad bytes, or headers past their timeout). */
+  handleClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+    const timedOut = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+    this.count(timedOut ? 'headersTimeouts' : 'clientErrors');
+    // Never write into a response already streaming on this socket (an SSE stream, say).
+    const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (!socket.writable || inFlight?.headersSent) return void socket.destroy();
+    if (timedOut) socket.end(rawResponse(408, 'Request Timeout', 'CB_ERR_HEADERS_TIMEOUT', 'the request headers did not arrive in time'));
+    else socket.end(rawResponse(400, 'Bad Request', 'CB_ERR_BAD_REQUEST', `the request could not be parsed (${err.code ?? 'error'})`));
+  }
+}
+
+function urlOf(req: IncomingMessage): URL | undefined {
+  try {
+    return new URL(req.url ?? '/', 'http://connbench.local');
+  } catch {
+    return undefined;
+  }
+}

@@ -23,6 +23,7 @@ import { startMessageOf, type ServerGroup, type ServerMember } from './serverGro
 import { FaultProxy } from '../proxy/faultProxy.js';
 import { nowUs } from '../metrics/clock.js';
 import { sleep } from '../util/sleep.js';
+import { AbortScope } from './abort.js';
 
 /** An old server gets this long to end after a SIGTERM before it is killed. */
 const OLD_SERVER_GRACE_MS = 1000;
@@ -65,8 +66,7 @@ export class FaultRun {
   private readonly done: (Done | undefined)[];
   private t0Us: number | undefined;
   /** Aborts with the run, or when close() ends the faults: no wait of theirs outlives the model run. */
-  private readonly ended = new AbortController();
-  private readonly wake: AbortSignal;
+  private readonly scope: AbortScope;
   /** Processes stopped by a stall that is under way. */
   private stopped: Child<ToServer, FromServer>[] = [];
   private readonly continueStopped = () => {
@@ -91,7 +91,7 @@ export class FaultRun {
     this.clientPorts = clientPorts;
     this.finished = s.faults.map(deferred);
     this.done = s.faults.map(() => undefined);
-    this.wake = signal ? AbortSignal.any([signal, this.ended.signal]) : this.ended.signal;
+    this.scope = new AbortScope(signal);
     if (s.faults.some((f) => f.fault === 'stall')) {
       // Whatever ends the run, a stopped server must not outlive it stopped.
       signal?.addEventListener('abort', this.continueStopped);
@@ -134,8 +134,8 @@ export class FaultRun {
     if (this.faults.length === 0) return;
     void (async () => {
       for (const [i, f] of this.faults.entries()) {
-        await sleepUntilUs(t0Us + f.atMs * 1000, this.wake);
-        if (this.wake.aborted) return this.finished.slice(i).forEach((d) => d.resolve());
+        await sleepUntilUs(t0Us + f.atMs * 1000, this.scope.signal);
+        if (this.scope.aborted) return this.finished.slice(i).forEach((d) => d.resolve());
         try {
           const startedAtUs = nowUs();
           const detail = await this.carryOut(f);
@@ -161,7 +161,7 @@ export class FaultRun {
 
   /** Ends everything under way at once: stopped servers continue, proxies close. */
   async close(): Promise<void> {
-    this.ended.abort();
+    this.scope.end();
     this.continueStopped();
     this.signal?.removeEventListener('abort', this.continueStopped);
     process.off('exit', this.continueStopped);
@@ -209,7 +209,7 @@ export class FaultRun {
     for (const c of this.stopped) c.proc.kill('SIGSTOP');
     const fromUs = nowUs();
     // At least the whole duration: a timer may fire a little early, and the calibration relies on it.
-    await sleepUntilUs(fromUs + forMs * 1000, this.wake);
+    await sleepUntilUs(fromUs + forMs * 1000, this.scope.signal);
     // Between these two readings the servers were certainly stopped (a reading after SIGCONT could
     // add time the runner itself waited for a core).
     const toUs = nowUs();
@@ -245,7 +245,7 @@ export class FaultRun {
   private async latency(latencyMs: number, jitterMs: number, forMs: number): Promise<Partial<FaultOutcome>> {
     for (const p of this.proxies) p.setLatency(latencyMs, jitterMs);
     const fromUs = nowUs();
-    await sleepUntilUs(fromUs + forMs * 1000, this.wake);
+    await sleepUntilUs(fromUs + forMs * 1000, this.scope.signal);
     for (const p of this.proxies) p.setLatency(0, 0);
     return { latencyMs, jitterMs, faultMs: (nowUs() - fromUs) / 1000 };
   }

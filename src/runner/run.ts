@@ -1,7 +1,8 @@
 import type { Scenario } from '../scenario/schema.js';
+import type { ModelId } from '../models/types.js';
 import { SCHEMA_VERSION, type ModelResult, type RunResult } from '../report/result.js';
 import { unfinishedModelResult } from '../report/partial.js';
-import { planRun, type Limits } from './plan.js';
+import { planRun, type Limits, type RunPlan } from './plan.js';
 import { processesOfFailedRun, runModel } from './runModel.js';
 import { emit, type ProgressInfo, type RunListener } from './events.js';
 import { ConnbenchError } from '../util/errors.js';
@@ -68,27 +69,8 @@ export async function runScenario(points: Scenario[], opts: RunOptions): Promise
       const slot = result.models.length;
       for (let k = 1; k <= repeat; k++) {
         if (opts.signal?.aborted && runs.length > 0) break;
-        let row: ModelResult;
-        let interrupted = false;
-        try {
-          row = await runModel(point, model, plans[i]!, repeatLabelled(listeners, k, repeat), opts.signal);
-        } catch (err) {
-          const e = err instanceof ConnbenchError ? err : new ConnbenchError('CB_ERR_RUN', String((err as Error)?.message ?? err));
-          interrupted = opts.signal?.aborted === true;
-          row = unfinishedModelResult(
-            model,
-            point.matrix,
-            point.clients,
-            interrupted
-              ? { code: 'CB_ERR_INTERRUPTED', message: 'interrupted before this model finished' }
-              : { code: e.code, message: e.message },
-            !interrupted,
-          );
-          // Where the limit was: each process's peak memory and connections as last seen.
-          const processes = processesOfFailedRun(err);
-          if (processes) row.processes = processes;
-          if (!interrupted) emit(listeners, 'warning', `${model}${repeat > 1 ? ` (repeat ${k}/${repeat})` : ''}: ${e.message}`);
-        }
+        const { row, interrupted, failure } = await runOnce(point, model, plans[i]!, repeatLabelled(listeners, k, repeat), opts.signal);
+        if (failure !== undefined) emit(listeners, 'warning', `${model}${repeat > 1 ? ` (repeat ${k}/${repeat})` : ''}: ${failure}`);
         // An interrupted repeat adds nothing to the ones that finished; it only makes the row incomplete.
         if (!(interrupted && runs.length > 0)) runs.push(row);
         const combined = { ...combineRepeats(runs) };
@@ -104,4 +86,36 @@ export async function runScenario(points: Scenario[], opts: RunOptions): Promise
   result.complete = !opts.signal?.aborted;
   opts.checkpoint?.(result);
   return result;
+}
+
+/**
+ * One run of a model. A failure becomes its row (failed, with each process's figures as last seen)
+ * and, unless the run was interrupted, `failure` says why.
+ */
+async function runOnce(
+  point: Scenario,
+  model: ModelId,
+  plan: RunPlan,
+  listeners: RunListener[],
+  signal: AbortSignal | undefined,
+): Promise<{ row: ModelResult; interrupted: boolean; failure?: string }> {
+  try {
+    return { row: await runModel(point, model, plan, listeners, signal), interrupted: false };
+  } catch (err) {
+    const e = err instanceof ConnbenchError ? err : new ConnbenchError('CB_ERR_RUN', String((err as Error)?.message ?? err));
+    const interrupted = signal?.aborted === true;
+    const row = unfinishedModelResult(
+      model,
+      point.matrix,
+      point.clients,
+      interrupted
+        ? { code: 'CB_ERR_INTERRUPTED', message: 'interrupted before this model finished' }
+        : { code: e.code, message: e.message },
+      !interrupted,
+    );
+    // Where the limit was: each process's peak memory and connections as last seen.
+    const processes = processesOfFailedRun(err);
+    if (processes) row.processes = processes;
+    return { row, interrupted, ...(interrupted ? {} : { failure: e.message }) };
+  }
 }

@@ -89,8 +89,8 @@ async function modelBroadcast(size: BroadcastSize, model: ModelId) {
       const [s0, w0] = await Promise.all([server.sample(false), workers.sample(false)]);
       const t0 = nowUs();
       const published = await server.child.request(
-        { type: 'stop-publish', burst: size.messages, payloadBytes: size.payloadBytes },
-        'published',
+        { type: 'burst', count: size.messages, payloadBytes: size.payloadBytes },
+        'head',
         DRAIN_TIMEOUT_MS,
         'publish the burst',
       );

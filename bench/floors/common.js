@@ -34,17 +34,19 @@ export function send(m) {
 }
 
 /**
- * Runs the handler for every message from the parent; a throw becomes an error reply, which
- * rejects the parent's wait. The process leaves with its parent.
+ * Runs the handler for every message from the parent, with `reply`, which answers that message
+ * (with its id, as src/runner/child.ts matches replies to requests); a throw becomes an error
+ * reply, which rejects the parent's wait. The process leaves with its parent.
  * @template T
- * @param {(m: T) => unknown} handle
+ * @param {(m: T, reply: (r: object) => void) => unknown} handle
  */
 export function serve(handle) {
-  process.on('message', (/** @type {T} */ m) => {
+  process.on('message', (/** @type {T & { id?: number }} */ m) => {
+    const reply = (/** @type {object} */ r) => send(m.id === undefined ? r : { ...r, id: m.id });
     Promise.resolve()
-      .then(() => handle(m))
+      .then(() => handle(m, reply))
       .catch((/** @type {unknown} */ err) =>
-        send({ type: 'error', code: 'CB_ERR_BENCH_FLOOR', message: String(/** @type {Error} */ (err)?.message ?? err) }),
+        reply({ type: 'error', code: 'CB_ERR_BENCH_FLOOR', message: String(/** @type {Error} */ (err)?.message ?? err) }),
       );
   });
   process.on('disconnect', () => process.exit(0));

@@ -4,7 +4,7 @@
  * for the latency floor, note receive time minus the scheduled time each frame carries.
  */
 import net from 'node:net';
-import { forceGc, nowUs, sample, send, serve } from './common.js';
+import { forceGc, nowUs, sample, serve } from './common.js';
 
 const NEWLINE = 10;
 /** Connects in flight at once: enough to be quick, few enough not to overflow the listen backlog. */
@@ -14,7 +14,7 @@ const CONNECTS_IN_FLIGHT = 200;
 const sockets = [];
 /** Frames each socket has received since it connected. */
 let counts = new Uint32Array(0);
-/** @type {{ frames: number; done: number; timer: NodeJS.Timeout } | undefined} */
+/** @type {{ frames: number; done: number; timer: NodeJS.Timeout; reply: (r: object) => void } | undefined} */
 let expecting;
 /** [scheduledUs, receivedUs] pairs of the latency run. */
 const latencies = /** @type {number[]} */ ([]);
@@ -22,17 +22,17 @@ let partialLine = '';
 
 serve(
   /** @param {import('./protocol.js').ToNetClient} m */
-  async (m) => {
+  async (m, reply) => {
     switch (m.type) {
       case 'connect':
-        return connectAll(m.port, m.count);
+        return reply(await connectAll(m.port, m.count));
       case 'sample':
         if (m.gc) forceGc();
-        return send(sample(sockets.length));
+        return reply(sample(sockets.length));
       case 'expect-frames':
-        return expect(m.frames, m.timeoutMs);
+        return expect(m.frames, m.timeoutMs, reply);
       case 'latency':
-        return send(latencySummary(m.fromUs));
+        return reply(latencySummary(m.fromUs));
       case 'stop':
         for (const s of sockets) s.destroy();
         process.exit(0);
@@ -52,7 +52,7 @@ async function connectAll(port, count) {
     for (let i = first; i < Math.min(count, first + CONNECTS_IN_FLIGHT); i++) batch.push(connectOne(port, i).catch(() => void failed++));
     await Promise.all(batch);
   }
-  send({ type: 'connected', count: sockets.length, failed });
+  return { type: 'connected', count: sockets.length, failed };
 }
 
 /**
@@ -106,8 +106,8 @@ function counted(index, n) {
   counts[index] = before + n;
   if (expecting && before < expecting.frames && before + n >= expecting.frames && ++expecting.done === sockets.length) {
     clearTimeout(expecting.timer);
+    expecting.reply({ type: 'frames-received', received: sum(), complete: true });
     expecting = undefined;
-    send({ type: 'frames-received', received: sum(), complete: true });
   }
 }
 
@@ -115,16 +115,17 @@ function counted(index, n) {
  * Replies once every socket has `frames` frames in all (at once when they already have).
  * @param {number} frames
  * @param {number} timeoutMs
+ * @param {(r: object) => void} reply
  */
-function expect(frames, timeoutMs) {
+function expect(frames, timeoutMs, reply) {
   let done = 0;
   for (const c of counts) if (c >= frames) done++;
-  if (done === sockets.length) return send({ type: 'frames-received', received: sum(), complete: true });
+  if (done === sockets.length) return reply({ type: 'frames-received', received: sum(), complete: true });
   const timer = setTimeout(() => {
     expecting = undefined;
-    send({ type: 'frames-received', received: sum(), complete: false });
+    reply({ type: 'frames-received', received: sum(), complete: false });
   }, timeoutMs);
-  expecting = { frames, done, timer };
+  expecting = { frames, done, timer, reply };
 }
 
 function sum() {

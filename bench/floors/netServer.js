@@ -4,7 +4,7 @@
  * Buffer to all of them, or sends on the reference publisher's fixed schedule. Nothing else.
  */
 import net from 'node:net';
-import { forceGc, frameOf, nowUs, sample, send, serve } from './common.js';
+import { forceGc, frameOf, nowUs, sample, serve } from './common.js';
 
 /** @type {Set<net.Socket>} */
 const sockets = new Set();
@@ -16,22 +16,22 @@ const server = net.createServer((socket) => {
 
 serve(
   /** @param {import('./protocol.js').ToNetServer} m */
-  (m) => {
+  (m, reply) => {
     switch (m.type) {
       case 'listen':
         return new Promise((resolve) =>
           server.listen(0, '127.0.0.1', () => {
-            send({ type: 'listening', port: /** @type {net.AddressInfo} */ (server.address()).port });
+            reply({ type: 'listening', port: /** @type {net.AddressInfo} */ (server.address()).port });
             resolve(undefined);
           }),
         );
       case 'sample':
         if (m.gc) forceGc();
-        return send(sample(sockets.size));
+        return reply(sample(sockets.size));
       case 'broadcast':
         return broadcast(m.messages, m.frameBytes);
       case 'schedule':
-        return schedule(m.ratePerSec, m.count, m.t0Us, m.frameBytes);
+        return schedule(m.ratePerSec, m.count, m.t0Us, m.frameBytes, reply);
       case 'stop':
         for (const s of sockets) s.destroy();
         process.exit(0);
@@ -61,8 +61,9 @@ function broadcast(messages, frameBytes) {
  * @param {number} count
  * @param {number} t0Us
  * @param {number} frameBytes
+ * @param {(r: object) => void} reply
  */
-function schedule(ratePerSec, count, t0Us, frameBytes) {
+function schedule(ratePerSec, count, t0Us, frameBytes, reply) {
   const intervalUs = 1e6 / ratePerSec;
   const scheduledUs = (/** @type {number} */ k) => Math.round(t0Us + k * intervalUs);
   let k = 0;
@@ -74,7 +75,7 @@ function schedule(ratePerSec, count, t0Us, frameBytes) {
       for (const s of sockets) s.write(frame);
       k++;
     }
-    if (k >= count) return send({ type: 'schedule-done' });
+    if (k >= count) return reply({ type: 'schedule-done' });
     setTimeout(tick, Math.max(0, (scheduledUs(k) - nowUs()) / 1000));
   };
   tick();

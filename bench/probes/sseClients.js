@@ -7,7 +7,7 @@
  */
 import { Agent } from 'undici';
 import { sseModel } from '../../dist/models/sse/index.js';
-import { forceGc, send, serve } from '../floors/common.js';
+import { forceGc, serve } from '../floors/common.js';
 
 /** Connects in flight at once, as in the bare net client. */
 const CONNECTS_IN_FLIGHT = 200;
@@ -21,7 +21,7 @@ const handler = { onSubscribed: noop, onMessage: noop, onGap: noop, onError: noo
 
 serve(
   /** @param {import('./protocol.js').ToSseClients} m */
-  async (m) => {
+  async (m, reply) => {
     if (m.type === 'stop') {
       await Promise.race([Promise.all(clients.map((c) => c.close())), new Promise((r) => setTimeout(r, 3000))]);
       process.exit(0);
@@ -56,7 +56,7 @@ serve(
     forceGc();
     const after = process.memoryUsage();
     const connected = m.count - failed;
-    send({
+    reply({
       type: 'measured',
       connected,
       rssPerClientBytes: Math.round((after.rss - before.rss) / Math.max(1, connected)),

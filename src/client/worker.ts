@@ -19,6 +19,7 @@ import { LatencyRecorder, createHistogram, encodeHistogram, initHistograms, type
 import { forceGc, peakRssBytes, sampleProcess } from '../metrics/process.js';
 import { nowUs } from '../metrics/clock.js';
 import type { FromWorker, ToWorker, WorkerProgress, WorkerResult, WorkerStart } from '../ipc/worker.js';
+import { answerRequests, type Correlated } from '../ipc/common.js';
 import { serverIndexOf, socketsPerClient, sourceAddressOf } from '../topology/topology.js';
 
 const PROGRESS_EVERY_MS = 500;
@@ -47,7 +48,7 @@ class Worker {
   /** Each client's start cursor as reported to the runner; undefined = not subscribed yet then. */
   private reportedCursors: (number | undefined)[] = [];
 
-  async begin(m: WorkerStart): Promise<void> {
+  async begin(m: WorkerStart): Promise<FromWorker> {
     this.start = m;
     await initHistograms();
     this.latency = new LatencyRecorder();
@@ -106,7 +107,7 @@ class Worker {
     }
     this.progressTimer = setInterval(() => send({ type: 'progress', progress: this.progress() }), PROGRESS_EVERY_MS);
     await this.ramp(m.rampUpMs);
-    send({ type: 'ramped', progress: this.progress() });
+    return { type: 'ramped', progress: this.progress() };
   }
 
   /** Starts client i at i × rampUp / count, from one ticking timer rather than a timer per client. */
@@ -173,16 +174,16 @@ class Worker {
   }
 
   /** Sends what is still due, then reports each client's start cursor and what this worker's users sent. */
-  cursors(): void {
+  cursors(): FromWorker {
     this.chat?.finish();
     this.churn?.stop();
     this.reportedCursors = this.sessions.map((s) => s.tracker.startCursor);
     // No user: the server counts broadcasts only; chat messages are owed from what senders sent.
-    send({
+    return {
       type: 'cursors',
       queries: this.reportedCursors.map((afterSeq) => ({ afterSeq })),
       ...(this.chat ? { sentByInbox: this.chat.sentByInbox } : {}),
-    });
+    };
   }
 
   async drain(
@@ -190,7 +191,7 @@ class Worker {
     owedByInbox: Record<string, number> | undefined,
     timeoutMs: number,
     lastSeq?: number,
-  ): Promise<void> {
+  ): Promise<FromWorker> {
     this.chat?.stop();
     this.churn?.stop();
     const roomSize = this.start.scenario.workload.pattern === 'chat' ? this.start.scenario.workload.roomSize : 1;
@@ -257,12 +258,12 @@ class Worker {
     });
     if (this.storm) r.storm = this.storm.tracker.report(this.storm.dropped);
     if (this.faultWatch) r.faults = this.faultWatch.finish();
-    send({ type: 'drained', result: r });
+    return { type: 'drained', result: r };
   }
 
-  sample(gc: boolean): void {
+  sample(gc: boolean): FromWorker {
     if (gc) forceGc();
-    send({ type: 'sample', sample: sampleProcess(this.sessions.filter((s) => s.connected).length) });
+    return { type: 'sample', sample: sampleProcess(this.sessions.filter((s) => s.connected).length) };
   }
 
   async stop(): Promise<void> {
@@ -296,13 +297,13 @@ function send(m: FromWorker): void {
 }
 
 const worker = new Worker();
-process.on('message', (m: ToWorker) => {
-  const run = async () => {
+answerRequests<ToWorker & Correlated, FromWorker>(
+  async (m) => {
     switch (m.type) {
       case 'start':
         return worker.begin(m);
       case 'measure':
-        return worker.measure(m.measureFromUs, m.chatT0Us, m.chatUntilUs);
+        return void worker.measure(m.measureFromUs, m.chatT0Us, m.chatUntilUs);
       case 'cursors':
         return worker.cursors();
       case 'drain':
@@ -312,11 +313,9 @@ process.on('message', (m: ToWorker) => {
       case 'stop':
         return worker.stop();
     }
-  };
-  run().catch((err: unknown) =>
-    send({ type: 'error', code: (err as { code?: string })?.code ?? 'CB_ERR_WORKER', message: (err as Error)?.message ?? String(err) }),
-  );
-});
+  },
+  (err) => ({ code: (err as { code?: string })?.code ?? 'CB_ERR_WORKER', message: (err as Error)?.message ?? String(err) }),
+);
 process.on('disconnect', () => process.exit(0));
 // Ctrl-C reaches the whole process group; the runner decides how children stop, so ignore it here.
 process.on('SIGINT', () => undefined);

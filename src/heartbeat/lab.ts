@@ -208,8 +208,8 @@ class Bursts {
     this.lastAtMs = Date.now();
     this.queue = this.queue.then(async () => {
       const m = await this.server.request(
-        { type: 'stop-publish', burst: BURST_MESSAGES, payloadBytes: BURST_PAYLOAD_BYTES },
-        'published',
+        { type: 'burst', count: BURST_MESSAGES, payloadBytes: BURST_PAYLOAD_BYTES },
+        'head',
         CONTROL_TIMEOUT_MS,
         'publish a burst',
       );

@@ -11,6 +11,7 @@ import { nowUs } from '../metrics/clock.js';
 import { sleep } from '../util/sleep.js';
 import { ClientSession, type SessionSink } from '../client/session.js';
 import type { FromLabWorker, LabWorkerDrained, LabWorkerStart, LabWorkerStatus, ToLabWorker } from '../ipc/labWorker.js';
+import { answerRequests, type Correlated } from '../ipc/common.js';
 
 /** The lab's connections idle for minutes by design: undici must not close them first. */
 const KEEP_IDLE_MS = 3_600_000;
@@ -26,7 +27,7 @@ class LabWorker {
   private readonly deadPeerAtUs: number[][] = [];
   private failed = 0;
 
-  async start(m: LabWorkerStart): Promise<void> {
+  async start(m: LabWorkerStart): Promise<FromLabWorker> {
     const model = getModel(m.model);
     // A browser tab's connections, as in a run: one for the poll or the event stream, a second only
     // for other requests (SSE's heartbeat echo); each kept however long it idles, TCP keep-alive as asked.
@@ -61,7 +62,7 @@ class LabWorker {
       this.sessions.push(new ClientSession(model, options, sink, { ...m.reconnect, resume: 'cursor' }));
     }
     await Promise.all(this.sessions.map((s) => s.start().catch(() => void this.failed++)));
-    send({ type: 'started', status: this.status() });
+    return { type: 'started', status: this.status() };
   }
 
   status(): LabWorkerStatus {
@@ -75,21 +76,21 @@ class LabWorker {
   }
 
   /** Each client's first detection at or after sinceUs. */
-  deadPeers(sinceUs: number): void {
+  deadPeers(sinceUs: number): FromLabWorker {
     const atUs: number[] = [];
     for (const times of this.deadPeerAtUs) {
       const first = times.find((at) => at >= sinceUs);
       if (first !== undefined) atUs.push(first);
     }
-    send({ type: 'dead-peers', atUs });
+    return { type: 'dead-peers', atUs };
   }
 
-  cursors(): void {
-    send({ type: 'cursors', queries: this.sessions.map((s, i) => ({ user: `u${i}`, afterSeq: s.tracker.startCursor })) });
+  cursors(): FromLabWorker {
+    return { type: 'cursors', queries: this.sessions.map((s, i) => ({ user: `u${i}`, afterSeq: s.tracker.startCursor })) };
   }
 
   /** Waits until every client has what the server says it owes it, or the time is up. */
-  async drain(expected: number[], timeoutMs: number): Promise<void> {
+  async drain(expected: number[], timeoutMs: number): Promise<FromLabWorker> {
     const deadline = Date.now() + timeoutMs;
     const caughtUp = () => this.sessions.every((s, i) => s.tracker.unique + s.tracker.gapped >= expected[i]!);
     while (!caughtUp() && Date.now() < deadline) await sleep(DRAIN_POLL_MS);
@@ -102,7 +103,7 @@ class LabWorker {
       r.duplicates += t.duplicates;
       r.gapped += t.gapped;
     });
-    send({ type: 'drained', result: r, status: this.status() });
+    return { type: 'drained', result: r, status: this.status() };
   }
 
   async stop(): Promise<void> {
@@ -113,18 +114,14 @@ class LabWorker {
   }
 }
 
-function send(m: FromLabWorker): void {
-  process.send?.(m);
-}
-
 const worker = new LabWorker();
-process.on('message', (m: ToLabWorker) => {
-  const run = async () => {
+answerRequests<ToLabWorker & Correlated, FromLabWorker>(
+  async (m) => {
     switch (m.type) {
       case 'start':
         return worker.start(m);
       case 'status':
-        return send({ type: 'status', status: worker.status() });
+        return { type: 'status', status: worker.status() };
       case 'cursors':
         return worker.cursors();
       case 'drain':
@@ -134,11 +131,9 @@ process.on('message', (m: ToLabWorker) => {
       case 'stop':
         return worker.stop();
     }
-  };
-  run().catch((err: unknown) =>
-    send({ type: 'error', code: (err as { code?: string })?.code ?? 'CB_ERR_WORKER', message: (err as Error)?.message ?? String(err) }),
-  );
-});
+  },
+  (err) => ({ code: (err as { code?: string })?.code ?? 'CB_ERR_WORKER', message: (err as Error)?.message ?? String(err) }),
+);
 process.on('disconnect', () => process.exit(0));
 // Ctrl-C reaches the whole process group; the lab decides how children stop.
 process.on('SIGINT', () => undefined);

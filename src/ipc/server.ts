@@ -13,8 +13,12 @@ export type ToServer =
   | ServerStart
   /** untilUs: the end of the window; no message scheduled at or after it is published (the same count in every process). */
   | { type: 'publish'; ratePerSec: number; payloadBytes: number; t0Us: number; untilUs?: number }
-  /** Publishes whatever is still due before untilUs (a stalled server catches up), then stops. */
-  | { type: 'stop-publish'; burst: number; payloadBytes: number; untilUs?: number }
+  /** Publishes whatever is still due before untilUs (a stalled server catches up), then stops; replies `head`. */
+  | { type: 'stop-publishing'; untilUs?: number }
+  /** Appends `count` messages at once, stamped now (an idle workload's closing burst, the lab's bursts); replies `head`. */
+  | { type: 'burst'; count: number; payloadBytes: number }
+  /** Replies `head`: the last sequence number in the log (chat sends keep arriving after publishing stops). */
+  | { type: 'head' }
   | { type: 'expected'; queries: ExpectedQuery[]; upToSeq: number }
   | { type: 'sample'; gc: boolean }
   /** When the server declared peers dead (ServerHost.deadPeer), at or after sinceUs. */
@@ -57,7 +61,7 @@ export interface ServerHandover {
 // ---- server → runner ----
 export type FromServer =
   | { type: 'listening'; ports: Ports; pid: number }
-  | { type: 'published'; lastSeq: number }
+  | { type: 'head'; lastSeq: number }
   | { type: 'expected'; counts: number[] }
   /** Monotonic µs of each dead-peer detection asked for, in order. */
   | { type: 'dead-peers'; atUs: number[] }

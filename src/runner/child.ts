@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { runError, ConnbenchError } from '../util/errors.js';
+import type { Correlated } from '../ipc/common.js';
 
 /** Path of a built entry script under dist/, from src/ (tests) and dist/ (the CLI) alike. */
 export function distEntry(relative: string): string {
@@ -27,19 +28,29 @@ export function killAllChildren(signal: NodeJS.Signals = 'SIGKILL'): void {
   }
 }
 
+/** A reply awaited: to the request with `id`, or (no id) the next notification of `type`. */
+interface Waiter {
+  id: number | undefined;
+  type: string;
+  resolve: (m: unknown) => void;
+  reject: (e: Error) => void;
+}
+
 /**
- * A forked child with typed IPC: `request` sends a message and waits for a reply of a given type;
- * if the child dies first, every wait rejects with an error naming the process, its exit and the
- * last lines it printed.
+ * A forked child with typed IPC: `request` sends a message with an id and waits for the reply with
+ * that id (src/ipc/common.ts, Correlated); `waitFor` waits for a notification of a type. If the
+ * child dies first, every wait rejects with an error naming the process, its exit and the last
+ * lines it printed.
  */
 export class Child<In extends Typed, Out extends Typed> {
   readonly proc: ChildProcess;
   readonly label: string;
   private stderrTail = '';
   private exited: ConnbenchError | undefined;
-  private readonly waiters = new Set<{ type: string; resolve: (m: Out) => void; reject: (e: Error) => void }>();
+  private readonly waiters = new Set<Waiter>();
   private readonly listeners: ((m: Out) => void)[] = [];
   private expectExit = false;
+  private nextId = 1;
   private readonly signal: AbortSignal | undefined;
 
   /** `signal` interrupts the run: every wait on this child then rejects with CB_ERR_INTERRUPTED at once. */
@@ -61,44 +72,53 @@ export class Child<In extends Typed, Out extends Typed> {
     this.proc.stderr?.on('data', (d: Buffer) => {
       this.stderrTail = (this.stderrTail + d.toString()).slice(-2000);
     });
-    this.proc.on('message', (m: Out) => {
-      if ((m as Typed).type === 'error') {
-        const e = m as unknown as { code: string; message: string; hint?: string };
-        const err = new ConnbenchError(e.code, `${this.label}: ${e.message}`, { kind: 'run', ...(e.hint ? { hint: e.hint } : {}) });
-        for (const w of this.waiters) w.reject(err);
-        this.waiters.clear();
-        return;
-      }
-      for (const l of this.listeners) l(m);
-      for (const w of [...this.waiters]) {
-        if (w.type === m.type) {
-          this.waiters.delete(w);
-          w.resolve(m);
-        }
-      }
-    });
-    this.proc.on('exit', (code, signal) => {
-      live.delete(this.proc);
-      if (this.expectExit) return;
-      const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-      const tail = this.stderrTail.trim().split('\n').slice(-5).join('\n');
-      this.exited = runError(
-        'CB_ERR_CHILD_EXITED',
-        `${this.label} (pid ${this.proc.pid}) ${how}${tail ? `:\n${tail}` : ''}`,
-        signal === 'SIGKILL' ? 'the machine may be out of memory: try fewer clients' : undefined,
-      );
-      for (const w of this.waiters) w.reject(this.exited);
-      this.waiters.clear();
-    });
+    this.proc.on('message', (m: Out & Correlated) => this.received(m));
+    this.proc.on('exit', (code, sig) => this.onExit(code, sig));
     if (signal) {
       // A reply can be a whole phase away (a ramp, a drain): an interrupted run does not wait for it.
-      const onAbort = () => {
-        for (const w of this.waiters) w.reject(this.interrupted());
-        this.waiters.clear();
-      };
+      const onAbort = () => this.rejectAll(this.interrupted());
       signal.addEventListener('abort', onAbort, { once: true });
       this.proc.once('exit', () => signal.removeEventListener('abort', onAbort));
     }
+  }
+
+  private received(m: Out & Correlated): void {
+    if (m.type === 'error') {
+      const e = m as unknown as { code: string; message: string; hint?: string };
+      const err = new ConnbenchError(e.code, `${this.label}: ${e.message}`, { kind: 'run', ...(e.hint ? { hint: e.hint } : {}) });
+      // The answer to one request fails that request; one without an id is the whole process failing.
+      const failed = m.id === undefined ? [...this.waiters] : [...this.waiters].filter((w) => w.id === m.id);
+      for (const w of failed) {
+        this.waiters.delete(w);
+        w.reject(err);
+      }
+      return;
+    }
+    for (const l of this.listeners) l(m);
+    for (const w of [...this.waiters]) {
+      if (m.id !== undefined ? w.id !== m.id : w.id !== undefined || w.type !== m.type) continue;
+      this.waiters.delete(w);
+      if (w.type === m.type) w.resolve(m);
+      else w.reject(runError('CB_ERR_CHILD_PROTOCOL', `${this.label} answered "${m.type}" where "${w.type}" was due`));
+    }
+  }
+
+  private onExit(code: number | null, signal: NodeJS.Signals | null): void {
+    live.delete(this.proc);
+    if (this.expectExit) return;
+    const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+    const tail = this.stderrTail.trim().split('\n').slice(-5).join('\n');
+    this.exited = runError(
+      'CB_ERR_CHILD_EXITED',
+      `${this.label} (pid ${this.proc.pid}) ${how}${tail ? `:\n${tail}` : ''}`,
+      signal === 'SIGKILL' ? 'the machine may be out of memory: try fewer clients' : undefined,
+    );
+    this.rejectAll(this.exited);
+  }
+
+  private rejectAll(e: Error): void {
+    for (const w of this.waiters) w.reject(e);
+    this.waiters.clear();
   }
 
   private interrupted(): ConnbenchError {
@@ -109,6 +129,7 @@ export class Child<In extends Typed, Out extends Typed> {
     return this.proc.pid;
   }
 
+  /** Every message from the child, replies and notifications alike (progress, say). */
   onMessage(l: (m: Out) => void): void {
     this.listeners.push(l);
   }
@@ -118,8 +139,27 @@ export class Child<In extends Typed, Out extends Typed> {
     if (this.proc.connected) this.proc.send(m, sendFailed);
   }
 
-  /** Waits for the next message of `type` (registered before sending, so no reply is missed). */
+  /** Waits for the next notification (a message without an id) of `type`; register before it can arrive. */
   waitFor<T extends Out['type']>(type: T, timeoutMs: number, what: string): Promise<Extract<Out, { type: T }>> {
+    return this.wait(undefined, type, timeoutMs, what);
+  }
+
+  /** Sends `m` with a fresh id and waits for the child's reply to it, which must be of type `reply`. */
+  request<T extends Out['type']>(m: In, reply: T, timeoutMs: number, what: string): Promise<Extract<Out, { type: T }>> {
+    // A child already gone: reject, rather than throw from send() and leave the wait unhandled.
+    if (this.exited) return Promise.reject(this.exited);
+    const id = this.nextId++;
+    const p = this.wait(id, reply, timeoutMs, what);
+    this.send({ ...m, id });
+    return p;
+  }
+
+  private wait<T extends Out['type']>(
+    id: number | undefined,
+    type: T,
+    timeoutMs: number,
+    what: string,
+  ): Promise<Extract<Out, { type: T }>> {
     if (this.exited) return Promise.reject(this.exited);
     if (this.signal?.aborted) return Promise.reject(this.interrupted());
     return new Promise((resolve, reject) => {
@@ -129,27 +169,20 @@ export class Child<In extends Typed, Out extends Typed> {
           runError('CB_ERR_CHILD_TIMEOUT', `${this.label} (pid ${this.proc.pid}) did not ${what} within ${Math.round(timeoutMs / 1000)} s`),
         );
       }, timeoutMs);
-      const w = {
+      const w: Waiter = {
+        id,
         type,
-        resolve: (m: Out) => {
+        resolve: (m) => {
           clearTimeout(timer);
           resolve(m as Extract<Out, { type: T }>);
         },
-        reject: (e: Error) => {
+        reject: (e) => {
           clearTimeout(timer);
           reject(e);
         },
       };
       this.waiters.add(w);
     });
-  }
-
-  request<T extends Out['type']>(m: In, reply: T, timeoutMs: number, what: string): Promise<Extract<Out, { type: T }>> {
-    // A child already gone: reject, rather than throw from send() and leave the wait unhandled.
-    if (this.exited) return Promise.reject(this.exited);
-    const p = this.waitFor(reply, timeoutMs, what);
-    this.send(m);
-    return p;
   }
 
   /** Asks the child to exit with `goodbye`, then kills it if it has not gone within graceMs. */

@@ -231,15 +231,10 @@ async function measuring(run: RunContext, w: PublishingWindow) {
   await sleep(Math.max(0, (w.publishUntilUs - nowUs()) / 1000), run.signal);
   throwIfAborted(run.signal, 'the run');
   await run.faults.settle();
-  const published = await run.servers.stopPublish(
-    {
-      type: 'stop-publish',
-      burst: s.workload.pattern === 'idle' ? s.workload.burst : 0,
-      payloadBytes: s.workload.payloadBytes,
-      untilUs: w.publishUntilUs,
-    },
-    'stop publishing',
-  );
+  let lastSeq = await run.servers.stopPublishing(w.publishUntilUs);
+  // An idle scenario ends with a burst, to prove delivery still works after the quiet.
+  if (s.workload.pattern === 'idle' && s.workload.burst > 0) lastSeq = await run.servers.burst(s.workload.burst, s.workload.payloadBytes);
+  const published = { lastSeq };
   const [server, client] = await Promise.all([sampleServers(run, false), run.workers.sample(false)]);
   const measureEnd: WindowEdge = { server, client };
   return { published, measureEnd };
@@ -278,10 +273,7 @@ async function draining(run: RunContext, published: { lastSeq: number }): Promis
   );
   const drainMs = Date.now() - drainStartMs;
   // Chat sends still on the wire when publishing stopped reach the log during the drain: ask for the head again.
-  const publishedCount =
-    s.workload.pattern === 'chat'
-      ? (await run.servers.stopPublish({ type: 'stop-publish', burst: 0, payloadBytes: 0 }, 'report the log head')).lastSeq
-      : published.lastSeq;
+  const publishedCount = s.workload.pattern === 'chat' ? await run.servers.head() : published.lastSeq;
   const final = await sampleServers(run, false);
   return { results, drainMs, publishedCount, final };
 }

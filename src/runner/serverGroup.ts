@@ -13,7 +13,6 @@ import { runError } from '../util/errors.js';
 
 type ServerChild = Child<ToServer, FromServer>;
 export type ServerSample = Extract<FromServer, { type: 'sample' }>;
-type Published = Extract<FromServer, { type: 'published' }>;
 
 /** What every model's server reads, from the scenario; the model's own settings travel as its options. */
 export function serverSettingsOf(s: Scenario): ServerSettings {
@@ -134,9 +133,24 @@ export class ServerGroup {
     for (const m of this.members) m.child.send({ type: 'publish', ratePerSec, payloadBytes, t0Us, untilUs });
   }
 
-  /** Stops every publisher at the same scheduled instant; the heads must agree, or sequence numbers are not global. */
-  async stopPublish(m: Extract<ToServer, { type: 'stop-publish' }>, what: string): Promise<Published> {
-    const replies = await Promise.all(this.members.map((x) => x.child.request(m, 'published', CONTROL_TIMEOUT_MS, what)));
+  /** Stops every publisher at the same scheduled instant (what is due before untilUs goes out first); resolves with the log head. */
+  stopPublishing(untilUs: number): Promise<number> {
+    return this.agreedHead({ type: 'stop-publishing', untilUs }, 'stop publishing');
+  }
+
+  /** Appends `count` messages at once in every process; resolves with the log head. */
+  burst(count: number, payloadBytes: number): Promise<number> {
+    return this.agreedHead({ type: 'burst', count, payloadBytes }, 'publish a burst');
+  }
+
+  /** The log head now. */
+  head(): Promise<number> {
+    return this.agreedHead({ type: 'head' }, 'report the log head');
+  }
+
+  /** Asks every process; the heads must agree, or sequence numbers are not global. */
+  private async agreedHead(m: ToServer, what: string): Promise<number> {
+    const replies = await Promise.all(this.members.map((x) => x.child.request(m, 'head', CONTROL_TIMEOUT_MS, what)));
     const heads = replies.map((r) => r.lastSeq);
     if (heads.some((h) => h !== heads[0])) {
       throw runError(
@@ -145,15 +159,13 @@ export class ServerGroup {
         'run with server.processes: 1 and report this as a bug',
       );
     }
-    return replies[0]!;
+    return heads[0]!;
   }
 
   /**
    * Expected messages per client of every worker, each asked of the process that client connected
    * to: `workers[w].queries[i]` belongs to client `workers[w].firstClientId + i`. One request per
-   * process for all workers at once: replies are matched to requests by type only, so two
-   * `expected` requests in flight to one process would both take the first reply (and a worker
-   * whose share there is one client longer would miss its last count).
+   * process for all workers at once, so a process counts each of its clients in one pass.
    */
   async expected(workers: { queries: ExpectedQuery[]; firstClientId: number }[], upToSeq: number): Promise<number[][]> {
     const n = this.members.length;

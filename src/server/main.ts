@@ -7,9 +7,10 @@ import { Publisher } from './publisher.js';
 import { getModel } from '../models/index.js';
 import { forceGc, peakRssBytes, sampleProcess } from '../metrics/process.js';
 import type { FromServer, ServerStart, ToServer } from '../ipc/server.js';
+import { answerRequests, type Correlated } from '../ipc/common.js';
 import type { Ports } from '../models/listeners.js';
 import type { ResourceSample } from '../metrics/process.js';
-import { ConnbenchError } from '../util/errors.js';
+import { ConnbenchError, runError } from '../util/errors.js';
 import { nowUs } from '../metrics/clock.js';
 import { paddingOf } from '../models/message.js';
 import { openFilesLimit } from '../metrics/limits.js';
@@ -52,105 +53,109 @@ function portsToOpen(m: ServerStart): Ports {
   return Object.fromEntries(m.models.map(({ id }) => getModel(id).listener).map((kind) => [kind, m.ports[kind] ?? 0]));
 }
 
-function send(m: FromServer): void {
-  process.send?.(m);
+/** Starts a host for the models asked for; after a restart fault, carries on from the one it replaces. */
+async function start(m: ServerStart): Promise<FromServer> {
+  const withhold = process.env[WITHHOLD_ENV];
+  const started = new ReferenceHost({
+    host: m.host,
+    ports: portsToOpen(m),
+    retention: m.retention,
+    settings: m.settings,
+    // Refuse clearly (503, or a close at accept) before the process runs out of descriptors.
+    maxConnections: Math.max(1, openFilesLimit() - SERVER_OWN_FDS),
+    ...(withhold ? { withhold: parseWithholdSpec(withhold) } : {}),
+  });
+  host = started;
+  for (const { id, options } of m.models) started.attach(getModel(id).createServer(options));
+  if (m.restore) {
+    started.log.restore(m.restore.log);
+    carry = m.restore.carry;
+  }
+  const ports = await started.listen();
+  // What fell due while no server ran goes out at once, stamped with its scheduled time.
+  if (m.restore?.publisher) startPublishing(started.log, continuedSchedule(m.restore.publisher));
+  return { type: 'listening', ports, pid: process.pid };
 }
 
-async function handle(m: ToServer): Promise<void> {
+/** The log head, the answer to every message that changes it or asks for it. */
+function head(log: ReferenceHost['log']): FromServer {
+  return { type: 'head', lastSeq: log.head };
+}
+
+/** Memory, CPU, bytes and counters; after a restart they include the processes this one replaced. */
+function sample(gc: boolean): FromServer {
+  if (gc) forceGc();
+  const own = sampleProcess(host?.openConnections ?? 0);
+  const total = carryOn(carry, ownTotals(own));
+  return {
+    type: 'sample',
+    sample: { ...own, cpuUserUs: total.cpuUserUs, cpuSystemUs: total.cpuSystemUs },
+    peakRssBytes: total.peakRssBytes,
+    counters: total.counters,
+    wireBytes: total.wireBytes,
+    acceptedBySourceAddress: total.acceptedBySourceAddress,
+  };
+}
+
+/** Restart fault: nothing may reach the log after the snapshot, so the schedule stops, then every connection and listener. */
+async function freeze(running: ReferenceHost): Promise<FromServer> {
+  const nextIndex = publisher?.stop();
+  publisher = undefined;
+  await running.close();
+  return {
+    type: 'frozen',
+    handover: {
+      log: running.log.snapshot(),
+      ...(publishing && nextIndex !== undefined ? { publisher: { ...publishing, nextIndex } } : {}),
+      carry: carryOn(carry, ownTotals(sampleProcess(0))),
+    },
+  };
+}
+
+/** The reply to one message from the runner (none for `publish` and for what comes before `start`). */
+async function handle(m: ToServer): Promise<FromServer | undefined> {
+  if (m.type === 'start') return start(m);
+  if (m.type === 'sample') return sample(m.gc);
+  if (m.type === 'shutdown') {
+    publisher?.stop();
+    await host?.close();
+    process.exit(0);
+  }
+  if (!host) throw runError('CB_ERR_SERVER', `"${m.type}" arrived before "start"`);
+  const log = host.log;
   switch (m.type) {
-    case 'start': {
-      const withhold = process.env[WITHHOLD_ENV];
-      host = new ReferenceHost({
-        host: m.host,
-        ports: portsToOpen(m),
-        retention: m.retention,
-        settings: m.settings,
-        // Refuse clearly (503, or a close at accept) before the process runs out of descriptors.
-        maxConnections: Math.max(1, openFilesLimit() - SERVER_OWN_FDS),
-        ...(withhold ? { withhold: parseWithholdSpec(withhold) } : {}),
-      });
-      for (const { id, options } of m.models) host.attach(getModel(id).createServer(options));
-      if (m.restore) {
-        host.log.restore(m.restore.log);
-        carry = m.restore.carry;
-      }
-      const ports = await host.listen();
-      // What fell due while no server ran goes out at once, stamped with its scheduled time.
-      if (m.restore?.publisher) startPublishing(host.log, continuedSchedule(m.restore.publisher));
-      return send({ type: 'listening', ports, pid: process.pid });
-    }
     case 'publish': {
-      if (!host) return;
       const { type: _publish, ...schedule } = m;
-      return startPublishing(host.log, schedule);
+      return void startPublishing(log, schedule);
     }
-    case 'stop-publish': {
-      if (!host) return;
+    case 'stop-publishing':
       publisher?.stop(m.untilUs);
-      // An idle scenario ends with a burst, to prove delivery still works after the quiet.
+      return head(log);
+    case 'burst': {
       const body = paddingOf(m.payloadBytes);
-      for (let i = 0; i < m.burst; i++) host.log.append({ t: nowUs(), body });
-      return send({ type: 'published', lastSeq: host.log.head });
+      for (let i = 0; i < m.count; i++) log.append({ t: nowUs(), body });
+      return head(log);
     }
-    case 'expected': {
-      const log = host!.log;
+    case 'head':
+      return head(log);
+    case 'expected':
       // A client that never subscribed expects nothing: it is counted as failed, not as loss.
-      const counts = m.queries.map((q) => (q.afterSeq === undefined ? 0 : log.expectedCount(q.afterSeq, m.upToSeq, q.user)));
-      return send({ type: 'expected', counts });
-    }
-    case 'sample': {
-      if (m.gc) forceGc();
-      const own = sampleProcess(host?.openConnections ?? 0);
-      // After a restart, CPU, bytes and counters include the processes this one replaced.
-      const total = carryOn(carry, ownTotals(own));
-      return send({
-        type: 'sample',
-        sample: { ...own, cpuUserUs: total.cpuUserUs, cpuSystemUs: total.cpuSystemUs },
-        peakRssBytes: total.peakRssBytes,
-        counters: total.counters,
-        wireBytes: total.wireBytes,
-        acceptedBySourceAddress: total.acceptedBySourceAddress,
-      });
-    }
+      return {
+        type: 'expected',
+        counts: m.queries.map((q) => (q.afterSeq === undefined ? 0 : log.expectedCount(q.afterSeq, m.upToSeq, q.user))),
+      };
     case 'dead-peers':
-      return send({ type: 'dead-peers', atUs: host?.deadPeersSince(m.sinceUs) ?? [] });
-    case 'drop': {
-      const { reset, open } = host?.resetFraction(m.fraction) ?? { reset: 0, open: 0 };
-      return send({ type: 'dropped', reset, open });
-    }
-    case 'freeze': {
-      if (!host) return;
-      // Nothing may reach the log after the snapshot: stop the schedule, then every connection and listener.
-      const nextIndex = publisher?.stop();
-      publisher = undefined;
-      await host.close();
-      return send({
-        type: 'frozen',
-        handover: {
-          log: host.log.snapshot(),
-          ...(publishing && nextIndex !== undefined ? { publisher: { ...publishing, nextIndex } } : {}),
-          carry: carryOn(carry, ownTotals(sampleProcess(0))),
-        },
-      });
-    }
-    case 'shutdown': {
-      publisher?.stop();
-      await host?.close();
-      process.exit(0);
-    }
+      return { type: 'dead-peers', atUs: host.deadPeersSince(m.sinceUs) };
+    case 'drop':
+      return { type: 'dropped', ...host.resetFraction(m.fraction) };
+    case 'freeze':
+      return freeze(host);
   }
 }
 
-process.on('message', (m: ToServer) => {
-  handle(m).catch((err: unknown) => {
-    const e = err instanceof ConnbenchError ? err : undefined;
-    send({
-      type: 'error',
-      code: e?.code ?? 'CB_ERR_SERVER',
-      message: (err as Error)?.message ?? String(err),
-      ...(e?.hint ? { hint: e.hint } : {}),
-    });
-  });
+answerRequests<ToServer & Correlated, FromServer>(handle, (err) => {
+  const e = err instanceof ConnbenchError ? err : undefined;
+  return { code: e?.code ?? 'CB_ERR_SERVER', message: (err as Error)?.message ?? String(err), ...(e?.hint ? { hint: e.hint } : {}) };
 });
 // The runner going away (crash, kill -9) must not leave the server behind.
 process.on('disconnect', () => process.exit(0));

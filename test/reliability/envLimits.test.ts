@@ -151,7 +151,7 @@ describe('environment limits during a run', () => {
 
   it('an unassigned source address fails at bind, before any packet', async () => {
     const err = await new Promise<NodeJS.ErrnoException>((resolve) => {
-      const s = net.connect({ host: '127.0.0.1', port: ports.tcpPort, localAddress: UNASSIGNED_ADDRESS });
+      const s = net.connect({ host: '127.0.0.1', port: ports.tcp!, localAddress: UNASSIGNED_ADDRESS });
       s.on('error', resolve);
       s.on('connect', () => resolve(Object.assign(new Error('connected'), { code: 'CONNECTED' })));
     });

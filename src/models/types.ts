@@ -169,27 +169,28 @@ export interface ModelDefinition<O> {
   title: string;
   /** The listener its server attaches to and its clients connect to. */
   listener: ListenerKind;
-  /** Whether its clients make requests through `ClientOptions.dispatcher` (the HTTP models). */
-  usesDispatcher: boolean;
+  /** Whether its clients make requests through `ClientOptions.dispatcher` (the HTTP models). Default false. */
+  usesDispatcher?: boolean;
   /**
    * Whether its clients reach the server only through a heartbeat echo the server asks for (on a
    * second connection): without it the server hears nothing from them and cannot detect a dead one.
+   * Default false.
    */
-  needsHeartbeatEcho: boolean;
+  needsHeartbeatEcho?: boolean;
   section?: ModelSection<O>;
   createServer(options: O): ModelServer;
   createClient(o: ClientOptions & { modelOptions: O }, h: ClientHandler): ModelClient;
   /** How to reach it on a server that `connbench serve` runs. */
   endpoints(at: EndpointBase, settings: ServerSettings, options: O): Endpoint[];
-  /** Why a client opens a second connection in this workload, if it does (the planner counts its sockets). */
-  secondConnection(options: O, workload: { pattern: string }): string | undefined;
+  /** Why a client opens a second connection in this workload, if it does (the planner counts its sockets). Default: never. */
+  secondConnection?(options: O, workload: { pattern: string }): string | undefined;
   /**
    * The peak memory one connection costs the server and a client worker, for refusing a run that
    * cannot fit before it starts (src/runner/memoryPerConnection.ts says how these were measured).
    */
   peakBytesPerConnection(options: O, clients: number): { serverBytes: number; clientBytes: number };
-  /** How long the drain may wait for a client to ask again (a short poll's interval); for a run's time estimate. */
-  drainAllowanceMs(options: O): number;
+  /** How long the drain may wait for a client to ask again (a short poll's interval); for a run's time estimate. Default 0. */
+  drainAllowanceMs?(options: O): number;
   /**
    * Its options in the heartbeat lab at heartbeat interval `intervalMs`: the model's heartbeat
    * follows the interval (a long poll's hold, a short poll's pause); `echo` asks clients that need
@@ -198,10 +199,17 @@ export interface ModelDefinition<O> {
   labOptions(intervalMs: number, lab: { echo: boolean }): O;
 }
 
-/** A model as the registry holds it: its options are its own business. */
-export type Model = ModelDefinition<unknown>;
+/** A model as the registry holds it, every default filled in: its options are its own business. */
+export type Model = Required<Omit<ModelDefinition<unknown>, 'section'>> & Pick<ModelDefinition<unknown>, 'section'>;
 
-/** Checks a definition against its own options type, then erases the type for the registry. */
+/** Checks a definition against its own options type, fills in the defaults, and erases the type for the registry. */
 export function defineModel<O>(m: ModelDefinition<O>): Model {
-  return m as unknown as Model;
+  const model: ModelDefinition<O> = {
+    usesDispatcher: false,
+    needsHeartbeatEcho: false,
+    secondConnection: () => undefined,
+    drainAllowanceMs: () => 0,
+    ...m,
+  };
+  return model as unknown as Model;
 }

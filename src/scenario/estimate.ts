@@ -5,9 +5,7 @@ import { SETTLE_MS } from './phases.js';
 
 /**
  * Forking the server and workers, sampling, draining and stopping: a rough allowance, not a
- * measurement. It grows with the clients: wall time of `node bin/connbench.js run` (5 models,
- * rampUp 200ms, warmup 500ms, duration 1s, 10/s broadcast, 2 cores) less the phases here came to
- * about 0.7 s a model at 20 clients, 1.2 s at 1000 and 2.2 s at 5000.
+ * measurement; the real overhead grows with the clients (docs/benchmarks.md, Run overhead per model).
  */
 const OVERHEAD_PER_MODEL_MS = 1500;
 

@@ -27,7 +27,6 @@ export const longPollModel = defineModel<LongPollOptions>({
   title: 'long polling: the server holds each request until data arrives or the hold ends',
   listener: 'http',
   usesDispatcher: true,
-  needsHeartbeatEcho: false,
   section,
   // A client may ask to be held for the scenario's hold, or the default cap if that is longer.
   createServer: (o) => new PollServer({ maxHoldMs: Math.max(o.holdMs, DEFAULT_MAX_HOLD_MS) }),
@@ -36,7 +35,6 @@ export const longPollModel = defineModel<LongPollOptions>({
   secondConnection: (_o, workload) => httpModelSecondConnection(workload),
   // Peaks of the scale runs (src/runner/memoryPerConnection.ts says how they were taken).
   peakBytesPerConnection: () => ({ serverBytes: 28 * 1024, clientBytes: 36 * 1024 }),
-  drainAllowanceMs: () => 0,
   // Long polling's heartbeat is its empty answer after the hold: the hold is the interval.
   labOptions: (intervalMs) => ({ holdMs: intervalMs }),
 });

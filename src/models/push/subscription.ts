@@ -24,6 +24,32 @@ export function subscribe(host: ServerHost, sub: Subscriber, cursor: number | nu
   return { startCursor, gap: read.gap, backlog: read.entries };
 }
 
+/** A connection that writes each entry after its lastSeq once (websocket, tcp). */
+export interface Stream extends Subscriber {
+  lastSeq: number;
+}
+
+/**
+ * Subscribes `stream` and starts it: the hello naming its starting cursor, a gap if retention
+ * dropped some of what it asked for, then the backlog; live entries follow through the hub. All
+ * synchronous, so nothing can be appended between reading the backlog and going live.
+ */
+export function startStream(
+  host: ServerHost,
+  stream: Stream,
+  cursor: number | null,
+  write: { hello(cursor: number): void; gap(gap: Gap): void },
+): void {
+  const sub = subscribe(host, stream, cursor);
+  stream.lastSeq = sub.startCursor;
+  write.hello(sub.startCursor);
+  if (sub.gap) {
+    write.gap(sub.gap);
+    stream.lastSeq = Math.max(stream.lastSeq, sub.gap.toSeq);
+  }
+  for (const entry of sub.backlog) stream.push(entry);
+}
+
 /** A cursor from a query string or a HELLO: absent = from now; anything but a non-negative integer is invalid. */
 export function parseCursor(raw: unknown): { cursor: number | null } | { invalid: string } {
   if (raw === null || raw === undefined) return { cursor: null };

@@ -26,7 +26,6 @@ export const shortPollModel = defineModel<ShortPollOptions>({
   title: 'short polling: the client asks every interval over a keep-alive connection',
   listener: 'http',
   usesDispatcher: true,
-  needsHeartbeatEcho: false,
   section,
   // Same /poll route as long polling, asked without `wait`.
   createServer: () => new PollServer(),

@@ -30,7 +30,7 @@ const section = defineSection({
       .enum(SSE_CLIENTS)
       .default('auto')
       .describe(
-        `SSE client: reference (the eventsource package), lean (raw socket, about a seventh of the memory), or auto = lean above ${LEAN_SSE_CLIENT_ABOVE} clients.`,
+        `SSE client: reference (the eventsource package), lean (raw socket, a fraction of the memory: docs/benchmarks.md, The lean SSE client), or auto = lean above ${LEAN_SSE_CLIENT_ABOVE} clients.`,
       ),
     echo: z
       .boolean()
@@ -71,7 +71,6 @@ export const sseModel = defineModel<SseOptions>({
     serverBytes: 20 * 1024,
     clientBytes: sseClientFor(o.client, clients) === 'reference' ? REFERENCE_CLIENT_PEAK_BYTES : LEAN_CLIENT_PEAK_BYTES,
   }),
-  drainAllowanceMs: () => 0,
   // The reference client, as a browser would be; a quick retry so a cut stream is back within the lab's short intervals.
   labOptions: (_intervalMs, lab) => ({ retryMs: 100, client: 'reference', echo: lab.echo }),
 });

@@ -1,9 +1,8 @@
 import net from 'node:net';
-import type { ClientHandler, ClientOptions, ModelClient } from '../types.js';
 import type { Outgoing } from '../message.js';
 import { nowUs } from '../../metrics/clock.js';
 import { ConnbenchError, codeOfSocketError, transportError } from '../../util/errors.js';
-import { ClientLifecycle } from '../push/clientLifecycle.js';
+import { PushClient } from '../push/pushClient.js';
 import { postSend } from '../http/postSend.js';
 import { MAX_ERROR_BODY_BYTES, errorOfResponse } from '../http/errorOfResponse.js';
 import { HttpResponseDecoder, type HttpResponseHandlers, type ResponseHead } from './httpResponse.js';
@@ -21,10 +20,9 @@ import { echoHeartbeat } from './echo.js';
  * It is one object that is its own decoder and parser handler, and it creates the parser only once
  * the stream is accepted: every closure or object per connection is multiplied by the client count.
  */
-export class LeanSseClient implements ModelClient, HttpResponseHandlers, SseParserHandlers {
+export class LeanSseClient extends PushClient implements HttpResponseHandlers, SseParserHandlers {
   private socket: net.Socket | undefined;
-  private readonly life: ClientLifecycle;
-  private readonly response: HttpResponseDecoder;
+  private readonly response = new HttpResponseDecoder(this);
   private parser: SseParser | undefined;
   /** A refused request's body, read for the server's error code. */
   private errorBody: Buffer[] | undefined;
@@ -34,18 +32,11 @@ export class LeanSseClient implements ModelClient, HttpResponseHandlers, SsePars
   private echoStream: number | undefined;
   /** We cut the socket ourselves: its close is not the server ending the stream. */
   private terminated = false;
-  private readonly o: ClientOptions;
-  private readonly h: ClientHandler;
 
-  constructor(o: ClientOptions, h: ClientHandler) {
-    this.o = o;
-    this.h = h;
-    this.response = new HttpResponseDecoder(this);
-    this.life = new ClientLifecycle(h, o.heartbeat, () => {
-      this.terminated = true;
-      this.socket?.destroy();
-      return this.socket !== undefined;
-    });
+  protected cut(): boolean {
+    this.terminated = true;
+    this.socket?.destroy();
+    return this.socket !== undefined;
   }
 
   connect(signal?: AbortSignal): Promise<void> {
@@ -72,10 +63,6 @@ export class LeanSseClient implements ModelClient, HttpResponseHandlers, SsePars
 
   send(m: Outgoing): void {
     postSend(this.o, m, (e) => this.h.onError(e));
-  }
-
-  close(): Promise<void> {
-    return this.life.close();
   }
 
   // ---- HTTP response (HttpResponseHandlers) ----

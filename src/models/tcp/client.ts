@@ -1,28 +1,20 @@
 import net from 'node:net';
-import type { ClientHandler, ClientOptions, ModelClient } from '../types.js';
 import { toIncoming, type Outgoing } from '../message.js';
 import { nowUs } from '../../metrics/clock.js';
 import { ConnbenchError, codeOfSocketError, transportError } from '../../util/errors.js';
 import { applyTcpKeepAlive } from '../keepAlive.js';
-import { ClientLifecycle } from '../push/clientLifecycle.js';
+import { PushClient } from '../push/pushClient.js';
 import { FrameDecoder, FrameType, type Frame } from './framing.js';
 import { PONG_FRAME, clientHelloFrame, parseGap, parseObject, parseServerHello, sendFrame } from './protocol.js';
 
 /** One raw TCP connection: HELLO out, HELLO back, then MSG and GAP frames; answers PING with PONG. */
-export class TcpClient implements ModelClient {
+export class TcpClient extends PushClient {
   private socket: net.Socket | undefined;
   private readonly decoder = new FrameDecoder();
-  private readonly life: ClientLifecycle;
-  private readonly o: ClientOptions;
-  private readonly h: ClientHandler;
 
-  constructor(o: ClientOptions, h: ClientHandler) {
-    this.o = o;
-    this.h = h;
-    this.life = new ClientLifecycle(h, o.heartbeat, () => {
-      this.socket?.destroy();
-      return this.socket !== undefined;
-    });
+  protected cut(): boolean {
+    this.socket?.destroy();
+    return this.socket !== undefined;
   }
 
   connect(signal?: AbortSignal): Promise<void> {
@@ -50,10 +42,6 @@ export class TcpClient implements ModelClient {
       // Too large to frame: the message is not sent, the connection lives on.
       this.life.error(err instanceof ConnbenchError ? err : transportError('CB_ERR_SEND', String(err), err));
     }
-  }
-
-  close(): Promise<void> {
-    return this.life.close();
   }
 
   private onData(chunk: Buffer): void {

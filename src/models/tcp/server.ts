@@ -6,7 +6,7 @@ import { FrameCache } from '../push/frameCache.js';
 import { CorkBatch, type Corkable } from '../push/corkBatch.js';
 import { applyTcpKeepAlive } from '../keepAlive.js';
 import { HeartbeatSweeper, type Pingable } from '../push/heartbeat.js';
-import { subscribe } from '../push/subscription.js';
+import { startStream } from '../push/subscription.js';
 import { FrameDecoder, FrameType, encodeFrame, type Frame } from './framing.js';
 import { PING_FRAME, PONG_FRAME, gapFrame, parseClientHello, serverHelloFrame } from './protocol.js';
 
@@ -150,15 +150,10 @@ export class TcpServer implements ModelServer {
     conn.user = hello.user;
     conn.subscribed = true;
     const socket = conn.socket;
-    // All synchronous from here: nothing can be appended between reading the backlog and going live.
-    const sub = subscribe(this.host!, conn, hello.cursor);
-    conn.lastSeq = sub.startCursor;
-    socket.write(serverHelloFrame(sub.startCursor));
-    if (sub.gap) {
-      socket.write(gapFrame(sub.gap));
-      conn.lastSeq = Math.max(conn.lastSeq, sub.gap.toSeq);
-    }
-    for (const entry of sub.backlog) conn.push(entry);
+    startStream(this.host!, conn, hello.cursor, {
+      hello: (cursor) => socket.write(serverHelloFrame(cursor)),
+      gap: (gap) => socket.write(gapFrame(gap)),
+    });
   }
 
   /** Bad input from a peer: counted, and the connection closed; never an exception. */

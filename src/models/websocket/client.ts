@@ -1,29 +1,21 @@
 import type { IncomingMessage } from 'node:http';
 import { WebSocket, type RawData } from 'ws';
-import type { ClientHandler, ClientOptions, ModelClient } from '../types.js';
 import { toIncoming, type Outgoing } from '../message.js';
 import { nowUs } from '../../metrics/clock.js';
 import { codeOfSocketError, transportError } from '../../util/errors.js';
 import { MAX_ERROR_BODY_BYTES, errorOfResponse } from '../http/errorOfResponse.js';
 import { MAX_MESSAGE_BYTES } from '../message.js';
 import { applyTcpKeepAlive } from '../keepAlive.js';
-import { ClientLifecycle } from '../push/clientLifecycle.js';
+import { PushClient } from '../push/pushClient.js';
 import { parseControl, sendText, textOf } from './protocol.js';
 
 /** One WebSocket connection: hello, then messages and gaps; answers pings (ws does) and watches for silence. */
-export class WebsocketClient implements ModelClient {
+export class WebsocketClient extends PushClient {
   private ws: WebSocket | undefined;
-  private readonly life: ClientLifecycle;
-  private readonly o: ClientOptions;
-  private readonly h: ClientHandler;
 
-  constructor(o: ClientOptions, h: ClientHandler) {
-    this.o = o;
-    this.h = h;
-    this.life = new ClientLifecycle(h, o.heartbeat, () => {
-      this.ws?.terminate();
-      return this.ws !== undefined;
-    });
+  protected cut(): boolean {
+    this.ws?.terminate();
+    return this.ws !== undefined;
   }
 
   connect(signal?: AbortSignal): Promise<void> {
@@ -59,10 +51,6 @@ export class WebsocketClient implements ModelClient {
 
   send(m: Outgoing): void {
     if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(sendText(m));
-  }
-
-  close(): Promise<void> {
-    return this.life.close();
   }
 
   private onFrame(data: RawData, isBinary: boolean): void {

@@ -9,7 +9,7 @@ import { FrameCache } from '../push/frameCache.js';
 import { CorkBatch, type Corkable } from '../push/corkBatch.js';
 import { applyTcpKeepAlive } from '../keepAlive.js';
 import { HeartbeatSweeper, type Pingable } from '../push/heartbeat.js';
-import { parseCursor, subscribe } from '../push/subscription.js';
+import { parseCursor, startStream } from '../push/subscription.js';
 import { gapText, helloText, parseClientText, textFrame, textOf } from './protocol.js';
 
 /** An empty server ping: 2 header bytes (server frames are not masked). */
@@ -127,15 +127,7 @@ export class WebsocketServer implements ModelServer {
     ws.on('message', (data, isBinary) => this.onMessage(conn, data, isBinary));
     this.heartbeat?.add(conn);
 
-    // All synchronous from here: nothing can be appended between reading the backlog and going live.
-    const sub = subscribe(host, conn, cursor);
-    conn.lastSeq = sub.startCursor;
-    ws.send(helloText(sub.startCursor));
-    if (sub.gap) {
-      ws.send(gapText(sub.gap));
-      conn.lastSeq = Math.max(conn.lastSeq, sub.gap.toSeq);
-    }
-    for (const entry of sub.backlog) conn.push(entry);
+    startStream(host, conn, cursor, { hello: (at) => ws.send(helloText(at)), gap: (gap) => ws.send(gapText(gap)) });
   }
 
   private onMessage(conn: WsConnection, data: RawData, isBinary: boolean): void {

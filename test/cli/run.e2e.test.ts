@@ -1,3 +1,4 @@
+import { MODEL_IDS } from '../../src/models/index.js';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -23,7 +24,7 @@ describe('connbench run (end to end, small numbers)', () => {
     expect(result.tool.name).toBe('connbench');
     expect(result.env.cpus).toBeGreaterThan(0);
     expect(result.scenario.clients).toBe(20);
-    expect(result.models.map((m) => m.model)).toEqual(['short-poll', 'long-poll', 'sse', 'websocket', 'tcp']);
+    expect(result.models.map((m) => m.model)).toEqual([...MODEL_IDS]);
     await initHistograms();
     for (const m of result.models) {
       expect(m.status, `${m.model}: ${m.statusReason}`).not.toBe('failed');

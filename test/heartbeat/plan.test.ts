@@ -1,3 +1,4 @@
+import { MODEL_IDS } from '../../src/models/index.js';
 import { describe, expect, it } from 'vitest';
 import { defaultIntervalsMs, niceFloorMs, niceMs, planLab } from '../../src/heartbeat/plan.js';
 import { PRESETS, getPreset } from '../../src/heartbeat/presets.js';
@@ -48,7 +49,7 @@ describe('planLab', () => {
     expect(p.intervals.every((i) => i.timeoutMs === 2 * i.intervalMs)).toBe(true);
     expect(p.timeScale).toBe(60);
     expect(p.observeMs).toBe(180_000);
-    expect(p.models).toHaveLength(5);
+    expect(p.models).toEqual([...MODEL_IDS]);
   });
 
   it('takes explicit flags, with --idle-timeout overriding the preset', () => {

@@ -1,3 +1,4 @@
+import { MODEL_IDS } from '../../src/models/index.js';
 import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,7 +30,7 @@ describe('scenario loading', () => {
     const [s] = expandMatrix(validateScenario({ name: 'x', duration: '3s', workload: { rate: '20/s', payload: '1KiB' } }));
     expect(s!.durationMs).toBe(3000);
     expect(s!.workload).toMatchObject({ pattern: 'broadcast', ratePerSec: 20, payloadBytes: 1024 });
-    expect(s!.models).toEqual(['short-poll', 'long-poll', 'sse', 'websocket', 'tcp']);
+    expect(s!.models).toEqual([...MODEL_IDS]);
     expect(s!.shortPoll.intervalMs).toBe(1000);
     expect(s!.matrix).toEqual({});
   });
@@ -113,7 +114,7 @@ describe('scenario loading', () => {
       durationMs: 10_000,
       workload: { pattern: 'broadcast', ratePerSec: 10, payloadBytes: 128 },
     });
-    expect(d!.models).toHaveLength(5);
+    expect(d!.models).toEqual([...MODEL_IDS]);
   });
 
   it('refuses combinations that would silently mean something else, all at once, each at its path', () => {
@@ -186,7 +187,7 @@ describe('scenario loading', () => {
     expect(e.message).toMatch(/60000 clients need 60000 sockets in the server process, but one process may hold about \d+ sockets/);
     expect(e.hint).toMatch(/use at most \d+ clients/);
     expect(checkScenario(file('fits.yaml', 'name: fits\nclients: 100\n'), { openFilesLimit: 20_000 })).toMatch(
-      /fits\.yaml: ok \(1 point × 5 models, about [\d.]+ (s|min) to run\)/,
+      new RegExp(`fits\\.yaml: ok \\(1 point × ${MODEL_IDS.length} models, about [\\d.]+ (s|min) to run\\)`),
     );
   });
 });

@@ -85,108 +85,22 @@ export function defaultIntervalsMs(idleTimeoutMs: number): number[] {
  * not shorter than its timeout, a time scale that leaves too little time, …). Pure.
  */
 export function planLab(f: LabFlags): LabPlan {
-  const problems: string[] = [];
-  const hints: string[] = [];
-  const duration = (flag: string, v: string | undefined, fallback: number | undefined): number | undefined => {
-    if (v === undefined) return fallback;
-    const ms = parseDurationMs(v);
-    if (ms === undefined || ms <= 0) problems.push(`${flag}: expected a duration like "30s", got "${v}"`);
-    return ms;
-  };
-
-  const models: ModelId[] = [];
-  for (const m of (f.model ?? MODEL_IDS.join(','))
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)) {
-    if (isModelId(m)) models.push(m);
-    else problems.push(`unknown model "${m}" (valid models: ${MODEL_IDS.join(', ')})`);
-  }
-
-  let preset: Preset | undefined;
-  if (f.preset !== undefined) {
-    try {
-      preset = getPreset(f.preset);
-    } catch (err) {
-      problems.push((err as Error).message);
-      hints.push((err as { hint?: string }).hint ?? '');
-    }
-  }
-  const idleTimeoutMs = duration('--idle-timeout', f.idleTimeout, preset?.idleTimeoutMs);
+  const problems = new FlagProblems();
+  const models = modelsOf(f.model, problems);
+  const preset = presetOf(f.preset, problems);
+  const idleTimeoutMs = problems.durationMs('--idle-timeout', f.idleTimeout, preset?.idleTimeoutMs);
   if (idleTimeoutMs === undefined && f.preset === undefined)
-    problems.push('say what cuts idle connections: --idle-timeout 60s or --preset nginx');
-
-  let idleAction: IdleAction = preset?.idleAction ?? 'fin';
-  if (f.idleAction !== undefined) {
-    if ((IDLE_ACTIONS as readonly string[]).includes(f.idleAction)) idleAction = f.idleAction as IdleAction;
-    else problems.push(`--idle-action must be one of ${IDLE_ACTIONS.join(', ')}, got "${f.idleAction}"`);
-  }
-
-  const clients = f.clients === undefined ? DEFAULT_CLIENTS : Number(f.clients);
-  if (!Number.isInteger(clients) || clients < 1 || clients > MAX_CLIENTS)
-    problems.push(
-      `--clients must be an integer from 1 to ${MAX_CLIENTS} (the proxy holds two sockets per connection in one process), got "${f.clients}"`,
-    );
-
-  const fixedTimeoutMs = duration('--heartbeat-timeout', f.heartbeatTimeout, undefined);
-  let intervalsMs: number[] = [];
-  if (f.intervals !== undefined) {
-    for (const part of f.intervals
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean)) {
-      const ms = duration('--intervals', part, undefined);
-      if (ms !== undefined && ms > 0) intervalsMs.push(ms);
-    }
-    if (intervalsMs.length === 0 && !problems.some((p) => p.startsWith('--intervals')))
-      problems.push('--intervals: give at least one duration, e.g. "10s,20s,30s"');
-  } else if (idleTimeoutMs !== undefined) {
-    intervalsMs = defaultIntervalsMs(idleTimeoutMs);
-  }
-  intervalsMs = [...new Set(intervalsMs)].sort((a, b) => a - b);
-  const intervals: LabInterval[] = intervalsMs.map((intervalMs) => ({
-    intervalMs,
-    timeoutMs: fixedTimeoutMs ?? intervalMs * DEFAULT_TIMEOUT_RATIO,
-  }));
-  for (const i of intervals) {
-    if (i.intervalMs >= i.timeoutMs)
-      problems.push(
-        `the interval ${formatDurationMs(i.intervalMs)} is not shorter than its heartbeat timeout ${formatDurationMs(i.timeoutMs)}: a peer would be declared dead between two heartbeats`,
-      );
-  }
-
-  let timeScale = 1;
-  if (f.timeScale === undefined || f.timeScale === 'auto') {
-    timeScale = idleTimeoutMs === undefined ? 1 : Math.max(1, idleTimeoutMs / AUTO_SCALED_IDLE_MS);
-  } else {
-    timeScale = Number(f.timeScale);
-    if (!Number.isFinite(timeScale) || timeScale < 1) problems.push(`--time-scale must be "auto" or a number ≥ 1, got "${f.timeScale}"`);
-  }
-  const shortest = intervals[0];
-  if (shortest && timeScale >= 1 && shortest.intervalMs / timeScale < MIN_SCALED_INTERVAL_MS) {
-    const most = Math.floor(shortest.intervalMs / MIN_SCALED_INTERVAL_MS);
-    problems.push(
-      `at time scale ${round(timeScale)}× the ${formatDurationMs(shortest.intervalMs)} interval would run as ${round(shortest.intervalMs / timeScale)} ms, below the ${MIN_SCALED_INTERVAL_MS} ms the lab can time; use --time-scale ${Math.max(1, most)} or less`,
-    );
-  }
-
-  const observeMs = duration('--observe', f.observe, idleTimeoutMs === undefined ? undefined : 3 * idleTimeoutMs);
-  const detectWithinMs = duration('--detect-within', f.detectWithin, DEFAULT_DETECT_WITHIN_MS);
-  const tcpKeepAliveMs = duration('--tcp-keep-alive', f.tcpKeepAlive, undefined);
-  const safetyMargin = f.safetyMargin === undefined ? DEFAULT_SAFETY_MARGIN : Number(f.safetyMargin);
-  if (!(safetyMargin >= 0 && safetyMargin < 1))
-    problems.push(
-      `--safety-margin must be a fraction from 0 to below 1 (0.5 = heartbeat at half the idle timeout), got "${f.safetyMargin}"`,
-    );
-
-  if (problems.length > 0) {
-    const hint = hints.filter(Boolean).join('; ') || undefined;
-    throw inputError(
-      'CB_ERR_BAD_HEARTBEAT_FLAGS',
-      problems.length === 1 ? problems[0]! : `bad heartbeat flags:\n  - ${problems.join('\n  - ')}`,
-      hint,
-    );
-  }
+    problems.add('say what cuts idle connections: --idle-timeout 60s or --preset nginx');
+  const idleAction = idleActionOf(f.idleAction, preset, problems);
+  const clients = clientsOf(f.clients, problems);
+  const intervals = intervalsOf(f, idleTimeoutMs, problems);
+  const timeScale = timeScaleOf(f.timeScale, idleTimeoutMs, problems);
+  checkShortestScaledInterval(intervals, timeScale, problems);
+  const observeMs = problems.durationMs('--observe', f.observe, idleTimeoutMs === undefined ? undefined : 3 * idleTimeoutMs);
+  const detectWithinMs = problems.durationMs('--detect-within', f.detectWithin, DEFAULT_DETECT_WITHIN_MS);
+  const tcpKeepAliveMs = problems.durationMs('--tcp-keep-alive', f.tcpKeepAlive, undefined);
+  const safetyMargin = safetyMarginOf(f.safetyMargin, problems);
+  problems.throwIfAny();
   return {
     models,
     clients,
@@ -201,6 +115,135 @@ export function planLab(f: LabFlags): LabPlan {
     tcpKeepAliveMs,
     sseEcho: f.sseEcho ?? true,
   };
+}
+
+/** What is wrong with the flags, gathered so that one error names every problem rather than the first. */
+class FlagProblems {
+  private readonly problems: string[] = [];
+  private readonly hints: string[] = [];
+
+  add(problem: string, hint?: string): void {
+    this.problems.push(problem);
+    if (hint) this.hints.push(hint);
+  }
+
+  /** A duration flag in ms, or fallback when it is absent; a value that is not a positive duration is a problem. */
+  durationMs(flag: string, v: string | undefined, fallback: number | undefined): number | undefined {
+    if (v === undefined) return fallback;
+    const ms = parseDurationMs(v);
+    if (ms === undefined || ms <= 0) this.add(`${flag}: expected a duration like "30s", got "${v}"`);
+    return ms;
+  }
+
+  throwIfAny(): void {
+    if (this.problems.length === 0) return;
+    throw inputError(
+      'CB_ERR_BAD_HEARTBEAT_FLAGS',
+      this.problems.length === 1 ? this.problems[0]! : `bad heartbeat flags:\n  - ${this.problems.join('\n  - ')}`,
+      this.hints.join('; ') || undefined,
+    );
+  }
+}
+
+/** `a, b,,c` → ['a', 'b', 'c']. */
+const listOf = (text: string): string[] =>
+  text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+/** --model: every model when absent. */
+function modelsOf(flag: string | undefined, problems: FlagProblems): ModelId[] {
+  const models: ModelId[] = [];
+  for (const m of listOf(flag ?? MODEL_IDS.join(','))) {
+    if (isModelId(m)) models.push(m);
+    else problems.add(`unknown model "${m}" (valid models: ${MODEL_IDS.join(', ')})`);
+  }
+  return models;
+}
+
+function presetOf(id: string | undefined, problems: FlagProblems): Preset | undefined {
+  if (id === undefined) return undefined;
+  try {
+    return getPreset(id);
+  } catch (err) {
+    problems.add((err as Error).message, (err as { hint?: string }).hint);
+    return undefined;
+  }
+}
+
+/** --idle-action, else the preset's, else fin. */
+function idleActionOf(flag: string | undefined, preset: Preset | undefined, problems: FlagProblems): IdleAction {
+  const fallback = preset?.idleAction ?? 'fin';
+  if (flag === undefined) return fallback;
+  if ((IDLE_ACTIONS as readonly string[]).includes(flag)) return flag as IdleAction;
+  problems.add(`--idle-action must be one of ${IDLE_ACTIONS.join(', ')}, got "${flag}"`);
+  return fallback;
+}
+
+function clientsOf(flag: string | undefined, problems: FlagProblems): number {
+  const clients = flag === undefined ? DEFAULT_CLIENTS : Number(flag);
+  if (!Number.isInteger(clients) || clients < 1 || clients > MAX_CLIENTS)
+    problems.add(
+      `--clients must be an integer from 1 to ${MAX_CLIENTS} (the proxy holds two sockets per connection in one process), got "${flag}"`,
+    );
+  return clients;
+}
+
+/**
+ * The sweep, shortest interval first, each with its heartbeat timeout (--heartbeat-timeout, else a
+ * multiple of the interval): --intervals, else the default sweep for the idle timeout.
+ */
+function intervalsOf(f: LabFlags, idleTimeoutMs: number | undefined, problems: FlagProblems): LabInterval[] {
+  const fixedTimeoutMs = problems.durationMs('--heartbeat-timeout', f.heartbeatTimeout, undefined);
+  let intervalsMs: number[] = [];
+  if (f.intervals !== undefined) {
+    const parts = listOf(f.intervals);
+    for (const part of parts) {
+      const ms = problems.durationMs('--intervals', part, undefined);
+      if (ms !== undefined && ms > 0) intervalsMs.push(ms);
+    }
+    // Only an empty list needs a problem here: each part that is no duration has its own already.
+    if (parts.length === 0) problems.add('--intervals: give at least one duration, e.g. "10s,20s,30s"');
+  } else if (idleTimeoutMs !== undefined) {
+    intervalsMs = defaultIntervalsMs(idleTimeoutMs);
+  }
+  const intervals: LabInterval[] = [...new Set(intervalsMs)]
+    .sort((a, b) => a - b)
+    .map((intervalMs) => ({ intervalMs, timeoutMs: fixedTimeoutMs ?? intervalMs * DEFAULT_TIMEOUT_RATIO }));
+  for (const i of intervals) {
+    if (i.intervalMs >= i.timeoutMs)
+      problems.add(
+        `the interval ${formatDurationMs(i.intervalMs)} is not shorter than its heartbeat timeout ${formatDurationMs(i.timeoutMs)}: a peer would be declared dead between two heartbeats`,
+      );
+  }
+  return intervals;
+}
+
+/** --time-scale: "auto" (the default) makes the idle timeout last AUTO_SCALED_IDLE_MS, never below 1×. */
+function timeScaleOf(flag: string | undefined, idleTimeoutMs: number | undefined, problems: FlagProblems): number {
+  if (flag === undefined || flag === 'auto') return idleTimeoutMs === undefined ? 1 : Math.max(1, idleTimeoutMs / AUTO_SCALED_IDLE_MS);
+  const timeScale = Number(flag);
+  if (!Number.isFinite(timeScale) || timeScale < 1) problems.add(`--time-scale must be "auto" or a number ≥ 1, got "${flag}"`);
+  return timeScale;
+}
+
+/** The shortest interval, scaled, must stay above MIN_SCALED_INTERVAL_MS; the problem names the largest scale that would do. */
+function checkShortestScaledInterval(intervals: readonly LabInterval[], timeScale: number, problems: FlagProblems): void {
+  const shortest = intervals[0];
+  if (shortest && timeScale >= 1 && shortest.intervalMs / timeScale < MIN_SCALED_INTERVAL_MS) {
+    const most = Math.floor(shortest.intervalMs / MIN_SCALED_INTERVAL_MS);
+    problems.add(
+      `at time scale ${round(timeScale)}× the ${formatDurationMs(shortest.intervalMs)} interval would run as ${round(shortest.intervalMs / timeScale)} ms, below the ${MIN_SCALED_INTERVAL_MS} ms the lab can time; use --time-scale ${Math.max(1, most)} or less`,
+    );
+  }
+}
+
+function safetyMarginOf(flag: string | undefined, problems: FlagProblems): number {
+  const safetyMargin = flag === undefined ? DEFAULT_SAFETY_MARGIN : Number(flag);
+  if (!(safetyMargin >= 0 && safetyMargin < 1))
+    problems.add(`--safety-margin must be a fraction from 0 to below 1 (0.5 = heartbeat at half the idle timeout), got "${flag}"`);
+  return safetyMargin;
 }
 
 const round = (x: number) => Math.round(x * 10) / 10;

@@ -68,78 +68,124 @@ export function detectionOvershoot(rows: readonly HeartbeatIntervalResult[]): nu
 export function recommend(inp: RecommendInput): Recommendation | null {
   const rows = [...inp.intervals].sort((a, b) => b.intervalMs - a.intervalMs);
   if (rows.length === 0) return null;
-  const maxByIdleTimeoutMs = inp.idleTimeoutMs * (1 - inp.safetyMargin);
-  const sameTimeout = rows.every((r) => r.timeoutMs === rows[0]!.timeoutMs);
-  const ratio = rows[0]!.timeoutMs / rows[0]!.intervalMs;
-  const overshoot = detectionOvershoot(rows);
-  // (interval + timeout) × overshoot ≤ target, with the timeout fixed or a multiple of the interval.
-  const maxByDetectionMs = sameTimeout
-    ? inp.detectWithinMs / overshoot - rows[0]!.timeoutMs
-    : inp.detectWithinMs / ((1 + ratio) * overshoot);
-  const timeoutFor = (intervalMs: number) => (sameTimeout ? rows[0]!.timeoutMs : intervalMs * ratio);
-
+  const limits = limitsOf(inp, rows);
   const rejected: string[] = [];
   let chosen: HeartbeatIntervalResult | undefined;
   for (const r of rows) {
-    const why: string[] = [];
-    if (!keptAll(r))
-      why.push(
-        r.connections.idleCuts > 0
-          ? `cut ${r.connections.idleCuts} time(s) by the idle timeout`
-          : `kept ${r.connections.survived}/${r.connections.initial}, lost ${r.messages.lost}`,
-      );
-    if (r.intervalMs > maxByIdleTimeoutMs) why.push(`beyond the safety margin (max ${fmt(maxByIdleTimeoutMs)})`);
-    const worst = worstDetectionMs(r);
-    if (worst > inp.detectWithinMs)
-      why.push(Number.isFinite(worst) ? `a dead peer could go unnoticed for ${fmt(worst)}` : 'not every dead peer was noticed');
+    const why = rejectionsOf(r, limits, inp.detectWithinMs);
     if (why.length === 0) {
       chosen = r;
       break;
     }
     rejected.push(`${fmt(r.intervalMs)}: ${why.join('; ')}`);
   }
+  const choice = chosen ? measuredChoice(chosen, inp) : computedChoice(limits, inp);
+  const reasons = [
+    `the ${inp.intermediary} closes connections idle for ${fmt(inp.idleTimeoutMs)}; with a ${Math.round(inp.safetyMargin * 100)}% safety margin a heartbeat must come at least every ${fmt(limits.maxByIdleTimeoutMs)}`,
+    ...choice.reasons,
+  ];
+  if (rejected.length > 0) reasons.push(`longer intervals rejected: ${rejected.join('; ')}`);
+  return {
+    intervalMs: choice.intervalMs,
+    timeoutMs: chosen?.timeoutMs ?? limits.timeoutMsFor(choice.intervalMs),
+    measured: chosen !== undefined,
+    maxByIdleTimeoutMs: Math.round(limits.maxByIdleTimeoutMs),
+    maxByDetectionMs: Math.round(limits.maxByDetectionMs),
+    worstDetectionMs: Math.round(choice.worstDetectionMs),
+    reasons,
+    cost: costAt(choice.intervalMs, heartbeatBytesPerConnectionPerMinuteAt(choice.intervalMs, rows, chosen)),
+  };
+}
 
+/** The longest interval each limit allows, and how the sweep pairs an interval with its timeout. */
+interface Limits {
+  maxByIdleTimeoutMs: number;
+  maxByDetectionMs: number;
+  /** detectionOvershoot of the sweep. */
+  overshoot: number;
+  /** The sweep's one fixed timeout, or its timeout-to-interval ratio times the interval. */
+  timeoutMsFor(intervalMs: number): number;
+}
+
+/** rows: longest interval first. */
+function limitsOf(inp: RecommendInput, rows: readonly HeartbeatIntervalResult[]): Limits {
+  const longest = rows[0]!;
+  const sameTimeout = rows.every((r) => r.timeoutMs === longest.timeoutMs);
+  const ratio = longest.timeoutMs / longest.intervalMs;
+  const overshoot = detectionOvershoot(rows);
+  return {
+    maxByIdleTimeoutMs: inp.idleTimeoutMs * (1 - inp.safetyMargin),
+    // (interval + timeout) × overshoot ≤ target, with the timeout fixed or a multiple of the interval.
+    maxByDetectionMs: sameTimeout ? inp.detectWithinMs / overshoot - longest.timeoutMs : inp.detectWithinMs / ((1 + ratio) * overshoot),
+    overshoot,
+    timeoutMsFor: (intervalMs) => (sameTimeout ? longest.timeoutMs : intervalMs * ratio),
+  };
+}
+
+/** Why a swept interval is not the one to use; none when it is. */
+function rejectionsOf(r: HeartbeatIntervalResult, limits: Limits, detectWithinMs: number): string[] {
+  const why: string[] = [];
+  if (!keptAll(r))
+    why.push(
+      r.connections.idleCuts > 0
+        ? `cut ${r.connections.idleCuts} time(s) by the idle timeout`
+        : `kept ${r.connections.survived}/${r.connections.initial}, lost ${r.messages.lost}`,
+    );
+  if (r.intervalMs > limits.maxByIdleTimeoutMs) why.push(`beyond the safety margin (max ${fmt(limits.maxByIdleTimeoutMs)})`);
+  const worst = worstDetectionMs(r);
+  if (worst > detectWithinMs)
+    why.push(Number.isFinite(worst) ? `a dead peer could go unnoticed for ${fmt(worst)}` : 'not every dead peer was noticed');
+  return why;
+}
+
+/** The interval recommended, its worst dead-peer detection, and the reasons that are its own. */
+interface Choice {
+  intervalMs: number;
+  worstDetectionMs: number;
+  reasons: string[];
+}
+
+/** A swept interval that met every condition: what the lab saw of it. */
+function measuredChoice(chosen: HeartbeatIntervalResult, inp: RecommendInput): Choice {
+  const worst = worstDetectionMs(chosen);
+  const reasons = [
+    `a dead peer is noticed within ${fmt(worst)} (interval + timeout${worst > chosen.intervalMs + chosen.timeoutMs ? ', as measured' : ''}), inside the ${fmt(inp.detectWithinMs)} target`,
+    `in the lab it kept ${chosen.connections.survived}/${chosen.connections.initial} connections for ${fmt(inp.observeMs)} with ${chosen.messages.lost} messages lost`,
+  ];
+  if (chosen.detection.server.detected === 0)
+    reasons.push(
+      'the server never noticed a half-open client (nothing reached it to check): only the client reconnects; the server keeps its end until TCP gives up',
+    );
+  return { intervalMs: chosen.intervalMs, worstDetectionMs: worst, reasons };
+}
+
+/** No swept interval met every condition: the longest the limits allow, to be confirmed by a run. */
+function computedChoice(limits: Limits, inp: RecommendInput): Choice {
+  const { maxByIdleTimeoutMs, maxByDetectionMs, overshoot } = limits;
+  // Rounded down: both are limits, and a rounded-up interval would pass them.
+  const intervalMs = niceFloorMs(Math.max(1, Math.min(maxByIdleTimeoutMs, maxByDetectionMs)));
+  const late = overshoot > 1.005 ? `, with dead-peer checks that ran up to ${Math.round((overshoot - 1) * 100)}% late in the lab` : '';
+  return {
+    intervalMs,
+    worstDetectionMs: (intervalMs + limits.timeoutMsFor(intervalMs)) * overshoot,
+    reasons: [
+      `the ${fmt(inp.detectWithinMs)} detection target allows at most ${fmt(maxByDetectionMs)} (interval + timeout${late})`,
+      `no swept interval met every condition: run again with --intervals ${fmt(intervalMs)} to confirm it`,
+    ],
+  };
+}
+
+/**
+ * Heartbeat bytes per connection per minute at intervalMs, from the bytes of one heartbeat as
+ * measured at the chosen interval, else the shortest that kept every connection, else the shortest.
+ */
+function heartbeatBytesPerConnectionPerMinuteAt(
+  intervalMs: number,
+  rows: readonly HeartbeatIntervalResult[],
+  chosen: HeartbeatIntervalResult | undefined,
+): number {
   const keptRows = rows.filter(keptAll);
   const bytesRow = chosen ?? keptRows[keptRows.length - 1] ?? rows[rows.length - 1]!;
   const bytesPerHeartbeat = (bytesRow.heartbeatBytesPerConnectionPerMinute * bytesRow.intervalMs) / 60_000;
-  const reasons = [
-    `the ${inp.intermediary} closes connections idle for ${fmt(inp.idleTimeoutMs)}; with a ${Math.round(inp.safetyMargin * 100)}% safety margin a heartbeat must come at least every ${fmt(maxByIdleTimeoutMs)}`,
-  ];
-  let intervalMs: number;
-  let measured: boolean;
-  let worst: number;
-  if (chosen) {
-    intervalMs = chosen.intervalMs;
-    measured = true;
-    worst = worstDetectionMs(chosen);
-    reasons.push(
-      `a dead peer is noticed within ${fmt(worst)} (interval + timeout${worst > chosen.intervalMs + chosen.timeoutMs ? ', as measured' : ''}), inside the ${fmt(inp.detectWithinMs)} target`,
-    );
-    reasons.push(
-      `in the lab it kept ${chosen.connections.survived}/${chosen.connections.initial} connections for ${fmt(inp.observeMs)} with ${chosen.messages.lost} messages lost`,
-    );
-    if (chosen.detection.server.detected === 0)
-      reasons.push(
-        'the server never noticed a half-open client (nothing reached it to check): only the client reconnects; the server keeps its end until TCP gives up',
-      );
-  } else {
-    // Rounded down: both are limits, and a rounded-up interval would pass them.
-    intervalMs = niceFloorMs(Math.max(1, Math.min(maxByIdleTimeoutMs, maxByDetectionMs)));
-    measured = false;
-    worst = (intervalMs + timeoutFor(intervalMs)) * overshoot;
-    const late = overshoot > 1.005 ? `, with dead-peer checks that ran up to ${Math.round((overshoot - 1) * 100)}% late in the lab` : '';
-    reasons.push(`the ${fmt(inp.detectWithinMs)} detection target allows at most ${fmt(maxByDetectionMs)} (interval + timeout${late})`);
-    reasons.push(`no swept interval met every condition: run again with --intervals ${fmt(intervalMs)} to confirm it`);
-  }
-  if (rejected.length > 0) reasons.push(`longer intervals rejected: ${rejected.join('; ')}`);
-  return {
-    intervalMs,
-    timeoutMs: chosen?.timeoutMs ?? timeoutFor(intervalMs),
-    measured,
-    maxByIdleTimeoutMs: Math.round(maxByIdleTimeoutMs),
-    maxByDetectionMs: Math.round(maxByDetectionMs),
-    worstDetectionMs: Math.round(worst),
-    reasons,
-    cost: costAt(intervalMs, (bytesPerHeartbeat * 60_000) / intervalMs),
-  };
+  return (bytesPerHeartbeat * 60_000) / intervalMs;
 }

@@ -61,29 +61,7 @@ export function registerHeartbeat(program: Command): void {
     .option('--json', 'print only the result JSON on stdout')
     .option('--markdown', 'print the report as markdown')
     .option('-q, --quiet', 'no progress on stderr')
-    .action(async (flags: HeartbeatFlags) => {
-      const plan = planLab(flags);
-      const { signal, exitCode } = interruptible();
-      const startedAt = new Date();
-      const out = flags.out ?? defaultResultPath('heartbeat', startedAt);
-      const progress =
-        !flags.quiet && !flags.json && process.stderr.isTTY ? (line: string) => void process.stderr.write(`${line}\n`) : undefined;
-      const result: HeartbeatResult = await runHeartbeatLab({
-        plan,
-        signal,
-        ...(progress ? { progress } : {}),
-        checkpoint: (r) => writeJson(out, r),
-      });
-      if (flags.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-      else {
-        process.stdout.write(
-          flags.markdown ? renderHeartbeatMarkdown(result) : renderHeartbeatTable(result, { color: process.stdout.isTTY }),
-        );
-        process.stdout.write(`${flags.markdown ? '\n' : ''}result: ${out}\n`);
-      }
-      if (exitCode()) process.exitCode = exitCode();
-      else if (result.models.some((m) => m.status === 'failed')) process.exitCode = EXIT.run;
-    });
+    .action((flags: HeartbeatFlags) => runSweep(flags));
 
   hb.command('presets')
     .description('list the presets: published idle timeouts of common intermediaries, with their sources')
@@ -98,25 +76,48 @@ export function registerHeartbeat(program: Command): void {
     .option('--parallel <n>', 'probes in flight per round', '4')
     .option('--json', 'print only the result JSON')
     .option('-q, --quiet', 'no progress on stderr')
-    .action(async (_own: ProbeFlags, cmd: Command) => {
-      // `heartbeat` has --json and --quiet too, and commander gives flags after `probe` to it: read both.
-      const f = cmd.optsWithGlobals<ProbeFlags>();
-      const resolutionMs = durationFlag('--resolution', f.resolution, '1s', { positive: true });
-      const maxMs = durationFlag('--max', f.max, '1s', { positive: true });
-      const startMs = durationFlag('--start', f.start, '1s', { positive: true });
-      const parallel = intFlag('--parallel', f.parallel, { min: 1, max: 32, example: '4' });
-      if (startMs > maxMs)
-        throw inputError(
-          'CB_ERR_BAD_FLAG',
-          `--start (${f.start}) must not be longer than --max (${f.max})`,
-          'lower --start or raise --max',
-        );
-      const onAttempt =
-        !f.quiet && !f.json && process.stderr.isTTY
-          ? (a: { silenceMs: number; survived: boolean }) =>
-              void process.stderr.write(`  ${formatDurationMs(a.silenceMs)} of silence: ${a.survived ? 'survived' : 'cut'}\n`)
-          : undefined;
-      const result = await probeIdleTimeout({ via: f.via, resolutionMs, maxMs, startMs, parallel, ...(onAttempt ? { onAttempt } : {}) });
-      process.stdout.write(f.json ? `${JSON.stringify(result, null, 2)}\n` : renderProbe(result));
-    });
+    .action((_own: ProbeFlags, cmd: Command) => runProbe(cmd));
+}
+
+/** Progress lines go to stderr only when a person watches it and stdout is not the JSON alone. */
+const showsProgress = (f: { quiet?: boolean; json?: boolean }) => !f.quiet && !f.json && process.stderr.isTTY;
+
+/** `connbench heartbeat`: runs the sweep, saving the result after each step, then prints it. */
+async function runSweep(flags: HeartbeatFlags): Promise<void> {
+  const plan = planLab(flags);
+  const { signal, exitCode } = interruptible();
+  const startedAt = new Date();
+  const out = flags.out ?? defaultResultPath('heartbeat', startedAt);
+  const progress = showsProgress(flags) ? (line: string) => void process.stderr.write(`${line}\n`) : undefined;
+  const result: HeartbeatResult = await runHeartbeatLab({
+    plan,
+    signal,
+    ...(progress ? { progress } : {}),
+    checkpoint: (r) => writeJson(out, r),
+  });
+  if (flags.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  else {
+    process.stdout.write(flags.markdown ? renderHeartbeatMarkdown(result) : renderHeartbeatTable(result, { color: process.stdout.isTTY }));
+    process.stdout.write(`${flags.markdown ? '\n' : ''}result: ${out}\n`);
+  }
+  if (exitCode()) process.exitCode = exitCode();
+  else if (result.models.some((m) => m.status === 'failed')) process.exitCode = EXIT.run;
+}
+
+/** `connbench heartbeat probe`: finds the idle timeout of the path --via leads through. */
+async function runProbe(cmd: Command): Promise<void> {
+  // `heartbeat` has --json and --quiet too, and commander gives flags after `probe` to it: read both.
+  const f = cmd.optsWithGlobals<ProbeFlags>();
+  const resolutionMs = durationFlag('--resolution', f.resolution, '1s', { positive: true });
+  const maxMs = durationFlag('--max', f.max, '1s', { positive: true });
+  const startMs = durationFlag('--start', f.start, '1s', { positive: true });
+  const parallel = intFlag('--parallel', f.parallel, { min: 1, max: 32, example: '4' });
+  if (startMs > maxMs)
+    throw inputError('CB_ERR_BAD_FLAG', `--start (${f.start}) must not be longer than --max (${f.max})`, 'lower --start or raise --max');
+  const onAttempt = showsProgress(f)
+    ? (a: { silenceMs: number; survived: boolean }) =>
+        void process.stderr.write(`  ${formatDurationMs(a.silenceMs)} of silence: ${a.survived ? 'survived' : 'cut'}\n`)
+    : undefined;
+  const result = await probeIdleTimeout({ via: f.via, resolutionMs, maxMs, startMs, parallel, ...(onAttempt ? { onAttempt } : {}) });
+  process.stdout.write(f.json ? `${JSON.stringify(result, null, 2)}\n` : renderProbe(result));
 }

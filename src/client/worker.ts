@@ -8,9 +8,10 @@ import type { Dispatcher } from 'undici';
 import { ClientDispatchers } from './dispatchers.js';
 import { SwappableDispatcher } from './swappableDispatcher.js';
 import { getModel } from '../models/index.js';
+import type { Model } from '../models/types.js';
 import { optionsOf } from '../scenario/modelOptions.js';
 import { portOf } from '../models/listeners.js';
-import { ClientSession, type SessionSink } from './session.js';
+import { ClientSession, type ReconnectPolicy, type SessionSink } from './session.js';
 import { ChatTraffic, inboxOf } from './chat.js';
 import { Churn, shareOf } from './churn.js';
 import { StormTracker } from './recovery.js';
@@ -18,12 +19,27 @@ import { FaultWatch } from './faultWatch.js';
 import { LatencyRecorder, createHistogram, encodeHistogram, initHistograms, type Histogram } from '../metrics/histogram.js';
 import { forceGc, peakRssBytes, sampleProcess } from '../metrics/process.js';
 import { nowUs } from '../metrics/clock.js';
+import { sleep } from '../util/sleep.js';
 import type { FromWorker, ToWorker, WorkerProgress, WorkerResult, WorkerStart } from '../ipc/worker.js';
 import { answerRequests, type Correlated } from '../ipc/common.js';
 import { serverIndexOf, socketsPerClient, sourceAddressOf } from '../topology/topology.js';
 
 const PROGRESS_EVERY_MS = 500;
 const RAMP_TICK_MS = 10;
+/** How often a drain looks whether every client has caught up. */
+const DRAIN_POLL_MS = 20;
+
+/** What every client of a worker is built with. */
+interface SharedByClients {
+  model: Model;
+  modelOptions: unknown;
+  /** A second pooled connection only where a client sends chat over HTTP while its poll or stream holds the first. */
+  poolConnections: number;
+  policy: ReconnectPolicy;
+  sink: SessionSink;
+}
+
+type DeliveryCounts = Pick<WorkerResult, 'reconnects' | 'expected' | 'delivered' | 'lost' | 'duplicates' | 'reordered' | 'gapped'>;
 
 class Worker {
   private sessions: ClientSession[] = [];
@@ -55,12 +71,23 @@ class Worker {
     this.connect = createHistogram();
     const model = getModel(m.model);
     const s = m.scenario;
-    const servers = m.servers;
-    const modelOptions = optionsOf(model, s);
-    this.dispatchers = servers.map((ports) => new ClientDispatchers(`http://${m.host}:${portOf(ports, model.listener)}`));
-    // A second pooled connection only where a client sends chat over HTTP while its poll or stream holds the first.
-    const poolConnections = socketsPerClient(s);
-    const sink: SessionSink = {
+    this.dispatchers = m.servers.map((ports) => new ClientDispatchers(`http://${m.host}:${portOf(ports, model.listener)}`));
+    const shared: SharedByClients = {
+      model,
+      modelOptions: optionsOf(model, s),
+      poolConnections: socketsPerClient(s),
+      policy: { minDelayMs: s.client.reconnect.minDelayMs, maxDelayMs: s.client.reconnect.maxDelayMs, resume: s.client.resume },
+      sink: this.sessionSink(),
+    };
+    for (let i = 0; i < m.count; i++) this.sessions.push(this.createSession(m.firstClientId + i, shared));
+    this.progressTimer = setInterval(() => send({ type: 'progress', progress: this.progress() }), PROGRESS_EVERY_MS);
+    await this.ramp(m.rampUpMs);
+    return { type: 'ramped', progress: this.progress() };
+  }
+
+  /** Where every session's deliveries, connects and errors are counted. */
+  private sessionSink(): SessionSink {
+    return {
       latency: (us, msg, atUs) => {
         this.delivered++;
         if (msg.t >= this.measureFromUs) this.latency.recordValue(Math.max(1, us));
@@ -75,39 +102,37 @@ class Worker {
       },
       disconnected: () => undefined,
     };
-    const policy = { minDelayMs: s.client.reconnect.minDelayMs, maxDelayMs: s.client.reconnect.maxDelayMs, resume: s.client.resume };
-    for (let i = 0; i < m.count; i++) {
-      const clientId = m.firstClientId + i;
-      const serverIndex = serverIndexOf(clientId, servers.length);
-      const server = servers[serverIndex]!;
-      const pools = this.dispatchers[serverIndex]!;
-      const address = sourceAddressOf(clientId, servers.length, m.sourceAddresses);
-      const localAddress = address !== '127.0.0.1' ? address : undefined;
-      const dispatcher: Dispatcher = model.usesDispatcher
-        ? new SwappableDispatcher(() => pools.forClient(true, localAddress, poolConnections))
-        : pools.forClient(false, undefined);
-      const session = new ClientSession(
-        model,
-        {
-          clientId,
-          // In rooms every member reads the room's address; direct messages address the user.
-          user: inboxOf(clientId, s.workload.pattern === 'chat' ? s.workload.roomSize : 1),
-          host: m.host,
-          port: portOf(server, model.listener),
-          ...(localAddress ? { localAddress } : {}),
-          heartbeat: s.heartbeat,
-          dispatcher,
-          clientsInPoint: s.clients,
-          modelOptions,
-        },
-        sink,
-        policy,
-      );
-      this.sessions.push(session);
-    }
-    this.progressTimer = setInterval(() => send({ type: 'progress', progress: this.progress() }), PROGRESS_EVERY_MS);
-    await this.ramp(m.rampUpMs);
-    return { type: 'ramped', progress: this.progress() };
+  }
+
+  /** Client clientId, on its server and its source address, through its own pooled dispatcher. */
+  private createSession(clientId: number, shared: SharedByClients): ClientSession {
+    const m = this.start;
+    const s = m.scenario;
+    const { model } = shared;
+    const serverIndex = serverIndexOf(clientId, m.servers.length);
+    const pools = this.dispatchers[serverIndex]!;
+    const address = sourceAddressOf(clientId, m.servers.length, m.sourceAddresses);
+    const localAddress = address !== '127.0.0.1' ? address : undefined;
+    const dispatcher: Dispatcher = model.usesDispatcher
+      ? new SwappableDispatcher(() => pools.forClient(true, localAddress, shared.poolConnections))
+      : pools.forClient(false, undefined);
+    return new ClientSession(
+      model,
+      {
+        clientId,
+        // In rooms every member reads the room's address; direct messages address the user.
+        user: inboxOf(clientId, s.workload.pattern === 'chat' ? s.workload.roomSize : 1),
+        host: m.host,
+        port: portOf(m.servers[serverIndex]!, model.listener),
+        ...(localAddress ? { localAddress } : {}),
+        heartbeat: s.heartbeat,
+        dispatcher,
+        clientsInPoint: s.clients,
+        modelOptions: shared.modelOptions,
+      },
+      shared.sink,
+      shared.policy,
+    );
   }
 
   /** Starts client i at i × rampUp / count, from one ticking timer rather than a timer per client. */
@@ -194,71 +219,93 @@ class Worker {
   ): Promise<FromWorker> {
     this.chat?.stop();
     this.churn?.stop();
-    const roomSize = this.start.scenario.workload.pattern === 'chat' ? this.start.scenario.workload.roomSize : 1;
+    let expected = this.owedPerClient(expectedBroadcast, owedByInbox, lastSeq);
+    const deadline = Date.now() + timeoutMs;
+    while (!this.caughtUp(expected, lastSeq) && Date.now() < deadline) {
+      await sleep(DRAIN_POLL_MS);
+      // A late client may subscribe while the drain waits.
+      expected = this.owedPerClient(expectedBroadcast, owedByInbox, lastSeq);
+    }
+    this.loopDelay.disable();
+    return { type: 'drained', result: this.result(expected, this.caughtUp(expected, lastSeq)) };
+  }
+
+  /** Messages each client is owed: broadcasts from the server's count (or its own late cursor) plus chat sent to its inbox. */
+  private owedPerClient(
+    expectedBroadcast: number[],
+    owedByInbox: Record<string, number> | undefined,
+    lastSeq: number | undefined,
+  ): number[] {
+    const workload = this.start.scenario.workload;
+    const roomSize = workload.pattern === 'chat' ? workload.roomSize : 1;
     // A client that never subscribed is counted as failed, not owed anything. One whose first
     // connect failed and whose retry subscribed only after its cursor was reported (a slow 50,000
     // client ramp) is owed every broadcast after the cursor it got: known here, not to the server.
     const lateBroadcast = (s: ClientSession, i: number) =>
-      this.reportedCursors[i] === undefined &&
-      s.tracker.startCursor !== undefined &&
-      lastSeq !== undefined &&
-      this.start.scenario.workload.pattern !== 'chat'
+      this.reportedCursors[i] === undefined && s.tracker.startCursor !== undefined && lastSeq !== undefined && workload.pattern !== 'chat'
         ? Math.max(0, lastSeq - s.tracker.startCursor)
         : expectedBroadcast[i]!;
-    const expectedOf = (s: ClientSession, i: number) =>
-      s.everSubscribed ? lateBroadcast(s, i) + (owedByInbox?.[inboxOf(this.start.firstClientId + i, roomSize)] ?? 0) : 0;
-    let expected = this.sessions.map(expectedOf);
-    const deadline = Date.now() + timeoutMs;
+    return this.sessions.map((s, i) =>
+      s.everSubscribed ? lateBroadcast(s, i) + (owedByInbox?.[inboxOf(this.start.firstClientId + i, roomSize)] ?? 0) : 0,
+    );
+  }
+
+  /** Every client that ever subscribed is connected and has had what it is owed. */
+  private caughtUp(expected: number[], lastSeq: number | undefined): boolean {
     // resume: none never gets back what a reconnect skipped: such a client is done once it has seen the last message.
     const skipsGaps = this.start.scenario.client.resume === 'none' && lastSeq !== undefined;
-    const caughtUp = () =>
-      this.sessions.every(
-        (s, i) =>
-          (s.tracker.unique + s.tracker.gapped >= expected[i]! || (skipsGaps && (s.tracker.cursor ?? 0) >= lastSeq)) &&
-          (s.connected || !s.everSubscribed),
-      );
-    while (!caughtUp() && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 20));
-      // A late client may subscribe while the drain waits.
-      expected = this.sessions.map(expectedOf);
-    }
-    this.loopDelay.disable();
+    return this.sessions.every(
+      (s, i) =>
+        (s.tracker.unique + s.tracker.gapped >= expected[i]! || (skipsGaps && (s.tracker.cursor ?? 0) >= lastSeq)) &&
+        (s.connected || !s.everSubscribed),
+    );
+  }
+
+  /** What this worker reports when the drain ends. */
+  private result(expected: number[], caughtUp: boolean): WorkerResult {
+    const d = this.deliveries(expected);
     const r: WorkerResult = {
       histogram: encodeHistogram(this.latency),
       connectHistogram: encodeHistogram(this.connect),
       target: this.sessions.length,
       connected: this.sessions.filter((s) => s.everSubscribed).length,
       failed: this.sessions.filter((s) => !s.everSubscribed).length,
-      reconnects: 0,
+      reconnects: d.reconnects,
       errors: this.errors,
-      expected: 0,
-      delivered: 0,
-      lost: 0,
-      duplicates: 0,
-      reordered: 0,
-      gapped: 0,
+      expected: d.expected,
+      delivered: d.delivered,
+      lost: d.lost,
+      duplicates: d.duplicates,
+      reordered: d.reordered,
+      gapped: d.gapped,
       sent: this.chat?.sent ?? 0,
       sendFailures: this.errors.CB_ERR_OUTBOX_FULL ?? 0,
-      caughtUp: caughtUp(),
+      caughtUp,
       eventLoopDelayP99Ms: nsToMs(this.loopDelay.percentile(99)),
       eventLoopDelayMaxMs: nsToMs(this.loopDelay.max),
       peakRssBytes: peakRssBytes(),
       churned: this.churn?.closed ?? 0,
     };
-    this.sessions.forEach((s, i) => {
-      const t = s.tracker;
-      r.expected += expected[i]!;
-      r.delivered += t.unique;
-      r.lost += Math.max(0, expected[i]! - t.unique);
-      // More unique messages than were ever sent to it: delivered twice under two seqs.
-      r.duplicates += t.duplicates + Math.max(0, t.unique - expected[i]!);
-      r.reordered += t.reordered;
-      r.gapped += t.gapped;
-      r.reconnects += s.reconnects;
-    });
     if (this.storm) r.storm = this.storm.tracker.report(this.storm.dropped);
     if (this.faultWatch) r.faults = this.faultWatch.finish();
-    return { type: 'drained', result: r };
+    return r;
+  }
+
+  /** The clients' trackers summed against what each was owed. */
+  private deliveries(expected: number[]): DeliveryCounts {
+    const d: DeliveryCounts = { reconnects: 0, expected: 0, delivered: 0, lost: 0, duplicates: 0, reordered: 0, gapped: 0 };
+    this.sessions.forEach((s, i) => {
+      const t = s.tracker;
+      d.expected += expected[i]!;
+      d.delivered += t.unique;
+      d.lost += Math.max(0, expected[i]! - t.unique);
+      // More unique messages than were ever sent to it: delivered twice under two seqs.
+      d.duplicates += t.duplicates + Math.max(0, t.unique - expected[i]!);
+      d.reordered += t.reordered;
+      d.gapped += t.gapped;
+      d.reconnects += s.reconnects;
+    });
+    return d;
   }
 
   sample(gc: boolean): FromWorker {

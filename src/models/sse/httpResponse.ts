@@ -47,59 +47,29 @@ export class HttpResponseDecoder {
   push(chunk: Uint8Array): ConnbenchError | undefined {
     let bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     let pos = 0;
+    // Each reader returns the position after the bytes it took.
     while (pos < bytes.length && this.failure === undefined) {
       switch (this.state) {
-        case 'head': {
+        case 'head':
+          // The end of the head may straddle the held part and this chunk: the rest of this push reads the joined copy.
           if (this.pending) {
             bytes = Buffer.concat([this.pending, bytes.subarray(pos)]);
             pos = 0;
             this.pending = undefined;
           }
-          const end = bytes.indexOf(HEAD_END, pos);
-          if (end === -1) {
-            if (bytes.length - pos > MAX_HEAD_BYTES) return this.fail(`a response head longer than ${MAX_HEAD_BYTES} bytes`);
-            this.pending = Buffer.from(bytes.subarray(pos));
-            return undefined;
-          }
-          const text = bytes.toString('latin1', pos, end);
-          pos = end + HEAD_END.length;
-          this.head(text);
+          pos = this.readHead(bytes, pos);
           break;
-        }
         case 'chunk-size':
-        case 'trailers': {
-          const lf = bytes.indexOf(LF, pos);
-          const piece = bytes.subarray(pos, lf === -1 ? bytes.length : lf + 1);
-          const line = this.pending ? Buffer.concat([this.pending, piece]) : piece;
-          this.pending = undefined;
-          pos += piece.length;
-          if (lf === -1) {
-            if (line.length > MAX_SIZE_LINE_BYTES) return this.fail('a chunk-size or trailer line that never ends');
-            this.pending = Buffer.from(line);
-            break;
-          }
-          this.line(line);
+        case 'trailers':
+          pos = this.readLine(bytes, pos);
           break;
-        }
         case 'chunk-data':
-        case 'length': {
-          const n = Math.min(this.remaining, bytes.length - pos);
-          this.remaining -= n;
-          const body = bytes.subarray(pos, pos + n);
-          pos += n;
-          const last = this.remaining === 0;
-          if (last && this.state === 'chunk-data') this.state = 'chunk-data-end';
-          if (n > 0) this.h.onBody(body);
-          if (last && this.state === 'length') this.finish();
+        case 'length':
+          pos = this.readBody(bytes, pos);
           break;
-        }
-        case 'chunk-data-end': {
-          // The CRLF after a chunk's data: it may arrive one byte at a time.
-          const b = bytes[pos++]!;
-          if (b === LF) this.state = 'chunk-size';
-          else if (b !== CR) return this.fail('chunk data longer than its size');
+        case 'chunk-data-end':
+          pos = this.readChunkDataEnd(bytes, pos);
           break;
-        }
         case 'until-close':
           this.h.onBody(bytes.subarray(pos));
           pos = bytes.length;
@@ -112,6 +82,50 @@ export class HttpResponseDecoder {
       }
     }
     return this.failure;
+  }
+
+  /** The head up to its blank line, or all of bytes held back until the rest arrives. */
+  private readHead(bytes: Buffer, pos: number): number {
+    const end = bytes.indexOf(HEAD_END, pos);
+    if (end === -1) {
+      if (bytes.length - pos > MAX_HEAD_BYTES) this.fail(`a response head longer than ${MAX_HEAD_BYTES} bytes`);
+      else this.pending = Buffer.from(bytes.subarray(pos));
+      return bytes.length;
+    }
+    this.head(bytes.toString('latin1', pos, end));
+    return end + HEAD_END.length;
+  }
+
+  /** A chunk-size or trailer line up to its LF, joined to the part an earlier push held back. */
+  private readLine(bytes: Buffer, pos: number): number {
+    const lf = bytes.indexOf(LF, pos);
+    const piece = bytes.subarray(pos, lf === -1 ? bytes.length : lf + 1);
+    const line = this.pending ? Buffer.concat([this.pending, piece]) : piece;
+    this.pending = undefined;
+    if (lf === -1) {
+      if (line.length > MAX_SIZE_LINE_BYTES) this.fail('a chunk-size or trailer line that never ends');
+      else this.pending = Buffer.from(line);
+    } else this.line(line);
+    return pos + piece.length;
+  }
+
+  /** Body bytes of the current chunk or Content-Length, as many as bytes holds. */
+  private readBody(bytes: Buffer, pos: number): number {
+    const n = Math.min(this.remaining, bytes.length - pos);
+    this.remaining -= n;
+    const last = this.remaining === 0;
+    if (last && this.state === 'chunk-data') this.state = 'chunk-data-end';
+    if (n > 0) this.h.onBody(bytes.subarray(pos, pos + n));
+    if (last && this.state === 'length') this.finish();
+    return pos + n;
+  }
+
+  /** The CRLF after a chunk's data: it may arrive one byte at a time. */
+  private readChunkDataEnd(bytes: Buffer, pos: number): number {
+    const b = bytes[pos]!;
+    if (b === LF) this.state = 'chunk-size';
+    else if (b !== CR) this.fail('chunk data longer than its size');
+    return pos + 1;
   }
 
   /**

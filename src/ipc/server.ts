@@ -11,14 +11,19 @@ import type { ExpectedQuery, WireBytes } from './common.js';
 // ---- runner → server ----
 export type ToServer =
   | ServerStart
-  /** untilUs: the end of the window; no message scheduled at or after it is published (the same count in every process). */
-  | { type: 'publish'; ratePerSec: number; payloadBytes: number; t0Us: number; untilUs?: number }
+  /**
+   * untilUs: the end of the window; no message scheduled at or after it is published (the same count in every process).
+   * recordLagFromUs: the publisher's lateness is recorded for messages scheduled from then on (the measured window).
+   */
+  | { type: 'publish'; ratePerSec: number; payloadBytes: number; t0Us: number; untilUs?: number; recordLagFromUs?: number }
   /** Publishes whatever is still due before untilUs (a stalled server catches up), then stops; replies `head`. */
   | { type: 'stop-publishing'; untilUs?: number }
   /** Appends `count` messages at once, stamped now (an idle workload's closing burst, the lab's bursts); replies `head`. */
   | { type: 'burst'; count: number; payloadBytes: number }
   /** Replies `head`: the last sequence number in the log (chat sends keep arriving after publishing stops). */
   | { type: 'head' }
+  /** Replies `publish-lag`: the publisher's lateness per message so far. */
+  | { type: 'publish-lag' }
   | { type: 'expected'; queries: ExpectedQuery[]; upToSeq: number }
   | { type: 'sample'; gc: boolean }
   /** When the server declared peers dead (ServerHost.deadPeer), at or after sinceUs. */
@@ -62,6 +67,8 @@ export interface ServerHandover {
 export type FromServer =
   | { type: 'listening'; ports: Ports; pid: number }
   | { type: 'head'; lastSeq: number }
+  /** The publisher's lateness per message (encoded µs histogram); null when nothing was published on a schedule. */
+  | { type: 'publish-lag'; encoded: string | null }
   | { type: 'expected'; counts: number[] }
   /** Monotonic µs of each dead-peer detection asked for, in order. */
   | { type: 'dead-peers'; atUs: number[] }

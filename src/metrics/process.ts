@@ -1,4 +1,4 @@
-import { getHeapStatistics } from 'node:v8';
+import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
 import { nowUs } from './clock.js';
 
 /** One process's memory, CPU and connections at one moment (every child reports these over IPC). */
@@ -11,6 +11,12 @@ export interface ResourceSample {
   cpuSystemUs: number;
   atUs: number;
   openSockets: number;
+  /**
+   * Memory V8 has committed to its young generation (new space). It grows with the allocation rate,
+   * not with connections, and a forced GC empties it without giving it back: a change of it between
+   * two samples is memory that is not per connection (src/metrics/bounds.ts).
+   */
+  youngGenerationBytes?: number;
 }
 
 /** Forces a full GC when the process runs with --expose-gc (the runner forks children so). */
@@ -49,7 +55,12 @@ export function sampleProcess(openSockets: number): ResourceSample {
     cpuSystemUs: cpu.system,
     atUs: nowUs(),
     openSockets,
+    youngGenerationBytes: youngGenerationBytes(),
   };
+}
+
+function youngGenerationBytes(): number {
+  return getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
 }
 
 /** The process's peak resident set since it started (getrusage maxrss). */

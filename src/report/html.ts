@@ -3,7 +3,8 @@ import type { ChartLibrary } from './chartLibrary.js';
 import { percentileCurve, type CurvePoint } from './percentileCurve.js';
 import { scenarioLine } from './scenarioLine.js';
 import { repeatNote } from './spreadText.js';
-import { SUMMARY_HEAD, summaryCells, type SummaryCell } from './summaryColumns.js';
+import { SUMMARY_BOUNDED, SUMMARY_HEAD, summaryCells, type SummaryCell } from './summaryColumns.js';
+import { uncertainNote } from './uncertain.js';
 import { rowLabel } from './condition.js';
 import { outcomeNotes } from './faultNotes.js';
 import { formatBytes } from '../util/units.js';
@@ -186,6 +187,7 @@ export function renderHtml(result: RunResult, chartLibrary: ChartLibrary): strin
   const notes = [
     ...result.models.filter((r) => r.status !== 'ok' && r.statusReason).map((r) => `${rowLabel(r)}: ${r.statusReason}`),
     repeatNote(result.models),
+    uncertainNote(result.models, SUMMARY_BOUNDED),
     ...outcomeNotes(result.models).map((n) => n.trim()),
   ].filter((n): n is string => Boolean(n));
   const envRows: [string, string][] = [

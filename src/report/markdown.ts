@@ -2,7 +2,8 @@ import type { RunResult } from './result.js';
 import { formatBytes } from '../util/units.js';
 import { mdCell, mdTable } from './markdownTable.js';
 import { repeatNote } from './spreadText.js';
-import { SUMMARY_HEAD, summaryCells, type SummaryCell } from './summaryColumns.js';
+import { SUMMARY_BOUNDED, SUMMARY_HEAD, summaryCells, type SummaryCell } from './summaryColumns.js';
+import { uncertainNote } from './uncertain.js';
 import { scenarioLine } from './scenarioLine.js';
 import { rowLabel } from './condition.js';
 import { outcomeNotes } from './faultNotes.js';
@@ -24,6 +25,8 @@ export function renderRunMarkdown(result: RunResult): string {
   out.push(mdTable(['model', ...SUMMARY_HEAD], rows, ['l', 'l', ...SUMMARY_HEAD.slice(1).map(() => 'r' as const)]), '');
   const note = repeatNote(result.models);
   if (note) out.push(`<sub>${mdCell(note)}</sub>`, '');
+  const uncertain = uncertainNote(result.models, SUMMARY_BOUNDED);
+  if (uncertain) out.push(`<sub>${mdCell(uncertain)}</sub>`, '');
   for (const r of result.models.filter((m) => m.status !== 'ok' && m.statusReason))
     out.push(`- ${mdCell(rowLabel(r))}: ${mdCell(r.statusReason!)}`);
   if (result.models.some((m) => m.status !== 'ok' && m.statusReason)) out.push('');

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { SCHEMA_VERSION, type RunResult } from './result.js';
+import { READABLE_SCHEMA_VERSIONS, SCHEMA_VERSION, type RunResult } from './result.js';
 import { inputError } from '../util/errors.js';
 
 /**
@@ -25,10 +25,10 @@ export function parseResultText(text: string, file: string): RunResult {
     );
   }
   const v = value as Record<string, unknown>;
-  if (v.schemaVersion !== SCHEMA_VERSION) {
+  if (typeof v.schemaVersion !== 'number' || !READABLE_SCHEMA_VERSIONS.includes(v.schemaVersion)) {
     throw inputError(
       'CB_ERR_RESULT_SCHEMA',
-      `${file} has schemaVersion ${JSON.stringify(v.schemaVersion ?? null)}; this connbench reads schemaVersion ${SCHEMA_VERSION}`,
+      `${file} has schemaVersion ${JSON.stringify(v.schemaVersion ?? null)}; this connbench reads schemaVersion ${READABLE_SCHEMA_VERSIONS.join(' and ')} (writes ${SCHEMA_VERSION})`,
       'produce both files with the same major version of connbench, or re-run the benchmark',
     );
   }

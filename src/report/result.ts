@@ -1,12 +1,22 @@
 /**
- * The result JSON (schemaVersion 1): the contract CI scripts read. Change a field only on
- * purpose, with a schemaVersion bump.
+ * The result JSON (schemaVersion 2): the contract CI scripts read. Change a field only on
+ * purpose, with a schemaVersion bump. 2 added the figures' bounds and the publisher's lateness
+ * (`server.publishLagUs`); readResult still reads 1 (docs/contract.md, Versioning).
  */
 import type { LatencySummaryMs } from '../metrics/histogram.js';
 import type { ResolvedScenario } from '../scenario/schema.js';
 import type { RunEnv } from './env.js';
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
+/** Older versions readResult still accepts: every field they lack is optional below. */
+export const READABLE_SCHEMA_VERSIONS: readonly number[] = [1, SCHEMA_VERSION];
+
+/** How late the publisher sent messages past their scheduled time, microseconds. */
+export interface PublishLagUs {
+  p50: number;
+  p99: number;
+  max: number;
+}
 
 export type ModelStatus = 'ok' | 'client-bound' | 'failed';
 
@@ -30,10 +40,22 @@ export interface ModelResult {
   deliveriesPerSec: number;
   server: {
     rssPerConnectionBytes: number;
+    /**
+     * How far rssPerConnectionBytes may be off, bytes (src/metrics/bounds.ts): page granularity,
+     * repeated samples, young-generation growth, over the connections. Absent in schemaVersion 1.
+     */
+    rssPerConnectionBytesBound?: number;
     heapPerConnectionBytes: number;
     kernelPerConnectionBytes: number | null;
     cpuPercent: number;
     cpuUsPerMessage: number;
+    /** How much of cpuUsPerMessage may be background work: idle CPU scaled to the window, per delivery. Absent in schemaVersion 1. */
+    cpuUsPerMessageBound?: number;
+    /**
+     * The publisher's own lateness for messages scheduled in the window: the part of every latency
+     * that is the server's scheduling. null without a scheduled publisher (chat, idle). Absent in schemaVersion 1.
+     */
+    publishLagUs?: PublishLagUs | null;
     peakRssBytes: number;
     openSockets: number;
     /**
@@ -45,8 +67,12 @@ export interface ModelResult {
   client: {
     workers: number;
     rssPerClientBytes: number;
+    /** As server.rssPerConnectionBytesBound, for the workers. Absent in schemaVersion 1. */
+    rssPerClientBytesBound?: number;
     cpuPercent: number;
     cpuUsPerMessage: number;
+    /** As server.cpuUsPerMessageBound, for the workers. Absent in schemaVersion 1. */
+    cpuUsPerMessageBound?: number;
     eventLoopDelayP99Ms: number;
     peakRssBytes: number;
   };
@@ -156,7 +182,7 @@ export interface FaultOutcome {
 }
 
 export interface RunResult {
-  schemaVersion: typeof SCHEMA_VERSION;
+  schemaVersion: 1 | typeof SCHEMA_VERSION;
   kind: 'run';
   tool: { name: 'connbench'; version: string };
   startedAt: string;

@@ -1,6 +1,7 @@
 import type { ModelResult } from './result.js';
 import { formatBytes, formatInt as int, formatMs, formatUs as us } from '../util/units.js';
 import { rangeParts } from './spreadText.js';
+import { boundedText, type BoundedPath } from './uncertain.js';
 
 /**
  * The columns the markdown and HTML reports share after the model's name: each cell is a value,
@@ -36,8 +37,15 @@ export function summaryCells(r: ModelResult): SummaryCell[] {
     rangeParts(r, 'latencyMs.p99', formatMs),
     rangeParts(r, 'latencyMs.p999', formatMs),
     { value: formatMs(r.latencyMs.max) },
-    rangeParts(r, 'server.rssPerConnectionBytes', formatBytes),
-    rangeParts(r, 'server.cpuUsPerMessage', us),
+    boundedParts(r, 'server.rssPerConnectionBytes', formatBytes),
+    boundedParts(r, 'server.cpuUsPerMessage', us),
     rangeParts(r, 'wire.serverBytesPerMessage', (v) => v.toFixed(0)),
   ];
+}
+
+/** The figures the summary shows with their bounds (uncertainNote explains the mark). */
+export const SUMMARY_BOUNDED: readonly BoundedPath[] = ['server.rssPerConnectionBytes', 'server.cpuUsPerMessage'];
+
+function boundedParts(r: ModelResult, path: BoundedPath, format: (v: number) => string): SummaryCell {
+  return { ...rangeParts(r, path, format), value: boundedText(r, path, format) };
 }

@@ -3,6 +3,10 @@ import type { ModelResult, RunResult } from './result.js';
 import { formatBytes, formatInt as int, formatMs } from '../util/units.js';
 import { repeatNote, withRange } from './spreadText.js';
 import { outcomeNotes } from './faultNotes.js';
+import { boundedText, uncertainNote, type BoundedPath } from './uncertain.js';
+
+/** The wide table's figures that carry a bound. */
+const WIDE_BOUNDED: readonly BoundedPath[] = ['server.rssPerConnectionBytes', 'server.cpuUsPerMessage', 'client.rssPerClientBytes'];
 
 /**
  * Marks a row whose figures should not be read as the model's, with one character so the default
@@ -64,12 +68,12 @@ export function renderRunTable(result: RunResult, opts: { wide?: boolean; color?
     ];
     if (opts.wide) {
       row.push(
-        withRange(r, 'server.rssPerConnectionBytes', (v) => (v / 1024).toFixed(1)),
-        withRange(r, 'server.cpuUsPerMessage', (v) => v.toFixed(1)),
+        bounded(r, 'server.rssPerConnectionBytes', (v) => (v / 1024).toFixed(1)),
+        bounded(r, 'server.cpuUsPerMessage', (v) => v.toFixed(1)),
         r.server.cpuPercent.toFixed(0),
         withRange(r, 'wire.serverBytesPerMessage', (v) => v.toFixed(0)),
         r.wire.requestsPerMessage.toFixed(2),
-        (r.client.rssPerClientBytes / 1024).toFixed(1),
+        boundedText(r, 'client.rssPerClientBytes', (v) => (v / 1024).toFixed(1)),
         r.client.cpuPercent.toFixed(0),
       );
     }
@@ -89,7 +93,24 @@ export function renderRunTable(result: RunResult, opts: { wide?: boolean; color?
   const s = result.scenario;
   const header = `${s.name}: ${s.workload.pattern} ${s.workload.pattern === 'idle' ? '' : `${s.workload.ratePerSec}/s `}${formatBytes(s.workload.payloadBytes)} payload, ${s.durationMs / 1000}s measured; latency in ms`;
   const repeats = repeatNote(result.models);
+  const uncertain = opts.wide ? uncertainNote(result.models, WIDE_BOUNDED) : undefined;
   return (
-    [header, table.toString(), ...(repeats ? [`  ${repeats}`] : []), ...outcomeNotes(result.models), ...notes, ...errs].join('\n') + '\n'
+    [
+      header,
+      table.toString(),
+      ...(repeats ? [`  ${repeats}`] : []),
+      ...(uncertain ? [wrapNote(uncertain)] : []),
+      ...outcomeNotes(result.models),
+      ...notes,
+      ...errs,
+    ].join('\n') + '\n'
   );
+}
+
+/** A bounded figure (or its upper end, marked), with its range over repeats. */
+function bounded(r: ModelResult, path: BoundedPath, format: (v: number) => string): string {
+  const text = boundedText(r, path, format);
+  const ranged = withRange(r, path, format);
+  const bracket = ranged.indexOf(' [');
+  return bracket === -1 ? text : text + ranged.slice(bracket);
 }

@@ -1,8 +1,9 @@
-import type { ModelResult, ModelStatus, ProcessUsage } from '../report/result.js';
+import type { ModelResult, ModelStatus, ProcessUsage, PublishLagUs } from '../report/result.js';
 import type { ResourceSample } from '../metrics/process.js';
 import type { WireBytes } from '../ipc/common.js';
 import type { WorkerResult } from '../ipc/worker.js';
 import { mergeEncoded, summarizeMs, encodeHistogram } from '../metrics/histogram.js';
+import { cpuPerMessageBound, rssPerConnectionBound } from '../metrics/bounds.js';
 
 /** A client worker whose event loop lags more than this at p99 cannot time deliveries honestly. */
 export const CLIENT_BOUND_LOOP_DELAY_P99_MS = 50;
@@ -44,6 +45,23 @@ export interface RawModelRun {
   client: ClientWindow;
   /** Every server process and client worker with its own peak memory and connections; copied to the row. */
   processes?: ProcessUsage[];
+  /** Each process's repeated samples at both memory points, [process][sample]: the memory bounds. */
+  memoryRepeats: {
+    serverBase: ResourceSample[][];
+    serverConnected: ResourceSample[][];
+    clientBase: ResourceSample[][];
+    clientConnected: ResourceSample[][];
+  };
+  idle: IdleCpu;
+  /** Each server process's publisher lateness (encoded µs histograms); empty when nothing was published on a schedule. */
+  publishLags: string[];
+}
+
+/** CPU the servers and the workers used while every client was connected and no message flowed. */
+export interface IdleCpu {
+  serverCpuUs: number;
+  clientCpuUs: number;
+  durationUs: number;
 }
 
 /**
@@ -128,6 +146,7 @@ export function summarizeModelRun(raw: RawModelRun): ModelResult {
   const requests = s.wireEnd.httpRequests - s.wireStart.httpRequests;
   const heartbeatBytes = s.heartbeatBytesEnd - s.heartbeatBytesStart;
   const minutes = windowUs / 60e6;
+  const bounds = boundsOf(raw, connected, measuredDeliveries, windowUs, clientWindowUs);
 
   const result: ModelResult = {
     model: raw.model,
@@ -151,6 +170,7 @@ export function summarizeModelRun(raw: RawModelRun): ModelResult {
     deliveriesPerSec: round(perOr0(measuredDeliveries, raw.durationMs / 1000)),
     server: {
       rssPerConnectionBytes: Math.round(perOr0(s.connected.rssBytes - s.base.rssBytes, connected)),
+      rssPerConnectionBytesBound: bounds.serverRss,
       heapPerConnectionBytes: Math.round(perOr0(s.connected.heapUsedBytes - s.base.heapUsedBytes, connected)),
       kernelPerConnectionBytes:
         s.kernelBaseBytes === undefined || s.kernelConnectedBytes === undefined
@@ -159,6 +179,8 @@ export function summarizeModelRun(raw: RawModelRun): ModelResult {
             Math.max(0, Math.round(perOr0(s.kernelConnectedBytes - s.kernelBaseBytes, connected))),
       cpuPercent: round(perOr0(100 * serverCpuUs, windowUs)),
       cpuUsPerMessage: round(perOr0(serverCpuUs, measuredDeliveries), 2),
+      cpuUsPerMessageBound: bounds.serverCpu,
+      publishLagUs: publishLagOf(raw.publishLags),
       peakRssBytes: s.peakRssBytes,
       openSockets: s.connected.openSockets,
       ...(s.deadPeers !== undefined ? { deadPeers: s.deadPeers } : {}),
@@ -166,8 +188,10 @@ export function summarizeModelRun(raw: RawModelRun): ModelResult {
     client: {
       workers: w.length,
       rssPerClientBytes: Math.round(perOr0(clientRssDelta, connected)),
+      rssPerClientBytesBound: bounds.clientRss,
       cpuPercent: round(perOr0(100 * clientCpuUs, clientWindowUs)),
       cpuUsPerMessage: round(perOr0(clientCpuUs, measuredDeliveries), 2),
+      cpuUsPerMessageBound: bounds.clientCpu,
       eventLoopDelayP99Ms: loopDelayP99Ms,
       peakRssBytes: w.reduce((a, r) => Math.max(a, r.peakRssBytes), 0),
     },
@@ -182,4 +206,23 @@ export function summarizeModelRun(raw: RawModelRun): ModelResult {
   if (statusReason) result.statusReason = statusReason;
   if (raw.processes) result.processes = raw.processes;
   return result;
+}
+
+/** The publisher's lateness over every server process, µs; null when nothing was published on a schedule in the window. */
+export function publishLagOf(encoded: string[]): PublishLagUs | null {
+  const h = mergeEncoded(encoded);
+  const lag = h.totalCount === 0 ? null : { p50: h.getValueAtPercentile(50), p99: h.getValueAtPercentile(99), max: h.maxValue };
+  h.destroy();
+  return lag;
+}
+
+/** The bounds of the figures that are sample differences over a count (src/metrics/bounds.ts). */
+function boundsOf(raw: RawModelRun, connected: number, deliveries: number, serverWindowUs: number, clientWindowUs: number) {
+  const m = raw.memoryRepeats;
+  return {
+    serverRss: rssPerConnectionBound(m.serverBase, m.serverConnected, connected),
+    clientRss: rssPerConnectionBound(m.clientBase, m.clientConnected, connected),
+    serverCpu: cpuPerMessageBound(raw.idle.serverCpuUs, raw.idle.durationUs, serverWindowUs, deliveries),
+    clientCpu: cpuPerMessageBound(raw.idle.clientCpuUs, raw.idle.durationUs, clientWindowUs, deliveries),
+  };
 }

@@ -6,7 +6,7 @@ import type { ModelResult, ProcessUsage } from '../report/result.js';
 import { CONTROL_TIMEOUT_MS } from './child.js';
 import type { RunPlan } from './plan.js';
 import { emit, type Phase, type ProgressInfo, type RunListener } from './events.js';
-import { summarizeModelRun, sumSamples, sumWireBytes, type RawModelRun } from './resultRow.js';
+import { summarizeModelRun, sumSamples, sumWireBytes, type IdleCpu, type RawModelRun } from './resultRow.js';
 import { ServerGroup, type ServerSample } from './serverGroup.js';
 import { WorkerGroup, type ProgressTotals } from './workerGroup.js';
 import { allowListeners, throwIfAborted } from './abort.js';
@@ -60,7 +60,7 @@ export async function runModel(
     const drained = await draining(run, published);
     // What is left of stopping is the finally below: the row is built from what the processes said already.
     progress.enter('stopping');
-    return resultRow(run, { base, connected, measureStart, measureEnd, drained, t0Us: window.t0Us });
+    return resultRow(run, { base, connected, measureStart, measureEnd, drained, t0Us: window.t0Us, publishLags: published.publishLags });
   } catch (err) {
     await recordFailure(err, servers, workers, signal);
     throw err;
@@ -142,20 +142,49 @@ interface WindowEdge {
   client: ResourceSample[];
 }
 
-/** A memory sample of both sides after forced GC, with the kernel's TCP buffers: before and after connecting. */
+/**
+ * A memory sample of both sides after forced GC, with the kernel's TCP buffers: before and after
+ * connecting. Each side is sampled MEMORY_SAMPLES times in a row (`*Repeats`, per process): how far
+ * they disagree is part of the memory figures' bound (src/metrics/bounds.ts); the last is the figure.
+ */
 interface MemoryPoint extends WindowEdge {
   kernelBytes: number | undefined;
+  serverRepeats: ResourceSample[][];
+  clientRepeats: ResourceSample[][];
+}
+
+const MEMORY_SAMPLES = 3;
+
+/** The servers sampled MEMORY_SAMPLES times after forced GC: the last as one server's figures, and every sample per process. */
+async function repeatedServerSamples(run: RunContext): Promise<{ server: ServerFigures; serverRepeats: ResourceSample[][] }> {
+  const serverRepeats: ResourceSample[][] = [];
+  let last: ServerSample[] = [];
+  for (let i = 0; i < MEMORY_SAMPLES; i++) {
+    last = await run.servers.sample(true);
+    last.forEach((x, p) => (serverRepeats[p] ??= []).push(x.sample));
+  }
+  return { server: combined(last), serverRepeats };
+}
+
+async function repeatedWorkerSamples(run: RunContext): Promise<{ client: ResourceSample[]; clientRepeats: ResourceSample[][] }> {
+  const clientRepeats: ResourceSample[][] = [];
+  let client: ResourceSample[] = [];
+  for (let i = 0; i < MEMORY_SAMPLES; i++) {
+    client = await run.workers.sample(true);
+    client.forEach((x, w) => (clientRepeats[w] ??= []).push(x));
+  }
+  return { client, clientRepeats };
 }
 
 /** The rest of starting: the memory baseline, taken with every worker forked and none connected. */
 async function baseline(run: RunContext): Promise<MemoryPoint> {
-  const server = await sampleServers(run, true);
+  const servers = await repeatedServerSamples(run);
   const kernelBytes = readKernelTcpBytes();
   // Fork every worker before any connects, so the memory baseline of each is clean.
   run.workers.fork(run.plan.slices);
-  const client = await run.workers.sample(true);
+  const clients = await repeatedWorkerSamples(run);
   throwIfAborted(run.signal, 'the run');
-  return { server, kernelBytes, client };
+  return { ...servers, kernelBytes, ...clients };
 }
 
 async function connecting(run: RunContext): Promise<void> {
@@ -184,16 +213,34 @@ function workerStartMessage(run: RunContext, workerIndex: number): WorkerStart {
   };
 }
 
-/** Every client has connected or failed: after SETTLE_MS, the memory per connection is this sample minus the baseline. */
-async function settling(run: RunContext): Promise<MemoryPoint> {
-  run.progress.enter('settling', SETTLE_MS);
-  await sleep(SETTLE_MS, run.signal);
-  const server = await sampleServers(run, true);
-  const kernelBytes = readKernelTcpBytes();
-  const client = await run.workers.sample(true);
-  throwIfAborted(run.signal, 'the run');
-  return { server, kernelBytes, client };
+/** After settling, connected and idle: memory, and the CPU the processes used meanwhile with no message to handle. */
+interface Settled extends MemoryPoint {
+  idle: IdleCpu;
 }
+
+/**
+ * Every client has connected or failed: after SETTLE_MS, the memory per connection is this sample
+ * minus the baseline. The settle itself is sampled without GC at both ends: its CPU is the
+ * background the CPU-per-message figures carry (src/metrics/bounds.ts).
+ */
+async function settling(run: RunContext): Promise<Settled> {
+  run.progress.enter('settling', SETTLE_MS);
+  const from = await Promise.all([sampleServers(run, false), run.workers.sample(false)]);
+  await sleep(SETTLE_MS, run.signal);
+  const to = await Promise.all([sampleServers(run, false), run.workers.sample(false)]);
+  const servers = await repeatedServerSamples(run);
+  const kernelBytes = readKernelTcpBytes();
+  const clients = await repeatedWorkerSamples(run);
+  throwIfAborted(run.signal, 'the run');
+  const idle: IdleCpu = {
+    serverCpuUs: cpuUsOf(to[0].sample) - cpuUsOf(from[0].sample),
+    clientCpuUs: to[1].reduce((a, s, i) => a + cpuUsOf(s) - cpuUsOf(from[1][i]!), 0),
+    durationUs: to[0].sample.atUs - from[0].sample.atUs,
+  };
+  return { ...servers, kernelBytes, ...clients, idle };
+}
+
+const cpuUsOf = (s: ResourceSample) => s.cpuUserUs + s.cpuSystemUs;
 
 /** When publishing starts (t0Us), the measured window opens (measureFromUs) and publishing ends (publishUntilUs). */
 interface PublishingWindow {
@@ -212,7 +259,8 @@ function publishingWindow(s: Scenario): PublishingWindow {
 /** Publishing (and the fault schedule) starts at t0; the workers record latency only from measureFromUs. */
 async function warmup(run: RunContext, w: PublishingWindow): Promise<WindowEdge> {
   const { s } = run;
-  if (s.workload.pattern === 'broadcast') run.servers.publish(s.workload.ratePerSec, s.workload.payloadBytes, w.t0Us, w.publishUntilUs);
+  if (s.workload.pattern === 'broadcast')
+    run.servers.publish(s.workload.ratePerSec, s.workload.payloadBytes, w.t0Us, w.publishUntilUs, w.measureFromUs);
   run.workers.measure({ type: 'measure', measureFromUs: w.measureFromUs, chatT0Us: w.t0Us, chatUntilUs: w.publishUntilUs });
   run.faults.schedule(w.t0Us);
 
@@ -234,9 +282,10 @@ async function measuring(run: RunContext, w: PublishingWindow) {
   let lastSeq = await run.servers.stopPublishing(w.publishUntilUs);
   // An idle scenario ends with a burst, to prove delivery still works after the quiet.
   if (s.workload.pattern === 'idle' && s.workload.burst > 0) lastSeq = await run.servers.burst(s.workload.burst, s.workload.payloadBytes);
-  const published = { lastSeq };
   const [server, client] = await Promise.all([sampleServers(run, false), run.workers.sample(false)]);
   const measureEnd: WindowEdge = { server, client };
+  // After the window's last sample: the question is not part of the window.
+  const published = { lastSeq, publishLags: await run.servers.publishLags() };
   return { published, measureEnd };
 }
 
@@ -281,7 +330,8 @@ async function draining(run: RunContext, published: { lastSeq: number }): Promis
 /** What the phases measured, for the result row. */
 interface Measured {
   base: MemoryPoint;
-  connected: MemoryPoint;
+  connected: Settled;
+  publishLags: string[];
   measureStart: WindowEdge;
   measureEnd: WindowEdge;
   drained: Drained;
@@ -314,6 +364,14 @@ function resultRow(run: RunContext, m: Measured): ModelResult {
       kernelConnectedBytes: m.connected.kernelBytes,
     },
     client: { base: m.base.client, connected: m.connected.client, measureStart: m.measureStart.client, measureEnd: m.measureEnd.client },
+    memoryRepeats: {
+      serverBase: m.base.serverRepeats,
+      serverConnected: m.connected.serverRepeats,
+      clientBase: m.base.clientRepeats,
+      clientConnected: m.connected.clientRepeats,
+    },
+    idle: m.connected.idle,
+    publishLags: m.publishLags,
     processes: [...run.servers.usage(), ...run.workers.usage()],
   };
   const row = summarizeModelRun(raw);

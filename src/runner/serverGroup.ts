@@ -129,8 +129,16 @@ export class ServerGroup {
   }
 
   /** Every process starts the same schedule: message k is due at t0Us + k / rate everywhere, the last one before untilUs. */
-  publish(ratePerSec: number, payloadBytes: number, t0Us: number, untilUs: number): void {
-    for (const m of this.members) m.child.send({ type: 'publish', ratePerSec, payloadBytes, t0Us, untilUs });
+  publish(ratePerSec: number, payloadBytes: number, t0Us: number, untilUs: number, recordLagFromUs: number): void {
+    for (const m of this.members) m.child.send({ type: 'publish', ratePerSec, payloadBytes, t0Us, untilUs, recordLagFromUs });
+  }
+
+  /** Every process's publisher lateness (encoded histograms), from those that published on a schedule. */
+  async publishLags(): Promise<string[]> {
+    const replies = await Promise.all(
+      this.members.map((x) => x.child.request({ type: 'publish-lag' }, 'publish-lag', CONTROL_TIMEOUT_MS, 'report its publisher lateness')),
+    );
+    return replies.flatMap((r) => (r.encoded ? [r.encoded] : []));
   }
 
   /** Stops every publisher at the same scheduled instant (what is due before untilUs goes out first); resolves with the log head. */

@@ -13,6 +13,7 @@ import type { ResourceSample } from '../metrics/process.js';
 import { ConnbenchError, runError } from '../util/errors.js';
 import { nowUs } from '../metrics/clock.js';
 import { paddingOf } from '../models/message.js';
+import { encodeHistogram } from '../metrics/histogram.js';
 import { openFilesLimit } from '../metrics/limits.js';
 import { WITHHOLD_ENV, parseWithholdSpec } from './withhold.js';
 import { NO_CARRY, carryOn, continuedSchedule, type Carry } from './handover.js';
@@ -138,6 +139,8 @@ async function handle(m: ToServer): Promise<FromServer | undefined> {
     }
     case 'head':
       return head(log);
+    case 'publish-lag':
+      return { type: 'publish-lag', encoded: publisher ? encodeHistogram(publisher.lag) : null };
     case 'expected':
       // A client that never subscribed expects nothing: it is counted as failed, not as loss.
       return {

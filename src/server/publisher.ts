@@ -1,34 +1,52 @@
 import type { MessageLog } from './messageLog.js';
 import { nowUs } from '../metrics/clock.js';
+import { LatencyRecorder } from '../metrics/histogram.js';
 import { paddingOf } from '../models/message.js';
+import { OnTimeWaiter } from './onTime.js';
+
+export interface PublisherSchedule {
+  ratePerSec: number;
+  payloadBytes: number;
+  t0Us: number;
+  /** The end of the window: no message scheduled at or after it is published. */
+  untilUs?: number;
+  /** The publisher's own lateness is recorded for messages scheduled at or after this (the measured window). */
+  recordLagFromUs?: number;
+}
 
 /**
  * The fixed-schedule publisher: message k is due at t0 + k/rate and is stamped with that
  * scheduled time even when it goes out late, so a stalled server shows up in the latency
- * percentiles (no coordinated omission).
+ * percentiles (no coordinated omission). It waits for each message with OnTimeWaiter, so a message
+ * leaves within microseconds of its time, and records how late each one left (`lag`): the part of
+ * every latency that is the server's own scheduling.
  */
 export class Publisher {
-  private timer: NodeJS.Timeout | undefined;
+  private readonly waiter = new OnTimeWaiter();
   private k = 0;
   private running = false;
   /** The worst lateness seen (actual - scheduled), microseconds: a sign the server fell behind. */
   lateMaxUs = 0;
+  /** Lateness of each message scheduled from recordLagFromUs on, microseconds. */
+  readonly lag = new LatencyRecorder();
   private readonly log: MessageLog;
   private readonly intervalUs: number;
   private readonly t0Us: number;
   private readonly untilUs: number;
+  private readonly recordLagFromUs: number;
   private readonly body: string;
 
   /**
-   * `untilUs`: the end of the window, known from the start, so the timer never publishes a message
-   * scheduled at or after it. Every process given the same t0, rate and end then publishes exactly
-   * the same messages, however late its stop arrives (server.processes > 1 relies on it).
+   * `untilUs` is known from the start, so the schedule never publishes a message scheduled at or
+   * after it. Every process given the same t0, rate and end then publishes exactly the same
+   * messages, however late its stop arrives (server.processes > 1 relies on it).
    */
-  constructor(log: MessageLog, opts: { ratePerSec: number; payloadBytes: number; t0Us: number; untilUs?: number }) {
+  constructor(log: MessageLog, opts: PublisherSchedule) {
     this.log = log;
     this.intervalUs = 1e6 / opts.ratePerSec;
     this.t0Us = opts.t0Us;
     this.untilUs = opts.untilUs ?? Infinity;
+    this.recordLagFromUs = opts.recordLagFromUs ?? opts.t0Us;
     this.body = paddingOf(opts.payloadBytes);
   }
 
@@ -49,34 +67,30 @@ export class Publisher {
    * publishes the whole window (late, and so with the latency it deserves) instead of dropping it.
    */
   stop(untilUs?: number): number {
-    if (this.running && untilUs !== undefined) {
-      const now = nowUs();
-      while (this.scheduledUs(this.k) < Math.min(untilUs, this.untilUs)) {
-        const t = this.scheduledUs(this.k);
-        this.lateMaxUs = Math.max(this.lateMaxUs, now - t);
-        this.log.append({ t, body: this.body });
-        this.k++;
-      }
-    }
+    if (this.running && untilUs !== undefined) this.publishDue(Infinity, Math.min(untilUs, this.untilUs));
     this.running = false;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.waiter.cancel();
     return this.k;
+  }
+
+  /** Publishes every message scheduled at or before `dueByUs` and before `endUs`, each with its own stamp. */
+  private publishDue(dueByUs: number, endUs: number): void {
+    for (let t = this.scheduledUs(this.k); t <= dueByUs && t < endUs; t = this.scheduledUs(this.k)) {
+      const lateUs = nowUs() - t;
+      if (lateUs > this.lateMaxUs) this.lateMaxUs = lateUs;
+      // A stop may publish the rest of the window before it is due: that is early, not late.
+      if (t >= this.recordLagFromUs) this.lag.recordValue(Math.max(0, lateUs));
+      this.log.append({ t, body: this.body });
+      this.k++;
+    }
   }
 
   private tick(): void {
     if (!this.running) return;
-    const now = nowUs();
-    // Publish everything due by now, each with its own scheduled stamp.
-    while (this.scheduledUs(this.k) <= now && this.scheduledUs(this.k) < this.untilUs) {
-      const t = this.scheduledUs(this.k);
-      this.lateMaxUs = Math.max(this.lateMaxUs, now - t);
-      this.log.append({ t, body: this.body });
-      this.k++;
-    }
+    this.publishDue(nowUs(), this.untilUs);
+    const nextUs = this.scheduledUs(this.k);
     // The window is over: the stop publishes nothing more.
-    if (this.scheduledUs(this.k) >= this.untilUs) return;
-    const waitMs = Math.max(0, (this.scheduledUs(this.k) - nowUs()) / 1000);
-    this.timer = setTimeout(() => this.tick(), waitMs);
+    if (nextUs >= this.untilUs) return;
+    this.waiter.at(nextUs, () => this.tick());
   }
 }

@@ -19,7 +19,10 @@ export interface SyntheticModel {
   deliveries?: number;
   lost?: number;
   rssPerConnectionBytes?: number;
+  /** Absent: a row without bounds, as schemaVersion 1 wrote them. */
+  rssPerConnectionBytesBound?: number;
   cpuUsPerMessage?: number;
+  cpuUsPerMessageBound?: number;
   bytesPerMessage?: number;
   status?: ModelResult['status'];
   statusReason?: string;
@@ -66,6 +69,8 @@ export function syntheticRow(m: SyntheticModel): ModelResult {
       cpuUsPerMessage: m.cpuUsPerMessage ?? 20,
       peakRssBytes: 80 * 1024 * 1024,
       openSockets: 100,
+      ...(m.rssPerConnectionBytesBound !== undefined ? { rssPerConnectionBytesBound: m.rssPerConnectionBytesBound } : {}),
+      ...(m.cpuUsPerMessageBound !== undefined ? { cpuUsPerMessageBound: m.cpuUsPerMessageBound } : {}),
     },
     client: {
       workers: 1,

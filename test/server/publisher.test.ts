@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MessageLog } from '../../src/server/messageLog.js';
 import { Publisher } from '../../src/server/publisher.js';
 import { nowUs } from '../../src/metrics/clock.js';
+import { OnTimeWaiter } from '../../src/server/onTime.js';
 
 describe('Publisher', () => {
   it('stamps each message with its scheduled time, k / rate after t0', () => {
@@ -34,5 +35,56 @@ describe('Publisher', () => {
     expect(published).toBe(20);
     expect(log.head).toBe(20);
     expect(log.readAfter(19).entries[0]!.t).toBe(t0Us + 1_900_000);
+  });
+});
+
+describe('Publisher lateness and the on-time wait', () => {
+  it('records its own lateness for every message scheduled from recordLagFromUs on', () => {
+    const log = new MessageLog(1000);
+    // Every message is 200 ms or more late when it starts: 20 before the recording starts, 30 after.
+    const t0Us = nowUs() - 700_000;
+    const p = new Publisher(log, { ratePerSec: 100, payloadBytes: 1, t0Us, untilUs: t0Us + 500_000, recordLagFromUs: t0Us + 200_000 });
+    p.start();
+    p.stop(t0Us + 500_000);
+    expect(log.head).toBe(50);
+    const lag = p.lag.flush();
+    expect(lag.totalCount).toBe(30);
+    expect(lag.minNonZeroValue).toBeGreaterThanOrEqual(200_000);
+    expect(lag.maxValue).toBeGreaterThanOrEqual(500_000);
+  });
+
+  it('publishes each message at or after its scheduled time, never before', async () => {
+    const log = new MessageLog(1000);
+    const t0Us = nowUs() + 5000;
+    const p = new Publisher(log, { ratePerSec: 400, payloadBytes: 1, t0Us, untilUs: t0Us + 50_000 });
+    const appended: number[] = [];
+    const append = log.append.bind(log);
+    log.append = (e) => {
+      appended.push(nowUs());
+      return append(e);
+    };
+    p.start();
+    await new Promise((r) => setTimeout(r, 120));
+    p.stop(t0Us + 50_000);
+    expect(appended).toHaveLength(20);
+    appended.forEach((at, k) => expect(at, `message ${k}`).toBeGreaterThanOrEqual(p.scheduledUs(k)));
+  });
+});
+
+describe('OnTimeWaiter', () => {
+  it('calls back once, never before the instant, and not at all once cancelled', async () => {
+    const w = new OnTimeWaiter();
+    const calls: { due: number; at: number }[] = [];
+    for (const aheadUs of [8000, 1500, 100, -50]) {
+      const due = nowUs() + aheadUs;
+      await new Promise<void>((resolve) => w.at(due, () => resolve(void calls.push({ due, at: nowUs() }))));
+    }
+    expect(calls).toHaveLength(4);
+    for (const c of calls) expect(c.at).toBeGreaterThanOrEqual(c.due);
+    let fired = false;
+    w.at(nowUs() + 3000, () => (fired = true));
+    w.cancel();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(fired).toBe(false);
   });
 });

@@ -39,8 +39,18 @@ export function encodeMessage(m: WireMessage): string {
   return `${s},"body":${JSON.stringify(m.body)}}`;
 }
 
-/** Parses one message body; returns undefined when it is not a well-formed message. */
+/**
+ * Parses one message body; returns undefined when it is not a well-formed message. Every client
+ * decodes every delivery, so the exact shape encodeMessage writes is read without JSON.parse (the
+ * padding is only checked, never copied: decodeEnvelope); anything else falls back to JSON.parse,
+ * and both give the same answer for every input (test/property/message-envelope.property.test.ts).
+ */
 export function decodeMessage(json: string): Incoming | undefined {
+  return decodeEnvelope(json) ?? decodeMessageByJsonParse(json);
+}
+
+/** The reference decoding: JSON.parse, then the message's fields checked. */
+export function decodeMessageByJsonParse(json: string): Incoming | undefined {
   let v: unknown;
   try {
     v = JSON.parse(json);
@@ -48,6 +58,86 @@ export function decodeMessage(json: string): Incoming | undefined {
     return undefined;
   }
   return toIncoming(v);
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const CLOSE_BRACE = 0x7d;
+const ZERO = 0x30;
+const NINE = 0x39;
+/** Up to 15 digits are exact as a double; longer numbers take the JSON.parse path. */
+const MAX_FAST_DIGITS = 15;
+const SEQ_KEY = '{"seq":';
+const T_KEY = ',"t":';
+const FROM_KEY = ',"from":"';
+const TO_KEY = ',"to":"';
+const BODY_KEY = ',"body":"';
+
+/**
+ * Reads `{"seq":N,"t":N[,"from":"…"][,"to":"…"],"body":"…"}` with plain decimal integers and
+ * strings without escapes or control characters, exactly as JSON.parse would; undefined for
+ * anything else (escapes, whitespace, other fields or order), which the caller hands to JSON.parse.
+ */
+export function decodeEnvelope(s: string): Incoming | undefined {
+  const at = { end: 0 };
+  const m = readEnvelope(s, 0, at);
+  return at.end === s.length ? m : undefined;
+}
+
+/** decodeEnvelope of the text from `from` on, which may go on after the message: `at.end` is the index after its `}`. */
+export function readEnvelope(s: string, from: number, at: { end: number }): Incoming | undefined {
+  if (!s.startsWith(SEQ_KEY, from)) return undefined;
+  const seqStart = from + SEQ_KEY.length;
+  const seqEnd = digitsEnd(s, seqStart);
+  if (seqEnd < 0 || !s.startsWith(T_KEY, seqEnd)) return undefined;
+  const tStart = seqEnd + T_KEY.length;
+  const tEnd = digitsEnd(s, tStart);
+  if (tEnd < 0) return undefined;
+  const seq = Number(s.slice(seqStart, seqEnd));
+  if (seq < 1) return undefined;
+  const m: Incoming = { seq, t: Number(s.slice(tStart, tEnd)) };
+  let i = tEnd;
+  if (s.startsWith(FROM_KEY, i)) {
+    const end = plainStringEnd(s, i + FROM_KEY.length);
+    if (end < 0) return undefined;
+    m.from = s.slice(i + FROM_KEY.length, end);
+    i = end + 1;
+  }
+  if (s.startsWith(TO_KEY, i)) {
+    const end = plainStringEnd(s, i + TO_KEY.length);
+    if (end < 0) return undefined;
+    m.to = s.slice(i + TO_KEY.length, end);
+    i = end + 1;
+  }
+  if (!s.startsWith(BODY_KEY, i)) return undefined;
+  const bodyEnd = plainStringEnd(s, i + BODY_KEY.length);
+  if (bodyEnd < 0 || s.charCodeAt(bodyEnd + 1) !== CLOSE_BRACE) return undefined;
+  at.end = bodyEnd + 2;
+  return m;
+}
+
+/** The end of a JSON integer without sign, fraction or exponent starting at `from`; -1 when there is none. */
+function digitsEnd(s: string, from: number): number {
+  let i = from;
+  while (i < s.length && i - from <= MAX_FAST_DIGITS) {
+    const c = s.charCodeAt(i);
+    if (c < ZERO || c > NINE) break;
+    i++;
+  }
+  const n = i - from;
+  // JSON forbids leading zeros; "0" alone is fine.
+  if (n === 0 || n > MAX_FAST_DIGITS || (n > 1 && s.charCodeAt(from) === ZERO)) return -1;
+  return i;
+}
+
+/** The index of the quote closing a string body starting at `from`, if it holds no escape or control character; else -1. */
+function plainStringEnd(s: string, from: number): number {
+  for (let i = from; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === QUOTE) return i;
+    if (c === BACKSLASH || c < 0x20) return -1;
+  }
+  return -1;
 }
 
 export function toIncoming(v: unknown): Incoming | undefined {

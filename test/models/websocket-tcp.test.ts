@@ -27,8 +27,10 @@ import {
 type Started = Awaited<ReturnType<typeof startHost>>;
 type Ports = { httpPort: number; tcpPort: number } & Target;
 
-/** What differs between the two models when a test talks to the server without the model client. */
+/** What differs between the models (and websocket clients) when a test talks to the server without the model client. */
 interface PushCase {
+  /** The describe block's name. */
+  name: string;
   model: Model;
   /** Collects the server side of every connection of this model as it is accepted. */
   captureServerSockets(srv: Started): Duplex[];
@@ -44,8 +46,17 @@ interface PushCase {
 
 const closedPromise = (emitter: { once(e: 'close', f: () => void): unknown }) => new Promise<void>((r) => emitter.once('close', () => r()));
 
+/** The websocket model with its client fixed to one kind, so the same tests run against both. */
+function websocketWith(client: 'reference' | 'lean'): Model {
+  return {
+    ...websocketModel,
+    createClient: (o, h) => websocketModel.createClient({ ...o, modelOptions: { ...(o.modelOptions as object), client } }, h),
+  };
+}
+
 const websocketCase: PushCase = {
-  model: websocketModel,
+  name: 'websocket model (ws client)',
+  model: websocketWith('reference'),
   badCursorCode: 'CB_ERR_BAD_CURSOR',
   captureServerSockets(srv) {
     const sockets: Duplex[] = [];
@@ -80,7 +91,11 @@ const websocketCase: PushCase = {
   },
 };
 
+/** The same server and peers; only the model client differs. */
+const leanWebsocketCase: PushCase = { ...websocketCase, name: 'websocket model (lean client)', model: websocketWith('lean') };
+
 const tcpCase: PushCase = {
+  name: 'tcp model',
   model: tcpModel,
   // The contract has no error frame: the server just closes, before its HELLO.
   badCursorCode: 'CB_ERR_CLOSED',
@@ -144,7 +159,7 @@ function recorder() {
   return { r, h };
 }
 
-describe.each([websocketCase, tcpCase])('$model.id model', (c) => {
+describe.each([websocketCase, leanWebsocketCase, tcpCase])('$name', (c) => {
   const model = c.model;
   const hosts: Started[] = [];
   const sessions: ClientSession[] = [];

@@ -1,4 +1,4 @@
-import { toIncoming, type Incoming } from '../message.js';
+import { readEnvelope, toIncoming, type Incoming } from '../message.js';
 import type { Gap, ReadResult } from '../log.js';
 import { ConnbenchError, transportError } from '../../util/errors.js';
 
@@ -26,8 +26,42 @@ export function encodePollBody(r: Pick<ReadResult, 'entries' | 'cursor' | 'gap'>
   return `${s}}`;
 }
 
-/** Parses an answer with one JSON.parse; a malformed one comes back as a typed error, never thrown. */
+/**
+ * Parses an answer; a malformed one comes back as a typed error, never thrown. An answer exactly as
+ * encodePollBody writes it, without a gap, is read message by message without JSON.parse
+ * (readEnvelope); anything else takes one JSON.parse, with the same result.
+ */
 export function parsePollBody(text: string): PollBody | ConnbenchError {
+  return fastPollBody(text) ?? parsePollBodyByJsonParse(text);
+}
+
+const CURSOR_KEY = '{"cursor":';
+const MESSAGES_KEY = ',"messages":[';
+
+function fastPollBody(text: string): PollBody | undefined {
+  if (!text.startsWith(CURSOR_KEY)) return undefined;
+  let i = CURSOR_KEY.length;
+  while (i < text.length && i < CURSOR_KEY.length + 16 && text.charCodeAt(i) >= 0x30 && text.charCodeAt(i) <= 0x39) i++;
+  const digits = text.slice(CURSOR_KEY.length, i);
+  if (digits.length === 0 || digits.length > 15 || (digits.length > 1 && digits[0] === '0') || !text.startsWith(MESSAGES_KEY, i))
+    return undefined;
+  i += MESSAGES_KEY.length;
+  const messages: Incoming[] = [];
+  const at = { end: 0 };
+  if (text.charCodeAt(i) !== 0x5d)
+    for (;;) {
+      const m = readEnvelope(text, i, at);
+      if (!m) return undefined;
+      messages.push(m);
+      i = at.end;
+      if (text.charCodeAt(i) !== 0x2c) break;
+      i++;
+    }
+  // "]}" and nothing after: a gap or anything else takes the JSON.parse path.
+  return i === text.length - 2 && text.endsWith(']}') ? { cursor: Number(digits), messages } : undefined;
+}
+
+export function parsePollBodyByJsonParse(text: string): PollBody | ConnbenchError {
   let v: unknown;
   try {
     v = JSON.parse(text);

@@ -1,11 +1,11 @@
 import net from 'node:net';
-import { toIncoming, type Outgoing } from '../message.js';
+import { decodeMessage, type Outgoing } from '../message.js';
 import { nowUs } from '../../metrics/clock.js';
 import { ConnbenchError, codeOfSocketError, transportError } from '../../util/errors.js';
 import { applyTcpKeepAlive } from '../keepAlive.js';
 import { PushClient } from '../push/pushClient.js';
 import { FrameDecoder, FrameType, type Frame } from './framing.js';
-import { PONG_FRAME, clientHelloFrame, parseGap, parseObject, parseServerHello, sendFrame } from './protocol.js';
+import { PONG_FRAME, clientHelloFrame, parseGap, parseServerHello, sendFrame } from './protocol.js';
 
 /** One raw TCP connection: HELLO out, HELLO back, then MSG and GAP frames; answers PING with PONG. */
 export class TcpClient extends PushClient {
@@ -59,7 +59,7 @@ export class TcpClient extends PushClient {
     switch (frame.type) {
       case FrameType.MSG: {
         const atUs = nowUs();
-        const m = this.life.subscribed ? toIncoming(parseObject(frame.body)) : undefined;
+        const m = this.life.subscribed ? decodeMessage(frame.body.toString('utf8')) : undefined;
         if (!m) return this.bad('a malformed or premature MSG');
         return this.h.onMessage(m, atUs);
       }

@@ -1,13 +1,14 @@
 import type { IncomingMessage } from 'node:http';
 import { WebSocket, type RawData } from 'ws';
-import { toIncoming, type Outgoing } from '../message.js';
+import type { Outgoing } from '../message.js';
 import { nowUs } from '../../metrics/clock.js';
 import { codeOfSocketError, transportError } from '../../util/errors.js';
 import { MAX_ERROR_BODY_BYTES, errorOfResponse } from '../http/errorOfResponse.js';
 import { MAX_MESSAGE_BYTES } from '../message.js';
 import { applyTcpKeepAlive } from '../keepAlive.js';
 import { PushClient } from '../push/pushClient.js';
-import { parseControl, sendText, textOf } from './protocol.js';
+import { sendText, textOf } from './protocol.js';
+import { badFrame, onServerText } from './serverText.js';
 
 /** One WebSocket connection: hello, then messages and gaps; answers pings (ws does) and watches for silence. */
 export class WebsocketClient extends PushClient {
@@ -56,31 +57,12 @@ export class WebsocketClient extends PushClient {
   private onFrame(data: RawData, isBinary: boolean): void {
     const atUs = nowUs();
     this.life.heard(atUs);
-    let v: unknown;
-    try {
-      v = isBinary ? undefined : JSON.parse(textOf(data));
-    } catch {
-      // Not JSON: falls through to the object check below.
-    }
-    if (typeof v !== 'object' || v === null) return this.bad('a frame that is not a JSON object in a text frame');
-    // Messages carry no `type`: check that first, it is the frame that arrives thousands of times.
-    if (!('type' in v)) {
-      const m = toIncoming(v);
-      if (!m || !this.life.subscribed) return this.bad('a malformed or premature message');
-      return this.h.onMessage(m, atUs);
-    }
-    const control = parseControl(v);
-    if ('invalid' in control) return this.bad(control.invalid);
-    if (control.type === 'hello') {
-      if (this.life.subscribed) return this.bad('a second hello');
-      return this.life.subscribedAt(control.cursor, atUs);
-    }
-    if (!this.life.subscribed) return this.bad('a gap before its hello');
-    this.life.gap(control.gap, atUs);
+    if (isBinary) return this.bad('a frame that is not a JSON object in a text frame');
+    onServerText(this.life, this.h, textOf(data), atUs);
   }
 
   private bad(what: string): void {
-    this.life.abort(transportError('CB_ERR_BAD_FRAME', `the server sent ${what}`));
+    badFrame(this.life, what);
   }
 
   /** The server answered the upgrade with an HTTP error: connect() rejects with the code it names. */

@@ -1,5 +1,5 @@
 import type { RawData } from 'ws';
-import type { Outgoing } from '../message.js';
+import { decodeEnvelope, toIncoming, type Incoming, type Outgoing } from '../message.js';
 import type { Gap } from '../log.js';
 import { parseSendBody, type SendBody } from '../sendBody.js';
 
@@ -36,7 +36,29 @@ export function parseClientText(text: string): SendBody | { invalid: string } {
   return 'status' in body ? { invalid: body.message } : body;
 }
 
-/** A server control frame (hello or gap); messages, which carry no `type`, are told apart by the caller. */
+/** What a server text frame is: a message, a hello, a gap, or a reason it is none (both clients read frames through this). */
+export type ServerText = { type: 'message'; message: Incoming } | ControlFrame;
+
+export function parseServerText(text: string): ServerText {
+  // Messages arrive thousands of times as often as anything else: their exact shape first, without JSON.parse.
+  const fast = decodeEnvelope(text);
+  if (fast) return { type: 'message', message: fast };
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    // Not JSON: falls through to the object check below.
+  }
+  if (typeof v !== 'object' || v === null) return { invalid: 'a frame that is not a JSON object in a text frame' };
+  // Messages carry no `type`.
+  if (!('type' in v)) {
+    const message = toIncoming(v);
+    return message ? { type: 'message', message } : { invalid: 'a malformed message' };
+  }
+  return parseControl(v);
+}
+
+/** A server control frame (hello or gap); messages, which carry no `type`, are told apart by parseServerText. */
 export type ControlFrame = { type: 'hello'; cursor: number } | { type: 'gap'; gap: Gap } | { invalid: string };
 
 export function parseControl(o: { type?: unknown; cursor?: unknown; fromSeq?: unknown; toSeq?: unknown }): ControlFrame {

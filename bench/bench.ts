@@ -8,6 +8,7 @@ import { memoryFigures, MEMORY_RUNS, type MemoryRun } from './figures/memory.js'
 import { latencyFigures, LATENCY_RUNS, type LatencyRun } from './figures/latency.js';
 import { broadcastFigures, BROADCAST_MODELS } from './figures/broadcast.js';
 import { histogramShareFigure, recordCostNs } from './figures/histogramCost.js';
+import { publisherLagFigures } from './figures/publisherLag.js';
 
 /** The bench result JSON: results/bench-<date>.json. */
 export interface BenchResult {
@@ -75,7 +76,13 @@ export async function runBench(sizes: BenchSizes, opts: BenchOptions): Promise<B
 
   await step('short-poll vs autocannon', async () => [await shortPollFigure(sizes.shortPoll)]);
   await step('memory per connection', () => memoryFigures(sizes.memory, opts.memoryRuns ?? MEMORY_RUNS, opts.sseAlone));
-  await step('push latency', () => latencyFigures(sizes.latency, opts.latencyRuns ?? LATENCY_RUNS));
+  let latencyRows: Awaited<ReturnType<typeof latencyFigures>>['rows'] = [];
+  await step('push latency', async () => {
+    const { figures, rows } = await latencyFigures(sizes.latency, opts.latencyRuns ?? LATENCY_RUNS);
+    latencyRows = rows;
+    return figures;
+  });
+  await step('publisher lateness', () => publisherLagFigures(sizes.publisherLag, latencyRows));
   await step('broadcast and histogram share', async () => {
     const { figures, loads } = await broadcastFigures(sizes.broadcast, opts.broadcastModels ?? BROADCAST_MODELS);
     const fastest = loads.reduce((a, b) => (b.deliveriesPerSec > a.deliveriesPerSec ? b : a), loads[0]!);

@@ -1,6 +1,6 @@
 /**
  * One bench figure: what connbench measured, what its floor or peer measured in the same run, the
- * ratio and the goal from issue 8. Pure.
+ * ratio and the goal from issues 8 and 15. Pure.
  */
 export interface Goal {
   /** `<=`: lower is better (memory, latency, cost share); `>=`: higher is better (throughput). */
@@ -14,7 +14,7 @@ export interface Figure {
   /** Stable id, e.g. `server.rssPerConnection.tcp`. */
   id: string;
   title: string;
-  unit: 'requests/s' | 'bytes/connection' | 'ms' | 'deliveries/s' | 'CPU µs';
+  unit: 'requests/s' | 'bytes/connection' | 'ms' | 'µs' | 'deliveries/s' | 'CPU µs';
   measured: number;
   floor: number;
   /** What `floor` is: `autocannon 8`, `bare net server`, … */

@@ -18,6 +18,8 @@ function value(x: number, unit: Figure['unit']): string {
       return `${formatBytes(x)}/conn`;
     case 'ms':
       return `${formatMs(x)} ms`;
+    case 'µs':
+      return Number.isFinite(x) ? `${Math.round(x).toLocaleString('en-US')} µs` : 'not measured';
     case 'CPU µs':
       return `${Math.round(x).toLocaleString('en-US')} µs CPU`;
     default:

@@ -2,12 +2,14 @@ import type { ShortPollSize } from './figures/shortPoll.js';
 import type { MemorySize } from './figures/memory.js';
 import type { LatencySize } from './figures/latency.js';
 import type { BroadcastSize } from './figures/broadcast.js';
+import type { PublisherLagSize } from './figures/publisherLag.js';
 
 export interface BenchSizes {
   shortPoll: ShortPollSize;
   memory: MemorySize;
   latency: LatencySize;
   broadcast: BroadcastSize;
+  publisherLag: PublisherLagSize;
   /** Calls timed for the cost of one histogram record. */
   histogramRecords: number;
 }
@@ -16,8 +18,16 @@ export interface BenchSizes {
 export const FULL: BenchSizes = {
   shortPoll: { connections: 50, warmupMs: 1000, durationMs: 5000 },
   memory: { connections: 5000, rampUpMs: 2500 },
-  latency: { ratePerSec: 100, warmupMs: 1000, durationMs: 5000, payloadBytes: 128 },
+  latency: { ratePerSec: 100, warmupMs: 1000, durationMs: 5000, payloadBytes: 128, floorFrames: 500, floorIntervalUs: 2000 },
   broadcast: { clients: 5000, messages: 100, payloadBytes: 128, rampUpMs: 2500 },
+  // 100/s comes from the latency runs; 10/s long enough for its p99 to be more than the maximum of a few.
+  publisherLag: {
+    runs: [
+      { ratePerSec: 10, durationMs: 10_000 },
+      { ratePerSec: 1000, durationMs: 3000 },
+    ],
+    payloadBytes: 128,
+  },
   histogramRecords: 2_000_000,
 };
 
@@ -25,7 +35,8 @@ export const FULL: BenchSizes = {
 export const SMOKE: BenchSizes = {
   shortPoll: { connections: 4, warmupMs: 100, durationMs: 300 },
   memory: { connections: 20, rampUpMs: 100 },
-  latency: { ratePerSec: 50, warmupMs: 100, durationMs: 300, payloadBytes: 64 },
+  latency: { ratePerSec: 50, warmupMs: 100, durationMs: 300, payloadBytes: 64, floorFrames: 50, floorIntervalUs: 1000 },
   broadcast: { clients: 20, messages: 5, payloadBytes: 64, rampUpMs: 100 },
+  publisherLag: { runs: [{ ratePerSec: 200, durationMs: 300 }], payloadBytes: 64 },
   histogramRecords: 10_000,
 };

@@ -73,7 +73,7 @@ export async function broadcastFigures(
   return { figures, loads };
 }
 
-async function modelBroadcast(size: BroadcastSize, model: ModelId) {
+export async function modelBroadcast(size: BroadcastSize, model: ModelId) {
   const s = benchScenario({
     models: [model],
     clients: size.clients,
@@ -105,6 +105,8 @@ async function modelBroadcast(size: BroadcastSize, model: ModelId) {
       return {
         delivered,
         lost,
+        startUs: t0,
+        endUs: t1,
         spanMs: Math.round(spanUs / 1000),
         deliveriesPerSec: (delivered * 1e6) / spanUs,
         serverCpuUs,

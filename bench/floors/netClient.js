@@ -1,10 +1,9 @@
 // @ts-check
 /**
- * The floor for the simulated clients: bare `net` sockets that count newline-ended frames and,
- * for the latency floor, note receive time minus the scheduled time each frame carries.
+ * The floor for the simulated clients: bare `net` sockets that count newline-ended frames.
  */
 import net from 'node:net';
-import { forceGc, nowUs, sample, serve } from './common.js';
+import { forceGc, sample, serve } from './common.js';
 
 const NEWLINE = 10;
 /** Connects in flight at once: enough to be quick, few enough not to overflow the listen backlog. */
@@ -16,9 +15,6 @@ const sockets = [];
 let counts = new Uint32Array(0);
 /** @type {{ frames: number; done: number; timer: NodeJS.Timeout; reply: (r: object) => void } | undefined} */
 let expecting;
-/** [scheduledUs, receivedUs] pairs of the latency run. */
-const latencies = /** @type {number[]} */ ([]);
-let partialLine = '';
 
 serve(
   /** @param {import('./protocol.js').ToNetClient} m */
@@ -31,8 +27,6 @@ serve(
         return reply(sample(sockets.length));
       case 'expect-frames':
         return expect(m.frames, m.timeoutMs, reply);
-      case 'latency':
-        return reply(latencySummary(m.fromUs));
       case 'stop':
         for (const s of sockets) s.destroy();
         process.exit(0);
@@ -69,8 +63,7 @@ function connectOne(port, index) {
     });
     s.once('error', reject);
     s.on('error', () => undefined);
-    // Socket 0 also reads the scheduled times of the latency floor (one socket in that run).
-    s.on('data', index === 0 ? (chunk) => onFirstSocketData(chunk) : (chunk) => onData(index, chunk));
+    s.on('data', (chunk) => onData(index, chunk));
   });
 }
 
@@ -82,19 +75,6 @@ function onData(index, chunk) {
   let n = 0;
   for (let at = chunk.indexOf(NEWLINE); at !== -1; at = chunk.indexOf(NEWLINE, at + 1)) n++;
   if (n > 0) counted(index, n);
-}
-
-/** @param {Buffer} chunk */
-function onFirstSocketData(chunk) {
-  const atUs = nowUs();
-  const text = partialLine + chunk.toString('latin1');
-  const lines = text.split('\n');
-  partialLine = lines.pop() ?? '';
-  for (const line of lines) {
-    const t = Number(line.slice(0, line.indexOf(' ')));
-    if (Number.isFinite(t)) latencies.push(t, atUs);
-  }
-  if (lines.length > 0) counted(0, lines.length);
 }
 
 /**
@@ -132,12 +112,4 @@ function sum() {
   let total = 0;
   for (const c of counts) total += c;
   return total;
-}
-
-/** @param {number} fromUs */
-function latencySummary(fromUs) {
-  const us = [];
-  for (let i = 0; i < latencies.length; i += 2) if (latencies[i] >= fromUs) us.push(latencies[i + 1] - latencies[i]);
-  us.sort((a, b) => a - b);
-  return { type: 'latency', p50Us: us.length ? us[Math.floor((us.length - 1) / 2)] : 0, count: us.length };
 }

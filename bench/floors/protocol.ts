@@ -20,15 +20,9 @@ export type ToNetServer =
   | { type: 'sample'; gc: boolean }
   /** Writes `messages` frames of `frameBytes` to every socket: one Buffer for all, corked per batch. */
   | { type: 'broadcast'; messages: number; frameBytes: number }
-  /** Frame k carries its scheduled time t0Us + k/rate, sent on the fixed schedule the reference publisher uses. */
-  | { type: 'schedule'; ratePerSec: number; count: number; t0Us: number; frameBytes: number }
   | { type: 'stop' };
 
-export type FromNetServer =
-  | { type: 'listening'; port: number }
-  | FloorSample
-  /** Every frame of the schedule is written. */
-  | { type: 'schedule-done' };
+export type FromNetServer = { type: 'listening'; port: number } | FloorSample;
 
 // ---- bare net client (floors/netClient.js) ----
 export type ToNetClient =
@@ -36,15 +30,30 @@ export type ToNetClient =
   | { type: 'sample'; gc: boolean }
   /** Replies once every socket has received `frames` newline-ended frames since it connected. */
   | { type: 'expect-frames'; frames: number; timeoutMs: number }
-  /** Latencies (receive - the scheduled time in each frame) of frames scheduled at or after fromUs. */
-  | { type: 'latency'; fromUs: number }
   | { type: 'stop' };
 
 export type FromNetClient =
-  | { type: 'connected'; count: number; failed: number }
-  | FloorSample
-  | { type: 'frames-received'; received: number; complete: boolean }
-  | { type: 'latency'; p50Us: number; count: number };
+  { type: 'connected'; count: number; failed: number } | FloorSample | { type: 'frames-received'; received: number; complete: boolean };
+
+// ---- the physical one-way floor (floors/oneWaySender.js → floors/oneWayReceiver.js) ----
+export type ToOneWayReceiver =
+  | { type: 'listen' }
+  /** Keeps its event loop polling without sleeping until 'latency' (or its own time limit). */
+  | { type: 'poll' }
+  /** Stops polling; p50 and p99 of the last `frames` frames. */
+  | { type: 'latency'; frames: number }
+  | { type: 'stop' };
+
+export type FromOneWayReceiver =
+  { type: 'listening'; port: number } | { type: 'polling' } | { type: 'latency'; p50Us: number; p99Us: number; count: number };
+
+export type ToOneWaySender =
+  | { type: 'connect'; port: number }
+  /** Writes `frames` frames of `frameBytes`, intervalUs apart, each stamped with the time it is written. */
+  | { type: 'send'; frames: number; intervalUs: number; frameBytes: number }
+  | { type: 'stop' };
+
+export type FromOneWaySender = { type: 'connected' } | { type: 'sent' };
 
 // ---- autocannon (floors/autocannon.js) ----
 export type ToAutocannon = { type: 'run'; url: string; connections: number; durationSec: number } | { type: 'stop' };

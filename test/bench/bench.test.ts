@@ -24,6 +24,8 @@ describe('npm run bench, scaled down', () => {
       'server.rssPerConnection.sse',
       'client.rssPerConnection.sse.lean',
       'latency.p50.tcp',
+      'server.publishLag.p99.50',
+      'server.publishLag.p99.200',
       'broadcast.deliveriesPerSec.websocket',
       'client.histogramCpuShare',
     ]);

@@ -32,6 +32,8 @@ export class LeanSseClient extends PushClient implements HttpResponseHandlers, S
   private echoStream: number | undefined;
   /** We cut the socket ourselves: its close is not the server ending the stream. */
   private terminated = false;
+  /** When the chunk being parsed arrived: every event in it arrived then (parsing is the client's cost, not latency). */
+  private chunkAtUs = 0;
 
   protected cut(): boolean {
     this.terminated = true;
@@ -129,7 +131,8 @@ export class LeanSseClient extends PushClient implements HttpResponseHandlers, S
 
   private onData(chunk: Buffer): void {
     // Any byte proves the link alive: messages, heartbeats and the head alike.
-    this.life.heard(nowUs());
+    this.chunkAtUs = nowUs();
+    this.life.heard(this.chunkAtUs);
     const error = this.response.push(chunk);
     if (error) this.life.abort(error);
   }
@@ -166,8 +169,7 @@ export class LeanSseClient extends PushClient implements HttpResponseHandlers, S
   }
 
   private onMessageEvent(data: string): void {
-    // Stamp first: parsing is the client's cost, not the transport's latency.
-    const atUs = nowUs();
+    const atUs = this.chunkAtUs;
     if (!this.life.subscribed) return;
     const m = messageOf(data);
     // Not through the lifecycle: a bad event is counted and the stream goes on, as in the reference client.

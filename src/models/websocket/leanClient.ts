@@ -31,6 +31,9 @@ export class LeanWebsocketClient extends PushClient implements ServerFrameHandle
   private refusal: { status: number; chunks: Buffer[]; bytes: number; length: number } | undefined;
   /** We cut the socket ourselves: its end is not the server's doing. */
   private terminated = false;
+  /** When the chunk being decoded arrived: every frame in it arrived then (parsing is the client's cost, not latency). */
+  private chunkAtUs = 0;
+
   protected cut(): boolean {
     this.terminated = true;
     this.socket?.destroy();
@@ -64,7 +67,7 @@ export class LeanWebsocketClient extends PushClient implements ServerFrameHandle
   // ---- server frames (ServerFrameHandlers) ----
 
   onText(text: string): void {
-    if (!this.life.ended) onServerText(this.life, this.h, text, nowUs());
+    if (!this.life.ended) onServerText(this.life, this.h, text, this.chunkAtUs);
   }
 
   onBinary(): void {
@@ -74,7 +77,7 @@ export class LeanWebsocketClient extends PushClient implements ServerFrameHandle
   onPing(payload: Buffer): void {
     if (this.life.ended) return;
     this.socket!.write(maskedFrame(Opcode.PONG, payload));
-    this.h.onHeartbeat?.(nowUs());
+    this.h.onHeartbeat?.(this.chunkAtUs);
   }
 
   onPong(): void {
@@ -90,7 +93,8 @@ export class LeanWebsocketClient extends PushClient implements ServerFrameHandle
 
   private onData(chunk: Buffer): void {
     // Any byte proves the link alive: frames, pings and the handshake alike.
-    this.life.heard(nowUs());
+    this.chunkAtUs = nowUs();
+    this.life.heard(this.chunkAtUs);
     if (this.decoder) {
       const violation = this.decoder.push(chunk);
       if (violation) this.violated(violation);

@@ -16,7 +16,8 @@ export interface BroadcastSize {
 
 export const BROADCAST_MODELS: ModelId[] = ['websocket', 'sse'];
 
-const GOAL = 0.8;
+/** Issue 15: the generator must deliver at least this share of what a bare client counting newlines takes. */
+const GOAL = 0.6;
 const DRAIN_TIMEOUT_MS = 120_000;
 
 /** What the histogram figure needs from the fastest broadcast: deliveries recorded and the client CPU they took. */

@@ -18,11 +18,30 @@ export class Admission {
   /** Connections accepted per client source address (127.0.0.1, 127.0.0.2, …), reconnects included. */
   private readonly acceptedFrom = new Map<string, number>();
 
+  /**
+   * One 'close' listener shared by every connection (EventEmitter calls it with the socket as
+   * `this`): a closure per connection, and the wrapper `once` adds, would cost every connection
+   * about 200 bytes of heap that are the host's bookkeeping, not the model's (docs/benchmarks.md,
+   * Server memory per idle connection). 'close' comes once, so `on` is enough.
+   */
+  private readonly release: (this: Socket | Duplex) => void;
+  private readonly unrefuse: (this: Socket | Duplex) => void;
+
   constructor(
     private readonly maxConnections: number,
     private readonly count: Count,
     private readonly onClosed: (s: Socket | Duplex) => void,
-  ) {}
+  ) {
+    const held = this.held;
+    const refused = this.refused;
+    this.release = function (this: Socket | Duplex) {
+      held.delete(this);
+      onClosed(this);
+    };
+    this.unrefuse = function (this: Socket | Duplex) {
+      refused.delete(this);
+    };
+  }
 
   get open(): ReadonlySet<Socket | Duplex> {
     return this.held;
@@ -36,7 +55,7 @@ export class Admission {
     }
     this.count('refusedConnections');
     this.refused.add(s);
-    s.once('close', () => this.refused.delete(s));
+    s.on('close', this.unrefuse);
     return false;
   }
 
@@ -69,10 +88,7 @@ export class Admission {
     this.held.add(s);
     const from = (s as Socket).remoteAddress ?? 'unknown';
     this.acceptedFrom.set(from, (this.acceptedFrom.get(from) ?? 0) + 1);
-    s.once('close', () => {
-      this.held.delete(s);
-      this.onClosed(s);
-    });
+    s.on('close', this.release);
   }
 }
 

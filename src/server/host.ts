@@ -173,7 +173,10 @@ export class ReferenceHost implements ServerHost {
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     // Node's HTTP server stops handling this socket's errors once it is handed over: a peer reset
     // while we refuse it would be an unhandled 'error' event. 'close' follows and cleans up.
-    socket.on('error', () => undefined);
+    socket.on('error', ignore);
     if (!this.admission.turnAwayUpgrade(socket)) this.routes.handleUpgrade(req, socket, head);
   }
 }
+
+/** An error listener that ignores: one function for every socket, not a closure each. */
+function ignore(): void {}

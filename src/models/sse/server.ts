@@ -235,7 +235,8 @@ export class SseServer implements ModelServer {
       const socket = res.socket;
       applyTcpKeepAlive(socket, host.settings.tcpKeepAliveMs);
       socket?.on('error', this.onSocketError);
-      res.once('close', () => {
+      // 'close' comes once: `on` spares the wrapper `once` would add to every stream.
+      res.on('close', () => {
         this.drop(stream);
         socket?.off('error', this.onSocketError);
       });

@@ -104,7 +104,7 @@ export class TcpServer implements ModelServer {
     this.heartbeat?.add(conn);
     socket.on('data', (chunk: Buffer) => this.onData(conn, chunk));
     // A reset peer is an ordinary way for a connection to end; 'close' follows and cleans up.
-    socket.on('error', () => undefined);
+    socket.on('error', ignoreError);
     socket.on('close', () => {
       this.conns.delete(conn);
       this.heartbeat?.delete(conn);
@@ -162,3 +162,6 @@ export class TcpServer implements ModelServer {
     conn.socket.destroy();
   }
 }
+
+/** One function for every socket, not a closure each. */
+function ignoreError(): void {}

@@ -91,11 +91,11 @@ describe('connbench compare', () => {
     const notJson = cli(['compare', save('garbage.json', 'not json {'), base]);
     expect(notJson.status).toBe(2);
     expect(notJson.stderr).toMatch(/garbage\.json is not JSON/);
-    const v2 = JSON.parse(JSON.stringify(syntheticResult([]))) as RunResult & { schemaVersion: number };
-    v2.schemaVersion = 2;
-    const other = cli(['compare', base, save('v2.json', v2)]);
+    const v3 = JSON.parse(JSON.stringify(syntheticResult([]))) as RunResult & { schemaVersion: number };
+    v3.schemaVersion = 3;
+    const other = cli(['compare', base, save('v3.json', v3)]);
     expect(other.status).toBe(2);
-    expect(other.stderr).toContain('v2.json has schemaVersion 2; this connbench reads schemaVersion 1');
+    expect(other.stderr).toContain('v3.json has schemaVersion 3; this connbench reads schemaVersion 1 and 2');
     const badRule = cli(['compare', base, regressed, '--fail-on', 'latency.p99 > soon']);
     expect(badRule.status).toBe(2);
     expect(badRule.stderr).toContain('neither a signed change');

@@ -55,7 +55,7 @@ describe('connbench run: thresholds, repeats and reports', () => {
     expect(r.stderr).toContain('CB_ERR_THRESHOLD_FAILED');
 
     const result = JSON.parse(readFileSync(out, 'utf8')) as RunResult;
-    expect(result.schemaVersion).toBe(1);
+    expect(result.schemaVersion).toBe(2);
     expect(result.complete).toBe(true);
     expect(result.repeat).toBe(2);
     await initHistograms();

@@ -19,7 +19,7 @@ describe('connbench run (end to end, small numbers)', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/model.*conn.*delivered.*lost/);
     const result = JSON.parse(readFileSync(out, 'utf8')) as RunResult;
-    expect(result.schemaVersion).toBe(1);
+    expect(result.schemaVersion).toBe(2);
     expect(result.complete).toBe(true);
     expect(result.tool.name).toBe('connbench');
     expect(result.env.cpus).toBeGreaterThan(0);

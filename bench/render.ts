@@ -26,3 +26,21 @@ function value(x: number, unit: Figure['unit']): string {
       return `${Math.round(x).toLocaleString('en-US')} ${unit}`;
   }
 }
+
+/**
+ * Every missed goal with the figures of its own measurement that explain it (the figure's
+ * `details`: CPU per delivery on each side, the publisher's lateness, counts), one line each, so a
+ * miss is never only a ratio. docs/benchmarks.md holds the profiles behind them.
+ */
+export function renderMisses(figures: Figure[]): string {
+  const missed = figures.filter((f) => !f.met);
+  if (missed.length === 0) return 'every goal met';
+  return missed
+    .map((f) => {
+      const why = Object.entries(f.details)
+        .map(([k, v]) => `${k} ${typeof v === 'number' ? v.toLocaleString('en-US') : v}`)
+        .join(', ');
+      return `missed: ${f.title} (${f.ratio}, goal ${f.goal.op} ${f.goal.ratio}): ${why}`;
+    })
+    .join('\n');
+}

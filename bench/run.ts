@@ -6,7 +6,7 @@
 import { defaultResultPath, writeJson } from '../dist/report/write.js';
 import { killAllChildren } from '../dist/runner/child.js';
 import { runBench } from './bench.js';
-import { renderFigures } from './render.js';
+import { renderFigures, renderMisses } from './render.js';
 import { FULL } from './sizes.js';
 
 const COMMAND = 'npm run bench';
@@ -24,7 +24,9 @@ async function main(): Promise<number> {
     },
   });
   writeJson(file, result);
-  process.stdout.write(`${renderFigures(result.figures)}\n\n${file} (${Math.round((Date.now() - t0) / 1000)} s)\n`);
+  process.stdout.write(
+    `${renderFigures(result.figures)}\n\n${renderMisses(result.figures)}\n\n${file} (${Math.round((Date.now() - t0) / 1000)} s)\n`,
+  );
   for (const f of result.failures) process.stderr.write(`bench: ${f.step} failed: ${f.message}\n`);
   return result.failures.length > 0 ? 3 : 0;
 }

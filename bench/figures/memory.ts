@@ -91,7 +91,12 @@ export async function memoryFigures(size: MemorySize, runs: MemoryRun[] = MEMORY
           floor: floor.serverBytes,
           floorName: 'bare net server',
           goal: { op: '<=', ratio: serverGoal },
-          details: { ...details, heapPerConnectionBytes: row.server.heapPerConnectionBytes, serverOpenSockets: row.server.openSockets },
+          details: {
+            ...details,
+            heapPerConnectionBytes: row.server.heapPerConnectionBytes,
+            serverOpenSockets: row.server.openSockets,
+            boundBytes: row.server.rssPerConnectionBytesBound ?? 'none',
+          },
         }),
       );
     }
@@ -104,7 +109,7 @@ export async function memoryFigures(size: MemorySize, runs: MemoryRun[] = MEMORY
         floor: floor.clientBytes,
         floorName: 'bare net client',
         goal: { op: '<=', ratio: CLIENT_GOAL },
-        details,
+        details: { ...details, boundBytes: row.client.rssPerClientBytesBound ?? 'none' },
       }),
     );
   }

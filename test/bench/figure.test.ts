@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { crossedNever, figure } from '../../bench/figure.js';
-import { renderFigures } from '../../bench/render.js';
+import { renderFigures, renderMisses } from '../../bench/render.js';
 
 const base = { id: 'x', title: 't', unit: 'requests/s', floorName: 'peer' } as const;
 
@@ -31,5 +31,26 @@ describe('bench figures', () => {
       '| t | 50 requests/s | 100 requests/s (peer) | 0.5 | >= 1 (never below 0.8) | missed by 0.5, past the never line |',
     );
     expect(rows[3]).toBe('| memory | 6.0 KiB/conn | 4.0 KiB/conn (peer) | 1.5 | <= 2 | met |');
+  });
+
+  it('lists every missed goal with the details of its measurement, and says when none is missed', () => {
+    const missed = figure({
+      ...base,
+      measured: 50,
+      floor: 100,
+      goal: { op: '>=', ratio: 1 },
+      details: { clientCpuUsPerDelivery: 1.3, sseClient: 'lean' },
+    });
+    const met = figure({
+      ...base,
+      id: 'm',
+      title: 'memory',
+      unit: 'bytes/connection',
+      measured: 10,
+      floor: 10,
+      goal: { op: '<=', ratio: 2 },
+    });
+    expect(renderMisses([missed, met])).toBe('missed: t (0.5, goal >= 1): clientCpuUsPerDelivery 1.3, sseClient lean');
+    expect(renderMisses([met])).toBe('every goal met');
   });
 });

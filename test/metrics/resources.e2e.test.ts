@@ -49,6 +49,17 @@ describe('resource metrics of a real run (issue 4 sanity bounds)', () => {
       // Connect time: from starting a connection to the subscription.
       expect(m.connectMs.p50, at).toBeGreaterThan(0);
       expect(m.connectMs.max, at).toBeGreaterThanOrEqual(m.connectMs.p50);
+      // Bounds: at least the two pages of RSS granularity over the 500 connections, and never negative.
+      expect(m.server.rssPerConnectionBytesBound, at).toBeGreaterThanOrEqual(Math.floor((2 * 4096) / 500));
+      expect(m.client.rssPerClientBytesBound, at).toBeGreaterThanOrEqual(Math.floor((2 * 4096) / 500));
+      expect(m.server.cpuUsPerMessageBound, at).toBeGreaterThanOrEqual(0);
+      expect(m.client.cpuUsPerMessageBound, at).toBeGreaterThanOrEqual(0);
+      // The publisher's own lateness over the window's 20 messages (10/s for 2 s), in order.
+      const lag = m.server.publishLagUs!;
+      expect(lag, at).not.toBeNull();
+      expect(lag.p50, at).toBeGreaterThanOrEqual(0);
+      expect(lag.p99, at).toBeGreaterThanOrEqual(lag.p50);
+      expect(lag.max, at).toBeGreaterThanOrEqual(lag.p99);
     }
     const by = Object.fromEntries(result.models.map((m) => [m.model, m]));
     // Polling pays in requests; the streaming models make none after connecting.

@@ -25,13 +25,17 @@ export interface ChatSender {
 }
 
 export interface ChatOptions {
+  /** The senders' ids: firstClientId + i × stride (stride absent: 1; a shard's workers step by the shard count). */
   firstClientId: number;
+  stride?: number;
   totalUsers: number;
   ratePerUserPerSec: number;
   roomSize: number;
   payloadBytes: number;
   t0Us: number;
   untilUs: number;
+  /** The clock t0Us, untilUs and the stamps are in; default this host's (nowUs). */
+  now?: () => number;
 }
 
 /**
@@ -55,9 +59,9 @@ export class ChatTraffic {
   ) {
     this.body = paddingOf(o.payloadBytes);
     const schedule = new FixedRateSchedule({ ratePerSec: o.ratePerUserPerSec * senders.length, t0Us: o.t0Us, untilUs: o.untilUs });
-    this.timer = new ScheduleTimer(schedule, nowUs, (j, t) => {
+    this.timer = new ScheduleTimer(schedule, o.now ?? nowUs, (j, t) => {
       const i = j % senders.length;
-      const from = o.firstClientId + i;
+      const from = o.firstClientId + i * (o.stride ?? 1);
       const to = o.roomSize > 1 ? inboxOf(from, o.roomSize) : `u${pickRecipient(from, o.totalUsers, random)}`;
       this.sentByInbox[to] = (this.sentByInbox[to] ?? 0) + 1;
       this.sent++;

@@ -17,12 +17,13 @@ export class Churn {
   closed = 0;
   private readonly timer: ScheduleTimer;
 
+  /** `opts.now`: the clock t0Us and untilUs are in; default this host's. */
   constructor(
-    opts: { ratePerSec: number; t0Us: number; untilUs: number },
+    opts: { ratePerSec: number; t0Us: number; untilUs: number; now?: () => number },
     private readonly clients: Churnable[],
     private readonly random: () => number = Math.random,
   ) {
-    this.timer = new ScheduleTimer(new FixedRateSchedule(opts), nowUs, () => this.dropOne());
+    this.timer = new ScheduleTimer(new FixedRateSchedule(opts), opts.now ?? nowUs, () => this.dropOne());
   }
 
   start(): void {

@@ -22,7 +22,8 @@ import { nowUs } from '../metrics/clock.js';
 import { sleep } from '../util/sleep.js';
 import type { FromWorker, ToWorker, WorkerProgress, WorkerResult, WorkerStart } from '../ipc/worker.js';
 import { answerRequests, type Correlated } from '../ipc/common.js';
-import { serverIndexOf, socketsPerClient, sourceAddressOf } from '../topology/topology.js';
+import { clientIdOf, serverIndexOf, socketsPerClient, sourceAddressOf } from '../topology/topology.js';
+import { PROBE_AFTER, PROBE_BEFORE, probeClock } from './clockProbe.js';
 
 const PROGRESS_EVERY_MS = 500;
 const RAMP_TICK_MS = 10;
@@ -63,6 +64,13 @@ class Worker {
   private start!: WorkerStart;
   /** Each client's start cursor as reported to the runner; undefined = not subscribed yet then. */
   private reportedCursors: (number | undefined)[] = [];
+  /**
+   * Server clock − this host's clock, added to every receive time: 0 on one host (one clock), the
+   * estimate before the window with a server on another host (WorkerStart.clock).
+   */
+  private offsetUs = 0;
+  /** The server's clock now, as this worker knows it: every time the runner sends is in it. */
+  private readonly serverNowUs = () => nowUs() + this.offsetUs;
 
   async begin(m: WorkerStart): Promise<FromWorker> {
     this.start = m;
@@ -79,7 +87,7 @@ class Worker {
       policy: { minDelayMs: s.client.reconnect.minDelayMs, maxDelayMs: s.client.reconnect.maxDelayMs, resume: s.client.resume },
       sink: this.sessionSink(),
     };
-    for (let i = 0; i < m.count; i++) this.sessions.push(this.createSession(m.firstClientId + i, shared));
+    for (let i = 0; i < m.count; i++) this.sessions.push(this.createSession(clientIdOf(m, i), shared));
     this.progressTimer = setInterval(() => send({ type: 'progress', progress: this.progress() }), PROGRESS_EVERY_MS);
     await this.ramp(m.rampUpMs);
     return { type: 'ramped', progress: this.progress() };
@@ -90,9 +98,9 @@ class Worker {
     return {
       latency: (us, msg, atUs) => {
         this.delivered++;
-        if (msg.t >= this.measureFromUs) this.latency.recordValue(Math.max(1, us));
-        this.storm?.tracker.arrival(msg.t, atUs);
-        this.faultWatch?.arrival(msg.t, atUs);
+        if (msg.t >= this.measureFromUs) this.latency.recordValue(Math.max(1, us + this.offsetUs));
+        this.storm?.tracker.arrival(msg.t, atUs + this.offsetUs);
+        this.faultWatch?.arrival(msg.t, atUs + this.offsetUs);
       },
       connected: (connectUs, first) => {
         if (first) this.connect.recordValue(Math.max(1, connectUs));
@@ -165,6 +173,8 @@ class Worker {
       this.chat = new ChatTraffic(
         {
           firstClientId: this.start.firstClientId,
+          ...(this.start.stride ? { stride: this.start.stride } : {}),
+          now: this.serverNowUs,
           totalUsers: s.clients,
           ratePerUserPerSec: w.ratePerSec,
           roomSize: w.roomSize,
@@ -177,12 +187,13 @@ class Worker {
       this.chat.start();
     }
     if (s.churnPerSec > 0) {
-      this.churn = new Churn({ ratePerSec: shareOf(s.churnPerSec, this.sessions.length, s.clients), t0Us, untilUs }, this.sessions);
+      const ratePerSec = shareOf(s.churnPerSec, this.sessions.length, s.clients);
+      this.churn = new Churn({ ratePerSec, t0Us, untilUs, now: this.serverNowUs }, this.sessions);
       this.churn.start();
     }
     for (const a of s.actions) {
       const atUs = t0Us + a.atMs * 1000;
-      this.stormTimers.push(setTimeout(() => this.reconnectStorm(atUs), Math.max(0, (atUs - nowUs()) / 1000)));
+      this.stormTimers.push(setTimeout(() => this.reconnectStorm(atUs), Math.max(0, (atUs - this.serverNowUs()) / 1000)));
     }
     if (s.faults.length > 0) {
       this.faultWatch = new FaultWatch(this.sessions);
@@ -246,7 +257,7 @@ class Worker {
         ? Math.max(0, lastSeq - s.tracker.startCursor)
         : expectedBroadcast[i]!;
     return this.sessions.map((s, i) =>
-      s.everSubscribed ? lateBroadcast(s, i) + (owedByInbox?.[inboxOf(this.start.firstClientId + i, roomSize)] ?? 0) : 0,
+      s.everSubscribed ? lateBroadcast(s, i) + (owedByInbox?.[inboxOf(clientIdOf(this.start, i), roomSize)] ?? 0) : 0,
     );
   }
 
@@ -286,7 +297,9 @@ class Worker {
       peakRssBytes: peakRssBytes(),
       churned: this.churn?.closed ?? 0,
     };
-    if (this.storm) r.storm = this.storm.tracker.report(this.storm.dropped);
+    // Back times are this host's clock; the storm's time and the arrivals are the server's.
+    const backAt = (c: ClientSession) => ({ backAtUs: typeof c.backAtUs === 'number' ? c.backAtUs + this.offsetUs : c.backAtUs });
+    if (this.storm) r.storm = this.storm.tracker.report(this.storm.dropped.map(backAt));
     if (this.faultWatch) r.faults = this.faultWatch.finish();
     return r;
   }
@@ -306,6 +319,15 @@ class Worker {
       d.reconnects += s.reconnects;
     });
     return d;
+  }
+
+  /** The offset to the server's clock (see offsetUs); `apply`: use it for every receive time from now on. */
+  async clock(apply: boolean): Promise<FromWorker> {
+    const target = this.start?.clock;
+    if (!target) throw new Error('"clock" needs a server clock in "start"');
+    const estimate = await probeClock(target.url, target.token, apply ? PROBE_BEFORE : PROBE_AFTER);
+    if (apply) this.offsetUs = estimate.offsetUs;
+    return { type: 'clock', estimate };
   }
 
   sample(gc: boolean): FromWorker {
@@ -357,6 +379,8 @@ answerRequests<ToWorker & Correlated, FromWorker>(
         return worker.drain(m.expected, m.owedByInbox, m.timeoutMs, m.lastSeq);
       case 'sample':
         return worker.sample(m.gc);
+      case 'clock':
+        return worker.clock(m.apply);
       case 'stop':
         return worker.stop();
     }

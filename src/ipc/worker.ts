@@ -7,6 +7,7 @@ import type { Scenario } from '../scenario/schema.js';
 import type { ResourceSample } from '../metrics/process.js';
 import type { ExpectedQuery } from './common.js';
 import type { Ports } from '../models/listeners.js';
+import type { OffsetEstimate } from '../metrics/clockOffset.js';
 
 /** Arrivals after a storm are kept per bucket of scheduled time this wide (see StormReport.latestArrivalUs). */
 export const BUCKET_US = 10_000;
@@ -29,9 +30,11 @@ export interface WorkerStart {
   type: 'start';
   workerIndex: number;
   model: ModelId;
-  /** Client ids firstClientId … firstClientId + count - 1. */
+  /** Client ids firstClientId, firstClientId + stride, … (count of them; src/topology/topology.ts, ClientRange). */
   firstClientId: number;
   count: number;
+  /** Absent: 1. A shard's workers step by the shard count. */
+  stride?: number;
   host: string;
   /** Every server process's ports: client c connects to servers[serverIndexOf(c, servers.length)] (src/topology/topology.ts). */
   servers: Ports[];
@@ -39,12 +42,20 @@ export interface WorkerStart {
   /** Spread connects evenly over this long. */
   rampUpMs: number;
   scenario: Scenario;
+  /** A server on another host (`run --target`): its clock endpoint, for the offset between the two clocks. */
+  clock?: { url: string; token: string };
 }
 
 export type ToWorker =
   | WorkerStart
   /** Messages scheduled at or after measureFromUs are recorded in the latency histogram. */
+  /**
+   * Times are the server's clock (the worker adds its clock offset to its own). Messages scheduled
+   * at or after measureFromUs are recorded in the latency histogram.
+   */
   | { type: 'measure'; measureFromUs: number; chatT0Us: number; chatUntilUs: number }
+  /** Estimates the offset to the server's clock (WorkerStart.clock); `apply`: correct every receive time by it from now on. */
+  | { type: 'clock'; apply: boolean }
   | { type: 'cursors' }
   /** expected: per client, from the server's log; owedByInbox: chat sends per address, from every worker; lastSeq: the log head (with resume: none a client is done once it has seen it). */
   | { type: 'drain'; expected: number[]; owedByInbox?: Record<string, number>; timeoutMs: number; lastSeq?: number }
@@ -94,4 +105,5 @@ export type FromWorker =
   | { type: 'cursors'; queries: ExpectedQuery[]; sentByInbox?: Record<string, number> }
   | { type: 'drained'; result: WorkerResult }
   | { type: 'sample'; sample: ResourceSample }
+  | { type: 'clock'; estimate: OffsetEstimate }
   | { type: 'error'; code: string; message: string };

@@ -101,6 +101,36 @@ export interface ModelResult {
    * the median of the repeats. Absent for a single run.
    */
   repeats?: ModelResult[];
+  /**
+   * With a server on another host (`run --target`): each shard's clock offset to the server, by
+   * which its receive times were corrected, and the bound on every latency of the row.
+   */
+  clock?: RowClock;
+  /** A result merged from shards (`connbench merge`): the shards this row counts, and those it lacks. */
+  shards?: { merged: number[]; missing: number[] };
+}
+
+/** The clocks behind a row's latencies (ModelResult.clock). */
+export interface RowClock {
+  /** The largest bound of any shard: a latency of the row may be off by up to this much, either way. */
+  boundUs: number;
+  shards: ShardClock[];
+}
+
+/**
+ * One shard's clock (src/metrics/clockOffset.ts): the server's clock = the shard's + offsetUs. Each
+ * worker estimated its own offset from the exchange with the smallest round trip, before the window
+ * (applied to every receive time) and after it (for the drift).
+ */
+export interface ShardClock {
+  shard: number;
+  /** Of the worker with the tightest estimate. */
+  offsetUs: number;
+  /** The largest over the shard's workers of how far its applied offset may be off anywhere in the window. */
+  boundUs: number;
+  driftPpm: number;
+  /** The smallest round trip to the clock endpoint, over the shard's workers. */
+  minRttUs: number;
 }
 
 /** One process of a model run (`processes` in the row). */
@@ -115,6 +145,8 @@ export interface ProcessUsage {
   openSockets: number;
   /** Server processes: connections accepted per client source address (127.0.0.1, 127.0.0.2, …), reconnects included. */
   acceptedBySourceAddress?: Record<string, number>;
+  /** Client workers of a merged result: the shard that ran it. */
+  shard?: number;
 }
 
 /** The verdict on one scenario threshold for one row (`thresholds` in the scenario). */

@@ -19,7 +19,14 @@ import type { FaultOutcome } from '../report/result.js';
 import type { StormReport } from '../ipc/worker.js';
 import { roundMs, summarizeStorm } from './stormRecovery.js';
 import { CONTROL_TIMEOUT_MS, Child } from './child.js';
-import { startMessageOf, type ServerGroup, type ServerMember } from './serverGroup.js';
+import { startMessageOf, type ServerMember } from './serverGroup.js';
+import { runError } from '../util/errors.js';
+
+/** The server processes faults act on: each member's child, and where each listens. */
+interface FaultTarget {
+  readonly ports: Ports[];
+  readonly members: ServerMember[];
+}
 import { FaultProxy } from '../proxy/faultProxy.js';
 import { nowUs } from '../metrics/clock.js';
 import { sleep } from '../util/sleep.js';
@@ -58,7 +65,7 @@ export class FaultRun {
   readonly clientPorts: Ports[];
   private readonly faults: Fault[];
   private readonly s: Scenario;
-  private readonly group: ServerGroup;
+  private readonly group: FaultTarget;
   private readonly modelId: ModelId;
   private readonly signal: AbortSignal | undefined;
   private readonly proxies: FaultProxy[];
@@ -76,7 +83,7 @@ export class FaultRun {
 
   private constructor(
     s: Scenario,
-    group: ServerGroup,
+    group: FaultTarget,
     modelId: ModelId,
     proxies: FaultProxy[],
     clientPorts: Ports[],
@@ -103,7 +110,10 @@ export class FaultRun {
    * Readies the faults of a scenario for a model run that has started its servers, before any client
    * connects: the proxies (latency) listen.
    */
-  static async open(s: Scenario, group: ServerGroup, modelId: ModelId, signal?: AbortSignal): Promise<FaultRun> {
+  static async open(s: Scenario, group: FaultTarget, modelId: ModelId, signal?: AbortSignal): Promise<FaultRun> {
+    if (s.faults.length > 0 && group.members.length === 0) {
+      throw runError('CB_ERR_FAULTS_REMOTE', 'scenario faults need the server processes this runner started; this server runs elsewhere');
+    }
     const needsProxy = s.faults.some((f) => f.fault === 'latency');
     const proxies: FaultProxy[] = [];
     let ports = group.ports;

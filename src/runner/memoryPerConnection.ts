@@ -19,9 +19,15 @@ export const KERNEL_BYTES_PER_CONNECTION = 8 * 1024;
 /** A Node process before it holds any connection (runtime, modules, histograms). */
 export const BYTES_PER_PROCESS = 64 * 1024 * 1024;
 
-/** The peak bytes one connection of `modelId` costs in this point of the scenario. */
-export function peakBytesPerConnection(modelId: ModelId, s: Scenario): number {
+/**
+ * The peak bytes one connection of `modelId` costs in this point of the scenario: on one machine
+ * (`both` ends), or on a host that holds only the `client` or the `server` end (its socket's half
+ * of the kernel's share).
+ */
+export function peakBytesPerConnection(modelId: ModelId, s: Scenario, side: 'both' | 'client' | 'server' = 'both'): number {
   const model = getModel(modelId);
   const { serverBytes, clientBytes } = model.peakBytesPerConnection(optionsOf(model, s), s.clients);
+  if (side === 'client') return clientBytes + KERNEL_BYTES_PER_CONNECTION / 2;
+  if (side === 'server') return serverBytes + KERNEL_BYTES_PER_CONNECTION / 2;
   return serverBytes + clientBytes + KERNEL_BYTES_PER_CONNECTION;
 }

@@ -1,7 +1,7 @@
 import { inputError, runError } from '../util/errors.js';
 import type { Scenario } from '../scenario/schema.js';
 import { getModel } from '../models/index.js';
-import { CONNECTIONS_PER_CLIENT } from '../topology/topology.js';
+import { CONNECTIONS_PER_CLIENT, clientsOfShard } from '../topology/topology.js';
 import { formatBytes } from '../util/units.js';
 import { BYTES_PER_PROCESS, peakBytesPerConnection } from './memoryPerConnection.js';
 import { secondConnectionOf, socketsPerClient } from '../topology/topology.js';
@@ -28,6 +28,8 @@ export interface Slice {
   workerIndex: number;
   firstClientId: number;
   count: number;
+  /** Absent: 1 (src/topology/topology.ts, ClientRange). */
+  stride?: number;
 }
 
 export interface RunPlan {
@@ -67,13 +69,88 @@ interface Shortfall {
 }
 
 /**
+ * Where a plan runs. `machine`: the server and every client here (`connbench run`). `shard`: the
+ * clients c with c mod count = index, against a server on another host (`run --target --shard`).
+ * `server`: only the server processes (`serve --control`, before it starts a model run).
+ */
+export type PlanSide = { kind: 'machine' } | { kind: 'shard'; index: number; count: number } | { kind: 'server' };
+
+const MACHINE: PlanSide = { kind: 'machine' };
+
+/** What every check of a plan reads: the limits per process and how clients are counted. */
+interface Capacity {
+  s: Scenario;
+  limits: Limits;
+  socketsPerProcess: number;
+  /** Sockets per client. */
+  k: number;
+  /** "1000 clients", with why each holds two sockets when it does. */
+  clientsText: (clients: number) => string;
+  perProcess: string;
+  raiseLimit: (need: number) => string[];
+  /** The most clients `processes` processes hold. */
+  fit: (processes: number) => number;
+}
+
+function capacityOf(s: Scenario, limits: Limits): Capacity {
+  const socketsPerProcess = socketsPerProcessOf(limits.openFilesLimit);
+  const k = socketsPerClient(s);
+  return {
+    s,
+    limits,
+    socketsPerProcess,
+    k,
+    clientsText: (n) => (k === 1 ? `${n} clients` : `${n} clients (${k} sockets each: ${secondConnectionOf(s)})`),
+    perProcess: `one process may hold about ${socketsPerProcess} sockets (open-files limit ${limits.openFilesLimit}, less ${RESERVED_FDS} for pipes and files, at most ${SOCKETS_PER_PROCESS})`,
+    // Raising the soft limit helps only up to the machine's cap on sockets per process.
+    raiseLimit:
+      socketsPerProcess < SOCKETS_PER_PROCESS
+        ? (need) => [`raise the open-files limit (ulimit -n) to at least ${Math.min(need, SOCKETS_PER_PROCESS) + RESERVED_FDS}`]
+        : () => [],
+    fit: (processes) => Math.floor((socketsPerProcess * processes) / k),
+  };
+}
+
+/**
  * How many worker processes and source addresses a point of the scenario needs, or a run error
  * (exit 3) naming every limit it passes at once (sockets per server process and per worker, ports
  * per source address, memory at the peak), with the arithmetic and the settings that would fit:
  * more server processes or workers, more source addresses, fewer clients or models, a higher
- * open-files limit. Chat over several server processes is refused as bad input (exit 2). Pure.
+ * open-files limit. Chat over several server processes is refused as bad input (exit 2). A shard
+ * checks only its own clients' side, the server only its own (`side`). Pure.
  */
-export function planRun(s: Scenario, limits: Limits): RunPlan {
+export function planRun(s: Scenario, limits: Limits, side: PlanSide = MACHINE): RunPlan {
+  refuseChatOverProcesses(s);
+  if (side.kind === 'shard') refuseFaultsInShard(s);
+  const c = capacityOf(s, limits);
+  const own = side.kind === 'shard' ? clientsOfShard(s.clients, side.index, side.count) : s.clients;
+  const workers = side.kind === 'server' ? 0 : workersFor(c, own).workers;
+  const ports = limits.portsPerDestination ?? PORTS_PER_DESTINATION;
+  const shortfalls: Shortfall[] = [
+    ...(side.kind === 'shard' ? [] : serverShortfalls(c)),
+    ...(side.kind === 'server' ? [] : workerShortfalls(c, own)),
+    ...(side.kind === 'machine' ? addressShortfalls(c, ports) : []),
+    ...(side.kind === 'shard' ? shardPortShortfalls(c, own, ports) : []),
+    ...memoryShortfalls(c, own, side),
+  ];
+  // A latency fault's proxy runs in the runner's process: refused here, before any process starts.
+  const faultProblem = side.kind === 'machine' ? faultLimitProblem(s, limits.openFilesLimit, ports) : undefined;
+  if (faultProblem) shortfalls.push({ what: faultProblem.what, remedies: [faultProblem.remedy] });
+  if (shortfalls.length > 0) {
+    throw runError(
+      shortfalls.every((f) => f.memory) ? 'CB_ERR_NOT_ENOUGH_MEMORY' : 'CB_ERR_TOO_MANY_SOCKETS',
+      `${side.kind === 'server' ? 'this server' : 'this machine'} cannot hold the run: ${shortfalls.map((f) => f.what).join('; ')}`,
+      [...new Set(shortfalls.flatMap((f) => f.remedies))].join('; or '),
+    );
+  }
+  if (side.kind === 'shard') {
+    // One address per host: the kernel picks it, and ports are counted per server port above.
+    return { workers, slices: slicesOf(own, workers, side.index, side.count), sourceAddresses: [] };
+  }
+  return { workers, slices: slicesOf(own, workers, 0, 1), sourceAddresses: sourceAddressesOf(c, ports) };
+}
+
+function refuseChatOverProcesses(s: Scenario): void {
   if (s.workload.pattern === 'chat' && s.server.processes > 1) {
     // Each server process has its own log: a send reaching one would never reach the readers of the others.
     throw inputError(
@@ -82,117 +159,153 @@ export function planRun(s: Scenario, limits: Limits): RunPlan {
       'set server.processes to 1 for chat (broadcast and idle scale over several processes)',
     );
   }
-  const socketsPerProcess = socketsPerProcessOf(limits.openFilesLimit);
-  // Raising the soft limit helps only up to the machine's cap on sockets per process.
-  const raiseLimit =
-    socketsPerProcess < SOCKETS_PER_PROCESS
-      ? (need: number) => [`raise the open-files limit (ulimit -n) to at least ${Math.min(need, SOCKETS_PER_PROCESS) + RESERVED_FDS}`]
-      : () => [];
-  const perProcess = `one process may hold about ${socketsPerProcess} sockets (open-files limit ${limits.openFilesLimit}, less ${RESERVED_FDS} for pipes and files, at most ${SOCKETS_PER_PROCESS})`;
-  const shortfalls: Shortfall[] = [];
-  const k = socketsPerClient(s);
-  const clients = k === 1 ? `${s.clients} clients` : `${s.clients} clients (${k} sockets each: ${secondConnectionOf(s)})`;
-  /** The most clients `processes` processes of `socketsPerProcess` sockets hold. */
-  const fit = (processes: number) => Math.floor((socketsPerProcess * processes) / k);
+}
 
-  // The server holds every client's sockets.
+function refuseFaultsInShard(s: Scenario): void {
+  if (s.faults.length === 0) return;
+  // A fault stops, resets or restarts the server processes: only the runner that started them can.
+  throw inputError(
+    'CB_ERR_SCENARIO_INVALID',
+    `the scenario has faults (${s.faults.map((f) => f.fault).join(', ')}), but with --target the server runs on another host and no shard may stop, reset or restart it`,
+    'run scenarios with faults without --target, on one machine',
+  );
+}
+
+/** The server holds every client's sockets. */
+function serverShortfalls(c: Capacity): Shortfall[] {
+  const { s, k, socketsPerProcess } = c;
   const serverSockets = Math.ceil((s.clients * k) / s.server.processes);
-  if (serverSockets > socketsPerProcess) {
-    const fitServers = socketsPerProcess >= k ? Math.ceil((s.clients * k) / socketsPerProcess) : Infinity;
-    shortfalls.push({
-      what: `${clients} need ${serverSockets} sockets in ${s.server.processes === 1 ? 'the server process' : `each of ${s.server.processes} server processes`}, but ${perProcess}`,
+  if (serverSockets <= socketsPerProcess) return [];
+  const fitServers = socketsPerProcess >= k ? Math.ceil((s.clients * k) / socketsPerProcess) : Infinity;
+  return [
+    {
+      what: `${c.clientsText(s.clients)} need ${serverSockets} sockets in ${s.server.processes === 1 ? 'the server process' : `each of ${s.server.processes} server processes`}, but ${c.perProcess}`,
       remedies: [
         ...(Number.isFinite(fitServers) && s.workload.pattern !== 'chat' ? [`set server.processes to ${fitServers} or more`] : []),
-        `use at most ${fit(s.server.processes)} clients`,
-        ...raiseLimit(serverSockets),
+        `use at most ${c.fit(s.server.processes)} clients`,
+        ...c.raiseLimit(serverSockets),
       ],
-    });
-  }
+    },
+  ];
+}
 
-  // Workers: as many as asked, or by default enough that none passes its share of the limit.
-  const workersFor = (clients: number) => {
-    const fitting = socketsPerProcess >= k ? Math.ceil(clients / fit(1)) : Infinity;
-    return { fitting, workers: s.client.workers || Math.max(Math.ceil(clients / DEFAULT_CLIENTS_PER_WORKER), Math.min(fitting, clients)) };
-  };
-  const { fitting: fitWorkers, workers } = workersFor(s.clients);
-  const perWorker = Math.ceil(s.clients / workers) * k;
-  if (perWorker > socketsPerProcess) {
-    shortfalls.push({
-      what: `${clients} over ${workers} client worker(s) is ${perWorker} sockets per worker, but ${perProcess}`,
+/** Workers: as many as asked, or by default enough that none passes its share of the limit. */
+function workersFor(c: Capacity, clients: number): { fitting: number; workers: number } {
+  const fitting = c.socketsPerProcess >= c.k ? Math.ceil(clients / c.fit(1)) : Infinity;
+  const workers = c.s.client.workers || Math.max(Math.ceil(clients / DEFAULT_CLIENTS_PER_WORKER), Math.min(fitting, clients));
+  return { fitting, workers: Math.max(1, workers) };
+}
+
+function workerShortfalls(c: Capacity, clients: number): Shortfall[] {
+  const { fitting, workers } = workersFor(c, clients);
+  const perWorker = Math.ceil(clients / workers) * c.k;
+  if (perWorker <= c.socketsPerProcess) return [];
+  return [
+    {
+      what: `${c.clientsText(clients)} over ${workers} client worker(s) is ${perWorker} sockets per worker, but ${c.perProcess}`,
       remedies: [
-        ...(Number.isFinite(fitWorkers) ? [`set client.workers to ${fitWorkers} or more (0 chooses for you)`] : []),
-        `use at most ${fit(workers)} clients`,
-        ...raiseLimit(perWorker),
+        ...(Number.isFinite(fitting) ? [`set client.workers to ${fitting} or more (0 chooses for you)`] : []),
+        `use at most ${c.fit(workers)} clients`,
+        ...c.raiseLimit(perWorker),
       ],
-    });
+    },
+  ];
+}
+
+/**
+ * Each source address gives about `ports` connections, counted over every server port together:
+ * a socket bound to 127.0.0.2 takes its port at bind(), before the kernel knows the destination.
+ */
+function addressShortfalls(c: Capacity, ports: number): Shortfall[] {
+  const neededAddresses = Math.ceil((c.s.clients * c.k) / ports);
+  if (neededAddresses <= MAX_SOURCE_ADDRESSES) return [];
+  return [
+    {
+      what: `${c.clientsText(c.s.clients)} need ${neededAddresses} loopback source addresses at about ${ports} ephemeral ports each, but at most ${MAX_SOURCE_ADDRESSES} are used`,
+      remedies: [`use at most ${Math.floor((ports * MAX_SOURCE_ADDRESSES) / c.k)} clients`],
+    },
+  ];
+}
+
+/**
+ * A shard's host has one address, and an unbound connect shares its ephemeral ports between
+ * destinations: `ports` connections to each server process's port.
+ */
+function shardPortShortfalls(c: Capacity, clients: number, ports: number): Shortfall[] {
+  const perServerPort = Math.ceil((clients * c.k) / c.s.server.processes);
+  if (perServerPort <= ports) return [];
+  return [
+    {
+      what: `${c.clientsText(clients)} of this shard make ${perServerPort} connections to each server port, but one host has about ${ports} ephemeral ports per destination`,
+      remedies: [
+        `run more shards (at most ${Math.floor((ports * c.s.server.processes) / c.k)} clients each)`,
+        'set server.processes higher (each listens on its own port)',
+        'widen net.ipv4.ip_local_port_range on the client hosts',
+      ],
+    },
+  ];
+}
+
+/** Memory at the peak: every connection at the dearest model's cost on this side, and every process's own. */
+function memoryShortfalls(c: Capacity, clients: number, side: PlanSide): Shortfall[] {
+  const { s, limits, k } = c;
+  if (limits.availableMemoryBytes === undefined) return [];
+  const budget = Math.floor(limits.availableMemoryBytes * MEMORY_HEADROOM);
+  const part = side.kind === 'machine' ? 'both' : side.kind === 'shard' ? 'client' : 'server';
+  const servers = side.kind === 'shard' ? 0 : s.server.processes;
+  const dearest = s.models.map((id) => ({ id, bytes: peakBytesPerConnection(id, s, part) })).reduce((a, b) => (b.bytes > a.bytes ? b : a));
+  const workersOf = (n: number) => (side.kind === 'server' ? 0 : workersFor(c, n).workers);
+  const needOf = (bytes: number, n = clients) => n * k * bytes + (workersOf(n) + servers) * BYTES_PER_PROCESS;
+  const needBytes = needOf(dearest.bytes);
+  if (needBytes <= budget) return [];
+  // Fewer clients need fewer workers too: the largest count whose own need fits.
+  let lo = 0;
+  let hi = clients;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (needOf(dearest.bytes, mid) <= budget) lo = mid;
+    else hi = mid - 1;
   }
+  const fitting = s.models.filter((id) => needOf(peakBytesPerConnection(id, s, part)) <= budget);
+  const forWhat = {
+    both: 'for server, client and kernel',
+    client: 'for the clients and their kernel',
+    server: 'for the server and its kernel',
+  }[part];
+  return [
+    {
+      what: `${c.clientsText(clients)} of ${dearest.id} need about ${formatBytes(needBytes)} at their peak (${clients * k} connections × ${formatBytes(dearest.bytes)} ${forWhat}, + ${workersOf(clients) + servers} processes × ${formatBytes(BYTES_PER_PROCESS)}), but ${Math.round(MEMORY_HEADROOM * 100)} % of the ${formatBytes(limits.availableMemoryBytes)} available is ${formatBytes(budget)}`,
+      remedies: [
+        `use at most ${lo} clients${side.kind === 'shard' ? ' in this shard (more shards)' : ''}`,
+        ...(fitting.length > 0 ? [`run only ${fitting.join(', ')}`] : []),
+        'free memory on this machine',
+      ],
+      memory: true,
+    },
+  ];
+}
 
-  // Each source address gives about `ports` connections, counted over every server port together:
-  // a socket bound to 127.0.0.2 takes its port at bind(), before the kernel knows the destination.
-  const ports = limits.portsPerDestination ?? PORTS_PER_DESTINATION;
-  const neededAddresses = Math.ceil((s.clients * k) / ports);
-  if (neededAddresses > MAX_SOURCE_ADDRESSES) {
-    shortfalls.push({
-      what: `${clients} need ${neededAddresses} loopback source addresses at about ${ports} ephemeral ports each, but at most ${MAX_SOURCE_ADDRESSES} are used`,
-      remedies: [`use at most ${Math.floor((ports * MAX_SOURCE_ADDRESSES) / k)} clients`],
-    });
-  }
+/** As many as keep binds fast, or more when the scenario asks for them (client.sourceAddresses). */
+function sourceAddressesOf(c: Capacity, ports: number): string[] {
+  const needed = Math.ceil((c.s.clients * c.k) / ports);
+  const fast = Math.ceil((c.s.clients * c.k) / Math.min(ports, FAST_CONNECTIONS_PER_ADDRESS));
+  const addresses = Math.min(MAX_SOURCE_ADDRESSES, Math.max(c.s.client.sourceAddresses, needed, fast));
+  return Array.from({ length: addresses }, (_, i) => `127.0.0.${i + 1}`);
+}
 
-  // Memory at the peak: every connection at the dearest model's cost, and every process's own.
-  if (limits.availableMemoryBytes !== undefined) {
-    const budget = Math.floor(limits.availableMemoryBytes * MEMORY_HEADROOM);
-    const dearest = s.models.map((id) => ({ id, bytes: peakBytesPerConnection(id, s) })).reduce((a, b) => (b.bytes > a.bytes ? b : a));
-    const processes = workers + s.server.processes;
-    const needOf = (bytes: number, clients = s.clients) =>
-      clients * k * bytes + (workersFor(clients).workers + s.server.processes) * BYTES_PER_PROCESS;
-    const needBytes = needOf(dearest.bytes);
-    if (needBytes > budget) {
-      // Fewer clients need fewer workers too: the largest count whose own need fits.
-      let lo = 0;
-      let hi = s.clients;
-      while (lo < hi) {
-        const mid = Math.ceil((lo + hi) / 2);
-        if (needOf(dearest.bytes, mid) <= budget) lo = mid;
-        else hi = mid - 1;
-      }
-      const fitClients = lo;
-      const fitting = s.models.filter((id) => needOf(peakBytesPerConnection(id, s)) <= budget);
-      shortfalls.push({
-        what: `${clients} of ${dearest.id} need about ${formatBytes(needBytes)} at their peak (${s.clients * k} connections × ${formatBytes(dearest.bytes)} for server, client and kernel, + ${processes} processes × ${formatBytes(BYTES_PER_PROCESS)}), but ${Math.round(MEMORY_HEADROOM * 100)} % of the ${formatBytes(limits.availableMemoryBytes)} available is ${formatBytes(budget)}`,
-        remedies: [
-          `use at most ${fitClients} clients`,
-          ...(fitting.length > 0 ? [`run only ${fitting.join(', ')}`] : []),
-          'free memory on this machine',
-        ],
-        memory: true,
-      });
-    }
-  }
-
-  // A latency fault's proxy runs in the runner's process: refused here, before any process starts.
-  const faultProblem = faultLimitProblem(s, limits.openFilesLimit, ports);
-  if (faultProblem) shortfalls.push({ what: faultProblem.what, remedies: [faultProblem.remedy] });
-
-  if (shortfalls.length > 0) {
-    throw runError(
-      shortfalls.every((f) => f.memory) ? 'CB_ERR_NOT_ENOUGH_MEMORY' : 'CB_ERR_TOO_MANY_SOCKETS',
-      `this machine cannot hold the run: ${shortfalls.map((f) => f.what).join('; ')}`,
-      [...new Set(shortfalls.flatMap((f) => f.remedies))].join('; or '),
-    );
-  }
-
-  // As many as keep binds fast, or more when the scenario asks for them (client.sourceAddresses).
-  const fastAddresses = Math.ceil((s.clients * k) / Math.min(ports, FAST_CONNECTIONS_PER_ADDRESS));
-  const addresses = Math.min(MAX_SOURCE_ADDRESSES, Math.max(s.client.sourceAddresses, neededAddresses, fastAddresses));
-  const sourceAddresses = Array.from({ length: addresses }, (_, i) => `127.0.0.${i + 1}`);
+/**
+ * The clients of a shard (index of count; the whole machine is shard 0 of 1) dealt to `workers`
+ * in runs of consecutive ids of that shard: worker w gets ids first, first + count, …
+ */
+function slicesOf(clients: number, workers: number, index: number, count: number): Slice[] {
   const slices: Slice[] = [];
-  let first = 0;
+  let k = 0;
   for (let w = 0; w < workers; w++) {
-    const count = Math.floor(s.clients / workers) + (w < s.clients % workers ? 1 : 0);
-    slices.push({ workerIndex: w, firstClientId: first, count });
-    first += count;
+    const n = Math.floor(clients / workers) + (w < clients % workers ? 1 : 0);
+    slices.push({ workerIndex: w, firstClientId: index + k * count, count: n, ...(count > 1 ? { stride: count } : {}) });
+    k += n;
   }
-  return { workers, slices, sourceAddresses };
+  return slices;
 }
 
 /**

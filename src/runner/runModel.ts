@@ -1,17 +1,19 @@
 import type { Scenario } from '../scenario/schema.js';
 import type { ModelId } from '../models/types.js';
 import type { WorkerResult, WorkerStart } from '../ipc/worker.js';
+import type { ServerFigures } from '../ipc/control.js';
 import type { ResourceSample } from '../metrics/process.js';
+import type { OffsetEstimate } from '../metrics/clockOffset.js';
 import type { ModelResult, ProcessUsage } from '../report/result.js';
 import { CONTROL_TIMEOUT_MS } from './child.js';
 import type { RunPlan } from './plan.js';
 import { emit, type Phase, type ProgressInfo, type RunListener } from './events.js';
-import { summarizeModelRun, sumSamples, sumWireBytes, type IdleCpu, type RawModelRun } from './resultRow.js';
-import { ServerGroup, type ServerSample } from './serverGroup.js';
+import { summarizeModelRun, type IdleCpu, type RawModelRun } from './resultRow.js';
+import { LocalServers, MEMORY_SAMPLES, type PublishingWindow, type SamplePoint, type ServerMemory, type Servers } from './servers.js';
 import { WorkerGroup, type ProgressTotals } from './workerGroup.js';
 import { allowListeners, throwIfAborted } from './abort.js';
-import { readKernelTcpBytes } from '../metrics/sockstat.js';
 import { nowUs } from '../metrics/clock.js';
+import { clockOfRun, workerClocks, type WorkerClock } from './clockRow.js';
 import { mergeSentByInbox } from '../client/chat.js';
 import { summarizeStorm } from './stormRecovery.js';
 import { sleep } from '../util/sleep.js';
@@ -28,9 +30,23 @@ export function processesOfFailedRun(err: unknown): ProcessUsage[] | undefined {
 }
 
 /**
+ * A run whose server is on another host (`run --target`): where each model run's server comes
+ * from, and who keeps what the run measured before it became a row (a shard's result keeps it, so
+ * `connbench merge` can build the row of all shards as one machine would have).
+ */
+export interface RemoteRun {
+  /** This shard's index (`--shard i/n`). */
+  readonly shard: number;
+  open(s: Scenario, modelId: ModelId, signal?: AbortSignal): Promise<Servers>;
+  /** `t0Us`: when publishing started, in the server's clock. */
+  measured(m: { raw: RawModelRun; clocks: WorkerClock[]; t0Us: number }): void;
+}
+
+/**
  * One model against a fresh reference server: start, ramp clients up, settle and sample memory,
  * warm up, measure, stop publishing, drain until every client has caught up, collect, shut down.
- * Every child is stopped on the way out, whatever happened.
+ * Every child is stopped on the way out, whatever happened. `remote`: the server is elsewhere and
+ * these are one shard's clients.
  */
 export async function runModel(
   s: Scenario,
@@ -38,29 +54,42 @@ export async function runModel(
   plan: RunPlan,
   listeners: RunListener[],
   signal?: AbortSignal,
+  remote?: RemoteRun,
 ): Promise<ModelResult> {
   // Every child (and fault) listens for the interrupt: 10 workers and 3 servers pass Node's warning at 10.
   allowListeners(signal, plan.workers + s.server.processes + 10);
-  const progress = new RunProgress(modelId, s.clients, listeners, () => workers.totals());
+  const target = plan.slices.reduce((a, x) => a + x.count, 0);
+  const progress = new RunProgress(modelId, target, listeners, () => workers.totals());
   const workers = new WorkerGroup(modelId, () => progress.progressed(), signal);
-  let servers: ServerGroup | undefined;
+  let servers: Servers | undefined;
   let faults: FaultRun | undefined;
   try {
     progress.enter('starting');
-    servers = await ServerGroup.start(s, modelId, signal);
+    servers = remote ? await remote.open(s, modelId, signal) : await LocalServers.start(s, modelId, signal);
     // Scenario faults (src/runner/faults.ts): clients may connect through its proxies.
     faults = await FaultRun.open(s, servers, modelId, signal);
-    const run: RunContext = { s, modelId, plan, signal, progress, workers, servers, faults };
+    const run: RunContext = { s, modelId, plan, signal, progress, workers, servers, faults, remote };
     const base = await baseline(run);
     await connecting(run);
-    const connected = await settling(run);
-    const window = publishingWindow(s);
+    const { connected, clockBefore } = await settling(run);
+    const window = await run.servers.release(s);
     const measureStart = await warmup(run, window);
-    const { published, measureEnd } = await measuring(run, window);
+    const { published, measureEnd, clockAfter } = await measuring(run, window);
     const drained = await draining(run, published);
     // What is left of stopping is the finally below: the row is built from what the processes said already.
     progress.enter('stopping');
-    return resultRow(run, { base, connected, measureStart, measureEnd, drained, t0Us: window.t0Us, publishLags: published.publishLags });
+    const t0Us = window.t0Us;
+    return resultRow(run, {
+      base,
+      connected,
+      measureStart,
+      measureEnd,
+      drained,
+      t0Us,
+      publishLags: published.publishLags,
+      clockBefore,
+      clockAfter,
+    });
   } catch (err) {
     await recordFailure(err, servers, workers, signal);
     throw err;
@@ -77,8 +106,9 @@ interface RunContext {
   readonly signal: AbortSignal | undefined;
   readonly progress: RunProgress;
   readonly workers: WorkerGroup;
-  readonly servers: ServerGroup;
+  readonly servers: Servers;
   readonly faults: FaultRun;
+  readonly remote: RemoteRun | undefined;
 }
 
 /** The phase a model run is in, told to the listeners with the workers' latest figures. */
@@ -118,22 +148,8 @@ class RunProgress {
   }
 }
 
-/** Several server processes' samples as one server's: sums of memory, CPU, sockets, bytes and counters. */
-function combined(samples: ServerSample[]) {
-  const counter = (name: string) => samples.reduce((a, x) => a + (x.counters[name] ?? 0), 0);
-  return {
-    sample: sumSamples(samples.map((x) => x.sample)),
-    wireBytes: sumWireBytes(samples.map((x) => x.wireBytes)),
-    heartbeatBytes: counter('heartbeatBytes'),
-    deadPeers: counter('heartbeatTimeouts'),
-    peakRssBytes: samples.reduce((a, x) => a + x.peakRssBytes, 0),
-  };
-}
-
-type ServerFigures = ReturnType<typeof combined>;
-
-async function sampleServers(run: RunContext, gc: boolean): Promise<ServerFigures> {
-  return combined(await run.servers.sample(gc));
+function sampleServers(run: RunContext, point: SamplePoint, gc: boolean): Promise<ServerFigures> {
+  return run.servers.sample(point, gc);
 }
 
 /** Both sides sampled at one moment: an end of the measured window. */
@@ -143,27 +159,14 @@ interface WindowEdge {
 }
 
 /**
- * A memory sample of both sides after forced GC, with the kernel's TCP buffers: before and after
- * connecting. Each side is sampled MEMORY_SAMPLES times in a row (`*Repeats`, per process): how far
- * they disagree is part of the memory figures' bound (src/metrics/bounds.ts); the last is the figure.
+ * A memory sample of both sides after forced GC, with the kernel's TCP buffers (server.kernelBytes):
+ * before and after connecting. Each side is sampled MEMORY_SAMPLES times in a row (`*Repeats`, per
+ * process): how far they disagree is part of the memory figures' bound (src/metrics/bounds.ts); the
+ * last is the figure.
  */
 interface MemoryPoint extends WindowEdge {
-  kernelBytes: number | undefined;
   serverRepeats: ResourceSample[][];
   clientRepeats: ResourceSample[][];
-}
-
-const MEMORY_SAMPLES = 3;
-
-/** The servers sampled MEMORY_SAMPLES times after forced GC: the last as one server's figures, and every sample per process. */
-async function repeatedServerSamples(run: RunContext): Promise<{ server: ServerFigures; serverRepeats: ResourceSample[][] }> {
-  const serverRepeats: ResourceSample[][] = [];
-  let last: ServerSample[] = [];
-  for (let i = 0; i < MEMORY_SAMPLES; i++) {
-    last = await run.servers.sample(true);
-    last.forEach((x, p) => (serverRepeats[p] ??= []).push(x.sample));
-  }
-  return { server: combined(last), serverRepeats };
 }
 
 async function repeatedWorkerSamples(run: RunContext): Promise<{ client: ResourceSample[]; clientRepeats: ResourceSample[][] }> {
@@ -178,13 +181,12 @@ async function repeatedWorkerSamples(run: RunContext): Promise<{ client: Resourc
 
 /** The rest of starting: the memory baseline, taken with every worker forked and none connected. */
 async function baseline(run: RunContext): Promise<MemoryPoint> {
-  const servers = await repeatedServerSamples(run);
-  const kernelBytes = readKernelTcpBytes();
+  const { server, serverRepeats } = await run.servers.memory('base');
   // Fork every worker before any connects, so the memory baseline of each is clean.
   run.workers.fork(run.plan.slices);
   const clients = await repeatedWorkerSamples(run);
   throwIfAborted(run.signal, 'the run');
-  return { ...servers, kernelBytes, ...clients };
+  return { server, serverRepeats, ...clients };
 }
 
 async function connecting(run: RunContext): Promise<void> {
@@ -205,11 +207,13 @@ function workerStartMessage(run: RunContext, workerIndex: number): WorkerStart {
     model: run.modelId,
     firstClientId: slice.firstClientId,
     count: slice.count,
-    host: '127.0.0.1',
+    ...(slice.stride ? { stride: slice.stride } : {}),
+    host: run.servers.host,
     servers: run.faults.clientPorts,
     sourceAddresses: plan.sourceAddresses,
     rampUpMs: s.rampUpMs,
     scenario: s,
+    ...(run.servers.clock ? { clock: run.servers.clock } : {}),
   };
 }
 
@@ -221,54 +225,61 @@ interface Settled extends MemoryPoint {
 /**
  * Every client has connected or failed: after SETTLE_MS, the memory per connection is this sample
  * minus the baseline. The settle itself is sampled without GC at both ends: its CPU is the
- * background the CPU-per-message figures carry (src/metrics/bounds.ts).
+ * background the CPU-per-message figures carry (src/metrics/bounds.ts). A server on another host
+ * measures its own idle CPU and memory once every shard's clients are connected (ServerMemory.idle);
+ * before that each worker estimates its offset to the server's clock, while all is quiet.
  */
-async function settling(run: RunContext): Promise<Settled> {
+async function settling(run: RunContext): Promise<{ connected: Settled; clockBefore?: OffsetEstimate[] }> {
   run.progress.enter('settling', SETTLE_MS);
-  const from = await Promise.all([sampleServers(run, false), run.workers.sample(false)]);
+  const from = await Promise.all([sampleServers(run, 'settle', false), run.workers.sample(false)]);
   await sleep(SETTLE_MS, run.signal);
-  const to = await Promise.all([sampleServers(run, false), run.workers.sample(false)]);
-  const servers = await repeatedServerSamples(run);
-  const kernelBytes = readKernelTcpBytes();
+  const to = await Promise.all([sampleServers(run, 'settle', false), run.workers.sample(false)]);
+  const clockBefore = run.servers.clock ? await run.workers.clock(true) : undefined;
+  const servers = await run.servers.memory('connected');
   const clients = await repeatedWorkerSamples(run);
   throwIfAborted(run.signal, 'the run');
   const idle: IdleCpu = {
-    serverCpuUs: cpuUsOf(to[0].sample) - cpuUsOf(from[0].sample),
+    ...serverIdle(servers, from[0], to[0], from[1], to[1]),
     clientCpuUs: to[1].reduce((a, s, i) => a + cpuUsOf(s) - cpuUsOf(from[1][i]!), 0),
-    durationUs: to[0].sample.atUs - from[0].sample.atUs,
   };
-  return { ...servers, kernelBytes, ...clients, idle };
+  return {
+    connected: { server: servers.server, serverRepeats: servers.serverRepeats, ...clients, idle },
+    ...(clockBefore ? { clockBefore } : {}),
+  };
 }
 
 const cpuUsOf = (s: ResourceSample) => s.cpuUserUs + s.cpuSystemUs;
 
-/** When publishing starts (t0Us), the measured window opens (measureFromUs) and publishing ends (publishUntilUs). */
-interface PublishingWindow {
-  t0Us: number;
-  measureFromUs: number;
-  publishUntilUs: number;
+/**
+ * The servers' CPU over the settle: their samples at both ends, or, for a server on another host,
+ * its own idle CPU at the barrier scaled to the length of this shard's settle (the workers' samples).
+ */
+function serverIdle(
+  servers: ServerMemory,
+  from: ServerFigures,
+  to: ServerFigures,
+  clientsFrom: ResourceSample[],
+  clientsTo: ResourceSample[],
+): { serverCpuUs: number; durationUs: number } {
+  if (!servers.idle) return { serverCpuUs: cpuUsOf(to.sample) - cpuUsOf(from.sample), durationUs: to.sample.atUs - from.sample.atUs };
+  const durationUs = (clientsTo[0]?.atUs ?? 0) - (clientsFrom[0]?.atUs ?? 0);
+  return { serverCpuUs: (servers.idle.cpuUs * durationUs) / Math.max(1, servers.idle.durationUs), durationUs };
 }
 
-function publishingWindow(s: Scenario): PublishingWindow {
-  // Publishing starts a moment ahead so the first scheduled message is not already late.
-  const t0Us = nowUs() + 20_000;
-  const measureFromUs = t0Us + s.warmupMs * 1000;
-  return { t0Us, measureFromUs, publishUntilUs: measureFromUs + s.durationMs * 1000 };
-}
+/** Milliseconds from now until `atUs` of the server's clock. */
+const msUntil = (w: PublishingWindow, atUs: number) => Math.max(0, (atUs - (nowUs() + w.offsetUs)) / 1000);
 
 /** Publishing (and the fault schedule) starts at t0; the workers record latency only from measureFromUs. */
 async function warmup(run: RunContext, w: PublishingWindow): Promise<WindowEdge> {
   const { s } = run;
-  if (s.workload.pattern === 'broadcast')
-    run.servers.publish(s.workload.ratePerSec, s.workload.payloadBytes, w.t0Us, w.publishUntilUs, w.measureFromUs);
   run.workers.measure({ type: 'measure', measureFromUs: w.measureFromUs, chatT0Us: w.t0Us, chatUntilUs: w.publishUntilUs });
   run.faults.schedule(w.t0Us);
 
   run.progress.enter('warmup', s.warmupMs);
-  await sleep(Math.max(0, (w.measureFromUs - nowUs()) / 1000), run.signal);
+  await sleep(msUntil(w, w.measureFromUs), run.signal);
   throwIfAborted(run.signal, 'the run');
   await run.faults.settle(nowUs());
-  const [server, client] = await Promise.all([sampleServers(run, false), run.workers.sample(false)]);
+  const [server, client] = await Promise.all([sampleServers(run, 'measureStart', false), run.workers.sample(false)]);
   return { server, client };
 }
 
@@ -276,17 +287,19 @@ async function warmup(run: RunContext, w: PublishingWindow): Promise<WindowEdge>
 async function measuring(run: RunContext, w: PublishingWindow) {
   const { s } = run;
   run.progress.enter('measuring', s.durationMs);
-  await sleep(Math.max(0, (w.publishUntilUs - nowUs()) / 1000), run.signal);
+  await sleep(msUntil(w, w.publishUntilUs), run.signal);
   throwIfAborted(run.signal, 'the run');
   await run.faults.settle();
   let lastSeq = await run.servers.stopPublishing(w.publishUntilUs);
   // An idle scenario ends with a burst, to prove delivery still works after the quiet.
   if (s.workload.pattern === 'idle' && s.workload.burst > 0) lastSeq = await run.servers.burst(s.workload.burst, s.workload.payloadBytes);
-  const [server, client] = await Promise.all([sampleServers(run, false), run.workers.sample(false)]);
+  const [server, client] = await Promise.all([sampleServers(run, 'measureEnd', false), run.workers.sample(false)]);
   const measureEnd: WindowEdge = { server, client };
   // After the window's last sample: the question is not part of the window.
   const published = { lastSeq, publishLags: await run.servers.publishLags() };
-  return { published, measureEnd };
+  // The second clock estimate, for the drift over the window, before the drain makes the workers busy.
+  const clockAfter = run.servers.clock ? await run.workers.clock(false) : undefined;
+  return { published, measureEnd, ...(clockAfter ? { clockAfter } : {}) };
 }
 
 interface Drained {
@@ -305,10 +318,14 @@ async function draining(run: RunContext, published: { lastSeq: number }): Promis
   const drainStartMs = Date.now();
   const cursors = await run.workers.cursors();
   // Chat: each recipient is owed what the senders sent to its address, whether or not it reached the server.
-  const owedByInbox = s.workload.pattern === 'chat' ? mergeSentByInbox(cursors.map((c) => c.sentByInbox)) : undefined;
-  const expectedCounts = await run.servers.expected(
-    cursors.map((c, i) => ({ queries: c.queries, firstClientId: plan.slices[i]!.firstClientId })),
+  const sentByInbox = s.workload.pattern === 'chat' ? mergeSentByInbox(cursors.map((c) => c.sentByInbox)) : undefined;
+  const { counts: expectedCounts, owedByInbox } = await run.servers.expected(
+    cursors.map((c, i) => {
+      const { firstClientId, stride } = plan.slices[i]!;
+      return { queries: c.queries, firstClientId, ...(stride ? { stride } : {}) };
+    }),
     published.lastSeq,
+    sentByInbox,
   );
   const results = await run.workers.drain(
     (i) => ({
@@ -323,7 +340,7 @@ async function draining(run: RunContext, published: { lastSeq: number }): Promis
   const drainMs = Date.now() - drainStartMs;
   // Chat sends still on the wire when publishing stopped reach the log during the drain: ask for the head again.
   const publishedCount = s.workload.pattern === 'chat' ? await run.servers.head() : published.lastSeq;
-  const final = await sampleServers(run, false);
+  const final = await sampleServers(run, 'final', false);
   return { results, drainMs, publishedCount, final };
 }
 
@@ -336,6 +353,9 @@ interface Measured {
   measureEnd: WindowEdge;
   drained: Drained;
   t0Us: number;
+  /** With a server on another host: each worker's clock offset estimates, before and after the window. */
+  clockBefore?: OffsetEstimate[];
+  clockAfter?: OffsetEstimate[];
 }
 
 function resultRow(run: RunContext, m: Measured): ModelResult {
@@ -360,8 +380,8 @@ function resultRow(run: RunContext, m: Measured): ModelResult {
       heartbeatBytesEnd: m.measureEnd.server.heartbeatBytes,
       peakRssBytes: m.drained.final.peakRssBytes,
       deadPeers: m.drained.final.deadPeers,
-      kernelBaseBytes: m.base.kernelBytes,
-      kernelConnectedBytes: m.connected.kernelBytes,
+      kernelBaseBytes: m.base.server.kernelBytes,
+      kernelConnectedBytes: m.connected.server.kernelBytes,
     },
     client: { base: m.base.client, connected: m.connected.client, measureStart: m.measureStart.client, measureEnd: m.measureEnd.client },
     memoryRepeats: {
@@ -382,17 +402,23 @@ function resultRow(run: RunContext, m: Measured): ModelResult {
   if (recovery) row.recovery = recovery;
   const faultOutcomes = run.faults.outcomes(results.map((r) => r.faults));
   if (faultOutcomes) row.faults = faultOutcomes;
+  if (m.clockBefore) {
+    const clocks = workerClocks(m.clockBefore, m.clockAfter);
+    const clock = clockOfRun([{ shard: run.remote?.shard ?? 0, workers: clocks }]);
+    if (clock) row.clock = clock;
+    run.remote?.measured({ raw, clocks, t0Us: m.t0Us });
+  }
   return row;
 }
 
 /** A model that failed shows where: every process's figures, each asked once more if it still answers. */
-async function recordFailure(err: unknown, servers: ServerGroup | undefined, workers: WorkerGroup, signal?: AbortSignal): Promise<void> {
+async function recordFailure(err: unknown, servers: Servers | undefined, workers: WorkerGroup, signal?: AbortSignal): Promise<void> {
   if (!signal?.aborted) await Promise.allSettled([servers?.sampleSurvivors(LAST_SAMPLE_MS), workers.sampleSurvivors(LAST_SAMPLE_MS)]);
   if (typeof err === 'object' && err !== null) usageOfFailed.set(err, [...(servers?.usage() ?? []), ...workers.usage()]);
 }
 
 /** Whatever happened: every process that was started is stopped, in this order. */
-async function stopping(faults: FaultRun | undefined, servers: ServerGroup | undefined, workers: WorkerGroup): Promise<void> {
+async function stopping(faults: FaultRun | undefined, servers: Servers | undefined, workers: WorkerGroup): Promise<void> {
   // First: a server a stall stopped must continue before it can be asked to stop.
   await faults?.close();
   // The server closes the connections, so their TIME_WAIT stays on its side. A client that closes

@@ -7,7 +7,7 @@ import { getModel } from '../models/index.js';
 import { optionsOf } from '../scenario/modelOptions.js';
 import type { ProcessUsage } from '../report/result.js';
 import { CONTROL_TIMEOUT_MS, Child } from './child.js';
-import { serverIndexOf } from '../topology/topology.js';
+import { clientIdOf, serverIndexOf, type ClientRange } from '../topology/topology.js';
 import { isAlive } from './processUsage.js';
 import { runError } from '../util/errors.js';
 
@@ -20,14 +20,20 @@ export function serverSettingsOf(s: Scenario): ServerSettings {
 }
 
 /**
- * The `start` message of one server process of a model run: on `ports` (none: any free port),
- * carrying on from `restore` after a restart fault.
+ * The `start` message of one server process of a model run: on `ports` (none: any free port) of
+ * `host`, carrying on from `restore` after a restart fault.
  */
-export function startMessageOf(s: Scenario, modelId: ModelId, ports: Ports = {}, restore?: ServerHandover): ServerStart {
+export function startMessageOf(
+  s: Scenario,
+  modelId: ModelId,
+  ports: Ports = {},
+  restore?: ServerHandover,
+  host = '127.0.0.1',
+): ServerStart {
   return {
     type: 'start',
     models: [{ id: modelId, options: optionsOf(getModel(modelId), s) }],
-    host: '127.0.0.1',
+    host,
     ports,
     retention: s.server.retention,
     settings: serverSettingsOf(s),
@@ -73,8 +79,16 @@ export class ServerGroup {
     this.members = members;
   }
 
-  /** Forks `processes` server processes and waits until each listens on its own ports (0 = any free). */
-  static async start(s: Scenario, modelId: ModelId, signal?: AbortSignal): Promise<ServerGroup> {
+  /**
+   * Forks `processes` server processes and waits until each listens on its own ports: on `at.host`
+   * (127.0.0.1), process k on `at.portsOf(k)` (none: any free port).
+   */
+  static async start(
+    s: Scenario,
+    modelId: ModelId,
+    signal?: AbortSignal,
+    at: { host?: string; portsOf?: (index: number) => Ports } = {},
+  ): Promise<ServerGroup> {
     const n = s.server.processes;
     const children: ServerChild[] = [];
     try {
@@ -83,7 +97,8 @@ export class ServerGroup {
           const label = n === 1 ? `server process for ${modelId}` : `server process ${index + 1}/${n} for ${modelId}`;
           const child = new Child<ToServer, FromServer>('server/main.js', label, signal);
           children.push(child);
-          const listening = await child.request(startMessageOf(s, modelId), 'listening', CONTROL_TIMEOUT_MS, 'start listening');
+          const start = startMessageOf(s, modelId, at.portsOf?.(index) ?? {}, undefined, at.host);
+          const listening = await child.request(start, 'listening', CONTROL_TIMEOUT_MS, 'start listening');
           const member: ServerMember = {
             index,
             child,
@@ -172,15 +187,18 @@ export class ServerGroup {
 
   /**
    * Expected messages per client of every worker, each asked of the process that client connected
-   * to: `workers[w].queries[i]` belongs to client `workers[w].firstClientId + i`. One request per
+   * to: `workers[w].queries[i]` belongs to the i-th client of worker w's range (clientIdOf). One request per
    * process for all workers at once, so a process counts each of its clients in one pass.
    */
-  async expected(workers: { queries: ExpectedQuery[]; firstClientId: number }[], upToSeq: number): Promise<number[][]> {
+  async expected(
+    workers: ({ queries: ExpectedQuery[] } & Pick<ClientRange, 'firstClientId' | 'stride'>)[],
+    upToSeq: number,
+  ): Promise<number[][]> {
     const n = this.members.length;
     const byServer = this.members.map(() => ({ at: [] as [worker: number, index: number][], queries: [] as ExpectedQuery[] }));
     workers.forEach((w, wi) =>
       w.queries.forEach((q, i) => {
-        const mine = byServer[serverIndexOf(w.firstClientId + i, n)]!;
+        const mine = byServer[serverIndexOf(clientIdOf(w, i), n)]!;
         mine.at.push([wi, i]);
         mine.queries.push(q);
       }),

@@ -1,6 +1,7 @@
 import type { ModelId } from '../models/types.js';
 import type { FromWorker, ToWorker, WorkerProgress, WorkerResult, WorkerStart } from '../ipc/worker.js';
 import type { ResourceSample } from '../metrics/process.js';
+import type { OffsetEstimate } from '../metrics/clockOffset.js';
 import type { ProcessUsage } from '../report/result.js';
 import { CONTROL_TIMEOUT_MS, Child } from './child.js';
 import type { Slice } from './plan.js';
@@ -74,6 +75,16 @@ export class WorkerGroup {
   /** Sends worker i `startOf(i)` and waits until every worker has connected (or failed) all its clients. */
   async start(startOf: (workerIndex: number) => WorkerStart, timeoutMs: number): Promise<void> {
     await Promise.all(this.children.map((w, i) => w.request(startOf(i), 'ramped', timeoutMs, 'connect its clients')));
+  }
+
+  /** Each worker's offset to the server's clock, in worker order (`apply`: each corrects its receive times by its own from now on). */
+  clock(apply: boolean): Promise<OffsetEstimate[]> {
+    // Long enough for the warm-up exchanges of a busy shard host.
+    return Promise.all(
+      this.children.map((w) =>
+        w.request({ type: 'clock', apply }, 'clock', CONTROL_TIMEOUT_MS, 'estimate its clock offset').then((m) => m.estimate),
+      ),
+    );
   }
 
   measure(m: Measure): void {

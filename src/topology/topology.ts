@@ -22,10 +22,33 @@ export function serverIndexOf(clientId: number, serverProcesses: number): number
 /**
  * Which source address client `clientId` binds. Dealt out independently of its server
  * (clients of one server take every address in turn), so each source address × server port pair
- * holds clients / (addresses × servers) of the connections.
+ * holds clients / (addresses × servers) of the connections. No addresses (a shard on another host,
+ * which has one address of its own): undefined, the kernel's choice.
  */
-export function sourceAddressOf(clientId: number, serverProcesses: number, addresses: string[]): string {
-  return addresses[Math.floor(clientId / serverProcesses) % addresses.length]!;
+export function sourceAddressOf(clientId: number, serverProcesses: number, addresses: string[]): string | undefined {
+  return addresses.length === 0 ? undefined : addresses[Math.floor(clientId / serverProcesses) % addresses.length]!;
+}
+
+/**
+ * The clients of one worker: ids firstClientId, firstClientId + stride, … (count of them). On one
+ * machine a worker's clients are consecutive (stride 1); with `run --shard i/n` client c belongs
+ * to shard c mod n, so a shard's workers step by n and the shards together run every client once.
+ */
+export interface ClientRange {
+  firstClientId: number;
+  count: number;
+  /** Absent: 1. */
+  stride?: number;
+}
+
+/** The id of the k-th client (0-based) of a range. Pure. */
+export function clientIdOf(r: Pick<ClientRange, 'firstClientId' | 'stride'>, k: number): number {
+  return r.firstClientId + k * (r.stride ?? 1);
+}
+
+/** How many of `clients` clients shard `index` of `count` runs: those with id ≡ index (mod count). Pure. */
+export function clientsOfShard(clients: number, index: number, count: number): number {
+  return index < clients ? Math.floor((clients - 1 - index) / count) + 1 : 0;
 }
 
 /**

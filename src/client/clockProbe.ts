@@ -1,0 +1,66 @@
+import { Client } from 'undici';
+import { nowUsFine } from '../metrics/clock.js';
+import { estimateOffset, type ClockExchange, type OffsetEstimate } from '../metrics/clockOffset.js';
+import { runError } from '../util/errors.js';
+
+/** The control API's clock endpoint (docs/contract.md, Control API). */
+export const CLOCK_PATH = '/control/clock';
+
+/**
+ * How many exchanges an estimate makes. The first ones are thrown away: until the JIT has compiled
+ * both ends' request paths a round trip on loopback takes 200-400 µs, after about 2,000 it takes
+ * 60-80 µs, and the bound is half the smallest round trip (measured: notes in docs/distributed.md).
+ */
+export interface ProbePlan {
+  warmup: number;
+  exchanges: number;
+}
+
+/** Before the window: cold processes, so a long warm-up. */
+export const PROBE_BEFORE: ProbePlan = { warmup: 2000, exchanges: 300 };
+/** After it: everything is warm. */
+export const PROBE_AFTER: ProbePlan = { warmup: 200, exchanges: 300 };
+/** For the shard's runner, which only times its own phases by the estimate (milliseconds matter, not microseconds). */
+export const PROBE_COARSE: ProbePlan = { warmup: 20, exchanges: 30 };
+
+/** How long one exchange may take before the estimate gives up. */
+const EXCHANGE_TIMEOUT_MS = 10_000;
+
+/**
+ * Estimates the offset of the server's monotonic clock from this process's, over one kept-alive
+ * connection to `GET /control/clock` (`{"us": <server µs, with fraction>}`).
+ */
+export async function probeClock(baseUrl: string, token: string, plan: ProbePlan): Promise<OffsetEstimate> {
+  const client = new Client(baseUrl, { pipelining: 1, headersTimeout: EXCHANGE_TIMEOUT_MS, bodyTimeout: EXCHANGE_TIMEOUT_MS });
+  const headers = { authorization: `Bearer ${token}` };
+  const kept: ClockExchange[] = [];
+  try {
+    for (let i = 0; i < plan.warmup + plan.exchanges; i++) {
+      const sentUs = nowUsFine();
+      const res = await client.request({ method: 'GET', path: CLOCK_PATH, headers });
+      const text = await res.body.text();
+      const receivedUs = nowUsFine();
+      const us = res.statusCode === 200 ? readingOf(text) : undefined;
+      if (us === undefined) {
+        throw runError(
+          'CB_ERR_CONTROL_CLOCK',
+          `${baseUrl}${CLOCK_PATH} answered ${res.statusCode}${res.statusCode === 401 ? ' (the token was refused)' : ''}, not a clock reading`,
+          "give every shard the server's token in CONNBENCH_TOKEN",
+        );
+      }
+      if (i >= plan.warmup) kept.push({ sentUs, peerUs: us, receivedUs });
+    }
+  } finally {
+    await client.close().catch(() => undefined);
+  }
+  return estimateOffset(kept);
+}
+
+function readingOf(text: string): number | undefined {
+  try {
+    const us = (JSON.parse(text) as { us?: unknown }).us;
+    return typeof us === 'number' && Number.isFinite(us) ? us : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -8,6 +8,7 @@ import { registerCompare } from './compare.js';
 import { registerReport } from './report.js';
 import { registerHeartbeat } from './heartbeat.js';
 import { registerProxy } from './proxy.js';
+import { registerMerge } from './merge.js';
 import { EXIT, exitCodeOf, formatError } from './exitCodes.js';
 import { TOOL_VERSION } from '../util/version.js';
 import { killAllChildren } from '../runner/child.js';
@@ -30,6 +31,7 @@ registerCompare(program);
 registerReport(program);
 registerHeartbeat(program);
 registerProxy(program);
+registerMerge(program);
 
 try {
   await program.parseAsync(process.argv);

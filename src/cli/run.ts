@@ -3,7 +3,7 @@ import { loadScenario } from '../scenario/load.js';
 import { MODEL_IDS } from '../models/index.js';
 import { runScenario } from '../runner/run.js';
 import { renderRunTable } from '../report/table.js';
-import { defaultResultPath, writeJson } from '../report/write.js';
+import { resultPathOf, writeJson } from '../report/write.js';
 import { progressListener } from './progress.js';
 import { machineLimits } from '../runner/machine.js';
 import type { RunListener } from '../runner/events.js';
@@ -15,6 +15,7 @@ import { loadChartLibrary } from '../report/chartLibrary.js';
 import { writeFileAtomic } from '../report/write.js';
 import { interruptible } from './interruptible.js';
 import { intFlag } from './flags.js';
+import { runShardCommand, shardFlags } from './runShard.js';
 
 interface RunFlags {
   models?: string;
@@ -29,6 +30,8 @@ interface RunFlags {
   repeat?: string;
   html?: string;
   markdown?: string;
+  target?: string;
+  shard?: string;
 }
 
 const repeatCount = (v: string | undefined) =>
@@ -58,14 +61,27 @@ export function registerRun(program: Command): void {
     .option('--duration <d>', 'measured duration, e.g. 10s')
     .option('--rate <r>', 'message rate, e.g. 10/s')
     .option('--payload <size>', 'payload size, e.g. 128B or 4KiB')
-    .option('--out <file>', 'where to write the result JSON (default results/<scenario>-<timestamp>.json)')
+    .option(
+      '--out <file|dir>',
+      'where to write the result JSON: a file, or a directory to write the default name in (default results/<scenario>-<timestamp>.json)',
+    )
     .option('--json', 'print only the result JSON on stdout')
     .option('--wide', 'add resource columns (memory, CPU, bytes per message) to the table')
     .option('-q, --quiet', 'no progress on stderr')
     .option('--repeat <n>', 'run each model n times and report the median with its spread')
     .option('--html <file>', 'also write a self-contained HTML report with charts')
     .option('--markdown <file>', 'also write a markdown report (a PR comment, $GITHUB_STEP_SUMMARY)')
+    .option(
+      '--target <url>',
+      'run the clients against `connbench serve --control` at this URL instead of a server of their own (token: CONNBENCH_TOKEN)',
+    )
+    .option(
+      '--shard <i/n>',
+      'with --target: run only the clients c with c mod n = i and write a partial result for `connbench merge` (default 0/1)',
+    )
     .action(async (scenarios: string[], flags: RunFlags) => {
+      // Checked before the scenarios, so a bad target costs nothing.
+      const remote = shardFlags(flags, process.env);
       const overrides = {
         models: flags.models?.split(',').map((m) => m.trim()),
         clients: numberOrList(flags.clients),
@@ -78,6 +94,7 @@ export function registerRun(program: Command): void {
       const repeat = repeatCount(flags.repeat);
       // Thresholds too: a typo in one should cost nothing, not fail after a long run.
       const thresholdsOf = new Map(loaded.map(({ name, points }) => [name, parseThresholds(points[0]!.thresholds, `scenario "${name}"`)]));
+      if (remote) return runShardCommand(loaded, remote, { repeat, json: flags.json, quiet: flags.quiet, out: flags.out });
       const chartLibrary = flags.html ? loadChartLibrary() : undefined;
       const failedThresholds: ThresholdOutcome[] = [];
       const { signal, exitCode } = interruptible();
@@ -87,7 +104,7 @@ export function registerRun(program: Command): void {
 
       for (const { name, points } of loaded) {
         const startedAt = new Date();
-        const out = flags.out ?? defaultResultPath(points[0]!.name, startedAt);
+        const out = resultPathOf(flags.out, points[0]!.name, startedAt);
         const result = await runScenario(points, {
           listeners,
           signal,

@@ -13,6 +13,7 @@ import { nowUs } from '../metrics/clock.js';
 import { untilSignal } from './untilSignal.js';
 import { durationFlag, intFlag } from './flags.js';
 import { registerSilenceRoute } from '../heartbeat/silenceRoute.js';
+import { serveControl } from './serveControl.js';
 
 interface ServeFlags {
   host: string;
@@ -23,6 +24,10 @@ interface ServeFlags {
   heartbeat: string;
   retention: string;
   sseEcho?: boolean;
+  control?: boolean;
+  modelPort?: string;
+  barrierTimeout: string;
+  resultsDir?: string;
 }
 
 const parsePort = (v: string, flag: string) => intFlag(flag, v, { min: 0, max: 65535, example: '8080', code: 'CB_ERR_BAD_PORT' });
@@ -58,7 +63,19 @@ export function registerServe(program: Command): void {
     .option('--heartbeat <d>', 'heartbeat interval (timeout is twice it)', '15s')
     .option('--sse-echo', 'SSE clients must echo heartbeats (POST /events/alive): a stream without echoes is ended as dead')
     .option('--retention <n>', 'messages the log keeps for resuming clients', '100000')
+    .option('--control', 'serve the control API on --port instead, for shards of `run --target` (token: CONNBENCH_TOKEN, else generated)')
+    .option(
+      '--model-port <n>',
+      'with --control: the first port of the server processes, one per listener kind each; 0 = any free port (default --port + 1)',
+    )
+    .option(
+      '--barrier-timeout <d>',
+      'with --control: how long a model run waits for every shard to connect before going on without the rest',
+      '10m',
+    )
+    .option('--results-dir <dir>', 'with --control: also write the shard results uploaded to the server into this directory')
     .action(async (f: ServeFlags) => {
+      if (f.control) return serveControl(f, process.env);
       const ratePerSec = must(parseRatePerSec(f.rate), '--rate', f.rate, '10/s');
       const payloadBytes = must(parseSizeBytes(f.payload), '--payload', f.payload, '128B');
       const heartbeatMs = durationFlag('--heartbeat', f.heartbeat, '15s');

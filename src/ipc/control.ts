@@ -50,7 +50,7 @@ export const toControlSchema = z.discriminatedUnion('type', [
   /** Starts the model run (the first shard) or joins it; `scenario` is the point as a scenario file says it (src/scenario/inputOf.ts). */
   z.strictObject({ type: z.literal('begin'), key: runKey, shard: shardRef, scenario: z.record(z.string(), z.unknown()) }),
   /** This shard's clients are connected (or failed): held until every shard has said so, then released with the window. */
-  z.strictObject({ type: z.literal('connected'), runId, shard: shardIndex, connected: count, waitMs }),
+  z.strictObject({ type: z.literal('connected'), runId, shard: shardIndex, clients: count, waitMs }),
   /** The server's own sample at an edge of the measured window, taken when the edge came (measureEnd after the closing burst). */
   z.strictObject({ type: z.literal('point'), runId, point: z.enum(['measureStart', 'measureEnd']), waitMs }),
   /** A sample now, with every server process's usage: a shard's last. */
@@ -90,6 +90,12 @@ export interface ServerFigures {
   kernelBytes?: number;
 }
 
+/** The servers' memory at a point: the last of several samples after forced GC, and every sample per process. */
+export interface ServerMemoryFigures {
+  server: ServerFigures;
+  serverRepeats: ResourceSample[][];
+}
+
 /** When publishing starts (t0Us), the measured window opens (measureFromUs) and publishing ends (publishUntilUs): the server's clock. */
 export interface WindowUs {
   t0Us: number;
@@ -107,16 +113,27 @@ export interface ServerUsage {
 }
 
 export type FromControl =
-  | { type: 'begun'; runId: string; ports: Ports[]; base: ServerFigures }
+  | { type: 'begun'; runId: string; ports: Ports[]; base: ServerMemoryFigures }
   /** Not yet: ask again (the wait asked for passed first). */
   | { type: 'pending' }
   /** `missing`: shards that had not connected when the barrier gave up waiting for them. */
-  | { type: 'released'; window: WindowUs; connected: ServerFigures; missing: number[] }
-  | { type: 'point'; figures: ServerFigures; lastSeq: number }
+  /** `idle`: the servers' CPU over the moment just before, every client connected and no message sent. */
+  | {
+      type: 'released';
+      window: WindowUs;
+      connected: ServerMemoryFigures & { idle: { cpuUs: number; durationUs: number } };
+      missing: number[];
+    }
+  /** `publishLags`: at measureEnd, each process's publisher lateness in the window (encoded µs histograms). */
+  | { type: 'point'; figures: ServerFigures; lastSeq: number; publishLags: string[] }
   | { type: 'sample'; figures: ServerFigures; usage: ServerUsage[] }
   | { type: 'expected'; counts: number[][]; owedByInbox?: Record<string, number> }
   | { type: 'head'; lastSeq: number }
   /** `stopped`: the server processes were stopped; false when the wait passed with some shard still running. */
   | { type: 'ended'; stopped: boolean }
   | { type: 'status'; state: 'idle' | 'running'; run?: { runId: string; model: string; shards: number; phase: string } }
+  /** `POST /control/results`: the shard result was kept under this name. */
+  | { type: 'stored'; name: string }
+  /** `GET /control/results`: every shard result kept, oldest first. */
+  | { type: 'results'; results: unknown[] }
   | { type: 'error'; code: string; message: string; hint?: string };

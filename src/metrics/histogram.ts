@@ -16,13 +16,19 @@ export async function initHistograms(): Promise<void> {
   wasmReady = true;
 }
 
+/**
+ * The layout of every latency histogram: histograms add up exactly only when they share it (the
+ * same lowest value and significant digits), so results that carry histograms record it.
+ */
+export const HISTOGRAM_LAYOUT = { lowestUs: 1, highestUs: 3_600_000_000, significantDigits: 3 } as const;
+
 export function createHistogram(): Histogram {
   return hdr.build({
     bitBucketSize: 32,
     autoResize: true,
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: 3_600_000_000,
-    numberOfSignificantValueDigits: 3,
+    lowestDiscernibleValue: HISTOGRAM_LAYOUT.lowestUs,
+    highestTrackableValue: HISTOGRAM_LAYOUT.highestUs,
+    numberOfSignificantValueDigits: HISTOGRAM_LAYOUT.significantDigits,
     useWebAssembly: wasmReady,
   });
 }

@@ -7,6 +7,7 @@ import { uncertainNote } from './uncertain.js';
 import { scenarioLine } from './scenarioLine.js';
 import { rowLabel } from './condition.js';
 import { outcomeNotes } from './faultNotes.js';
+import { clockNotes } from './clockNotes.js';
 
 /**
  * The run as GitHub-flavoured markdown: fit for a pull-request comment or $GITHUB_STEP_SUMMARY.
@@ -27,6 +28,7 @@ export function renderRunMarkdown(result: RunResult): string {
   if (note) out.push(`<sub>${mdCell(note)}</sub>`, '');
   const uncertain = uncertainNote(result.models, SUMMARY_BOUNDED);
   if (uncertain) out.push(`<sub>${mdCell(uncertain)}</sub>`, '');
+  for (const line of clockNotes(result.models)) out.push(`<sub>${mdCell(line)}</sub>`, '');
   for (const r of result.models.filter((m) => m.status !== 'ok' && m.statusReason))
     out.push(`- ${mdCell(rowLabel(r))}: ${mdCell(r.statusReason!)}`);
   if (result.models.some((m) => m.status !== 'ok' && m.statusReason)) out.push('');

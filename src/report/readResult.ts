@@ -28,7 +28,7 @@ export function parseResultText(text: string, file: string): RunResult {
   if (typeof v.schemaVersion !== 'number' || !READABLE_SCHEMA_VERSIONS.includes(v.schemaVersion)) {
     throw inputError(
       'CB_ERR_RESULT_SCHEMA',
-      `${file} has schemaVersion ${JSON.stringify(v.schemaVersion ?? null)}; this connbench reads schemaVersion ${READABLE_SCHEMA_VERSIONS.join(' and ')} (writes ${SCHEMA_VERSION})`,
+      `${file} has schemaVersion ${JSON.stringify(v.schemaVersion ?? null)}; this connbench reads schemaVersion ${READABLE_SCHEMA_VERSIONS.slice(0, -1).join(', ')} and ${SCHEMA_VERSION} (writes ${SCHEMA_VERSION})`,
       'produce both files with the same major version of connbench, or re-run the benchmark',
     );
   }
@@ -39,7 +39,9 @@ export function parseResultText(text: string, file: string): RunResult {
       `${file} is a ${JSON.stringify(v.kind)} result; compare and report read the results of \`connbench run\``,
       v.kind === 'heartbeat' || v.kind === 'heartbeat-probe'
         ? 'a heartbeat result is printed by `connbench heartbeat` itself (--json, --markdown)'
-        : 'pass a result JSON that `connbench run` wrote',
+        : v.kind === 'shard'
+          ? 'a shard holds part of a run: merge every shard first (connbench merge), then read the merged result'
+          : 'pass a result JSON that `connbench run` wrote',
     );
   }
   const problems: string[] = [];

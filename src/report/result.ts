@@ -1,15 +1,17 @@
 /**
  * The result JSON (schemaVersion 2): the contract CI scripts read. Change a field only on
  * purpose, with a schemaVersion bump. 2 added the figures' bounds and the publisher's lateness
- * (`server.publishLagUs`); readResult still reads 1 (docs/contract.md, Versioning).
+ * (`server.publishLagUs`); 3 what a server on another host brings (`clock` and `shards` on a row,
+ * `shards` on the run, `shard` on a client worker of `processes`); readResult still reads 1 and 2
+ * (docs/contract.md, Versioning).
  */
 import type { LatencySummaryMs } from '../metrics/histogram.js';
 import type { ResolvedScenario } from '../scenario/schema.js';
 import type { RunEnv } from './env.js';
 
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 /** Older versions readResult still accepts: every field they lack is optional below. */
-export const READABLE_SCHEMA_VERSIONS: readonly number[] = [1, SCHEMA_VERSION];
+export const READABLE_SCHEMA_VERSIONS: readonly number[] = [1, 2, SCHEMA_VERSION];
 
 /** How late the publisher sent messages past their scheduled time, microseconds. */
 export interface PublishLagUs {
@@ -214,7 +216,7 @@ export interface FaultOutcome {
 }
 
 export interface RunResult {
-  schemaVersion: 1 | typeof SCHEMA_VERSION;
+  schemaVersion: 1 | 2 | typeof SCHEMA_VERSION;
   kind: 'run';
   tool: { name: 'connbench'; version: string };
   startedAt: string;
@@ -227,4 +229,6 @@ export interface RunResult {
   repeat?: number;
   /** Scenario thresholds evaluated after the run; absent when the scenario has none. */
   thresholds?: ThresholdOutcome[];
+  /** Merged from shards (`connbench merge`): how many there were, those merged, and those missing. */
+  shards?: { count: number; merged: number[]; missing: number[] };
 }

@@ -2,6 +2,7 @@ import type { ModelResult } from './result.js';
 import { formatBytes, formatInt as int, formatMs, formatUs as us } from '../util/units.js';
 import { rangeParts } from './spreadText.js';
 import { boundedText, type BoundedPath } from './uncertain.js';
+import { clockMarked } from './clockNotes.js';
 
 /**
  * The columns the markdown and HTML reports share after the model's name: each cell is a value,
@@ -33,10 +34,10 @@ export function summaryCells(r: ModelResult): SummaryCell[] {
     { value: `${int(r.clients.connected)}/${int(r.clients.target)}` },
     { value: int(r.messages.delivered) },
     { value: int(r.messages.lost), alert: r.messages.lost > 0 },
-    rangeParts(r, 'latencyMs.p50', formatMs),
-    rangeParts(r, 'latencyMs.p99', formatMs),
-    rangeParts(r, 'latencyMs.p999', formatMs),
-    { value: formatMs(r.latencyMs.max) },
+    latencyCell(r, 'p50'),
+    latencyCell(r, 'p99'),
+    latencyCell(r, 'p999'),
+    { value: clockMarked(r, r.latencyMs.max, formatMs(r.latencyMs.max)) },
     boundedParts(r, 'server.rssPerConnectionBytes', formatBytes),
     boundedParts(r, 'server.cpuUsPerMessage', us),
     rangeParts(r, 'wire.serverBytesPerMessage', (v) => v.toFixed(0)),
@@ -48,4 +49,10 @@ export const SUMMARY_BOUNDED: readonly BoundedPath[] = ['server.rssPerConnection
 
 function boundedParts(r: ModelResult, path: BoundedPath, format: (v: number) => string): SummaryCell {
   return { ...rangeParts(r, path, format), value: boundedText(r, path, format) };
+}
+
+/** A latency percentile, marked † when it is below the row's clock bound (a server on another host). */
+function latencyCell(r: ModelResult, p: 'p50' | 'p99' | 'p999'): SummaryCell {
+  const cell = rangeParts(r, `latencyMs.${p}`, formatMs);
+  return { ...cell, value: clockMarked(r, r.latencyMs[p], cell.value) };
 }

@@ -4,6 +4,7 @@ import { formatBytes, formatInt as int, formatMs } from '../util/units.js';
 import { repeatNote, withRange } from './spreadText.js';
 import { outcomeNotes } from './faultNotes.js';
 import { boundedText, uncertainNote, type BoundedPath } from './uncertain.js';
+import { clockMarked, clockNotes } from './clockNotes.js';
 
 /** The wide table's figures that carry a bound. */
 const WIDE_BOUNDED: readonly BoundedPath[] = ['server.rssPerConnectionBytes', 'server.cpuUsPerMessage', 'client.rssPerClientBytes'];
@@ -58,12 +59,12 @@ export function renderRunTable(result: RunResult, opts: { wide?: boolean; color?
       int(r.messages.delivered),
       int(r.messages.lost),
       int(r.messages.duplicates),
-      // With --repeat: the figure, then [min–max] over the repeats.
-      withRange(r, 'latencyMs.p50', formatMs),
-      formatMs(r.latencyMs.p90),
-      withRange(r, 'latencyMs.p99', formatMs),
-      withRange(r, 'latencyMs.p999', formatMs),
-      formatMs(r.latencyMs.max),
+      // With --repeat: the figure, then [min–max] over the repeats; across hosts, † below the clock bound.
+      clockMarked(r, r.latencyMs.p50, withRange(r, 'latencyMs.p50', formatMs)),
+      clockMarked(r, r.latencyMs.p90, formatMs(r.latencyMs.p90)),
+      clockMarked(r, r.latencyMs.p99, withRange(r, 'latencyMs.p99', formatMs)),
+      clockMarked(r, r.latencyMs.p999, withRange(r, 'latencyMs.p999', formatMs)),
+      clockMarked(r, r.latencyMs.max, formatMs(r.latencyMs.max)),
       int(r.deliveriesPerSec),
     ];
     if (opts.wide) {
@@ -100,6 +101,7 @@ export function renderRunTable(result: RunResult, opts: { wide?: boolean; color?
       table.toString(),
       ...(repeats ? [`  ${repeats}`] : []),
       ...(uncertain ? [wrapNote(uncertain)] : []),
+      ...clockNotes(result.models).map((n) => wrapNote(n)),
       ...outcomeNotes(result.models),
       ...notes,
       ...errs,

@@ -3,7 +3,7 @@ import type { ModelId } from '../models/types.js';
 import { SCHEMA_VERSION, type ModelResult, type RunResult } from '../report/result.js';
 import { unfinishedModelResult } from '../report/partial.js';
 import { planRun, type Limits, type RunPlan } from './plan.js';
-import { processesOfFailedRun, runModel } from './runModel.js';
+import { processesOfFailedRun, runModel, type RemoteRun } from './runModel.js';
 import { emit, type ProgressInfo, type RunListener } from './events.js';
 import { ConnbenchError } from '../util/errors.js';
 import { TOOL_VERSION } from '../util/version.js';
@@ -22,7 +22,7 @@ export interface RunOptions {
 }
 
 /** Listeners that see "websocket 2/3" as the model while repeat 2 of 3 runs. */
-function repeatLabelled(listeners: RunListener[], k: number, n: number): RunListener[] {
+export function repeatLabelled(listeners: RunListener[], k: number, n: number): RunListener[] {
   if (n <= 1) return listeners;
   const tag = (info: ProgressInfo): ProgressInfo => ({ ...info, model: `${info.model} ${k}/${n}` });
   return [
@@ -90,17 +90,18 @@ export async function runScenario(points: Scenario[], opts: RunOptions): Promise
 
 /**
  * One run of a model. A failure becomes its row (failed, with each process's figures as last seen)
- * and, unless the run was interrupted, `failure` says why.
+ * and, unless the run was interrupted, `failure` says why. `remote`: against a server elsewhere.
  */
-async function runOnce(
+export async function runOnce(
   point: Scenario,
   model: ModelId,
   plan: RunPlan,
   listeners: RunListener[],
   signal: AbortSignal | undefined,
+  remote?: RemoteRun,
 ): Promise<{ row: ModelResult; interrupted: boolean; failure?: string }> {
   try {
-    return { row: await runModel(point, model, plan, listeners, signal), interrupted: false };
+    return { row: await runModel(point, model, plan, listeners, signal, remote), interrupted: false };
   } catch (err) {
     const e = err instanceof ConnbenchError ? err : new ConnbenchError('CB_ERR_RUN', String((err as Error)?.message ?? err));
     const interrupted = signal?.aborted === true;

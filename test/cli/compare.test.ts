@@ -91,11 +91,11 @@ describe('connbench compare', () => {
     const notJson = cli(['compare', save('garbage.json', 'not json {'), base]);
     expect(notJson.status).toBe(2);
     expect(notJson.stderr).toMatch(/garbage\.json is not JSON/);
-    const v3 = JSON.parse(JSON.stringify(syntheticResult([]))) as RunResult & { schemaVersion: number };
-    v3.schemaVersion = 3;
-    const other = cli(['compare', base, save('v3.json', v3)]);
+    const v4 = JSON.parse(JSON.stringify(syntheticResult([]))) as RunResult & { schemaVersion: number };
+    v4.schemaVersion = 4;
+    const other = cli(['compare', base, save('v4.json', v4)]);
     expect(other.status).toBe(2);
-    expect(other.stderr).toContain('v3.json has schemaVersion 3; this connbench reads schemaVersion 1 and 2');
+    expect(other.stderr).toContain('v4.json has schemaVersion 4; this connbench reads schemaVersion 1, 2 and 3');
     const badRule = cli(['compare', base, regressed, '--fail-on', 'latency.p99 > soon']);
     expect(badRule.status).toBe(2);
     expect(badRule.stderr).toContain('neither a signed change');

@@ -3,7 +3,7 @@ import { runCli } from '../helpers/cli.js';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { RunResult } from '../../src/report/result.js';
+import { SCHEMA_VERSION, type RunResult } from '../../src/report/result.js';
 import { decodeHistogram, initHistograms } from '../../src/metrics/histogram.js';
 
 /** `run` with --repeat, --html, --markdown and scenario thresholds, end to end on small numbers. */
@@ -55,7 +55,7 @@ describe('connbench run: thresholds, repeats and reports', () => {
     expect(r.stderr).toContain('CB_ERR_THRESHOLD_FAILED');
 
     const result = JSON.parse(readFileSync(out, 'utf8')) as RunResult;
-    expect(result.schemaVersion).toBe(2);
+    expect(result.schemaVersion).toBe(SCHEMA_VERSION);
     expect(result.complete).toBe(true);
     expect(result.repeat).toBe(2);
     await initHistograms();

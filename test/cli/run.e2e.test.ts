@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { decodeHistogram, initHistograms } from '../../src/metrics/histogram.js';
-import type { RunResult } from '../../src/report/result.js';
+import { SCHEMA_VERSION, type RunResult } from '../../src/report/result.js';
 
 const run = (args: string[], timeoutMs = 120_000) => runCli(args, timeoutMs);
 
@@ -19,7 +19,7 @@ describe('connbench run (end to end, small numbers)', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/model.*conn.*delivered.*lost/);
     const result = JSON.parse(readFileSync(out, 'utf8')) as RunResult;
-    expect(result.schemaVersion).toBe(2);
+    expect(result.schemaVersion).toBe(SCHEMA_VERSION);
     expect(result.complete).toBe(true);
     expect(result.tool.name).toBe('connbench');
     expect(result.env.cpus).toBeGreaterThan(0);

@@ -23,9 +23,9 @@ describe('reading a result file', () => {
     const notJson = errorOf(() => parseResultText('{"schemaVersion": 1,', 'a.json'));
     expect(notJson).toMatchObject({ code: 'CB_ERR_RESULT_NOT_JSON', kind: 'input' });
     expect(notJson.message).toMatch(/^a\.json is not JSON: /);
-    const v3 = errorOf(() => parseResultText('{"schemaVersion": 3, "models": []}', 'b.json'));
-    expect(v3).toMatchObject({ code: 'CB_ERR_RESULT_SCHEMA', kind: 'input' });
-    expect(v3.message).toBe('b.json has schemaVersion 3; this connbench reads schemaVersion 1 and 2 (writes 2)');
+    const v4 = errorOf(() => parseResultText('{"schemaVersion": 4, "models": []}', 'b.json'));
+    expect(v4).toMatchObject({ code: 'CB_ERR_RESULT_SCHEMA', kind: 'input' });
+    expect(v4.message).toBe('b.json has schemaVersion 4; this connbench reads schemaVersion 1, 2 and 3 (writes 3)');
     const noVersion = errorOf(() => parseResultText('{"models": []}', 'c.json'));
     expect(noVersion.message).toContain('c.json has schemaVersion null');
     const partial = errorOf(() => parseResultText('{"schemaVersion": 1, "models": [{"model": "sse"}], "scenario": {}}', 'd.json'));
@@ -37,8 +37,13 @@ describe('reading a result file', () => {
     const file = path.join(dir, 'ok.json');
     writeFileSync(file, JSON.stringify({ schemaVersion: 1, models: [], scenario: { name: 'x' } }));
     expect(readResultFile(file).models).toEqual([]);
-    // The current version, which added the bounds and the publisher's lateness, reads too.
+    // 2 added the bounds and the publisher's lateness, 3 the fields of remote runs (clock, shards): both read too.
     writeFileSync(file, JSON.stringify({ schemaVersion: 2, models: [], scenario: { name: 'y' } }));
     expect(readResultFile(file).scenario.name).toBe('y');
+    writeFileSync(file, JSON.stringify({ schemaVersion: 3, models: [], scenario: { name: 'z' } }));
+    expect(readResultFile(file).scenario.name).toBe('z');
+    const shard = errorOf(() => parseResultText('{"schemaVersion": 2, "kind": "shard", "models": []}', 's0.json'));
+    expect(shard).toMatchObject({ code: 'CB_ERR_RESULT_KIND', kind: 'input' });
+    expect(shard.hint).toContain('connbench merge');
   });
 });

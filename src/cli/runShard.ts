@@ -44,6 +44,7 @@ export function shardFlags(
       'merge the shards (connbench merge), then connbench report',
     );
   }
+  const shard = parseShard(flags.shard ?? '0/1');
   const token = env[TOKEN_ENV];
   if (!token) {
     throw inputError(
@@ -52,7 +53,7 @@ export function shardFlags(
       `set ${TOKEN_ENV} to what \`connbench serve --control\` printed or was given`,
     );
   }
-  return { target: url.origin, token, shard: parseShard(flags.shard ?? '0/1') };
+  return { target: url.origin, token, shard };
 }
 
 /** `2/4` → shard 2 of 4. */

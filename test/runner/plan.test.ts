@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CLIENTS_PER_WORKER, MAX_SOURCE_ADDRESSES, planRun, type Limits } from '../../src/runner/plan.js';
-import { socketsPerClient } from '../../src/topology/topology.js';
+import { DEFAULT_CLIENTS_PER_WORKER, MAX_SOURCE_ADDRESSES, planRun, type Limits, type PlanSide } from '../../src/runner/plan.js';
+import { clientIdOf, clientsOfShard, socketsPerClient } from '../../src/topology/topology.js';
 import type { Scenario } from '../../src/scenario/schema.js';
 import { ConnbenchError } from '../../src/util/errors.js';
 
@@ -22,9 +22,9 @@ function point(
 
 const MACHINE: Limits = { openFilesLimit: 20_000 };
 
-function refusal(s: Scenario, limits: Limits): ConnbenchError {
+function refusal(s: Scenario, limits: Limits, side?: PlanSide): ConnbenchError {
   try {
-    planRun(s, limits);
+    planRun(s, limits, side);
   } catch (err) {
     expect(err).toBeInstanceOf(ConnbenchError);
     const e = err as ConnbenchError;
@@ -115,5 +115,54 @@ describe('planRun', () => {
       `3000 clients need 300 loopback source addresses at about 10 ephemeral ports each, but at most ${MAX_SOURCE_ADDRESSES}`,
     );
     expect(e.hint).toContain(`use at most ${10 * MAX_SOURCE_ADDRESSES} clients`);
+  });
+});
+
+describe('planRun for a shard (run --target --shard i/n) and for the server side', () => {
+  const idsOf = (p: ReturnType<typeof planRun>) => p.slices.flatMap((s) => Array.from({ length: s.count }, (_, k) => clientIdOf(s, k)));
+
+  it('n shards run every client exactly once: client c in shard c mod n, each worker stepping by n', () => {
+    for (const [clients, n] of [
+      [10, 3],
+      [12_001, 4],
+      [2, 5],
+    ] as const) {
+      const all = Array.from({ length: n }, (_, i) => idsOf(planRun(point(clients), MACHINE, { kind: 'shard', index: i, count: n })));
+      all.forEach((ids, i) => {
+        expect(ids.every((c) => c % n === i)).toBe(true);
+        expect(ids.length).toBe(clientsOfShard(clients, i, n));
+      });
+      expect(
+        all
+          .flat()
+          .sort((a, b) => a - b)
+          .join(),
+      ).toBe(Array.from({ length: clients }, (_, c) => c).join());
+    }
+    const p = planRun(point(12_001), MACHINE, { kind: 'shard', index: 1, count: 4 });
+    expect(p.sourceAddresses).toEqual([]);
+    expect(p.slices[0]).toMatchObject({ firstClientId: 1, stride: 4 });
+  });
+
+  it("a shard checks only its own clients' side: the server's sockets are the server's to check", () => {
+    // 40,000 clients would not fit one server process here, but a shard of 4 holds 10,000 clients.
+    expect(planRun(point(40_000), MACHINE, { kind: 'shard', index: 0, count: 4 }).workers).toBe(2);
+    const server = refusal(point(40_000), { ...MACHINE, availableMemoryBytes: undefined }, { kind: 'server' });
+    expect(server.message).toContain('this server cannot hold the run: 40000 clients need 40000 sockets in the server process');
+  });
+
+  it('refuses a shard whose clients pass the ephemeral ports towards one server port', () => {
+    const e = refusal(
+      point(300, { processes: 2 }),
+      { openFilesLimit: 20_000, portsPerDestination: 100 },
+      { kind: 'shard', index: 0, count: 1 },
+    );
+    expect(e.message).toContain('300 clients of this shard make 150 connections to each server port');
+    expect(e.hint).toContain('run more shards (at most 200 clients each)');
+  });
+
+  it('refuses faults in a shard as bad input: only the runner that started the server can stall or restart it', () => {
+    const s = { ...point(10), faults: [{ fault: 'drop', atMs: 100, fraction: 0.5 }] } as unknown as Scenario;
+    expect(() => planRun(s, MACHINE, { kind: 'shard', index: 0, count: 2 })).toThrow(/faults \(drop\).*--target/);
   });
 });

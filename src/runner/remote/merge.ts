@@ -34,9 +34,11 @@ export function mergeShards(inputs: ShardInput[]): { result: RunResult; missing:
   const sorted = [...inputs].sort((a, b) => a.r.shard.index - b.r.shard.index);
   const n = sorted[0]!.r.shard.count;
   const present = new Set(sorted.map((x) => x.r.shard.index));
-  const missing = Array.from({ length: n }, (_, i) => i).filter((i) => !present.has(i));
+  const absent = Array.from({ length: n }, (_, i) => i).filter((i) => !present.has(i));
   const ref = sorted[0]!.r;
-  const models = ref.models.map((m) => mergeModel(m, sorted, n, missing));
+  const models = ref.models.map((m) => mergeModel(m, sorted, n, absent));
+  // A shard whose file lacks a model run (killed before it finished it) is missing too.
+  const missing = [...new Set([...absent, ...models.flatMap((m) => m.shards?.missing ?? [])])].sort((a, b) => a - b);
   const finished = sorted.map((x) => x.r.finishedAt);
   const result: RunResult = {
     schemaVersion: SCHEMA_VERSION,
@@ -118,7 +120,15 @@ function mergeModel(m: ShardModel, shards: ShardInput[], n: number, missingShard
   }
   if (rows.length === 0)
     return unfinishedModelResult(m.model, m.matrix, m.clients, { code: 'CB_ERR_SHARD_MISSING', message: 'no shard ran it' }, false);
-  return combineRepeats(rows);
+  if (rows.length === 1) return rows[0]!;
+  // Over repeats: the shards any repeat had or lacked, and the loosest clock bound of any repeat.
+  const combined = combineRepeats(rows);
+  const union = (f: (s: NonNullable<ModelResult['shards']>) => number[]) =>
+    [...new Set(rows.flatMap((r) => (r.shards ? f(r.shards) : [])))].sort((a, b) => a - b);
+  combined.shards = { merged: union((s) => s.merged), missing: union((s) => s.missing) };
+  const clocks = rows.flatMap((r) => (r.clock ? [r.clock] : []));
+  if (clocks.length > 0) combined.clock = clocks.reduce((a, c) => (c.boundUs > a.boundUs ? c : a));
+  return combined;
 }
 
 /** One model run over the shards that have it; a failure in any shard fails the row, naming the shard. */

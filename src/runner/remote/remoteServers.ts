@@ -15,8 +15,11 @@ export const BEGIN_DEADLINE_MS = 15 * 60_000;
 const BARRIER_DEADLINE_MS = 60 * 60_000;
 /** Each other request: a sample, a head, the expected counts (with chat, until every shard has sent its counts). */
 const REQUEST_DEADLINE_MS = 5 * 60_000;
-/** How long a shard waits at the end for the others, so the server closes the connections first; then it stops its workers anyway. */
-const END_DEADLINE_MS = 30_000;
+/**
+ * How long a shard waits at the end for the others, so the server closes the connections first and
+ * their TIME_WAIT stays on its side; then it stops its workers anyway (a shard that died never ends).
+ */
+const END_DEADLINE_MS = 10_000;
 
 type Edge = Extract<FromControl, { type: 'point' }>;
 

@@ -11,7 +11,7 @@ import { emit, type RunListener } from '../events.js';
 import { repeatLabelled, runOnce } from '../run.js';
 import type { RemoteRun } from '../runModel.js';
 import { ControlClient } from './controlClient.js';
-import { RemoteServers } from './remoteServers.js';
+import { BEGIN_DEADLINE_MS, RemoteServers } from './remoteServers.js';
 import { fingerprintOf, type ShardResult, type ShardRun } from './shardResult.js';
 
 /** How long a shard tries to upload its result to the server before it gives up (the file is written either way). */
@@ -46,6 +46,13 @@ export async function runShard(points: Scenario[], o: ShardOptions): Promise<{ r
   const result = shardResultOf(points, o, repeat);
   const rows = rowsOf(result);
   const client = new ControlClient(o.target, o.token);
+  // A wrong token or target fails the whole shard at once (exit 3), not each model in turn.
+  await client
+    .call({ type: 'status' }, 'status', { deadlineMs: Date.now() + BEGIN_DEADLINE_MS, ...(o.signal ? { signal: o.signal } : {}) })
+    .catch(async (err: unknown) => {
+      await client.close();
+      throw err;
+    });
   emit(listeners, 'runStarted', { points: points.length, models: points[0]!.models });
   o.checkpoint?.(result);
   try {

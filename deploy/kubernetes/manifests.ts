@@ -232,7 +232,7 @@ export const nodeTuning: IDaemonSet = {
             image: 'busybox:1.36',
             command: ['sh', '-c'],
             args: [
-              'sysctl -w fs.nr_open=2097152 fs.file-max=4194304 && (sysctl -w net.netfilter.nf_conntrack_max=1048576 || true) && exec sleep 2147483647',
+              'sysctl -w fs.nr_open=2097152 fs.file-max=4194304 && (sysctl -w net.netfilter.nf_conntrack_max=2097152 || true) && exec sleep 2147483647',
             ],
             securityContext: { privileged: true },
             resources: { requests: { cpu: '1m', memory: '8Mi' }, limits: { memory: '16Mi' } },

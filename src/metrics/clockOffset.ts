@@ -38,6 +38,8 @@ export interface ClockFigures {
   boundUs: number;
   /** (after − before) / time between them, parts per million; 0 with no second estimate. */
   driftPpm: number;
+  /** How far driftPpm may be off: the two bounds over the time between the estimates (a few seconds apart, this is wide). */
+  driftBoundPpm: number;
   before: OffsetEstimate;
   after?: OffsetEstimate;
 }
@@ -54,13 +56,14 @@ export function estimateOffset(exchanges: ClockExchange[]): OffsetEstimate {
 
 /** The figures of a window from its estimates before and after (see ClockFigures). */
 export function clockFigures(before: OffsetEstimate, after?: OffsetEstimate): ClockFigures {
-  if (!after) return { offsetUs: before.offsetUs, boundUs: before.boundUs, driftPpm: 0, before };
+  if (!after) return { offsetUs: before.offsetUs, boundUs: before.boundUs, driftPpm: 0, driftBoundPpm: 0, before };
   const movedUs = after.offsetUs - before.offsetUs;
   const elapsedUs = after.atUs - before.atUs;
   return {
     offsetUs: before.offsetUs,
     boundUs: Math.max(before.boundUs, Math.abs(movedUs) + after.boundUs),
     driftPpm: elapsedUs > 0 ? (movedUs / elapsedUs) * 1e6 : 0,
+    driftBoundPpm: elapsedUs > 0 ? ((before.boundUs + after.boundUs) / elapsedUs) * 1e6 : 0,
     before,
     after,
   };

@@ -130,7 +130,9 @@ export interface ShardClock {
   offsetUs: number;
   /** The largest over the shard's workers of how far its applied offset may be off anywhere in the window. */
   boundUs: number;
+  /** How fast the two clocks drift apart, from the estimates before and after the window; within ±driftBoundPpm. */
   driftPpm: number;
+  driftBoundPpm: number;
   /** The smallest round trip to the clock endpoint, over the shard's workers. */
   minRttUs: number;
 }

@@ -51,7 +51,7 @@ function boundedParts(r: ModelResult, path: BoundedPath, format: (v: number) => 
   return { ...rangeParts(r, path, format), value: boundedText(r, path, format) };
 }
 
-/** A latency percentile, marked † when it is below the row's clock bound (a server on another host). */
+/** A latency percentile, marked ‡ when it is below the row's clock bound (a server on another host). */
 function latencyCell(r: ModelResult, p: 'p50' | 'p99' | 'p999'): SummaryCell {
   const cell = rangeParts(r, `latencyMs.${p}`, formatMs);
   return { ...cell, value: clockMarked(r, r.latencyMs[p], cell.value) };

@@ -30,6 +30,7 @@ export function shardClockOf(shard: number, workers: WorkerClock[]): ShardClock 
     offsetUs: tenth(best.offsetUs),
     boundUs: tenthUp(Math.max(...figures.map((f) => f.boundUs))),
     driftPpm: Math.round(best.driftPpm * 100) / 100,
+    driftBoundPpm: Math.ceil(best.driftBoundPpm * 100) / 100,
     minRttUs: tenth(Math.min(...figures.map((f) => f.before.minRttUs))),
   };
 }

@@ -1,7 +1,7 @@
 import { MODEL_IDS } from '../../src/models/index.js';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { decodeHistogram, initHistograms } from '../../src/metrics/histogram.js';
@@ -54,6 +54,17 @@ describe('connbench run (end to end, small numbers)', () => {
     const result = JSON.parse(r.stdout) as RunResult;
     expect(result.models).toHaveLength(1);
     expect(result.models[0]!.model).toBe('tcp');
+  });
+
+  it('--out DIR writes the default file name inside the directory, for every model', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'connbench-e2e-'));
+    const r = run(['run', '--models', 'tcp,websocket', '--clients', '3', '--duration', '300ms', '--out', dir, '--quiet']);
+    expect(r.status, r.stderr).toBe(0);
+    const files = readdirSync(dir);
+    expect(files).toEqual([expect.stringMatching(/^default-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ\.json$/)]);
+    expect(r.stdout).toContain(`result: ${path.join(dir, files[0]!)}`);
+    const result = JSON.parse(readFileSync(path.join(dir, files[0]!), 'utf8')) as RunResult;
+    expect(result.models.map((m) => m.model)).toEqual(['tcp', 'websocket']);
   });
 
   it('refuses bad input with exit 2 and names the valid choices', () => {

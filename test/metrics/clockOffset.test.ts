@@ -38,6 +38,8 @@ describe('clock offset from exchanges', () => {
     expect(f.offsetUs).toBe(100);
     expect(f.driftPpm).toBeCloseTo(1, 9);
     expect(f.boundUs).toBe(100);
+    // Each estimate may be off by its bound: (30 + 40) µs over 60 s.
+    expect(f.driftBoundPpm).toBeCloseTo(70 / 60, 9);
     // No drift: the larger of the two bounds.
     expect(clockFigures(before, { ...after, offsetUs: 100 }).boundUs).toBe(40);
     expect(clockFigures(before)).toMatchObject({ offsetUs: 100, boundUs: 30, driftPpm: 0 });
@@ -46,7 +48,7 @@ describe('clock offset from exchanges', () => {
   it("a shard's clock: the tightest worker's offset and drift, the loosest bound; the run's bound is its shards' largest", () => {
     const w = (offsetUs: number, boundUs: number) => ({ before: { offsetUs, boundUs, minRttUs: 2 * boundUs, atUs: 0, exchanges: 1 } });
     const shard = shardClockOf(1, [w(-999_999_998.44, 35.01), w(-999_999_990, 80)]);
-    expect(shard).toEqual({ shard: 1, offsetUs: -999_999_998.4, boundUs: 80, driftPpm: 0, minRttUs: 70 });
+    expect(shard).toEqual({ shard: 1, offsetUs: -999_999_998.4, boundUs: 80, driftPpm: 0, driftBoundPpm: 0, minRttUs: 70 });
     // A bound is rounded up to the tenth, so it still holds.
     expect(shardClockOf(0, [w(0.04, 30.01)]).boundUs).toBe(30.1);
     const run = clockOfRun([

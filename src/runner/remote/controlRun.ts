@@ -2,11 +2,11 @@ import type { Scenario } from '../../scenario/schema.js';
 import type { Ports } from '../../models/listeners.js';
 import type { ExpectedWorker, FromControl, RunKey, ServerFigures, ServerMemoryFigures, WindowUs } from '../../ipc/control.js';
 import { LocalServers } from '../servers.js';
-import { SETTLE_MS } from '../../scenario/phases.js';
 import { nowUs } from '../../metrics/clock.js';
 import { mergeSentByInbox } from '../../client/chat.js';
-import { runError } from '../../util/errors.js';
+import { SETTLE_MS } from '../../scenario/phases.js';
 import { sleep } from '../../util/sleep.js';
+import { runError } from '../../util/errors.js';
 import { deferred, within, type Deferred } from './deferred.js';
 
 /**

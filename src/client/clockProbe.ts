@@ -22,9 +22,9 @@ export interface ProbePlan {
 }
 
 /** Before the window: cold processes, so a long warm-up. */
-export const PROBE_BEFORE: ProbePlan = { warmup: 2000, warmupMaxMs: 1000, exchanges: 300, exchangesMaxMs: 1000 };
+export const PROBE_BEFORE: ProbePlan = { warmup: 2000, warmupMaxMs: 2000, exchanges: 500, exchangesMaxMs: 2000 };
 /** After it: everything is warm. */
-export const PROBE_AFTER: ProbePlan = { warmup: 200, warmupMaxMs: 200, exchanges: 300, exchangesMaxMs: 1000 };
+export const PROBE_AFTER: ProbePlan = { warmup: 200, warmupMaxMs: 500, exchanges: 300, exchangesMaxMs: 1000 };
 /** For the shard's runner, which only times its own phases by the estimate (milliseconds matter, not microseconds). */
 export const PROBE_COARSE: ProbePlan = { warmup: 20, warmupMaxMs: 200, exchanges: 30, exchangesMaxMs: 500 };
 

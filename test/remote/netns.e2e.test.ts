@@ -121,7 +121,8 @@ describe('shards and server in separate network namespaces (198.18.0.0/15)', () 
       });
       for (const s of shards) expect(s.status, s.stderr).toBe(0);
       const merged = path.join(dir, 'merged.json');
-      const m = cli(['merge', ...shardFiles(out), '--out', merged]);
+      // Files only, but started in the server's namespace like every other process of the run.
+      const m = cli(['merge', ...shardFiles(out), '--out', merged], 60_000, ['ip', 'netns', 'exec', SERVER_NS]);
       expect(m.status, m.stderr).toBe(0);
       for (const row of readRun(merged).models) {
         expect(row.clients, row.model).toEqual({ target: 20, connected: 20, failed: 0 });

@@ -14,9 +14,11 @@ import type { RunResult } from '../../src/report/result.js';
  */
 export const TOKEN = 'e2e-token-0123456789abcdef';
 
-/** `connbench <args>` to its end with the test's token, killed after timeoutMs. */
-export const cli = (args: string[], timeoutMs = 60_000) =>
-  spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, CONNBENCH_TOKEN: TOKEN } });
+/** `connbench <args>` to its end with the test's token (through `wrap`, e.g. `ip netns exec NS`), killed after timeoutMs. */
+export function cli(args: string[], timeoutMs = 60_000, wrap: string[] = []) {
+  const argv = [...wrap, process.execPath, BIN, ...args];
+  return spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, CONNBENCH_TOKEN: TOKEN } });
+}
 
 export interface Proc {
   proc: ChildProcess;

@@ -105,7 +105,8 @@ describe('run --target --shard i/n against serve --control, then merge (loopback
       expect(row.clock!.shards.map((c) => c.shard)).toEqual([0, 1, 2]);
       for (const c of row.clock!.shards) {
         expect(Math.abs(c.offsetUs), `${why} shard ${c.shard}`).toBeLessThanOrEqual(c.boundUs);
-        expect(c.boundUs).toBeLessThan(1000);
+        // Half the smallest round trip on loopback: tens to hundreds of µs, depending on how busy the 2 cores are.
+        expect(c.boundUs).toBeLessThan(5000);
       }
       process.stdout.write(
         `one host, ${row.model}: ${row.clock!.shards.map((c) => `shard ${c.shard} offset ${c.offsetUs} µs bound ${c.boundUs} µs (min rtt ${c.minRttUs} µs)`).join('; ')}; p50 ${row.latencyMs.p50} ms, count ${row.latencyMs.count}\n`,

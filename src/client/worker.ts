@@ -20,6 +20,7 @@ import { LatencyRecorder, createHistogram, encodeHistogram, initHistograms, type
 import { forceGc, peakRssBytes, sampleProcess } from '../metrics/process.js';
 import { nowUs } from '../metrics/clock.js';
 import { sleep } from '../util/sleep.js';
+import { runError } from '../util/errors.js';
 import type { FromWorker, ToWorker, WorkerProgress, WorkerResult, WorkerStart } from '../ipc/worker.js';
 import { answerRequests, type Correlated } from '../ipc/common.js';
 import { clientIdOf, serverIndexOf, socketsPerClient, sourceAddressOf } from '../topology/topology.js';
@@ -324,7 +325,7 @@ class Worker {
   /** The offset to the server's clock (see offsetUs); `apply`: use it for every receive time from now on. */
   async clock(apply: boolean): Promise<FromWorker> {
     const target = this.start?.clock;
-    if (!target) throw new Error('"clock" needs a server clock in "start"');
+    if (!target) throw runError('CB_ERR_WORKER_PROTOCOL', 'asked for a clock offset, but "start" named no server clock');
     const estimate = await probeClock(target.url, target.token, apply ? PROBE_BEFORE : PROBE_AFTER);
     if (apply) this.offsetUs = estimate.offsetUs;
     return { type: 'clock', estimate };

@@ -67,7 +67,11 @@ export async function listenControl(o: ControlServerOptions): Promise<ControlSer
       reject(
         err.code === 'EADDRINUSE'
           ? runError('CB_ERR_PORT_IN_USE', `port ${o.port} is already in use`, 'pick another with --port, or stop what holds it')
-          : err,
+          : runError(
+              'CB_ERR_CONTROL_LISTEN',
+              `the control API cannot listen on ${o.host}:${o.port}: ${err.message}`,
+              'check --host and --port',
+            ),
       ),
     );
     server.listen(o.port, o.host, () => resolve());

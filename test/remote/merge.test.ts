@@ -17,6 +17,7 @@ import { validateScenario } from '../../src/scenario/load.js';
 import { expandMatrix } from '../../src/scenario/matrix.js';
 import type { Scenario } from '../../src/scenario/schema.js';
 import { ConnbenchError } from '../../src/util/errors.js';
+import { cpuPerMessageBound } from '../../src/metrics/bounds.js';
 
 /**
  * `connbench merge` over synthetic shards with real encoded histograms: 30 clients, client c in
@@ -128,6 +129,15 @@ function shardOf(i: number, edit: (r: ShardResult) => void = () => undefined): S
       measureStart: workers.map(() => sample(2e6, 31e6)),
       measureEnd: workers.map(() => sample(12e6, 31e6)),
     },
+    memoryRepeats: {
+      serverBase: [[sample(0, 40e6), sample(0, 40e6)]],
+      serverConnected: [[sample(1e6, 40e6 + CLIENTS * 10_000), sample(1e6, 40e6 + CLIENTS * 10_000)]],
+      clientBase: workers.map(() => [sample(0, 30e6)]),
+      clientConnected: workers.map(() => [sample(1e6, 31e6)]),
+    },
+    // Each shard timed its own settle (i + 1 seconds), its workers idle at 500 µs of CPU per second.
+    idle: { serverCpuUs: 2000 * (i + 1), clientCpuUs: 500 * (i + 1), durationUs: 1e6 * (i + 1) },
+    publishLags: [],
     processes: [
       { role: 'server', index: 0, pid: 7, peakRssBytes: 45e6 + i, openSockets: CLIENTS, acceptedBySourceAddress: {} },
       { role: 'client', index: 0, pid: 100 + i, peakRssBytes: 50e6, openSockets: half },
@@ -192,6 +202,10 @@ describe('connbench merge (synthetic shards, real histograms)', () => {
     expect(row.client.workers).toBe(6);
     expect(row.processes!.filter((p) => p.role === 'client').map((p) => p.shard)).toEqual([0, 0, 1, 1, 2, 2]);
     expect(row.clock).toMatchObject({ boundUs: 40, shards: [{ shard: 0, offsetUs: 0 }, { shard: 1, offsetUs: 1e9 }, { shard: 2 }] });
+    // Idle CPU at each shard's own rate, over one settle: 3 × 500 µs in 1 s for the workers, 2000 µs for the server.
+    const deliveries = CLIENTS * PER_CLIENT + 3;
+    expect(row.client.cpuUsPerMessageBound).toBe(cpuPerMessageBound(1500, 1e6, 10e6, deliveries));
+    expect(row.server.cpuUsPerMessageBound).toBe(cpuPerMessageBound(2000, 1e6, 10e6, deliveries));
   });
 
   it('names missing shards and does not call the result complete', () => {

@@ -91,7 +91,7 @@ describe('connbench compare', () => {
     const notJson = cli(['compare', save('garbage.json', 'not json {'), base]);
     expect(notJson.status).toBe(2);
     expect(notJson.stderr).toMatch(/garbage\.json is not JSON/);
-    const v4 = JSON.parse(JSON.stringify(syntheticResult([]))) as RunResult & { schemaVersion: number };
+    const v4 = JSON.parse(JSON.stringify(syntheticResult([]))) as Omit<RunResult, 'schemaVersion'> & { schemaVersion: number };
     v4.schemaVersion = 4;
     const other = cli(['compare', base, save('v4.json', v4)]);
     expect(other.status).toBe(2);

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { sseModel } from '../../src/models/sse/index.js';
+import { sseModel, type SseOptions } from '../../src/models/sse/index.js';
 import type { ClientHandler, ModelClient } from '../../src/models/types.js';
 import type { ClientSession } from '../../src/client/session.js';
 import { nowUs } from '../../src/metrics/clock.js';
@@ -251,8 +251,9 @@ describe('choosing the SSE client', () => {
   });
 
   it('reads sse.client from a scenario (default auto) and refuses an unknown client', () => {
-    expect(expandMatrix(validateScenario({}))[0]!.sse.client).toBe('auto');
-    expect(expandMatrix(validateScenario({ sse: { client: 'lean' } }))[0]!.sse.client).toBe('lean');
+    const sseOf = (raw: unknown) => expandMatrix(validateScenario(raw))[0]!.sse as SseOptions;
+    expect(sseOf({}).client).toBe('auto');
+    expect(sseOf({ sse: { client: 'lean' } }).client).toBe('lean');
     expect(() => validateScenario({ sse: { client: 'fast' } })).toThrow(/sse\.client: expected one of "auto", "reference", "lean"/);
   });
 });

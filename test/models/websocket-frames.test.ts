@@ -1,6 +1,10 @@
 import net from 'node:net';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { Receiver } from 'ws';
+import type { Writable } from 'node:stream';
+import * as ws from 'ws';
+
+/** ws's own frame reader, which it exports but its type definitions leave out. */
+const Receiver = (ws as unknown as { Receiver: new (o: { isServer: boolean; maxPayload: number }) => Writable }).Receiver;
 import { ServerFrameDecoder } from '../../src/models/websocket/frameDecoder.js';
 import { CloseCode, Opcode, closePayload, maskedFrame, type ServerFrameHandlers } from '../../src/models/websocket/frames.js';
 import { acceptOf, handshakeProblem, parseHead, upgradeRequest } from '../../src/models/websocket/handshake.js';

@@ -75,6 +75,9 @@ function tableOf(model: ModelId, result: WorkerResult): string {
       kernelConnectedBytes: undefined,
     },
     client: { base: [sample], connected: [sample], measureStart: [sample], measureEnd: [sample] },
+    memoryRepeats: { serverBase: [[sample]], serverConnected: [[sample]], clientBase: [[sample]], clientConnected: [[sample]] },
+    idle: { serverCpuUs: 0, clientCpuUs: 0, durationUs: 1_000_000 },
+    publishLags: [],
   });
   const s = scenario(model);
   const { matrix: _m, ...resolved } = s;

@@ -1,4 +1,5 @@
 import { MODEL_IDS } from '../../src/models/index.js';
+import type { ShortPollOptions } from '../../src/models/short-poll/index.js';
 import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,7 +32,7 @@ describe('scenario loading', () => {
     expect(s!.durationMs).toBe(3000);
     expect(s!.workload).toMatchObject({ pattern: 'broadcast', ratePerSec: 20, payloadBytes: 1024 });
     expect(s!.models).toEqual([...MODEL_IDS]);
-    expect(s!.shortPoll.intervalMs).toBe(1000);
+    expect(s!.shortPoll).toEqual({ intervalMs: 1000 });
     expect(s!.matrix).toEqual({});
   });
 
@@ -67,7 +68,7 @@ describe('scenario loading', () => {
   it('expands list-valued fields into a matrix', () => {
     const p = file('m.yaml', 'name: m\nclients: [10, 20]\nshortPoll: { interval: [250ms, 1s] }\n');
     const points = loadScenario(p);
-    expect(points.map((s) => [s.clients, s.shortPoll.intervalMs])).toEqual([
+    expect(points.map((s) => [s.clients, (s.shortPoll as ShortPollOptions).intervalMs])).toEqual([
       [10, 250],
       [10, 1000],
       [20, 250],

@@ -23,6 +23,10 @@ export interface ServerSettings {
   heartbeat: HeartbeatSettings;
   /** TCP keep-alive on the server's sockets, first probe after this long idle (src/models/keepAlive.ts); absent = off. */
   tcpKeepAliveMs?: number;
+  /** Unsent bytes a connection may hold past one write before it is cut as a slow reader (src/models/serverLimits.ts); absent = the default. */
+  slowReaderQueueBytes?: number;
+  /** A request or tcp frame must arrive in full within this long of its first byte (src/models/serverLimits.ts); absent = the default. */
+  stallTimeoutMs?: number;
 }
 
 /** A live subscription a push model registers with the hub. */

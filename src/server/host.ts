@@ -16,6 +16,7 @@ import { resetFractionOf } from './faultInjection.js';
 import { HttpRoutes } from './httpRoutes.js';
 import { DEFAULT_HEADERS_TIMEOUT_MS, createHttpListener, listenAll, stopListening, type Listener } from './listeners.js';
 import type { Ports } from '../models/listeners.js';
+import { stallTimeoutMsOf } from '../models/serverLimits.js';
 
 export interface HostOptions {
   host?: string;
@@ -67,7 +68,7 @@ export class ReferenceHost implements ServerHost {
       (name) => this.count(name),
       (s) => this.tally.socketClosed(s),
     );
-    this.httpServer = createHttpListener(opts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS);
+    this.httpServer = createHttpListener(opts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS, stallTimeoutMsOf(opts.settings));
     this.tcpServer = net.createServer((s) => this.onTcpConnection(s));
     this.listeners = [
       { kind: 'http', server: this.httpServer },

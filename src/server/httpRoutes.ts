@@ -66,14 +66,22 @@ export class HttpRoutes {
     }
   }
 
-  /** Node's HTTP parser gave up on the connection (bad bytes, or headers past their timeout). */
+  /**
+   * Node's HTTP parser gave up on the connection: bad bytes, headers past their timeout, or a body
+   * past the stall timeout (both timeouts are ERR_HTTP_REQUEST_TIMEOUT; a request whose headers
+   * were parsed is a stalled body).
+   */
   handleClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
     const timedOut = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
-    this.count(timedOut ? 'headersTimeouts' : 'clientErrors');
-    // Never write into a response already streaming on this socket (an SSE stream, say).
-    const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-    if (!socket.writable || inFlight?.headersSent) return void socket.destroy();
-    if (timedOut) socket.end(rawResponse(408, 'Request Timeout', 'CB_ERR_HEADERS_TIMEOUT', 'the request headers did not arrive in time'));
+    const body = timedOut && (socket as { parser?: { incoming?: IncomingMessage | null } }).parser?.incoming != null;
+    this.count(!timedOut ? 'clientErrors' : body ? 'bodyTimeouts' : 'headersTimeouts');
+    // Never write into a response already streaming on this socket (an SSE stream, say), nor after
+    // one already answered the request whose body then stalled.
+    const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
+    if (!socket.writable || inFlight?.headersSent || (body && !inFlight)) return void socket.destroy();
+    if (body) socket.end(rawResponse(408, 'Request Timeout', 'CB_ERR_BODY_TIMEOUT', 'the request body did not all arrive in time'));
+    else if (timedOut)
+      socket.end(rawResponse(408, 'Request Timeout', 'CB_ERR_HEADERS_TIMEOUT', 'the request headers did not arrive in time'));
     else socket.end(rawResponse(400, 'Bad Request', 'CB_ERR_BAD_REQUEST', `the request could not be parsed (${err.code ?? 'error'})`));
   }
 }

@@ -19,15 +19,20 @@ export interface Listener {
   readonly server: net.Server;
 }
 
-export function createHttpListener(headersTimeoutMs: number): http.Server {
+/**
+ * `requestTimeoutMs`: a request's headers and body must all arrive within this long of its first
+ * byte (ServerSettings.stallTimeoutMs). Node counts it only until the request is received, so a
+ * held poll or a stream, whose request arrived long ago, is never cut by it.
+ */
+export function createHttpListener(headersTimeoutMs: number, requestTimeoutMs: number): http.Server {
+  const shortestMs = Math.min(headersTimeoutMs, requestTimeoutMs);
   const server = http.createServer({
     keepAlive: true,
     keepAliveTimeout: 0,
-    // Node checks header deadlines on this interval only (30 s by default): a short timeout needs a short check.
-    connectionsCheckingInterval: Math.min(DEFAULT_HEADERS_TIMEOUT_MS, Math.max(50, Math.round(headersTimeoutMs / 2))),
+    // Node checks both deadlines on this interval only (30 s by default): a short timeout needs a short check.
+    connectionsCheckingInterval: Math.min(DEFAULT_HEADERS_TIMEOUT_MS, Math.max(50, Math.round(shortestMs / 2))),
   });
-  // Long polls and streams outlive Node's default request timeouts by design.
-  server.requestTimeout = 0;
+  server.requestTimeout = requestTimeoutMs;
   server.headersTimeout = headersTimeoutMs;
   server.keepAliveTimeout = 0;
   return server;

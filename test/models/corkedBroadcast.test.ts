@@ -31,7 +31,7 @@ const nextTurn = () => new Promise((r) => setImmediate(r));
 describe('CorkBatch', () => {
   it('flushes each socket once per turn, its writes in order, direct writes included', async () => {
     const batch = new CorkBatch<Corkable>();
-    const conns = [0, 1, 2].map(() => ({ socket: new RecordingSocket(), corked: false }));
+    const conns = [0, 1, 2].map(() => ({ socket: new RecordingSocket(), corked: false, caughtUp: false, queueAllowanceBytes: 0 }));
     for (let m = 0; m < 50; m++) for (const c of conns) batch.write(c, Buffer.from(`m${m};`));
     // A write made straight to the socket during the turn (a ping, say) joins the same buffer.
     conns[1]!.socket.write('ping;');

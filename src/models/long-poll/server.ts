@@ -7,12 +7,20 @@ import { applyTcpKeepAlive } from '../keepAlive.js';
 import { encodePollBody } from './pollBody.js';
 import { PollDeadlines } from './pollDeadlines.js';
 import { sweepTickMs } from '../push/heartbeat.js';
+import { cutNow, slowReaderQueueBytesOf } from '../serverLimits.js';
 
 /**
  * The longest a poll is held unless a longer hold is configured: the cap guards the server against
  * a `wait` of hours; no client of a run asks for more than its scenario's hold.
  */
 export const DEFAULT_MAX_HOLD_MS = 60_000;
+
+/**
+ * The longest pause between polls (`every`) the server believes: a connection that announces a
+ * longer one is held to this, so a silent peer cannot buy a deadline of years. A scenario's poll
+ * interval is at most this (src/models/short-poll/index.ts).
+ */
+export const DEFAULT_MAX_EVERY_MS = 3_600_000;
 
 /**
  * `GET /poll?cursor=N&wait=MS&every=MS&user=U`, shared by short and long polling: `wait` absent or
@@ -27,6 +35,15 @@ export const DEFAULT_MAX_HOLD_MS = 60_000;
 export class PollServer implements ModelServer {
   /** The longest this server holds a poll, whatever `wait` a client asks for. */
   private readonly maxHoldMs: number;
+  /** The longest pause between polls it believes, whatever `every` a client announces. */
+  private readonly maxEveryMs: number;
+  /** The slow-reader limit (ServerSettings.slowReaderQueueBytes), set at attach. */
+  private queueBytes = Infinity;
+  /**
+   * Answer bytes written to responses pipelined behind another on the same connection: Node
+   * keeps them until their turn, out of the socket's writableLength, so they are counted here.
+   */
+  private readonly pipelinedBytes = new WeakMap<Socket, number>();
   private readonly held = new Set<HeldPoll>();
   /** Absent when the heartbeat timeout is off (0 or infinite): nothing is tracked then. */
   private deadlines: PollDeadlines<Socket> | undefined;
@@ -34,13 +51,15 @@ export class PollServer implements ModelServer {
   /** Every polling socket's one 'close' listener: shared, with the socket as `this`, not a closure each. */
   private onSocketClose: ((this: Socket) => void) | undefined;
 
-  /** `maxHoldMs`: the cap on any `wait` a client asks for (default a minute). */
-  constructor(options: { maxHoldMs?: number } = {}) {
+  /** `maxHoldMs`: the cap on any `wait` a client asks for (default a minute); `maxEveryMs` on any `every` (an hour). */
+  constructor(options: { maxHoldMs?: number; maxEveryMs?: number } = {}) {
     this.maxHoldMs = options.maxHoldMs ?? DEFAULT_MAX_HOLD_MS;
+    this.maxEveryMs = options.maxEveryMs ?? DEFAULT_MAX_EVERY_MS;
   }
 
   attach(host: ServerHost): void {
-    host.route('GET', '/poll', (_req, res, url) => this.onPoll(host, res, url));
+    this.queueBytes = slowReaderQueueBytesOf(host.settings);
+    host.route('GET', '/poll', (req, res, url) => this.onPoll(host, req.socket, res, url));
     const { timeoutMs } = host.settings.heartbeat;
     if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs)) return;
     const deadlines = new PollDeadlines<Socket>(
@@ -80,7 +99,23 @@ export class PollServer implements ModelServer {
     if (socket) this.deadlines?.answered(socket, everyMs + this.timeoutMs);
   }
 
-  private onPoll(host: ServerHost, res: ServerResponse, url: URL): void {
+  /**
+   * Writes a poll answer, unless the connection already holds more unread answers than the
+   * slow-reader limit (a client that pipelines polls and never reads): then it is cut, counted.
+   */
+  answer(conn: Socket, res: ServerResponse, r: Pick<ReadResult, 'entries' | 'cursor' | 'gap'>, host: ServerHost, heartbeat: boolean): void {
+    if (res.writableEnded || res.destroyed || conn.destroyed) return;
+    if (conn.writableLength + (this.pipelinedBytes.get(conn) ?? 0) > this.queueBytes) {
+      host.count('slowReaderCuts');
+      return cutNow(conn);
+    }
+    const bytes = writeAnswer(res, r, heartbeat ? host : undefined);
+    if (res.socket || bytes === 0) return;
+    this.pipelinedBytes.set(conn, (this.pipelinedBytes.get(conn) ?? 0) + bytes);
+    res.once('finish', () => this.pipelinedBytes.set(conn, (this.pipelinedBytes.get(conn) ?? bytes) - bytes));
+  }
+
+  private onPoll(host: ServerHost, conn: Socket, res: ServerResponse, url: URL): void {
     host.count('pollRequests');
     const socket = res.socket;
     // A request in hand: the server is the one the client waits for now.
@@ -93,18 +128,22 @@ export class PollServer implements ModelServer {
       // after its reconnect backoff, which is no sign of a dead peer.
       return respond(res, 400, q);
     }
+    const everyMs = Math.min(q.everyMs, this.maxEveryMs);
     // No cursor: a subscribe. The head is the client's starting cursor.
     if (q.cursor === undefined) {
-      writeAnswer(res, { entries: [], cursor: host.log.head });
-      return this.answered(socket, q.everyMs);
+      this.answer(conn, res, { entries: [], cursor: host.log.head }, host, false);
+      return this.answered(socket, everyMs);
     }
+    // Pipelined behind another response on its connection, it is answered now, never held: one
+    // connection holds at most one poll, however many it sends without reading.
+    if (!socket && q.waitMs > 0) host.count('pipelinedPolls');
     const now = host.log.readAfter(q.cursor, q.user);
-    if (q.waitMs === 0 || now.entries.length > 0 || now.gap) {
-      writeAnswer(res, now, host);
-      return this.answered(socket, q.everyMs);
+    if (q.waitMs === 0 || !socket || now.entries.length > 0 || now.gap) {
+      this.answer(conn, res, now, host, true);
+      return this.answered(socket, everyMs);
     }
     host.count('heldPolls');
-    const poll = new HeldPoll(host, res, q.cursor, q.user, q.everyMs, this);
+    const poll = new HeldPoll(host, conn, res, q.cursor, q.user, everyMs, this);
     this.held.add(poll);
     poll.hold(Math.min(q.waitMs, this.maxHoldMs));
   }
@@ -122,6 +161,7 @@ class HeldPoll implements Subscriber {
 
   constructor(
     private readonly host: ServerHost,
+    private readonly conn: Socket,
     private readonly res: ServerResponse,
     private readonly cursor: number,
     user: string | undefined,
@@ -152,7 +192,7 @@ class HeldPoll implements Subscriber {
     try {
       // Taken before writing: the response lets go of its socket once it has finished.
       const socket = this.res.socket;
-      writeAnswer(this.res, this.host.log.readAfter(this.cursor, this.user), this.host);
+      this.server.answer(this.conn, this.res, this.host.log.readAfter(this.cursor, this.user), this.host, true);
       this.server.answered(socket, this.everyMs);
     } catch {
       // Runs from a timer or microtask, where a throw would take the server down.
@@ -186,18 +226,19 @@ class HeldPoll implements Subscriber {
 }
 
 /**
- * Writes a poll answer. An empty one is polling's heartbeat: its bytes (headers included, read off
- * the socket's counter, which counts queued bytes too) are counted as heartbeat bytes; the
- * subscribe answer passes no counter, as it is not a heartbeat.
+ * Writes a poll answer and returns its body's bytes. An empty one is polling's heartbeat: its bytes
+ * (headers included, read off the socket's counter, which counts queued bytes too) are counted as
+ * heartbeat bytes; the subscribe answer passes no counter, as it is not a heartbeat.
  */
-function writeAnswer(res: ServerResponse, r: Pick<ReadResult, 'entries' | 'cursor' | 'gap'>, heartbeatCounter?: ServerHost): void {
-  if (res.writableEnded || res.destroyed) return;
+function writeAnswer(res: ServerResponse, r: Pick<ReadResult, 'entries' | 'cursor' | 'gap'>, heartbeatCounter?: ServerHost): number {
   const body = encodePollBody(r);
   const empty = r.entries.length === 0 && !r.gap;
   const before = empty ? (res.socket?.bytesWritten ?? 0) : 0;
-  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  const bytes = Buffer.byteLength(body);
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': bytes });
   res.end(body);
   if (empty && res.socket) heartbeatCounter?.count('heartbeatBytes', res.socket.bytesWritten - before);
+  return bytes;
 }
 
 interface PollQuery {

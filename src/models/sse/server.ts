@@ -7,6 +7,8 @@ import { applyTcpKeepAlive } from '../keepAlive.js';
 import { FrameCache } from '../push/frameCache.js';
 import { CorkBatch, type Corkable } from '../push/corkBatch.js';
 import { HeartbeatSweeper, type Pingable } from '../push/heartbeat.js';
+import { queueVerdict } from '../push/slowReader.js';
+import { cutNow, slowReaderQueueBytesOf } from '../serverLimits.js';
 import { nowUs } from '../../metrics/clock.js';
 import { ALIVE_PATH, HEARTBEAT_FRAME, gapFrame, helloFrame, messageFrame } from './frames.js';
 
@@ -68,6 +70,8 @@ class SseStream implements Subscriber, Corkable, Pingable {
    */
   readonly direct: boolean;
   corked = false;
+  caughtUp = false;
+  queueAllowanceBytes = 0;
   /** With heartbeat echo: the id the hello names and the echo quotes; undefined without. */
   readonly id: number | undefined;
   /** With heartbeat echo: since when a heartbeat is unanswered (only an echo clears it). */
@@ -119,6 +123,8 @@ export class SseServer implements ModelServer {
   private readonly chunks = new FrameCache((e) => httpChunk(messageFrame(e)));
   /** Every stream of one publish tick gets its chunks in one writev. */
   private readonly batch = new CorkBatch<SseStream>();
+  /** The slow-reader limit (ServerSettings.slowReaderQueueBytes), set at attach. */
+  private queueBytes = Infinity;
   private readonly onSocketError = (): void => this.host?.count('sseWriteErrors');
 
   /** `retryMs`: the `retry:` each stream announces; `echo`: clients must echo heartbeats (see attachEcho). */
@@ -128,6 +134,8 @@ export class SseServer implements ModelServer {
 
   attach(host: ServerHost): void {
     this.host = host;
+    this.queueBytes = slowReaderQueueBytesOf(host.settings);
+    this.batch.limitQueue({ queueBytes: this.queueBytes, cut: (s) => this.cutSlow(s) });
     host.route('GET', '/events', (req, res, url) => this.open(req, res, url));
     if (this.options.echo) return this.attachEcho(host);
     const intervalMs = host.settings.heartbeat.intervalMs;
@@ -164,7 +172,23 @@ export class SseServer implements ModelServer {
   /** Writes one entry; never throws, because it runs inside the hub's fan-out. */
   writeEntry(stream: SseStream, entry: LogEntry): void {
     if (stream.direct) this.writeChunk(stream, this.chunks.of(entry));
-    else this.write(stream, messageFrame(entry));
+    else this.writeFramed(stream, messageFrame(entry));
+  }
+
+  /** A frame for a stream Node frames itself, under the slow-reader rule its corked writes go by. */
+  private writeFramed(stream: SseStream, text: string): void {
+    const verdict = queueVerdict(stream, stream.res.writableLength, this.queueBytes);
+    if (verdict === 'slow') return this.cutSlow(stream);
+    if (verdict === 'caught-up') stream.queueAllowanceBytes = Buffer.byteLength(text);
+    this.write(stream, text);
+  }
+
+  /** A reader too far behind (src/models/push/slowReader.ts): counted, and cut with a reset. */
+  private cutSlow(stream: SseStream): void {
+    this.host?.count('slowReaderCuts');
+    this.drop(stream);
+    cutNow(stream.res.socket);
+    stream.res.destroy();
   }
 
   /** Writes a pre-chunked frame straight to the stream's socket, corked with the rest of this tick. */
@@ -217,6 +241,15 @@ export class SseServer implements ModelServer {
     const host = this.host!;
     try {
       if (this.closing) return respond(res, 503, { error: 'CB_ERR_SHUTTING_DOWN', message: 'the server is closing' });
+      // Pipelined behind another response on its connection: a stream there could never be sent,
+      // and would hold every broadcast until the connection ends. Refused, so it holds nothing.
+      if (!res.socket) {
+        host.count('pipelinedRequests');
+        return respond(res, 429, {
+          error: 'CB_ERR_PIPELINED',
+          message: 'GET /events must be the only request in flight on its connection',
+        });
+      }
       const requested = requestedCursor(req, url);
       if ('invalid' in requested) {
         host.count('badRequests');
@@ -253,6 +286,8 @@ export class SseServer implements ModelServer {
       if (backlog.entries.length > 0) text += backlog.entries.map(messageFrame).join('');
       stream.lastSeq = Math.max(stream.lastSeq, backlog.cursor);
       this.write(stream, text);
+      // The hello and backlog are the stream's first turn: what of them is still unsent is its allowance.
+      stream.queueAllowanceBytes = stream.res.writableLength;
     } catch (err) {
       // Never throw into the host: a half-written stream is cut, an unwritten one gets a 500.
       host.count('handlerErrors');
@@ -269,7 +304,7 @@ export class SseServer implements ModelServer {
 
   private writeHeartbeat(s: SseStream): void {
     if (s.direct) this.writeChunk(s, HEARTBEAT_CHUNK);
-    else this.write(s, HEARTBEAT_FRAME);
+    else this.writeFramed(s, HEARTBEAT_FRAME);
   }
 
   /** `POST /events/alive?stream=K`: stream K's client echoed a heartbeat (see attachEcho). */

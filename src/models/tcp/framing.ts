@@ -1,5 +1,6 @@
 import { transportError, type ConnbenchError } from '../../util/errors.js';
 import { MAX_MESSAGE_BYTES } from '../message.js';
+import { MAX_SEND_BODY_BYTES } from '../sendBody.js';
 
 /**
  * The tcp model's framing: a 4-byte big-endian length (the bytes that follow: 1 type byte + body),
@@ -10,6 +11,12 @@ export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
 /** The largest length field accepted (type byte + body): the limit every model's client keeps. */
 export const MAX_FRAME_LENGTH_BYTES = MAX_MESSAGE_BYTES;
+/**
+ * The largest length field the server accepts from a client: a SEND as large as a websocket
+ * client's largest message (MAX_SEND_BODY_BYTES, which ws enforces with 1009) and its type byte.
+ * Nothing a client sends is larger, and a hostile one may not make the server hold 16 MiB.
+ */
+export const MAX_CLIENT_FRAME_LENGTH_BYTES = MAX_SEND_BODY_BYTES + 1;
 const LENGTH_BYTES = 4;
 const HEADER_BYTES = LENGTH_BYTES + 1;
 
@@ -54,6 +61,9 @@ export class FrameDecoder {
   private bufferedBytes = 0;
   private failure: ConnbenchError | undefined;
 
+  /** `maxLengthBytes`: the largest length field accepted; a larger one fails the stream at once. */
+  constructor(private readonly maxLengthBytes = MAX_FRAME_LENGTH_BYTES) {}
+
   /** Bytes held for an incomplete frame. */
   get pendingBytes(): number {
     return this.bufferedBytes;
@@ -69,7 +79,7 @@ export class FrameDecoder {
     while (this.bufferedBytes >= LENGTH_BYTES) {
       const head = this.front(Math.min(HEADER_BYTES, this.bufferedBytes));
       const length = head.readUInt32BE(0);
-      if (length > MAX_FRAME_LENGTH_BYTES) return this.fail(frames, tooLarge(length));
+      if (length > this.maxLengthBytes) return this.fail(frames, tooLarge(length, this.maxLengthBytes));
       if (length === 0) return this.fail(frames, transportError('CB_ERR_BAD_FRAME', 'a frame of length 0 has no type byte'));
       if (this.bufferedBytes < HEADER_BYTES) break;
       const type = head[LENGTH_BYTES]!;
@@ -110,6 +120,6 @@ export class FrameDecoder {
   }
 }
 
-function tooLarge(length: number): ConnbenchError {
-  return transportError('CB_ERR_FRAME_TOO_LARGE', `a frame of ${length} bytes is larger than the ${MAX_FRAME_LENGTH_BYTES}-byte limit`);
+function tooLarge(length: number, limitBytes = MAX_FRAME_LENGTH_BYTES): ConnbenchError {
+  return transportError('CB_ERR_FRAME_TOO_LARGE', `a frame of ${length} bytes is larger than the ${limitBytes}-byte limit`);
 }

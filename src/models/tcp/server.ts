@@ -6,8 +6,11 @@ import { FrameCache } from '../push/frameCache.js';
 import { CorkBatch, type Corkable } from '../push/corkBatch.js';
 import { applyTcpKeepAlive } from '../keepAlive.js';
 import { HeartbeatSweeper, type Pingable } from '../push/heartbeat.js';
+import { StallSweeper } from '../push/stallSweeper.js';
+import { queueVerdict } from '../push/slowReader.js';
+import { cutNow, slowReaderQueueBytesOf, stallTimeoutMsOf } from '../serverLimits.js';
 import { startStream } from '../push/subscription.js';
-import { FrameDecoder, FrameType, encodeFrame, type Frame } from './framing.js';
+import { FrameDecoder, FrameType, MAX_CLIENT_FRAME_LENGTH_BYTES, encodeFrame, type Frame } from './framing.js';
 import { PING_FRAME, PONG_FRAME, gapFrame, parseClientHello, serverHelloFrame } from './protocol.js';
 
 /** One raw TCP connection. A class, not closures, so thousands of them share their methods. */
@@ -16,11 +19,15 @@ class TcpConnection implements Subscriber, Pingable, Corkable {
   lastSeq = 0;
   awaitingPongSinceMs: number | undefined;
   corked = false;
+  caughtUp = false;
+  queueAllowanceBytes = 0;
+  /** Frames received whole: the stall sweeper's measure of progress. */
+  framesIn = 0;
   /** Set by the client's HELLO; until then the connection is not subscribed. */
   user: string | undefined;
   subscribed = false;
   readonly socket: Socket;
-  readonly decoder = new FrameDecoder();
+  readonly decoder = new FrameDecoder(MAX_CLIENT_FRAME_LENGTH_BYTES);
   private readonly server: TcpServer;
 
   constructor(server: TcpServer, socket: Socket) {
@@ -46,11 +53,23 @@ export class TcpServer implements ModelServer {
   /** Every subscriber of one publish tick gets its frames in one writev. */
   private readonly batch = new CorkBatch<TcpConnection>();
   private heartbeat: HeartbeatSweeper<TcpConnection> | undefined;
+  /** A frame left unfinished, however steadily its bytes trickle in, is cut at the stall timeout. */
+  private stalls: StallSweeper<TcpConnection> | undefined;
+  /** The slow-reader limit (ServerSettings.slowReaderQueueBytes), set at attach. */
+  private queueBytes = Infinity;
   private closing = false;
 
   attach(host: ServerHost): void {
     this.host = host;
     host.tcp((socket) => this.onConnection(socket));
+    this.queueBytes = slowReaderQueueBytesOf(host.settings);
+    this.batch.limitQueue({ queueBytes: this.queueBytes, cut: (c) => this.cut(c, 'slowReaderCuts') });
+    this.stalls = new StallSweeper(
+      stallTimeoutMsOf(host.settings),
+      (c) => (c.decoder.pendingBytes > 0 ? c.framesIn : undefined),
+      (c) => this.cut(c, 'stalledFrames'),
+    );
+    this.stalls.start();
     this.heartbeat = new HeartbeatSweeper<TcpConnection>(
       host.settings.heartbeat,
       (c) => c.socket.write(PING_FRAME),
@@ -80,6 +99,7 @@ export class TcpServer implements ModelServer {
   async close(): Promise<void> {
     this.closing = true;
     this.heartbeat?.stop();
+    this.stalls?.stop();
     await Promise.all(
       [...this.conns].map(
         (c) =>
@@ -102,12 +122,14 @@ export class TcpServer implements ModelServer {
     this.conns.add(conn);
     // Watched from the start: a peer that connects and never says HELLO is dropped too.
     this.heartbeat?.add(conn);
+    this.stalls?.add(conn);
     socket.on('data', (chunk: Buffer) => this.onData(conn, chunk));
     // A reset peer is an ordinary way for a connection to end; 'close' follows and cleans up.
     socket.on('error', ignoreError);
     socket.on('close', () => {
       this.conns.delete(conn);
       this.heartbeat?.delete(conn);
+      this.stalls?.delete(conn);
       host.hub.remove(conn);
     });
   }
@@ -115,6 +137,7 @@ export class TcpServer implements ModelServer {
   private onData(conn: TcpConnection, chunk: Buffer): void {
     conn.awaitingPongSinceMs = undefined;
     const { frames, error } = conn.decoder.push(chunk);
+    conn.framesIn += frames.length;
     for (const frame of frames) {
       if (conn.socket.destroyed) return;
       this.onFrame(conn, frame);
@@ -125,8 +148,7 @@ export class TcpServer implements ModelServer {
   private onFrame(conn: TcpConnection, frame: Frame): void {
     switch (frame.type) {
       case FrameType.PING:
-        conn.socket.write(PONG_FRAME);
-        return;
+        return this.reply(conn, PONG_FRAME);
       case FrameType.PONG:
         return;
       case FrameType.HELLO:
@@ -154,6 +176,22 @@ export class TcpServer implements ModelServer {
       hello: (cursor) => socket.write(serverHelloFrame(cursor)),
       gap: (gap) => socket.write(gapFrame(gap)),
     });
+  }
+
+  /**
+   * A PONG (and only that) is written on the peer's request: a peer that asks without reading
+   * the answers is a slow reader like any other (src/models/push/slowReader.ts).
+   */
+  private reply(conn: TcpConnection, frame: Buffer): void {
+    if (queueVerdict(conn, conn.socket.writableLength, this.queueBytes) === 'slow') return this.cut(conn, 'slowReaderCuts');
+    conn.socket.write(frame);
+  }
+
+  /** A slow reader or a stalled frame: counted, and cut with a reset. */
+  private cut(conn: TcpConnection, counter: string): void {
+    if (conn.socket.destroyed) return;
+    this.host!.count(counter);
+    cutNow(conn.socket);
   }
 
   /** Bad input from a peer: counted, and the connection closed; never an exception. */

@@ -9,7 +9,10 @@ import { FrameCache } from '../push/frameCache.js';
 import { CorkBatch, type Corkable } from '../push/corkBatch.js';
 import { applyTcpKeepAlive } from '../keepAlive.js';
 import { HeartbeatSweeper, type Pingable } from '../push/heartbeat.js';
+import { StallSweeper } from '../push/stallSweeper.js';
+import { cutNow, slowReaderQueueBytesOf, stallTimeoutMsOf } from '../serverLimits.js';
 import { parseCursor, startStream } from '../push/subscription.js';
+import { partialMessage } from './partialMessage.js';
 import { gapText, helloText, parseClientText, textFrame, textOf } from './protocol.js';
 
 /** An empty server ping: 2 header bytes (server frames are not masked). */
@@ -23,6 +26,10 @@ class WsConnection implements Subscriber, Pingable, Corkable {
   lastSeq = 0;
   awaitingPongSinceMs: number | undefined;
   corked = false;
+  caughtUp = false;
+  queueAllowanceBytes = 0;
+  /** Messages received whole: the stall sweeper's measure of progress. */
+  messagesIn = 0;
   readonly user: string | undefined;
   readonly ws: WebSocket;
   /** The upgraded socket, which ws writes to as well (see push()). */
@@ -58,11 +65,24 @@ export class WebsocketServer implements ModelServer {
   /** Every subscriber of one publish tick gets its frames in one writev. */
   private readonly batch = new CorkBatch<WsConnection>();
   private heartbeat: HeartbeatSweeper<WsConnection> | undefined;
+  /** A message left unfinished (a fragment at a time, pongs between) is cut at the stall timeout. */
+  private stalls: StallSweeper<WsConnection> | undefined;
   private closing = false;
 
   attach(host: ServerHost): void {
     this.host = host;
     host.upgrade('/ws', (req, socket, head, url) => this.onUpgrade(req, socket, head, url));
+    const cut = (counter: string) => (c: WsConnection) => {
+      host.count(counter);
+      cutNow(c.socket);
+    };
+    this.batch.limitQueue({ queueBytes: slowReaderQueueBytesOf(host.settings), cut: cut('slowReaderCuts') });
+    this.stalls = new StallSweeper(
+      stallTimeoutMsOf(host.settings),
+      (c) => (partialMessage(c.ws) ? c.messagesIn : undefined),
+      cut('stalledFrames'),
+    );
+    this.stalls.start();
     this.heartbeat = new HeartbeatSweeper<WsConnection>(
       host.settings.heartbeat,
       (c) => c.ws.ping(),
@@ -83,6 +103,7 @@ export class WebsocketServer implements ModelServer {
   async close(): Promise<void> {
     this.closing = true;
     this.heartbeat?.stop();
+    this.stalls?.stop();
     const open = [...this.conns];
     await Promise.all(
       open.map(
@@ -119,6 +140,7 @@ export class WebsocketServer implements ModelServer {
     ws.on('close', () => {
       this.conns.delete(conn);
       this.heartbeat?.delete(conn);
+      this.stalls?.delete(conn);
       host.hub.remove(conn);
     });
     // ws closes the connection itself on a protocol error (1002, 1009, …); counting is all that is left.
@@ -126,12 +148,14 @@ export class WebsocketServer implements ModelServer {
     ws.on('pong', () => (conn.awaitingPongSinceMs = undefined));
     ws.on('message', (data, isBinary) => this.onMessage(conn, data, isBinary));
     this.heartbeat?.add(conn);
+    this.stalls?.add(conn);
 
     startStream(host, conn, cursor, { hello: (at) => ws.send(helloText(at)), gap: (gap) => ws.send(gapText(gap)) });
   }
 
   private onMessage(conn: WsConnection, data: RawData, isBinary: boolean): void {
     conn.awaitingPongSinceMs = undefined;
+    conn.messagesIn++;
     const host = this.host!;
     const parsed = isBinary ? { invalid: 'binary frames are not part of the protocol' } : parseClientText(textOf(data));
     if ('invalid' in parsed) {

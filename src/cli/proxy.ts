@@ -5,7 +5,8 @@ import { getPreset } from '../heartbeat/presets.js';
 import { formatDurationMs, parseDurationMs } from '../util/units.js';
 import { inputError } from '../util/errors.js';
 import { untilSignal } from './untilSignal.js';
-import { collect, durationProblem } from './flags.js';
+import { collect, unitProblem } from './flags.js';
+import { MAX_DURATION_MS } from '../util/unitBounds.js';
 
 interface ProxyFlags {
   forward: string[];
@@ -21,23 +22,29 @@ interface ProxyFlags {
   halfOpenFraction: string;
 }
 
+/** A fraction from 0 to 1, written as a plain decimal (no exponent, no sign); undefined otherwise. Pure. */
+export function parseFraction(v: string): number | undefined {
+  const x = /^\s*\d+(\.\d+)?\s*$/.test(v) ? Number(v) : NaN;
+  return x >= 0 && x <= 1 ? x : undefined;
+}
+
 /** Flags → faults, with every problem named at once. Pure. */
 export function faultsOfFlags(f: ProxyFlags): ProxyFaults {
   const problems: string[] = [];
   const dur = (flag: string, v: string | undefined, fallback: number) => {
     if (v === undefined) return fallback;
-    const ms = parseDurationMs(v);
-    if (ms === undefined) problems.push(durationProblem(flag, v, '30s'));
-    return ms ?? fallback;
+    const problem = unitProblem(flag, v, 'duration', { min: 0, max: MAX_DURATION_MS });
+    if (problem) problems.push(problem);
+    return parseDurationMs(v) ?? fallback;
   };
   const fraction = (flag: string, v: string) => {
-    const x = Number(v);
-    if (!(x >= 0 && x <= 1)) problems.push(`${flag} must be a fraction from 0 to 1, got "${v}"`);
-    return x;
+    const x = parseFraction(v);
+    if (x === undefined) problems.push(`${flag} "${v}" is not a fraction from 0 to 1`);
+    return x ?? 0;
   };
   const preset = f.preset === undefined ? undefined : getPreset(f.preset);
   if (f.idleAction !== undefined && !(IDLE_ACTIONS as readonly string[]).includes(f.idleAction))
-    problems.push(`--idle-action must be one of ${IDLE_ACTIONS.join(', ')}, got "${f.idleAction}"`);
+    problems.push(`--idle-action "${f.idleAction}" is not one of ${IDLE_ACTIONS.join(', ')}`);
   const faults: ProxyFaults = {
     idleTimeoutMs: dur('--idle-timeout', f.idleTimeout, preset?.idleTimeoutMs ?? 0),
     idleAction: (f.idleAction as IdleAction | undefined) ?? preset?.idleAction ?? 'fin',
@@ -52,7 +59,7 @@ export function faultsOfFlags(f: ProxyFlags): ProxyFaults {
     throw inputError(
       'CB_ERR_BAD_FLAG',
       problems.join('; '),
-      'durations are written like 30s or 250ms, fractions from 0 to 1 like 0.5 (connbench proxy --help)',
+      'durations are written like 30s or 250ms (at most 24h), fractions from 0 to 1 like 0.5 (connbench proxy --help)',
     );
   return faults;
 }

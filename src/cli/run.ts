@@ -1,54 +1,50 @@
+import os from 'node:os';
 import type { Command } from 'commander';
 import { loadScenario } from '../scenario/load.js';
+import { loadWarnings } from '../scenario/warnings.js';
 import { MODEL_IDS } from '../models/index.js';
 import { runScenario } from '../runner/run.js';
 import { renderRunTable } from '../report/table.js';
-import { resultPathOf, writeJson } from '../report/write.js';
+import { checkOutPath, resultPathOf, writableFile, writeJson } from '../report/write.js';
 import { progressListener } from './progress.js';
 import { machineLimits } from '../runner/machine.js';
 import type { RunListener } from '../runner/events.js';
-import type { ThresholdOutcome } from '../report/result.js';
+import type { RunResult, ThresholdOutcome } from '../report/result.js';
 import { evaluateThresholds, parseThresholds, renderThresholdReport, thresholdFailure, unmatchedThresholds } from '../report/thresholds.js';
 import { renderRunMarkdown } from '../report/markdown.js';
 import { renderHtml } from '../report/html.js';
 import { loadChartLibrary } from '../report/chartLibrary.js';
 import { writeFileAtomic } from '../report/write.js';
 import { interruptible } from './interruptible.js';
-import { intFlag } from './flags.js';
+import { repeatCount, runOverridesOf, type RunFlags } from './runFlags.js';
 import { runShardCommand, shardFlags } from './runShard.js';
 
-interface RunFlags {
-  models?: string;
-  clients?: string;
-  duration?: string;
-  rate?: string;
-  payload?: string;
-  out?: string;
-  json?: boolean;
-  wide?: boolean;
-  quiet?: boolean;
-  repeat?: string;
-  html?: string;
-  markdown?: string;
-  target?: string;
-  shard?: string;
+function listenersOf(flags: RunFlags): RunListener[] {
+  if (!flags.quiet && !flags.json && process.stderr.isTTY) return [progressListener(process.stderr)];
+  if (!flags.quiet) return [{ warning: (m) => void process.stderr.write(`warning: ${m}\n`) }];
+  return [];
 }
 
-const repeatCount = (v: string | undefined) =>
-  v === undefined ? 1 : intFlag('--repeat', v, { min: 1, max: 100, example: '3', code: 'CB_ERR_USAGE' });
-
-/** `--clients 1000` → 1000; `--clients 100,1000` → a matrix axis; anything else goes to the schema as is. */
-function numberOrList(v: string | undefined): unknown {
-  if (v === undefined) return undefined;
-  const parts = v.split(',').map((p) => p.trim());
-  const nums = parts.map((p) => (/^\d+$/.test(p) ? Number(p) : p));
-  return nums.length === 1 ? nums[0] : nums;
-}
-
-function listOrOne(v: string | undefined): unknown {
-  if (v === undefined) return undefined;
-  const parts = v.split(',').map((p) => p.trim());
-  return parts.length === 1 ? parts[0] : parts;
+/** The table (or JSON) and the files after a scenario's run; the thresholds' outcome in the result. */
+function report(
+  result: RunResult,
+  out: string,
+  thresholdText: string,
+  flags: RunFlags,
+  chartLibrary: ReturnType<typeof loadChartLibrary> | undefined,
+): void {
+  if (flags.markdown) writeFileAtomic(flags.markdown, renderRunMarkdown(result));
+  if (flags.html) writeFileAtomic(flags.html, renderHtml(result, chartLibrary!));
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    process.stderr.write(thresholdText);
+    return;
+  }
+  process.stdout.write(renderRunTable(result, { wide: flags.wide, color: process.stdout.isTTY }));
+  process.stdout.write(thresholdText);
+  process.stdout.write(`result: ${out}\n`);
+  if (flags.markdown) process.stdout.write(`markdown: ${flags.markdown}\n`);
+  if (flags.html) process.stdout.write(`html: ${flags.html}\n`);
 }
 
 export function registerRun(program: Command): void {
@@ -59,8 +55,8 @@ export function registerRun(program: Command): void {
     .option('--models <ids>', `comma-separated model ids (${MODEL_IDS.join(',')})`)
     .option('--clients <n>', 'simulated clients per model (a comma list makes a matrix)')
     .option('--duration <d>', 'measured duration, e.g. 10s')
-    .option('--rate <r>', 'message rate, e.g. 10/s')
-    .option('--payload <size>', 'payload size, e.g. 128B or 4KiB')
+    .option('--rate <r>', 'message rate, e.g. 10/s (a comma list makes a matrix)')
+    .option('--payload <size>', 'payload size, e.g. 128B or 4KiB (a comma list makes a matrix)')
     .option(
       '--out <file|dir>',
       'where to write the result JSON: a file, or a directory to write the default name in (default results/<scenario>-<timestamp>.json)',
@@ -80,37 +76,31 @@ export function registerRun(program: Command): void {
       'with --target: run only the clients c with c mod n = i and write a partial result for `connbench merge` (default 0/1)',
     )
     .action(async (scenarios: string[], flags: RunFlags) => {
-      // Checked before the scenarios, so a bad target costs nothing.
+      // Every flag, file, threshold and output path is checked before anything runs, so bad input costs nothing.
       const remote = shardFlags(flags, process.env);
-      const overrides = {
-        models: flags.models?.split(',').map((m) => m.trim()),
-        clients: numberOrList(flags.clients),
-        duration: listOrOne(flags.duration),
-        'workload.rate': listOrOne(flags.rate),
-        'workload.payload': listOrOne(flags.payload),
-      };
-      // Validate every file before running any, so bad input costs nothing.
-      const loaded = scenarios.map((name) => ({ name, points: loadScenario(name, overrides) }));
+      const { overrides, setBy } = runOverridesOf(flags);
       const repeat = repeatCount(flags.repeat);
-      // Thresholds too: a typo in one should cost nothing, not fail after a long run.
+      const loaded = scenarios.map((name) => ({ name, points: loadScenario(name, overrides, setBy) }));
       const thresholdsOf = new Map(loaded.map(({ name, points }) => [name, parseThresholds(points[0]!.thresholds, `scenario "${name}"`)]));
+      if (flags.out !== undefined) checkOutPath('--out', flags.out);
       if (remote) return runShardCommand(loaded, remote, { repeat, json: flags.json, quiet: flags.quiet, out: flags.out });
+      if (flags.html) writableFile('--html', flags.html, 'report.html');
+      if (flags.markdown) writableFile('--markdown', flags.markdown, 'report.md');
       const chartLibrary = flags.html ? loadChartLibrary() : undefined;
+      const listeners = listenersOf(flags);
+      if (!flags.quiet)
+        for (const w of loaded.flatMap(({ points }) => points.flatMap((p) => loadWarnings(p, os.cpus().length))))
+          process.stderr.write(`warning: ${w}\n`);
       const failedThresholds: ThresholdOutcome[] = [];
       const { signal, exitCode } = interruptible();
-      const listeners: RunListener[] = [];
-      if (!flags.quiet && !flags.json && process.stderr.isTTY) listeners.push(progressListener(process.stderr));
-      else if (!flags.quiet) listeners.push({ warning: (m) => void process.stderr.write(`warning: ${m}\n`) });
-
       for (const { name, points } of loaded) {
-        const startedAt = new Date();
-        const out = resultPathOf(flags.out, points[0]!.name, startedAt);
+        let out = '';
         const result = await runScenario(points, {
           listeners,
           signal,
           limits: machineLimits(),
           repeat,
-          checkpoint: (r) => writeJson(out, r),
+          checkpoint: (r) => writeJson((out ||= resultPathOf(flags.out, r.scenario.name, new Date(r.startedAt))), r),
         });
         const thresholds = thresholdsOf.get(name)!;
         let thresholdText = '';
@@ -120,18 +110,7 @@ export function registerRun(program: Command): void {
           thresholdText = renderThresholdReport(result.thresholds, unmatchedThresholds(thresholds, result));
           writeJson(out, result);
         }
-        if (flags.markdown) writeFileAtomic(flags.markdown, renderRunMarkdown(result));
-        if (flags.html) writeFileAtomic(flags.html, renderHtml(result, chartLibrary!));
-        if (flags.json) {
-          process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-          process.stderr.write(thresholdText);
-        } else {
-          process.stdout.write(renderRunTable(result, { wide: flags.wide, color: process.stdout.isTTY }));
-          process.stdout.write(thresholdText);
-          process.stdout.write(`result: ${out}\n`);
-          if (flags.markdown) process.stdout.write(`markdown: ${flags.markdown}\n`);
-          if (flags.html) process.stdout.write(`html: ${flags.html}\n`);
-        }
+        report(result, out, thresholdText, flags, chartLibrary);
         if (exitCode()) {
           process.exitCode = exitCode();
           return;

@@ -7,11 +7,14 @@ import type { ListenerKind } from '../models/listeners.js';
 import { applyOverrides, validateScenario } from '../scenario/load.js';
 import { expandMatrix } from '../scenario/matrix.js';
 import { optionsOf } from '../scenario/modelOptions.js';
-import { parseRatePerSec, parseSizeBytes } from '../util/units.js';
-import { inputError } from '../util/errors.js';
+import { MAX_RATE_PER_SEC, MIN_RATE_PER_SEC } from '../util/unitBounds.js';
 import { nowUs } from '../metrics/clock.js';
 import { untilSignal } from './untilSignal.js';
-import { durationFlag, intFlag } from './flags.js';
+import { durationFlag, intFlag, unitFlag } from './flags.js';
+import { MAX_BROADCAST_PAYLOAD_BYTES } from '../models/payloadLimits.js';
+import { DEFAULT_SLOW_READER_QUEUE_BYTES, DEFAULT_STALL_TIMEOUT_MS } from '../models/serverLimits.js';
+import { MAX_RETENTION } from '../scenario/limits.js';
+import { formatBytesExact, formatDurationExact } from '../util/unitText.js';
 import { registerSilenceRoute } from '../heartbeat/silenceRoute.js';
 import { serveControl } from './serveControl.js';
 
@@ -23,6 +26,8 @@ interface ServeFlags {
   payload: string;
   heartbeat: string;
   retention: string;
+  slowReaderQueue: string;
+  stallTimeout: string;
   sseEcho?: boolean;
   control?: boolean;
   modelPort?: string;
@@ -32,10 +37,26 @@ interface ServeFlags {
 
 const parsePort = (v: string, flag: string) => intFlag(flag, v, { min: 0, max: 65535, example: '8080', code: 'CB_ERR_BAD_PORT' });
 
-function must<T>(v: T | undefined, flag: string, raw: string, example: string): T {
-  if (v === undefined)
-    throw inputError('CB_ERR_BAD_FLAG', `${flag}: expected something like "${example}", got "${raw}"`, `write it like ${flag} ${example}`);
-  return v;
+/** The flags as numbers, each in the range a scenario's same field has; the first bad one is refused. */
+function serveOptionsOf(f: ServeFlags) {
+  return {
+    ratePerSec: unitFlag('--rate', f.rate, 'rate', { min: MIN_RATE_PER_SEC, max: MAX_RATE_PER_SEC, orZero: true }, '10/s'),
+    payloadBytes: unitFlag('--payload', f.payload, 'size', { min: 0, max: MAX_BROADCAST_PAYLOAD_BYTES }, '128B'),
+    heartbeatMs: durationFlag('--heartbeat', f.heartbeat, '15s'),
+    retention: intFlag('--retention', f.retention, { min: 1, max: MAX_RETENTION, example: '100000' }),
+    slowReaderQueueBytes: unitFlag('--slow-reader-queue', f.slowReaderQueue, 'size', { min: 16 * 1024, max: 1024 ** 3 }, '1MiB'),
+    stallTimeoutMs: durationFlag('--stall-timeout', f.stallTimeout, '30s', { positive: true }),
+    ports: { http: parsePort(f.port, '--port'), tcp: parsePort(f.tcpPort, '--tcp-port') },
+  };
+}
+
+/** `connbench serve: stopped; served …`: what the server counted, for whoever stopped it. */
+function summaryLine(counters: Record<string, number>): string {
+  const counts = Object.entries(counters)
+    .filter(([name]) => name !== 'heartbeatBytes')
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, n]) => `${name}=${n}`);
+  return `connbench serve: stopped; ${counts.length ? counts.join(', ') : 'nothing counted'}\n`;
 }
 
 /** The models whose clients connect to a listener of `kind`, for the help text. */
@@ -63,6 +84,16 @@ export function registerServe(program: Command): void {
     .option('--heartbeat <d>', 'heartbeat interval (timeout is twice it)', '15s')
     .option('--sse-echo', 'SSE clients must echo heartbeats (POST /events/alive): a stream without echoes is ended as dead')
     .option('--retention <n>', 'messages the log keeps for resuming clients', '100000')
+    .option(
+      '--slow-reader-queue <size>',
+      'unsent bytes a push connection may hold (past one write) before it is cut as a slow reader',
+      formatBytesExact(DEFAULT_SLOW_READER_QUEUE_BYTES),
+    )
+    .option(
+      '--stall-timeout <d>',
+      'a request or tcp frame must arrive whole within this long',
+      formatDurationExact(DEFAULT_STALL_TIMEOUT_MS),
+    )
     .option('--control', 'serve the control API on --port instead, for shards of `run --target` (token: CONNBENCH_TOKEN, else generated)')
     .option(
       '--model-port <n>',
@@ -76,16 +107,13 @@ export function registerServe(program: Command): void {
     .option('--results-dir <dir>', 'with --control: also write the shard results uploaded to the server into this directory')
     .action(async (f: ServeFlags) => {
       if (f.control) return serveControl(f, process.env);
-      const ratePerSec = must(parseRatePerSec(f.rate), '--rate', f.rate, '10/s');
-      const payloadBytes = must(parseSizeBytes(f.payload), '--payload', f.payload, '128B');
-      const heartbeatMs = durationFlag('--heartbeat', f.heartbeat, '15s');
-      const retention = intFlag('--retention', f.retention, { min: 1, example: '100000' });
-      const settings = { heartbeat: { intervalMs: heartbeatMs, timeoutMs: heartbeatMs * 2 } };
+      const { ratePerSec, payloadBytes, heartbeatMs, retention, slowReaderQueueBytes, stallTimeoutMs, ports: asked } = serveOptionsOf(f);
+      const settings = { heartbeat: { intervalMs: heartbeatMs, timeoutMs: heartbeatMs * 2 }, slowReaderQueueBytes, stallTimeoutMs };
       // Every model's options at their scenario defaults, with what the flags set.
       const [defaults] = expandMatrix(validateScenario(applyOverrides({}, { 'sse.echo': f.sseEcho === true }), 'serve flags'));
       const host = new ReferenceHost({
         host: f.host,
-        ports: { http: parsePort(f.port, '--port'), tcp: parsePort(f.tcpPort, '--tcp-port') },
+        ports: asked,
         retention,
         settings,
       });
@@ -111,5 +139,6 @@ export function registerServe(program: Command): void {
       await untilSignal();
       publisher.stop();
       await host.close();
+      process.stdout.write(summaryLine(host.counters));
     });
 }

@@ -1,8 +1,10 @@
+import os from 'node:os';
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import { inputOf } from '../scenario/inputOf.js';
 import { loadScenario } from '../scenario/load.js';
 import { estimateWallMs } from '../scenario/estimate.js';
+import { loadWarnings } from '../scenario/warnings.js';
 import type { Scenario } from '../scenario/schema.js';
 import { planRun, type Limits } from '../runner/plan.js';
 import { machineLimits } from '../runner/machine.js';
@@ -11,10 +13,16 @@ import { EXIT, exitCodeOf, formatError } from './exitCodes.js';
 
 /**
  * Loads a scenario and checks every matrix point against this machine's limits, as `run` would
- * before starting anything; returns the line to print, or throws the first problem.
+ * before starting anything; returns the line to print, or throws the first problem. `warn` hears
+ * what `run` would warn of (src/scenario/warnings.ts).
  */
-export function checkScenario(nameOrPath: string, limits: Limits, opts: { resolved?: boolean } = {}): string {
+export function checkScenario(
+  nameOrPath: string,
+  limits: Limits,
+  opts: { resolved?: boolean; warn?: (message: string) => void } = {},
+): string {
   const points: Scenario[] = loadScenario(nameOrPath);
+  for (const p of points) for (const w of loadWarnings(p, os.cpus().length)) opts.warn?.(w);
   for (const p of points) {
     try {
       planRun(p, limits);
@@ -62,7 +70,7 @@ export function registerValidate(program: Command): void {
       const codes: number[] = [];
       for (const f of files) {
         try {
-          process.stdout.write(`${checkScenario(f, limits, flags)}\n`);
+          process.stdout.write(`${checkScenario(f, limits, { ...flags, warn: (w) => void process.stderr.write(`warning: ${w}\n`) })}\n`);
         } catch (err) {
           if (!(err instanceof ConnbenchError)) throw err;
           codes.push(exitCodeOf(err));

@@ -1,6 +1,7 @@
 import { MODEL_IDS, isModelId, type ModelId } from '../models/index.js';
 import { IDLE_ACTIONS, type IdleAction } from '../proxy/options.js';
 import { formatDurationMs, parseDurationMs } from '../util/units.js';
+import { MAX_DURATION_MS, unitProblem } from '../util/unitBounds.js';
 import { inputError } from '../util/errors.js';
 import { getPreset, type Preset } from './presets.js';
 
@@ -127,12 +128,12 @@ class FlagProblems {
     if (hint) this.hints.push(hint);
   }
 
-  /** A duration flag in ms, or fallback when it is absent; a value that is not a positive duration is a problem. */
+  /** A duration flag in ms, or fallback when it is absent; a value that is not a duration above 0 and at most 24h is a problem. */
   durationMs(flag: string, v: string | undefined, fallback: number | undefined): number | undefined {
     if (v === undefined) return fallback;
-    const ms = parseDurationMs(v);
-    if (ms === undefined || ms <= 0) this.add(`${flag}: expected a duration like "30s", got "${v}"`);
-    return ms;
+    const problem = unitProblem(flag, v, 'duration', { above: 0, max: MAX_DURATION_MS });
+    if (problem) this.add(problem);
+    return problem ? undefined : parseDurationMs(v);
   }
 
   throwIfAny(): void {
@@ -140,7 +141,8 @@ class FlagProblems {
     throw inputError(
       'CB_ERR_BAD_HEARTBEAT_FLAGS',
       this.problems.length === 1 ? this.problems[0]! : `bad heartbeat flags:\n  - ${this.problems.join('\n  - ')}`,
-      this.hints.join('; ') || undefined,
+      this.hints.join('; ') ||
+        'durations are written like 30s (above 0, at most 24h), the other flags as `connbench heartbeat --help` shows them',
     );
   }
 }
@@ -181,11 +183,14 @@ function idleActionOf(flag: string | undefined, preset: Preset | undefined, prob
   return fallback;
 }
 
+/** A plain decimal (no exponent, sign or empty text), or NaN. */
+const decimal = (text: string) => (/^\s*\d+(\.\d+)?\s*$/.test(text) ? Number(text) : NaN);
+
 function clientsOf(flag: string | undefined, problems: FlagProblems): number {
-  const clients = flag === undefined ? DEFAULT_CLIENTS : Number(flag);
-  if (!Number.isInteger(clients) || clients < 1 || clients > MAX_CLIENTS)
+  const clients = flag === undefined ? DEFAULT_CLIENTS : /^\s*\d+\s*$/.test(flag) ? Number(flag) : NaN;
+  if (!(clients >= 1 && clients <= MAX_CLIENTS))
     problems.add(
-      `--clients must be an integer from 1 to ${MAX_CLIENTS} (the proxy holds two sockets per connection in one process), got "${flag}"`,
+      `--clients "${flag}" is not a whole number from 1 to ${MAX_CLIENTS} (the proxy holds two sockets per connection in one process)`,
     );
   return clients;
 }
@@ -204,7 +209,7 @@ function intervalsOf(f: LabFlags, idleTimeoutMs: number | undefined, problems: F
       if (ms !== undefined && ms > 0) intervalsMs.push(ms);
     }
     // Only an empty list needs a problem here: each part that is no duration has its own already.
-    if (parts.length === 0) problems.add('--intervals: give at least one duration, e.g. "10s,20s,30s"');
+    if (parts.length === 0) problems.add(`--intervals "${f.intervals}" holds no duration: give one or more, e.g. "10s,20s,30s"`);
   } else if (idleTimeoutMs !== undefined) {
     intervalsMs = defaultIntervalsMs(idleTimeoutMs);
   }
@@ -223,8 +228,8 @@ function intervalsOf(f: LabFlags, idleTimeoutMs: number | undefined, problems: F
 /** --time-scale: "auto" (the default) makes the idle timeout last AUTO_SCALED_IDLE_MS, never below 1×. */
 function timeScaleOf(flag: string | undefined, idleTimeoutMs: number | undefined, problems: FlagProblems): number {
   if (flag === undefined || flag === 'auto') return idleTimeoutMs === undefined ? 1 : Math.max(1, idleTimeoutMs / AUTO_SCALED_IDLE_MS);
-  const timeScale = Number(flag);
-  if (!Number.isFinite(timeScale) || timeScale < 1) problems.add(`--time-scale must be "auto" or a number ≥ 1, got "${flag}"`);
+  const timeScale = decimal(flag);
+  if (!(timeScale >= 1)) problems.add(`--time-scale "${flag}" is not "auto" or a number of at least 1, written in digits`);
   return timeScale;
 }
 
@@ -240,9 +245,9 @@ function checkShortestScaledInterval(intervals: readonly LabInterval[], timeScal
 }
 
 function safetyMarginOf(flag: string | undefined, problems: FlagProblems): number {
-  const safetyMargin = flag === undefined ? DEFAULT_SAFETY_MARGIN : Number(flag);
+  const safetyMargin = flag === undefined ? DEFAULT_SAFETY_MARGIN : decimal(flag);
   if (!(safetyMargin >= 0 && safetyMargin < 1))
-    problems.add(`--safety-margin must be a fraction from 0 to below 1 (0.5 = heartbeat at half the idle timeout), got "${flag}"`);
+    problems.add(`--safety-margin "${flag}" is not a fraction from 0 to below 1 (0.5 = heartbeat at half the idle timeout)`);
   return safetyMargin;
 }
 

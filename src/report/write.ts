@@ -1,5 +1,6 @@
-import { mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { inputError } from '../util/errors.js';
 
 /**
  * The one module that writes files. Writes go to a temporary file first and are renamed into
@@ -42,4 +43,48 @@ function isDirectory(p: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * `--out PATH` checked before anything runs: a directory (as resultPathOf reads it) or the
+ * directory of a file, in which this process can make a file.
+ */
+export function checkOutPath(flag: string, given: string): void {
+  if (isDirectory(given)) checkWritable(flag, given, given);
+  else checkWritable(flag, given, path.dirname(path.resolve(given)), given);
+}
+
+/** A file flag (`--html FILE`, `--markdown FILE`) checked before anything runs; `example` names a file for the hint. */
+export function writableFile(flag: string, given: string, example: string): string {
+  if (existsSync(given) && statSync(given).isDirectory())
+    throw outError(flag, given, `${given} is a directory`, `name a file, e.g. ${flag} ${path.join(given, example)}`);
+  checkWritable(flag, given, path.dirname(path.resolve(given)), given);
+  return given;
+}
+
+/**
+ * Whether a file can be made in `dir` (created when missing, as writeFileAtomic does): a probe file
+ * is made in the nearest directory that exists and removed, because permission bits do not say
+ * (root passes them on /proc, which takes no file).
+ */
+function checkWritable(flag: string, given: string, dir: string, file?: string): void {
+  let nearest = path.resolve(dir);
+  while (!existsSync(nearest)) nearest = path.dirname(nearest);
+  if (!statSync(nearest).isDirectory()) throw outError(flag, given, `${nearest} is a file, not a directory`);
+  if (file && existsSync(file) && statSync(file).isDirectory()) throw outError(flag, given, `${file} is a directory`);
+  const probe = path.join(nearest, `.connbench-write-probe-${process.pid}`);
+  try {
+    closeSync(openSync(probe, 'wx'));
+    unlinkSync(probe);
+  } catch (err) {
+    throw outError(flag, given, `no file can be made in ${nearest} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+}
+
+function outError(flag: string, given: string, why: string, hint?: string) {
+  return inputError(
+    'CB_ERR_BAD_OUT',
+    `${flag} ${JSON.stringify(given)}: cannot write there: ${why}`,
+    hint ?? `name a file in a directory you can write, or a directory for the default file name (${flag} results/)`,
+  );
 }

@@ -3,7 +3,7 @@ import type { Scenario } from '../scenario/schema.js';
 import { getModel } from '../models/index.js';
 import { CONNECTIONS_PER_CLIENT, clientsOfShard } from '../topology/topology.js';
 import { formatBytes } from '../util/units.js';
-import { BYTES_PER_PROCESS, peakBytesPerConnection } from './memoryPerConnection.js';
+import { BYTES_PER_PROCESS, peakBytesPerConnection, serverLogBytes } from './memoryPerConnection.js';
 import { secondConnectionOf, socketsPerClient } from '../topology/topology.js';
 
 /** Sockets one process may hold: the 20000-file hard limit less room for pipes, files and listeners. */
@@ -255,7 +255,8 @@ function memoryShortfalls(c: Capacity, clients: number, side: PlanSide): Shortfa
   const servers = side.kind === 'shard' ? 0 : s.server.processes;
   const dearest = s.models.map((id) => ({ id, bytes: peakBytesPerConnection(id, s, part) })).reduce((a, b) => (b.bytes > a.bytes ? b : a));
   const workersOf = (n: number) => (side.kind === 'server' ? 0 : workersFor(c, n).workers);
-  const needOf = (bytes: number, n = clients) => n * k * bytes + (workersOf(n) + servers) * BYTES_PER_PROCESS;
+  const logBytes = servers > 0 ? serverLogBytes(s) : 0;
+  const needOf = (bytes: number, n = clients) => n * k * bytes + (workersOf(n) + servers) * BYTES_PER_PROCESS + servers * logBytes;
   const needBytes = needOf(dearest.bytes);
   if (needBytes <= budget) return [];
   // Fewer clients need fewer workers too: the largest count whose own need fits.
@@ -268,13 +269,14 @@ function memoryShortfalls(c: Capacity, clients: number, side: PlanSide): Shortfa
   }
   const fitting = s.models.filter((id) => needOf(peakBytesPerConnection(id, s, part)) <= budget);
   const forWhat = {
-    both: 'for server, client and kernel',
-    client: 'for the clients and their kernel',
-    server: 'for the server and its kernel',
+    both: 'for server, client, kernel',
+    client: 'for the clients, their kernel',
+    server: 'for the server, its kernel',
   }[part];
+  const logs = logBytes > 0 ? `, + ${servers} message log${servers === 1 ? '' : 's'} × ${formatBytes(logBytes)}` : '';
   return [
     {
-      what: `${c.clientsText(clients)} of ${dearest.id} need about ${formatBytes(needBytes)} at their peak (${clients * k} connections × ${formatBytes(dearest.bytes)} ${forWhat}, + ${workersOf(clients) + servers} processes × ${formatBytes(BYTES_PER_PROCESS)}), but ${Math.round(MEMORY_HEADROOM * 100)} % of the ${formatBytes(limits.availableMemoryBytes)} available is ${formatBytes(budget)}`,
+      what: `${c.clientsText(clients)} of ${dearest.id} need about ${formatBytes(needBytes)} at their peak (${clients * k} connections × ${formatBytes(dearest.bytes)} ${forWhat} and ${formatBytes(s.workload.payloadBytes)} messages, + ${workersOf(clients) + servers} processes × ${formatBytes(BYTES_PER_PROCESS)}${logs}), but ${Math.round(MEMORY_HEADROOM * 100)} % of the ${formatBytes(limits.availableMemoryBytes)} available is ${formatBytes(budget)}`,
       remedies: [
         `use at most ${lo} clients${side.kind === 'shard' ? ' in this shard (more shards)' : ''}`,
         ...(fitting.length > 0 ? [`run only ${fitting.join(', ')}`] : []),

@@ -16,7 +16,7 @@ export type ServerSample = Extract<FromServer, { type: 'sample' }>;
 
 /** What every model's server reads, from the scenario; the model's own settings travel as its options. */
 export function serverSettingsOf(s: Scenario): ServerSettings {
-  return { heartbeat: s.heartbeat };
+  return { heartbeat: s.heartbeat, slowReaderQueueBytes: s.server.slowReaderQueueBytes, stallTimeoutMs: s.server.stallTimeoutMs };
 }
 
 /**

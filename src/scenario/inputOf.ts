@@ -28,7 +28,12 @@ export function inputOf(s: ResolvedScenario): ScenarioInput {
     actions: s.actions.map((a) => ({ action: a.action, at: formatDurationExact(a.atMs) })),
     ...Object.fromEntries(modelSections().map(({ section }) => [section.key, section.input(s[section.key])])),
     heartbeat: { interval: formatDurationExact(s.heartbeat.intervalMs), timeout: formatDurationExact(s.heartbeat.timeoutMs) },
-    server: { ...s.server },
+    server: {
+      retention: s.server.retention,
+      processes: s.server.processes,
+      slowReaderQueue: formatBytesExact(s.server.slowReaderQueueBytes),
+      stallTimeout: formatDurationExact(s.server.stallTimeoutMs),
+    },
     client: {
       workers: s.client.workers,
       sourceAddresses: s.client.sourceAddresses,

@@ -1,8 +1,8 @@
-import { readFileSync, existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { parseDocument } from 'yaml';
 import { z } from 'zod';
+import { parseScenarioText, readScenarioBytes, scenarioMapping, scenarioText } from './scenarioFile.js';
 import { scenarioSchema, type ScenarioParsed } from './schema.js';
 import { expandMatrix } from './matrix.js';
 import type { Scenario } from './schema.js';
@@ -34,57 +34,28 @@ export function resolveScenarioPath(nameOrPath: string): string {
   );
 }
 
-/** Reads YAML or JSON text into a plain value; syntax errors carry line and column. */
-export function parseScenarioText(text: string, file: string): unknown {
-  if (file.endsWith('.json')) {
-    try {
-      return JSON.parse(text);
-    } catch (err) {
-      const message = (err as Error).message;
-      throw inputError(
-        'CB_ERR_SCENARIO_SYNTAX',
-        `${file}:${jsonErrorPosition(text, message)}: ${message}`,
-        'fix the JSON syntax at the line and column shown',
-      );
-    }
-  }
-  const doc = parseDocument(text, { prettyErrors: true });
-  if (doc.errors.length > 0) {
-    const lines = doc.errors.map((e) => {
-      const pos = e.linePos?.[0];
-      return `${file}:${pos ? `${pos.line}:${pos.col}` : '?'}: ${e.message.split('\n')[0]}`;
-    });
-    throw inputError('CB_ERR_SCENARIO_SYNTAX', lines.join('\n'), 'fix the YAML syntax at the line and column shown');
-  }
-  return doc.toJS() ?? {};
-}
-
-/** "line:col" of a JSON.parse error, from the offset V8 names (or the end of the text); "?" when it names none. */
-export function jsonErrorPosition(text: string, message: string): string {
-  const at = /at position (\d+)/.exec(message);
-  const offset = at ? Number(at[1]) : /end of JSON input/.test(message) ? text.length : undefined;
-  if (offset === undefined) return '?';
-  const before = text.slice(0, offset).split('\n');
-  return `${before.length}:${before.at(-1)!.length + 1}`;
-}
-
-/** Validates a raw scenario; every problem at once, each with its path. */
-export function validateScenario(raw: unknown, source = 'scenario'): ScenarioParsed {
+/**
+ * Validates a raw scenario; every problem at once, each with its path. `setBy` names the flag that
+ * set a path (`workload.payload` → `--payload "10GiB"`), so a problem with it names the flag too.
+ */
+export function validateScenario(raw: unknown, source = 'scenario', setBy: Record<string, string> = {}): ScenarioParsed {
   const result = scenarioSchema.safeParse(raw);
   if (result.success) return result.data;
   throw inputError(
     'CB_ERR_SCENARIO_INVALID',
-    `${source} is not valid:\n${formatIssues(result.error.issues)
+    `${source} is not valid:\n${formatIssues(result.error.issues, setBy)
       .map((l) => `  - ${l}`)
       .join('\n')}`,
     'fix the fields named above (`connbench schema` prints the full schema)',
   );
 }
 
-export function formatIssues(issues: z.core.$ZodIssue[]): string[] {
+export function formatIssues(issues: z.core.$ZodIssue[], setBy: Record<string, string> = {}): string[] {
   const out: string[] = [];
   for (const issue of issues) {
-    const at = issue.path.length ? issue.path.join('.') : '(top level)';
+    const dotted = issue.path.join('.');
+    const flag = Object.keys(setBy).find((k) => dotted === k || dotted.startsWith(`${k}.`));
+    const at = `${issue.path.length ? dotted : '(top level)'}${flag ? ` (set by ${setBy[flag]})` : ''}`;
     if (issue.code === 'unrecognized_keys') {
       const known = knownKeysAt(issue.path as (string | number)[]);
       for (const key of issue.keys) {
@@ -129,29 +100,31 @@ function unwrap(t: z.ZodType): z.ZodType {
   return cur;
 }
 
-/** Loads, validates and expands one scenario file (or bundled name), with CLI overrides applied. */
-export function loadScenario(nameOrPath: string, overrides: Record<string, unknown> = {}): Scenario[] {
+export { parseScenarioText, jsonErrorPosition } from './scenarioFile.js';
+
+/**
+ * Loads, validates and expands one scenario file (or bundled name), with CLI overrides applied;
+ * `setBy` names the flag behind each override (see validateScenario).
+ */
+export function loadScenario(nameOrPath: string, overrides: Record<string, unknown> = {}, setBy: Record<string, string> = {}): Scenario[] {
   const file = resolveScenarioPath(nameOrPath);
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw inputError('CB_ERR_SCENARIO_READ', `could not read ${file}: ${(err as Error).message}`, 'check the path and its permissions');
-  }
-  const raw = parseScenarioText(text, file);
-  return expandMatrix(validateScenario(applyOverrides(raw, overrides), file));
+  const raw = scenarioMapping(parseScenarioText(scenarioText(readScenarioBytes(file), file), file), file);
+  return expandMatrix(validateScenario(applyOverrides(raw, overrides), file, setBy));
 }
 
-/** Overrides are dotted paths (`workload.rate`) set on the raw document before validation. */
-export function applyOverrides(raw: unknown, overrides: Record<string, unknown>): unknown {
-  const doc = (typeof raw === 'object' && raw !== null ? structuredClone(raw) : {}) as Record<string, unknown>;
+/**
+ * Overrides are dotted paths (`workload.rate`) set on the raw document before validation. Only the
+ * mappings along each path are copied: the document is the caller's, and may nest deep elsewhere.
+ */
+export function applyOverrides(raw: Record<string, unknown>, overrides: Record<string, unknown>): Record<string, unknown> {
+  const doc = { ...raw };
   for (const [dotted, value] of Object.entries(overrides)) {
     if (value === undefined) continue;
     const keys = dotted.split('.');
     let cur = doc;
     for (const k of keys.slice(0, -1)) {
-      if (typeof cur[k] !== 'object' || cur[k] === null) cur[k] = {};
-      cur = cur[k] as Record<string, unknown>;
+      const next = cur[k];
+      cur = cur[k] = typeof next === 'object' && next !== null && !Array.isArray(next) ? { ...(next as Record<string, unknown>) } : {};
     }
     cur[keys.at(-1)!] = value;
   }

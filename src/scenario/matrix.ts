@@ -95,7 +95,12 @@ function toScenario(s: ScenarioParsed, p: Point, matrix: MatrixPoint): Scenario 
     actions: s.actions.map((a) => ({ action: a.action, atMs: a.at })).sort((a, b) => a.atMs - b.atMs),
     ...sectionsAt(s, p),
     heartbeat: { intervalMs: p['heartbeat.interval'] as number, timeoutMs: s.heartbeat.timeout },
-    server: { retention: p['server.retention'] as number, processes: s.server.processes },
+    server: {
+      retention: p['server.retention'] as number,
+      processes: s.server.processes,
+      slowReaderQueueBytes: s.server.slowReaderQueue,
+      stallTimeoutMs: s.server.stallTimeout,
+    },
     client: {
       workers: s.client.workers,
       sourceAddresses: s.client.sourceAddresses,

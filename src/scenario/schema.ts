@@ -1,6 +1,10 @@
 import { z } from 'zod';
 import { MODEL_IDS, modelSections, type ModelId } from '../models/index.js';
-import { axis, durationMs, positiveCount, ratePerSec, sizeBytes } from '../util/zodUnits.js';
+import { axis, durationMs, ratePerSec, sizeBytes, wholeNumber } from '../util/zodUnits.js';
+import { formatBytesExact } from '../util/unitText.js';
+import { MAX_BROADCAST_PAYLOAD_BYTES, MAX_CHAT_PAYLOAD_BYTES } from '../models/payloadLimits.js';
+import { DEFAULT_SLOW_READER_QUEUE_BYTES, DEFAULT_STALL_TIMEOUT_MS } from '../models/serverLimits.js';
+import { MAX_BURST, MAX_CLIENTS, MAX_RETENTION, MAX_SERVER_PROCESSES, MAX_SOURCE_ADDRESSES, MAX_WORKERS } from './limits.js';
 import { didYouMean } from '../util/didYouMean.js';
 
 /**
@@ -20,15 +24,15 @@ export const workloadSchema = z
         'broadcast: one publisher, every client receives every message (a ticker). chat: users send to users or rooms. idle: no messages, connections and heartbeats only.',
       ),
     rate: axis(ratePerSec('10/s'), 'broadcast: messages per second from the publisher; chat: sends per second of each user.').default(10),
-    payload: axis(sizeBytes('128B'), 'Padding carried by every message.').default(128),
+    payload: axis(
+      sizeBytes('128B', { max: MAX_BROADCAST_PAYLOAD_BYTES }),
+      `Padding carried by every message: at most ${formatBytesExact(MAX_BROADCAST_PAYLOAD_BYTES)} (the 16 MiB frame limit less room for the envelope), ${formatBytesExact(MAX_CHAT_PAYLOAD_BYTES)} in chat (the 1 MiB a client may send).`,
+    ).default(128),
     roomSize: axis(
-      positiveCount,
+      wholeNumber(1, MAX_CLIENTS),
       'chat: users per room. 1 = direct messages to a random other user; k > 1 = rooms of k users, where one send reaches every member (the sender included).',
     ).default(1),
-    burst: z
-      .number()
-      .int()
-      .nonnegative()
+    burst: wholeNumber(0, MAX_BURST)
       .default(0)
       .describe('idle: messages broadcast at once at the end, proving delivery still works after the quiet.'),
   })
@@ -116,13 +120,13 @@ const leadingShape = {
     .min(1)
     .default([...MODEL_IDS])
     .describe('The models to run, in this order.'),
-  clients: axis(positiveCount, 'Simulated clients (users) per model.').default(1000),
+  clients: axis(wholeNumber(1, MAX_CLIENTS), 'Simulated clients (users) per model.').default(1000),
   rampUp: durationMs('5s')
     .optional()
     .describe('Connect the clients evenly over this long (default 5s). Give rampUp or connectRate, not both.'),
-  connectRate: ratePerSec('500/s').optional().describe('Connect clients at this rate instead of over a fixed rampUp.'),
+  connectRate: ratePerSec('500/s', { orZero: false }).optional().describe('Connect clients at this rate instead of over a fixed rampUp.'),
   warmup: durationMs('2s').default(2000).describe('Messages flow but latency is not recorded yet.'),
-  duration: durationMs('10s').default(10_000).describe('The measured window.'),
+  duration: durationMs('10s', { above: 0 }).default(10_000).describe('The measured window.'),
   drainTimeout: durationMs('10s')
     .default(10_000)
     .describe('After publishing stops: how long clients may take to catch up before the rest counts as lost.'),
@@ -144,25 +148,34 @@ const trailingShape = {
   server: z
     .strictObject({
       retention: axis(
-        positiveCount,
+        wholeNumber(1, MAX_RETENTION),
         'Messages the server log keeps; a cursor older than this gets an explicit gap (counted as lost).',
       ).default(100_000),
-      processes: positiveCount
+      processes: wholeNumber(1, MAX_SERVER_PROCESSES)
         .default(1)
         .describe(
           "Reference server processes, each on its own ports with an even share of the clients and the same publishing schedule (so sequence numbers stay global), for more connections than one process's ~18,000 sockets. broadcast and idle only: chat would need a relay between them.",
+        ),
+      slowReaderQueue: sizeBytes('1MiB', { min: 16 * 1024, max: 1024 ** 3 })
+        .default(DEFAULT_SLOW_READER_QUEUE_BYTES)
+        .describe(
+          'A push connection whose unsent bytes pass this (beyond what one write turn queued: a resume, a burst) is cut as a slow reader, counted as server.slowReaderCuts.',
+        ),
+      stallTimeout: durationMs('30s', { above: 0 })
+        .default(DEFAULT_STALL_TIMEOUT_MS)
+        .describe(
+          'A request (headers and body) or a tcp frame must arrive whole within this long of its first byte, or its connection is cut.',
         ),
     })
     .prefault({}),
   client: z
     .strictObject({
-      workers: z
-        .number()
-        .int()
-        .nonnegative()
+      workers: wholeNumber(0, MAX_WORKERS)
         .default(0)
         .describe('Client worker processes; 0 = as many as the connection count needs (at least 1).'),
-      sourceAddresses: positiveCount.default(1).describe('Loopback source addresses to spread connections over (127.0.0.1, 127.0.0.2, …).'),
+      sourceAddresses: wholeNumber(1, MAX_SOURCE_ADDRESSES)
+        .default(1)
+        .describe('Loopback source addresses to spread connections over (127.0.0.1, 127.0.0.2, …).'),
       resume: axis(
         z.enum(RESUME_MODES),
         'cursor: a reconnect resumes where the client was (Last-Event-ID, cursor). none: it starts from now, as naive long polling does, and the gap counts as lost.',
@@ -206,7 +219,6 @@ export const scenarioSchema = (
   const list = <T>(v: T | T[]) => (Array.isArray(v) ? v : [v]);
   const fail = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
   if (s.rampUp !== undefined && s.connectRate !== undefined) fail(['connectRate'], 'give rampUp or connectRate, not both');
-  if (s.connectRate === 0) fail(['connectRate'], 'must be above 0/s');
   const w = s.workload;
   const smallest = Math.min(...list(s.clients));
   if (w.pattern !== 'chat' && list(w.roomSize).some((k) => k > 1))
@@ -218,6 +230,12 @@ export const scenarioSchema = (
     fail(['workload', 'roomSize'], `a room of ${biggestRoom} needs at least ${biggestRoom} clients; the smallest point has ${smallest}`);
   if (w.pattern !== 'idle' && list(w.rate).some((r) => r <= 0))
     fail(['workload', 'rate'], 'must be above 0/s (use pattern: idle for no messages)');
+  const biggestPayload = Math.max(...list(w.payload));
+  if (w.pattern === 'chat' && biggestPayload > MAX_CHAT_PAYLOAD_BYTES)
+    fail(
+      ['workload', 'payload'],
+      `must be at most ${formatBytesExact(MAX_CHAT_PAYLOAD_BYTES)} in chat (a client may send at most 1 MiB), got ${formatBytesExact(biggestPayload)}`,
+    );
   const windowMs = s.warmup + s.duration;
   s.actions.forEach((a, i) => {
     if (a.at >= windowMs) fail(['actions', i, 'at'], `${a.at} ms is not before the end of warmup + duration (${windowMs} ms)`);
@@ -275,7 +293,7 @@ export type ScenarioCore = {
   /** Timed actions, `atMs` after the start of publishing, in time order. */
   actions: { action: ActionName; atMs: number }[];
   heartbeat: { intervalMs: number; timeoutMs: number };
-  server: { retention: number; processes: number };
+  server: { retention: number; processes: number; slowReaderQueueBytes: number; stallTimeoutMs: number };
   client: { workers: number; sourceAddresses: number; resume: ResumeMode; reconnect: { minDelayMs: number; maxDelayMs: number } };
   thresholds: Record<string, string>;
   /** Faults, `atMs` after the start of publishing, in time order. */

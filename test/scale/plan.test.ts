@@ -16,9 +16,12 @@ function point(
   return {
     clients,
     models: o.models ?? ['websocket'],
-    workload: { pattern: o.chat ? 'chat' : 'broadcast' },
+    // No messages: the log holds nothing, and each connection's payload cost is its 128 B message's.
+    workload: { pattern: o.chat ? 'chat' : 'broadcast', ratePerSec: 0, payloadBytes: 128, burst: 0 },
+    warmupMs: 1000,
+    durationMs: 1000,
     sse: { client: o.sseClient ?? 'auto', echo: false },
-    server: { processes: o.processes ?? 1 },
+    server: { processes: o.processes ?? 1, retention: 1000 },
     client: { workers: 0, sourceAddresses: o.sourceAddresses ?? 1 },
     faults: [],
   } as unknown as Scenario;
@@ -82,7 +85,7 @@ describe('planRun beyond one server process', () => {
     expect(e.kind).toBe('run');
     expect(e.message).toContain(`10000 clients of sse need about ${formatBytes(10_000 * sse + processesBytes)} at their peak`);
     expect(e.message).toContain(
-      `(10000 connections × ${formatBytes(sse)} for server, client and kernel, + 3 processes × 64.0 MiB), but 80 % of the ${formatBytes(available)} available`,
+      `(10000 connections × ${formatBytes(sse)} for server, client, kernel and 128 B messages, + 3 processes × 64.0 MiB), but 80 % of the ${formatBytes(available)} available`,
     );
     const fit = Math.floor((Math.floor(available * MEMORY_HEADROOM) - processesBytes) / sse);
     expect(e.hint).toContain(`use at most ${fit} clients`);
@@ -92,6 +95,21 @@ describe('planRun beyond one server process', () => {
     expect(() => planRun(point(fit + 1, { models: ['sse', 'tcp'] }), limits)).toThrow(ConnbenchError);
     // The eventsource client costs more than the lean one.
     expect(peakBytesPerConnection('sse', point(10_000, { sseClient: 'reference' }))).toBeGreaterThan(sse);
+  });
+
+  it('counts the payload into the memory: each connection holds a whole message, each server process its log', () => {
+    const small = point(1000, { models: ['tcp'] });
+    expect(() => planRun(small, MACHINE)).not.toThrow();
+    const big = {
+      ...small,
+      workload: { pattern: 'broadcast', ratePerSec: 10, payloadBytes: 16 * 1024 * 1024 - 1024, burst: 0 },
+      warmupMs: 2000,
+      durationMs: 10_000,
+    } as unknown as Scenario;
+    const e = refusal(big, MACHINE);
+    expect(e.code).toBe('CB_ERR_NOT_ENOUGH_MEMORY');
+    // 120 messages published (10/s over 12 s), fewer than retention: all in the log.
+    expect(e.message).toContain('for server, client, kernel and 16.0 MiB messages, + 2 processes × 64.0 MiB, + 1 message log × 1.9 GiB)');
   });
 
   it('names sockets and memory together when both run short', () => {

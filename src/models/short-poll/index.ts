@@ -4,7 +4,7 @@ import { defineSection } from '../section.js';
 import { axis, durationMs } from '../../util/zodUnits.js';
 import { formatDurationExact } from '../../util/unitText.js';
 import { formatDurationMs } from '../../util/units.js';
-import { PollServer } from '../long-poll/server.js';
+import { DEFAULT_MAX_EVERY_MS, PollServer } from '../long-poll/server.js';
 import { PollClient } from '../long-poll/client.js';
 import { httpModelSecondConnection } from '../http/secondConnection.js';
 
@@ -15,7 +15,13 @@ export interface ShortPollOptions {
 
 const section = defineSection({
   key: 'shortPoll',
-  schema: z.strictObject({ interval: axis(durationMs('1s'), 'short-poll: pause between an answer and the next poll.').default(1000) }),
+  schema: z.strictObject({
+    interval: axis(
+      // The server believes a pause of at most this long (`every`), then ends a silent connection as dead.
+      durationMs('1s', { max: DEFAULT_MAX_EVERY_MS }),
+      'short-poll: pause between an answer and the next poll (at most 1h).',
+    ).default(1000),
+  }),
   axes: ['interval'],
   resolve: (s): ShortPollOptions => ({ intervalMs: s.interval }),
   input: (o) => ({ interval: formatDurationExact(o.intervalMs) }),

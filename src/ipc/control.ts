@@ -85,6 +85,8 @@ export interface ServerFigures {
   wireBytes: WireBytes;
   heartbeatBytes: number;
   deadPeers: number;
+  /** Connections the processes cut as slow readers. */
+  slowReaderCuts: number;
   peakRssBytes: number;
   /** Host-wide TCP buffer memory (/proc/net/sockstat): at `base` and `connected`; absent where not read. */
   kernelBytes?: number;

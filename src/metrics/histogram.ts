@@ -131,27 +131,38 @@ export function mergeEncoded(encoded: string[]): Histogram {
   return total;
 }
 
+/** A summary's figures; each is null when it was computed from too few samples (see samplesFor). */
 export interface LatencySummaryMs {
-  p50: number;
-  p90: number;
-  p99: number;
-  p999: number;
-  max: number;
-  mean: number;
+  p50: number | null;
+  p90: number | null;
+  p99: number | null;
+  p999: number | null;
+  max: number | null;
+  mean: number | null;
   count: number;
 }
 
-/** Percentiles in milliseconds from a microsecond histogram. Pure over the histogram. */
+/**
+ * The fewest samples a percentile is a figure of its own with: the p-th percentile of fewer than
+ * 1 / (1 - p) samples is the maximum under another name (a p99 of 40 deliveries is their largest),
+ * so it is not reported (p50: 2, p90: 10, p99: 100, p99.9: 1000). The maximum and the mean need one.
+ */
+export function samplesFor(percentile: number): number {
+  return Math.ceil(1 / (1 - percentile / 100) - 1e-9);
+}
+
+/** Percentiles in milliseconds from a microsecond histogram, null where too few samples. Pure over the histogram. */
 export function summarizeMs(h: Histogram): LatencySummaryMs {
   const count = h.totalCount;
-  const ms = (us: number) => (count === 0 ? 0 : Math.round(us) / 1000);
+  const ms = (us: number) => Math.round(us) / 1000;
+  const at = (p: number) => (count >= samplesFor(p) ? ms(h.getValueAtPercentile(p)) : null);
   return {
-    p50: ms(h.getValueAtPercentile(50)),
-    p90: ms(h.getValueAtPercentile(90)),
-    p99: ms(h.getValueAtPercentile(99)),
-    p999: ms(h.getValueAtPercentile(99.9)),
-    max: ms(h.maxValue),
-    mean: count === 0 ? 0 : Math.round(h.mean) / 1000,
+    p50: at(50),
+    p90: at(90),
+    p99: at(99),
+    p999: at(99.9),
+    max: count > 0 ? ms(h.maxValue) : null,
+    mean: count > 0 ? Math.round(h.mean) / 1000 : null,
     count,
   };
 }

@@ -4,13 +4,13 @@ import { formatMs } from '../util/units.js';
 /** The mark on a latency figure smaller than its row's clock bound: across hosts it cannot be told from 0. */
 export const BELOW_BOUND_MARK = '‡';
 
-/** Whether a latency figure (ms) of the row is smaller than the bound on its clock correction. */
-export function belowClockBound(r: ModelResult, ms: number): boolean {
-  return r.clock !== undefined && ms * 1000 < r.clock.boundUs;
+/** Whether a latency figure (ms) of the row is smaller than the bound on its clock correction; one not measured (null) is not. */
+export function belowClockBound(r: ModelResult, ms: number | null): boolean {
+  return r.clock !== undefined && ms !== null && ms * 1000 < r.clock.boundUs;
 }
 
 /** The figure as shown, marked when it is below the row's clock bound. */
-export function clockMarked(r: ModelResult, ms: number, shown: string): string {
+export function clockMarked(r: ModelResult, ms: number | null, shown: string): string {
   return belowClockBound(r, ms) ? `${shown}${BELOW_BOUND_MARK}` : shown;
 }
 

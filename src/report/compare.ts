@@ -4,6 +4,7 @@ import { holds, parseTarget, rowLabel, splitRule, targets, type Operator, type T
 import { spreadOf, type Spread } from './repeats.js';
 import { decodeHistogram, mergeEncoded, summarizeMs, type LatencySummaryMs } from '../metrics/histogram.js';
 import { inputError } from '../util/errors.js';
+import { whyNotMeasured } from './unmeasured.js';
 
 /**
  * `connbench compare BASE HEAD`: per model (and matrix point) and metric, the base and head
@@ -215,7 +216,7 @@ function evaluateFailOn(rule: FailOnRule, base: ModelResult, head: ModelResult, 
       ...id,
       failed: true,
       withinSpread: false,
-      message: `${name}: not measured in ${cell.base === null ? 'base' : 'head'} (the model failed or the figure is missing), so "${rule.text}" cannot be checked`,
+      message: `${name}: no samples in ${cell.base === null ? 'base' : 'head'} (${whyNotMeasured(cell.base === null ? base : head, path)}), so "${rule.text}" cannot be checked`,
     };
   }
   const pct = cell.changePercent ?? (cell.change! > 0 ? Infinity : cell.change! < 0 ? -Infinity : 0);

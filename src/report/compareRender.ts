@@ -35,7 +35,7 @@ function verdictText(c: CompareCell, style: 'plain' | 'color' | 'markdown'): str
     case 'unchanged':
       return quietReason(c);
     case 'n/a':
-      return 'not measured';
+      return 'cannot compare: not measured';
   }
 }
 

@@ -3,8 +3,9 @@ import type { ChartLibrary } from './chartLibrary.js';
 import { percentileCurve, type CurvePoint } from './percentileCurve.js';
 import { scenarioLine } from './scenarioLine.js';
 import { repeatNote } from './spreadText.js';
-import { SUMMARY_BOUNDED, SUMMARY_HEAD, summaryCells, type SummaryCell } from './summaryColumns.js';
+import { SUMMARY_BOUNDED, SUMMARY_HEAD, SUMMARY_PATHS, summaryCells, type SummaryCell } from './summaryColumns.js';
 import { uncertainNote } from './uncertain.js';
+import { unmeasuredNotes } from './unmeasured.js';
 import { rowLabel } from './condition.js';
 import { outcomeNotes } from './faultNotes.js';
 import { formatBytes } from '../util/units.js';
@@ -29,16 +30,21 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 /** Inline script text must not close its own element. */
 const scriptSafe = (s: string) => s.replace(/<\/(script)/gi, '<\\/$1').replace(/<!--/g, '<\\!--');
 
+/** A bar's height; null (not measured) is drawn as no bar. */
+type Bar = number | null;
+
 export interface ReportData {
   series: { label: string; colour: string; points: CurvePoint[] }[];
   bars: {
     labels: string[];
     colours: string[];
-    memory: { rss: number[]; heap: number[]; kernel: (number | null)[] };
-    cpu: { server: number[]; client: number[] };
-    bytes: { sent: number[]; received: number[] };
+    memory: { rss: Bar[]; heap: Bar[]; kernel: Bar[] };
+    cpu: { server: Bar[]; client: Bar[] };
+    bytes: { sent: Bar[]; received: Bar[] };
   };
 }
+
+const kib = (bytes: number | null): Bar => (bytes === null ? null : bytes / 1024);
 
 /** What the charts draw, from the result; exported for tests. */
 export function reportData(result: RunResult): ReportData {
@@ -51,9 +57,9 @@ export function reportData(result: RunResult): ReportData {
       labels,
       colours,
       memory: {
-        rss: rows.map((r) => r.server.rssPerConnectionBytes / 1024),
-        heap: rows.map((r) => r.server.heapPerConnectionBytes / 1024),
-        kernel: rows.map((r) => (r.server.kernelPerConnectionBytes === null ? null : r.server.kernelPerConnectionBytes / 1024)),
+        rss: rows.map((r) => kib(r.server.rssPerConnectionBytes)),
+        heap: rows.map((r) => kib(r.server.heapPerConnectionBytes)),
+        kernel: rows.map((r) => kib(r.server.kernelPerConnectionBytes)),
       },
       cpu: { server: rows.map((r) => r.server.cpuUsPerMessage), client: rows.map((r) => r.client.cpuUsPerMessage) },
       bytes: { sent: rows.map((r) => r.wire.serverBytesPerMessage), received: rows.map((r) => r.wire.serverReceivedBytesPerMessage) },
@@ -189,6 +195,7 @@ export function renderHtml(result: RunResult, chartLibrary: ChartLibrary): strin
     repeatNote(result.models),
     uncertainNote(result.models, SUMMARY_BOUNDED),
     ...outcomeNotes(result.models).map((n) => n.trim()),
+    ...unmeasuredNotes(result.models, SUMMARY_PATHS).map((n) => n.trim()),
   ].filter((n): n is string => Boolean(n));
   const envRows: [string, string][] = [
     ['connbench', result.tool.version],

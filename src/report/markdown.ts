@@ -2,8 +2,9 @@ import type { RunResult } from './result.js';
 import { formatBytes } from '../util/units.js';
 import { mdCell, mdTable } from './markdownTable.js';
 import { repeatNote } from './spreadText.js';
-import { SUMMARY_BOUNDED, SUMMARY_HEAD, summaryCells, type SummaryCell } from './summaryColumns.js';
+import { SUMMARY_BOUNDED, SUMMARY_HEAD, SUMMARY_PATHS, summaryCells, type SummaryCell } from './summaryColumns.js';
 import { uncertainNote } from './uncertain.js';
+import { unmeasuredNotes } from './unmeasured.js';
 import { scenarioLine } from './scenarioLine.js';
 import { rowLabel } from './condition.js';
 import { outcomeNotes } from './faultNotes.js';
@@ -29,9 +30,12 @@ export function renderRunMarkdown(result: RunResult): string {
   const uncertain = uncertainNote(result.models, SUMMARY_BOUNDED);
   if (uncertain) out.push(`<sub>${mdCell(uncertain)}</sub>`, '');
   for (const line of clockNotes(result.models)) out.push(`<sub>${mdCell(line)}</sub>`, '');
-  for (const r of result.models.filter((m) => m.status !== 'ok' && m.statusReason))
-    out.push(`- ${mdCell(rowLabel(r))}: ${mdCell(r.statusReason!)}`);
-  if (result.models.some((m) => m.status !== 'ok' && m.statusReason)) out.push('');
+  const notes = [
+    ...result.models.filter((m) => m.status !== 'ok' && m.statusReason).map((r) => `${rowLabel(r)}: ${r.statusReason!}`),
+    ...unmeasuredNotes(result.models, SUMMARY_PATHS).map((n) => n.trim()),
+  ];
+  for (const n of notes) out.push(`- ${mdCell(n)}`);
+  if (notes.length > 0) out.push('');
   const outcomes = outcomeNotes(result.models);
   if (outcomes.length > 0) {
     // The table's indented notes as a list: a row's line, its faults nested under it.

@@ -1,6 +1,15 @@
 import type { ModelResult } from './result.js';
 import { unfinishedModelResult } from './partial.js';
-import { formatBytes, formatInt, formatMs, formatUs, parseDurationMs, parseRatePerSec, parseSizeBytes } from '../util/units.js';
+import {
+  NOT_MEASURED,
+  formatBytes,
+  formatInt,
+  formatMs,
+  formatUs,
+  parseDurationMs,
+  parseRatePerSec,
+  parseSizeBytes,
+} from '../util/units.js';
 import { didYouMean } from '../util/didYouMean.js';
 import { inputError } from '../util/errors.js';
 
@@ -146,9 +155,10 @@ export function parseQuantity(text: string, kind: MetricKind): number | undefine
   }
 }
 
-/** A value of a kind for people: "4.20 ms", "12.3 KiB", "8.5 µs", "12 %", "1,000". */
+/** A value of a kind for people: "4.20 ms", "12.3 KiB", "8.5 µs", "12 %", "1,000"; "n/a" for null (not measured). */
 export function formatQuantity(value: number | null, kind: MetricKind): string {
-  if (value === null || !Number.isFinite(value)) return '-';
+  if (value === null) return NOT_MEASURED;
+  if (!Number.isFinite(value)) return '-';
   switch (kind) {
     case 'ms':
       return `${formatMs(value)} ms`;

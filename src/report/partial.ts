@@ -1,6 +1,6 @@
 import type { ModelResult } from './result.js';
 
-/** The row of a model that did not finish (failed or interrupted): counts are zero, the error says why. */
+/** The row of a model that did not finish (failed or interrupted): counts are zero, every figure null (not measured), the error says why. */
 export function unfinishedModelResult(
   model: string,
   matrix: Record<string, number | string>,
@@ -18,22 +18,28 @@ export function unfinishedModelResult(
     reconnects: 0,
     errors: { [error.code]: 1 },
     messages: { published: 0, expected: 0, delivered: 0, lost: 0, duplicates: 0, reordered: 0 },
-    latencyMs: { p50: 0, p90: 0, p99: 0, p999: 0, max: 0, mean: 0, count: 0 },
+    latencyMs: { p50: null, p90: null, p99: null, p999: null, max: null, mean: null, count: 0 },
     histogram: '',
-    connectMs: { p50: 0, p99: 0, max: 0 },
-    deliveriesPerSec: 0,
+    connectMs: { p50: null, p99: null, max: null },
+    deliveriesPerSec: null,
     server: {
-      rssPerConnectionBytes: 0,
-      heapPerConnectionBytes: 0,
+      rssPerConnectionBytes: null,
+      heapPerConnectionBytes: null,
       kernelPerConnectionBytes: null,
-      cpuPercent: 0,
-      cpuUsPerMessage: 0,
-      peakRssBytes: 0,
-      openSockets: 0,
+      cpuPercent: null,
+      cpuUsPerMessage: null,
+      peakRssBytes: null,
+      openSockets: null,
       deadPeers: 0,
+      slowReaderCuts: 0,
     },
-    client: { workers: 0, rssPerClientBytes: 0, cpuPercent: 0, cpuUsPerMessage: 0, eventLoopDelayP99Ms: 0, peakRssBytes: 0 },
-    wire: { serverBytesPerMessage: 0, serverReceivedBytesPerMessage: 0, requestsPerMessage: 0, heartbeatBytesPerConnectionPerMinute: 0 },
+    client: { workers: 0, rssPerClientBytes: null, cpuPercent: null, cpuUsPerMessage: null, eventLoopDelayP99Ms: null, peakRssBytes: null },
+    wire: {
+      serverBytesPerMessage: null,
+      serverReceivedBytesPerMessage: null,
+      requestsPerMessage: null,
+      heartbeatBytesPerConnectionPerMinute: null,
+    },
     timing: { rampUpMs: 0, measuredMs: 0, drainMs: 0 },
     error,
   };

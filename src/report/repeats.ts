@@ -103,9 +103,10 @@ export function combineRepeats(rows: ModelResult[]): ModelResult {
     ...combinedOutcomes(runs),
     repeats: runs,
   };
-  // A count, like the other counters: the total over the repeats, not their median.
-  if (runs.some((r) => r.server.deadPeers !== undefined))
-    combined.server = { ...combined.server, deadPeers: sumOf((r) => r.server.deadPeers ?? 0) };
+  // Counts, like the other counters: the totals over the repeats, not their medians.
+  for (const counter of ['deadPeers', 'slowReaderCuts'] as const)
+    if (runs.some((r) => r.server[counter] !== undefined))
+      combined.server = { ...combined.server, [counter]: sumOf((r) => r.server[counter] ?? 0) };
   if (worst.status !== 'ok')
     combined.statusReason = `repeat ${runs.indexOf(worst) + 1} of ${runs.length}: ${worst.statusReason ?? worst.status}`;
   const err = runs.find((r) => r.error)?.error;

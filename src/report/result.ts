@@ -1,22 +1,24 @@
 /**
- * The result JSON (schemaVersion 2): the contract CI scripts read. Change a field only on
+ * The result JSON (schemaVersion 4): the contract CI scripts read. Change a field only on
  * purpose, with a schemaVersion bump. 2 added the figures' bounds and the publisher's lateness
  * (`server.publishLagUs`); 3 what a server on another host brings (`clock` and `shards` on a row,
- * `shards` on the run, `shard` on a client worker of `processes`); readResult still reads 1 and 2
- * (docs/contract.md, Versioning).
+ * `shards` on the run, `shard` on a client worker of `processes`); 4 writes null, not 0, for a
+ * figure computed from too few samples (a percentile of too few deliveries, a figure per connection
+ * with none connected, per message with none delivered, any figure of a row that did not finish)
+ * and added `server.slowReaderCuts`; readResult still reads 1, 2 and 3 (docs/contract.md, Versioning).
  */
 import type { LatencySummaryMs } from '../metrics/histogram.js';
 import type { ResolvedScenario } from '../scenario/schema.js';
 import type { RunEnv } from './env.js';
 
-export const SCHEMA_VERSION = 3;
-/** Older versions readResult still accepts: every field they lack is optional below. */
-export const READABLE_SCHEMA_VERSIONS: readonly number[] = [1, 2, SCHEMA_VERSION];
+export const SCHEMA_VERSION = 4;
+/** Older versions readResult still accepts: every field they lack is optional below, and their zeros without samples are read as null (upgradeResult.ts). */
+export const READABLE_SCHEMA_VERSIONS: readonly number[] = [1, 2, 3, SCHEMA_VERSION];
 
-/** How late the publisher sent messages past their scheduled time, microseconds. */
+/** How late the publisher sent messages past their scheduled time, microseconds; a percentile of too few messages is null. */
 export interface PublishLagUs {
-  p50: number;
-  p99: number;
+  p50: number | null;
+  p99: number | null;
   max: number;
 }
 
@@ -38,51 +40,58 @@ export interface ModelResult {
   latencyMs: LatencySummaryMs;
   /** Base64 compressed HDR histogram of latency, microseconds. */
   histogram: string;
-  connectMs: { p50: number; p99: number; max: number };
-  deliveriesPerSec: number;
+  /** Each null when too few clients connected for it (see samplesFor in src/metrics/histogram.ts). */
+  connectMs: { p50: number | null; p99: number | null; max: number | null };
+  deliveriesPerSec: number | null;
+  /** Per connection: null with no client connected; per message: null with no delivery; all null in a row that did not finish. A bound is null with its figure. */
   server: {
-    rssPerConnectionBytes: number;
+    rssPerConnectionBytes: number | null;
     /**
      * How far rssPerConnectionBytes may be off, bytes (src/metrics/bounds.ts): page granularity,
      * repeated samples, young-generation growth, over the connections. Absent in schemaVersion 1.
      */
-    rssPerConnectionBytesBound?: number;
-    heapPerConnectionBytes: number;
+    rssPerConnectionBytesBound?: number | null;
+    heapPerConnectionBytes: number | null;
     kernelPerConnectionBytes: number | null;
-    cpuPercent: number;
-    cpuUsPerMessage: number;
+    cpuPercent: number | null;
+    cpuUsPerMessage: number | null;
     /** How much of cpuUsPerMessage may be background work: idle CPU scaled to the window, per delivery. Absent in schemaVersion 1. */
-    cpuUsPerMessageBound?: number;
+    cpuUsPerMessageBound?: number | null;
     /**
      * The publisher's own lateness for messages scheduled in the window: the part of every latency
      * that is the server's scheduling. null without a scheduled publisher (chat, idle). Absent in schemaVersion 1.
      */
     publishLagUs?: PublishLagUs | null;
-    peakRssBytes: number;
-    openSockets: number;
+    peakRssBytes: number | null;
+    openSockets: number | null;
     /**
      * Connections the server ended because the peer stayed silent past the heartbeat timeout (no
      * pong, no SSE echo, no next poll), over the whole run. Absent in results from before it was counted.
      */
     deadPeers?: number;
+    /**
+     * Connections the server cut because more than `scenario.server.slowReaderQueueBytes` waited
+     * unsent for them (src/models/push/slowReader.ts), over the whole run. Absent before schemaVersion 4.
+     */
+    slowReaderCuts?: number;
   };
   client: {
     workers: number;
-    rssPerClientBytes: number;
+    rssPerClientBytes: number | null;
     /** As server.rssPerConnectionBytesBound, for the workers. Absent in schemaVersion 1. */
-    rssPerClientBytesBound?: number;
-    cpuPercent: number;
-    cpuUsPerMessage: number;
+    rssPerClientBytesBound?: number | null;
+    cpuPercent: number | null;
+    cpuUsPerMessage: number | null;
     /** As server.cpuUsPerMessageBound, for the workers. Absent in schemaVersion 1. */
-    cpuUsPerMessageBound?: number;
-    eventLoopDelayP99Ms: number;
-    peakRssBytes: number;
+    cpuUsPerMessageBound?: number | null;
+    eventLoopDelayP99Ms: number | null;
+    peakRssBytes: number | null;
   };
   wire: {
-    serverBytesPerMessage: number;
-    serverReceivedBytesPerMessage: number;
-    requestsPerMessage: number;
-    heartbeatBytesPerConnectionPerMinute: number;
+    serverBytesPerMessage: number | null;
+    serverReceivedBytesPerMessage: number | null;
+    requestsPerMessage: number | null;
+    heartbeatBytesPerConnectionPerMinute: number | null;
   };
   timing: { rampUpMs: number; measuredMs: number; drainMs: number };
   error?: { code: string; message: string };
@@ -218,7 +227,7 @@ export interface FaultOutcome {
 }
 
 export interface RunResult {
-  schemaVersion: 1 | 2 | typeof SCHEMA_VERSION;
+  schemaVersion: 1 | 2 | 3 | typeof SCHEMA_VERSION;
   kind: 'run';
   tool: { name: 'connbench'; version: string };
   startedAt: string;

@@ -1,6 +1,7 @@
 import type { ModelResult } from './result.js';
 import { metricValue } from './metricPaths.js';
 import { spreadOf } from './repeats.js';
+import { NOT_MEASURED } from '../util/units.js';
 
 /**
  * A row's figure for display and, when the run was repeated, its range over the repeats. The
@@ -8,7 +9,7 @@ import { spreadOf } from './repeats.js';
  */
 export function rangeParts(row: ModelResult, path: string, format: (v: number) => string): { value: string; range?: string } {
   const v = metricValue(row, path);
-  if (v === null) return { value: '-' };
+  if (v === null) return { value: NOT_MEASURED };
   const s = spreadOf(row, (r) => metricValue(r, path));
   return s ? { value: format(v), range: `${format(s.min)}–${format(s.max)}` } : { value: format(v) };
 }

@@ -28,6 +28,17 @@ export const SUMMARY_HEAD = [
   'bytes/msg',
 ];
 
+/** The figures the summary shows: an n/a among them gets a note saying why (src/report/unmeasured.ts). */
+export const SUMMARY_PATHS = [
+  'latencyMs.p50',
+  'latencyMs.p99',
+  'latencyMs.p999',
+  'latencyMs.max',
+  'server.rssPerConnectionBytes',
+  'server.cpuUsPerMessage',
+  'wire.serverBytesPerMessage',
+];
+
 export function summaryCells(r: ModelResult): SummaryCell[] {
   return [
     r.status === 'ok' ? { value: r.complete ? 'ok' : 'incomplete', alert: !r.complete } : { value: r.status, alert: true },

@@ -1,10 +1,11 @@
 import Table from 'cli-table3';
 import type { ModelResult, RunResult } from './result.js';
-import { formatBytes, formatInt as int, formatMs } from '../util/units.js';
+import { formatBytes, formatInt as int, formatMs, orNotMeasured as na } from '../util/units.js';
 import { repeatNote, withRange } from './spreadText.js';
 import { outcomeNotes } from './faultNotes.js';
 import { boundedText, uncertainNote, type BoundedPath } from './uncertain.js';
 import { clockMarked, clockNotes } from './clockNotes.js';
+import { unmeasuredNotes } from './unmeasured.js';
 
 /** The wide table's figures that carry a bound. */
 const WIDE_BOUNDED: readonly BoundedPath[] = ['server.rssPerConnectionBytes', 'server.cpuUsPerMessage', 'client.rssPerClientBytes'];
@@ -40,6 +41,18 @@ export function wrapNote(text: string, width = 100, indent = '  ', hang = '    '
   return out.join('\n');
 }
 
+/** The figures the table shows, and the wide table's too: an n/a among them gets a note saying why. */
+const SHOWN = ['latencyMs.p50', 'latencyMs.p90', 'latencyMs.p99', 'latencyMs.p999', 'latencyMs.max', 'deliveriesPerSec'];
+const SHOWN_WIDE = [
+  'server.rssPerConnectionBytes',
+  'server.cpuUsPerMessage',
+  'server.cpuPercent',
+  'wire.serverBytesPerMessage',
+  'wire.requestsPerMessage',
+  'client.rssPerClientBytes',
+  'client.cpuPercent',
+];
+
 /** The run table: one row per model (and matrix point). Returns a string; the CLI prints it. */
 export function renderRunTable(result: RunResult, opts: { wide?: boolean; color?: boolean } = {}): string {
   const axes = [...new Set(result.models.flatMap((m) => Object.keys(m.matrix)))];
@@ -65,17 +78,17 @@ export function renderRunTable(result: RunResult, opts: { wide?: boolean; color?
       clockMarked(r, r.latencyMs.p99, withRange(r, 'latencyMs.p99', formatMs)),
       clockMarked(r, r.latencyMs.p999, withRange(r, 'latencyMs.p999', formatMs)),
       clockMarked(r, r.latencyMs.max, formatMs(r.latencyMs.max)),
-      int(r.deliveriesPerSec),
+      na(r.deliveriesPerSec, int),
     ];
     if (opts.wide) {
       row.push(
         bounded(r, 'server.rssPerConnectionBytes', (v) => (v / 1024).toFixed(1)),
         bounded(r, 'server.cpuUsPerMessage', (v) => v.toFixed(1)),
-        r.server.cpuPercent.toFixed(0),
+        na(r.server.cpuPercent, (v) => v.toFixed(0)),
         withRange(r, 'wire.serverBytesPerMessage', (v) => v.toFixed(0)),
-        r.wire.requestsPerMessage.toFixed(2),
+        na(r.wire.requestsPerMessage, (v) => v.toFixed(2)),
         boundedText(r, 'client.rssPerClientBytes', (v) => (v / 1024).toFixed(1)),
-        r.client.cpuPercent.toFixed(0),
+        na(r.client.cpuPercent, (v) => v.toFixed(0)),
       );
     }
     table.push(row);
@@ -104,6 +117,7 @@ export function renderRunTable(result: RunResult, opts: { wide?: boolean; color?
       ...clockNotes(result.models).map((n) => wrapNote(n)),
       ...outcomeNotes(result.models),
       ...notes,
+      ...unmeasuredNotes(result.models, opts.wide ? [...SHOWN, ...SHOWN_WIDE] : SHOWN).map((n) => wrapNote(n.trim())),
       ...errs,
     ].join('\n') + '\n'
   );

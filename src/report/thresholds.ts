@@ -2,6 +2,7 @@ import type { ModelResult, RunResult, ThresholdOutcome } from './result.js';
 import { exampleOf, formatQuantity, metricValue, parseQuantity, type MetricKind } from './metricPaths.js';
 import { holds, parseTarget, rowLabel, splitOperator, targets, type Operator, type Target } from './condition.js';
 import { ConnbenchError, inputError } from '../util/errors.js';
+import { whyNotMeasured } from './unmeasured.js';
 
 /**
  * Scenario thresholds: `"<model or *>.<metric>": "<op> <value with unit>"`, checked against each
@@ -93,7 +94,12 @@ export function evaluateThreshold(t: Threshold, row: ModelResult): ThresholdOutc
   }
   const actual = metricValue(row, metric.path);
   if (actual === null)
-    return { ...base, actual, passed: false, message: `${name} was not measured, so "${t.condition}" cannot be checked` };
+    return {
+      ...base,
+      actual,
+      passed: false,
+      message: `${name}: no samples (${whyNotMeasured(row, metric.path)}), so "${t.condition}" cannot be checked`,
+    };
   const passed = holds(actual, t.op, t.limit);
   const shown = `${name} = ${formatQuantity(actual, metric.kind)}`;
   const clientBound = row.status === 'client-bound' ? ' [client-bound: the generator, not the model, set this figure]' : '';

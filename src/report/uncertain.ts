@@ -1,4 +1,5 @@
 import type { ModelResult } from './result.js';
+import { NOT_MEASURED } from '../util/units.js';
 
 /**
  * Figures that carry an error bound (src/metrics/bounds.ts): memory per connection and CPU per
@@ -12,7 +13,7 @@ export const UNCERTAIN_MARK = '†';
 
 export type BoundedPath = 'server.rssPerConnectionBytes' | 'server.cpuUsPerMessage' | 'client.rssPerClientBytes' | 'client.cpuUsPerMessage';
 
-function figureAndBound(r: ModelResult, path: BoundedPath): { value: number; bound: number | undefined } {
+function figureAndBound(r: ModelResult, path: BoundedPath): { value: number | null; bound: number | null | undefined } {
   switch (path) {
     case 'server.rssPerConnectionBytes':
       return { value: r.server.rssPerConnectionBytes, bound: r.server.rssPerConnectionBytesBound };
@@ -25,10 +26,10 @@ function figureAndBound(r: ModelResult, path: BoundedPath): { value: number; bou
   }
 }
 
-/** Whether a row's figure is too uncertain to print as it is; a result without bounds (schemaVersion 1) never is. */
+/** Whether a row's figure is too uncertain to print as it is; a result without bounds (schemaVersion 1), or a figure not measured, never is. */
 export function isUncertain(r: ModelResult, path: BoundedPath): boolean {
   const { value, bound } = figureAndBound(r, path);
-  return bound !== undefined && bound > UNCERTAIN_ABOVE * Math.abs(value);
+  return value !== null && bound !== undefined && bound !== null && bound > UNCERTAIN_ABOVE * Math.abs(value);
 }
 
 /**
@@ -37,6 +38,7 @@ export function isUncertain(r: ModelResult, path: BoundedPath): boolean {
  */
 export function boundedText(r: ModelResult, path: BoundedPath, format: (v: number) => string): string {
   const { value, bound } = figureAndBound(r, path);
+  if (value === null) return NOT_MEASURED;
   if (!isUncertain(r, path)) return format(value);
   const upper = value + bound!;
   return upper > 0 ? `< ${format(upper)}${UNCERTAIN_MARK}` : `n/a${UNCERTAIN_MARK}`;

@@ -2,7 +2,7 @@ import type { ModelResult, ModelStatus, ProcessUsage, PublishLagUs } from '../re
 import type { ResourceSample } from '../metrics/process.js';
 import type { WireBytes } from '../ipc/common.js';
 import type { WorkerResult } from '../ipc/worker.js';
-import { mergeEncoded, summarizeMs, encodeHistogram } from '../metrics/histogram.js';
+import { mergeEncoded, samplesFor, summarizeMs, encodeHistogram } from '../metrics/histogram.js';
 import { cpuPerMessageBound, rssPerConnectionBound } from '../metrics/bounds.js';
 
 /** A client worker whose event loop lags more than this at p99 cannot time deliveries honestly. */
@@ -22,6 +22,8 @@ export interface ServerWindow {
   peakRssBytes: number;
   /** Connections the server ended for a silent peer (ServerHost.deadPeer), over the whole run. */
   deadPeers?: number;
+  /** Connections the server cut as slow readers (src/models/push/slowReader.ts), over the whole run. */
+  slowReaderCuts?: number;
   kernelBaseBytes: number | undefined;
   kernelConnectedBytes: number | undefined;
 }
@@ -99,10 +101,18 @@ export function sumWireBytes(all: WireBytes[]): WireBytes {
 }
 
 const cpuUs = (s: ResourceSample) => s.cpuUserUs + s.cpuSystemUs;
-const round = (x: number, digits = 1) => (Number.isFinite(x) ? Math.round(x * 10 ** digits) / 10 ** digits : 0);
-const perOr0 = (num: number, den: number) => (den > 0 ? num / den : 0);
+/** num / den, rounded to `digits` decimals; null when there is nothing to divide by (no connection, no delivery). */
+const per = (num: number, den: number, digits = 1): number | null =>
+  den > 0 && Number.isFinite(num / den) ? Math.round((num / den) * 10 ** digits) / 10 ** digits : null;
+const round = (x: number) => Math.round(x * 10) / 10;
+const atLeast0 = (v: number | null) => (v === null ? null : Math.max(0, v));
+/** A bound goes with its figure: null when the figure is. */
+const boundOf = (figure: number | null, bound: number) => (figure === null ? null : bound);
 
-/** Turns what the processes reported into the result row. Pure over its input. */
+/**
+ * Turns what the processes reported into the result row. Pure over its input. A figure with
+ * nothing to divide by (no client connected, no delivery in the window) is null, not 0.
+ */
 export function summarizeModelRun(raw: RawModelRun): ModelResult {
   const w = raw.workers;
   const sum = (f: (r: WorkerResult) => number) => w.reduce((a, r) => a + f(r), 0);
@@ -118,7 +128,6 @@ export function summarizeModelRun(raw: RawModelRun): ModelResult {
   const measuredDeliveries = latencyMs.count;
   const s = raw.server;
   const windowUs = s.measureEnd.atUs - s.measureStart.atUs;
-  const serverCpuUs = cpuUs(s.measureEnd) - cpuUs(s.measureStart);
   const clientCpuUs = raw.client.measureEnd.reduce((a, e, i) => a + cpuUs(e) - cpuUs(raw.client.measureStart[i]!), 0);
   const clientWindowUs = raw.client.measureEnd.reduce((a, e, i) => Math.max(a, e.atUs - raw.client.measureStart[i]!.atUs), 0);
   const clientRssDelta = raw.client.connected.reduce((a, c, i) => a + c.rssBytes - raw.client.base[i]!.rssBytes, 0);
@@ -167,39 +176,23 @@ export function summarizeModelRun(raw: RawModelRun): ModelResult {
     latencyMs,
     histogram,
     connectMs: { p50: connectSummary.p50, p99: connectSummary.p99, max: connectSummary.max },
-    deliveriesPerSec: round(perOr0(measuredDeliveries, raw.durationMs / 1000)),
-    server: {
-      rssPerConnectionBytes: Math.round(perOr0(s.connected.rssBytes - s.base.rssBytes, connected)),
-      rssPerConnectionBytesBound: bounds.serverRss,
-      heapPerConnectionBytes: Math.round(perOr0(s.connected.heapUsedBytes - s.base.heapUsedBytes, connected)),
-      kernelPerConnectionBytes:
-        s.kernelBaseBytes === undefined || s.kernelConnectedBytes === undefined
-          ? null
-          : // Host-wide buffer pages: other sockets freeing pages meanwhile can make the difference negative, which says nothing about ours.
-            Math.max(0, Math.round(perOr0(s.kernelConnectedBytes - s.kernelBaseBytes, connected))),
-      cpuPercent: round(perOr0(100 * serverCpuUs, windowUs)),
-      cpuUsPerMessage: round(perOr0(serverCpuUs, measuredDeliveries), 2),
-      cpuUsPerMessageBound: bounds.serverCpu,
-      publishLagUs: publishLagOf(raw.publishLags),
-      peakRssBytes: s.peakRssBytes,
-      openSockets: s.connected.openSockets,
-      ...(s.deadPeers !== undefined ? { deadPeers: s.deadPeers } : {}),
-    },
+    deliveriesPerSec: per(measuredDeliveries, raw.durationMs / 1000),
+    server: serverFigures(s, connected, measuredDeliveries, windowUs, bounds, publishLagOf(raw.publishLags)),
     client: {
       workers: w.length,
-      rssPerClientBytes: Math.round(perOr0(clientRssDelta, connected)),
-      rssPerClientBytesBound: bounds.clientRss,
-      cpuPercent: round(perOr0(100 * clientCpuUs, clientWindowUs)),
-      cpuUsPerMessage: round(perOr0(clientCpuUs, measuredDeliveries), 2),
-      cpuUsPerMessageBound: bounds.clientCpu,
-      eventLoopDelayP99Ms: loopDelayP99Ms,
-      peakRssBytes: w.reduce((a, r) => Math.max(a, r.peakRssBytes), 0),
+      rssPerClientBytes: per(clientRssDelta, connected, 0),
+      rssPerClientBytesBound: boundOf(per(clientRssDelta, connected, 0), bounds.clientRss),
+      cpuPercent: per(100 * clientCpuUs, clientWindowUs),
+      cpuUsPerMessage: per(clientCpuUs, measuredDeliveries, 2),
+      cpuUsPerMessageBound: boundOf(per(clientCpuUs, measuredDeliveries, 2), bounds.clientCpu),
+      eventLoopDelayP99Ms: w.length > 0 ? loopDelayP99Ms : null,
+      peakRssBytes: w.length > 0 ? w.reduce((a, r) => Math.max(a, r.peakRssBytes), 0) : null,
     },
     wire: {
-      serverBytesPerMessage: round(perOr0(wireSent, measuredDeliveries)),
-      serverReceivedBytesPerMessage: round(perOr0(wireReceived, measuredDeliveries)),
-      requestsPerMessage: round(perOr0(requests, measuredDeliveries), 3),
-      heartbeatBytesPerConnectionPerMinute: round(perOr0(heartbeatBytes, connected * minutes)),
+      serverBytesPerMessage: per(wireSent, measuredDeliveries),
+      serverReceivedBytesPerMessage: per(wireReceived, measuredDeliveries),
+      requestsPerMessage: per(requests, measuredDeliveries, 3),
+      heartbeatBytesPerConnectionPerMinute: per(heartbeatBytes, connected * minutes),
     },
     timing: { rampUpMs: raw.rampUpMs, measuredMs: raw.durationMs, drainMs: raw.drainMs },
   };
@@ -208,10 +201,47 @@ export function summarizeModelRun(raw: RawModelRun): ModelResult {
   return result;
 }
 
-/** The publisher's lateness over every server process, µs; null when nothing was published on a schedule in the window. */
+/** The row's `server` figures: per connection null with none connected, per message null with none delivered. */
+function serverFigures(
+  s: ServerWindow,
+  connected: number,
+  deliveries: number,
+  windowUs: number,
+  bounds: ReturnType<typeof boundsOf>,
+  publishLagUs: PublishLagUs | null,
+): ModelResult['server'] {
+  const cpu = cpuUs(s.measureEnd) - cpuUs(s.measureStart);
+  const rss = per(s.connected.rssBytes - s.base.rssBytes, connected, 0);
+  const cpuPerMessage = per(cpu, deliveries, 2);
+  return {
+    rssPerConnectionBytes: rss,
+    rssPerConnectionBytesBound: boundOf(rss, bounds.serverRss),
+    heapPerConnectionBytes: per(s.connected.heapUsedBytes - s.base.heapUsedBytes, connected, 0),
+    kernelPerConnectionBytes:
+      s.kernelBaseBytes === undefined || s.kernelConnectedBytes === undefined
+        ? null
+        : // Host-wide buffer pages: other sockets freeing pages meanwhile can make the difference negative, which says nothing about ours.
+          atLeast0(per(s.kernelConnectedBytes - s.kernelBaseBytes, connected, 0)),
+    cpuPercent: per(100 * cpu, windowUs),
+    cpuUsPerMessage: cpuPerMessage,
+    cpuUsPerMessageBound: boundOf(cpuPerMessage, bounds.serverCpu),
+    publishLagUs,
+    peakRssBytes: s.peakRssBytes,
+    openSockets: s.connected.openSockets,
+    ...(s.deadPeers !== undefined ? { deadPeers: s.deadPeers } : {}),
+    ...(s.slowReaderCuts !== undefined ? { slowReaderCuts: s.slowReaderCuts } : {}),
+  };
+}
+
+/**
+ * The publisher's lateness over every server process, µs; null when nothing was published on a
+ * schedule in the window, and a percentile of too few messages null (samplesFor).
+ */
 export function publishLagOf(encoded: string[]): PublishLagUs | null {
   const h = mergeEncoded(encoded);
-  const lag = h.totalCount === 0 ? null : { p50: h.getValueAtPercentile(50), p99: h.getValueAtPercentile(99), max: h.maxValue };
+  const n = h.totalCount;
+  const at = (p: number) => (n >= samplesFor(p) ? h.getValueAtPercentile(p) : null);
+  const lag = n === 0 ? null : { p50: at(50), p99: at(99), max: h.maxValue };
   h.destroy();
   return lag;
 }

@@ -380,6 +380,7 @@ function resultRow(run: RunContext, m: Measured): ModelResult {
       heartbeatBytesEnd: m.measureEnd.server.heartbeatBytes,
       peakRssBytes: m.drained.final.peakRssBytes,
       deadPeers: m.drained.final.deadPeers,
+      slowReaderCuts: m.drained.final.slowReaderCuts,
       kernelBaseBytes: m.base.server.kernelBytes,
       kernelConnectedBytes: m.connected.server.kernelBytes,
     },

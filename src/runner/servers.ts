@@ -86,6 +86,7 @@ export function combined(samples: ServerSample[]): ServerFigures {
     wireBytes: sumWireBytes(samples.map((x) => x.wireBytes)),
     heartbeatBytes: counter('heartbeatBytes'),
     deadPeers: counter('heartbeatTimeouts'),
+    slowReaderCuts: counter('slowReaderCuts'),
     peakRssBytes: samples.reduce((a, x) => a + x.peakRssBytes, 0),
   };
 }

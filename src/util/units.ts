@@ -62,8 +62,15 @@ export const formatInt = (n: number): string => Math.round(n).toLocaleString('en
 /** Microseconds with precision that suits their size: 8.50, 42.3. */
 export const formatUs = (us: number): string => (us < 10 ? us.toFixed(2) : us.toFixed(1));
 
-/** Milliseconds with precision that suits their size: 0.123, 4.56, 78.9, 1234. */
-export function formatMs(ms: number): string {
+/** How every renderer shows a figure that was not measured (null in the result JSON). */
+export const NOT_MEASURED = 'n/a';
+
+/** `format(v)`, or NOT_MEASURED for null. */
+export const orNotMeasured = (v: number | null, format: (n: number) => string): string => (v === null ? NOT_MEASURED : format(v));
+
+/** Milliseconds with precision that suits their size: 0.123, 4.56, 78.9, 1234; n/a for null. */
+export function formatMs(ms: number | null): string {
+  if (ms === null) return NOT_MEASURED;
   if (!Number.isFinite(ms)) return '-';
   if (ms < 1) return ms.toFixed(3);
   if (ms < 10) return ms.toFixed(2);

@@ -91,11 +91,11 @@ describe('connbench compare', () => {
     const notJson = cli(['compare', save('garbage.json', 'not json {'), base]);
     expect(notJson.status).toBe(2);
     expect(notJson.stderr).toMatch(/garbage\.json is not JSON/);
-    const v4 = JSON.parse(JSON.stringify(syntheticResult([]))) as Omit<RunResult, 'schemaVersion'> & { schemaVersion: number };
-    v4.schemaVersion = 4;
-    const other = cli(['compare', base, save('v4.json', v4)]);
+    const v5 = JSON.parse(JSON.stringify(syntheticResult([]))) as Omit<RunResult, 'schemaVersion'> & { schemaVersion: number };
+    v5.schemaVersion = 5;
+    const other = cli(['compare', base, save('v5.json', v5)]);
     expect(other.status).toBe(2);
-    expect(other.stderr).toContain('v4.json has schemaVersion 4; this connbench reads schemaVersion 1, 2 and 3');
+    expect(other.stderr).toContain('v5.json has schemaVersion 5; this connbench reads schemaVersion 1, 2, 3 and 4 (writes 4)');
     const badRule = cli(['compare', base, regressed, '--fail-on', 'latency.p99 > soon']);
     expect(badRule.status).toBe(2);
     expect(badRule.stderr).toContain('neither a signed change');

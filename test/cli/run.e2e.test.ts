@@ -36,8 +36,8 @@ describe('connbench run (end to end, small numbers)', () => {
       expect(m.messages.delivered).toBe(m.messages.expected);
       expect(m.latencyMs.count).toBeGreaterThan(0);
       expect(m.latencyMs.p50).toBeGreaterThan(0);
-      expect(m.latencyMs.p50).toBeLessThanOrEqual(m.latencyMs.p99);
-      expect(m.latencyMs.p99).toBeLessThanOrEqual(m.latencyMs.max);
+      expect(m.latencyMs.p50).toBeLessThanOrEqual(m.latencyMs.p99!);
+      expect(m.latencyMs.p99).toBeLessThanOrEqual(m.latencyMs.max!);
       expect(decodeHistogram(m.histogram).totalCount).toBe(m.latencyMs.count);
       expect(m.connectMs.p50).toBeGreaterThan(0);
       expect(m.server.peakRssBytes).toBeGreaterThan(10 * 1024 * 1024);
@@ -47,13 +47,17 @@ describe('connbench run (end to end, small numbers)', () => {
     }
   });
 
-  it('prints only the JSON with --json', () => {
+  it('prints only the JSON with --json; --out a directory writes the default file name in it', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'connbench-e2e-'));
-    const r = run(['run', '--models', 'tcp', '--clients', '5', '--duration', '500ms', '--out', path.join(dir, 'r.json'), '--json']);
+    const r = run(['run', '--models', 'tcp', '--clients', '5', '--duration', '500ms', '--out', dir, '--json']);
     expect(r.status, r.stderr).toBe(0);
     const result = JSON.parse(r.stdout) as RunResult;
     expect(result.models).toHaveLength(1);
     expect(result.models[0]!.model).toBe('tcp');
+    expect(readdirSync(dir)).toEqual([`default-${result.startedAt.replace(/:/g, '-').replace(/\.\d+Z$/, 'Z')}.json`]);
+    // The limit on slow readers and stalls is in every result.
+    expect(result.scenario.server).toMatchObject({ slowReaderQueueBytes: 1024 * 1024, stallTimeoutMs: 30_000 });
+    expect(result.models[0]!.server.slowReaderCuts).toBe(0);
   });
 
   it('--out DIR writes the default file name inside the directory, for every model', () => {

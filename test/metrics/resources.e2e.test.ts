@@ -33,7 +33,7 @@ describe('resource metrics of a real run (issue 4 sanity bounds)', () => {
       expect(m.server.rssPerConnectionBytes, at).toBeGreaterThanOrEqual(0.5 * KiB);
       expect(m.server.rssPerConnectionBytes, at).toBeLessThanOrEqual(200 * KiB);
       expect(m.server.heapPerConnectionBytes, at).toBeGreaterThan(0);
-      expect(m.server.peakRssBytes, at).toBeGreaterThan(m.server.rssPerConnectionBytes * 500);
+      expect(m.server.peakRssBytes, at).toBeGreaterThan(m.server.rssPerConnectionBytes! * 500);
       expect(m.server.openSockets, at).toBeGreaterThanOrEqual(500);
       // No healthy client is taken for dead: no pong, echo or next poll went missing.
       expect(m.server.deadPeers, at).toBe(0);
@@ -48,7 +48,7 @@ describe('resource metrics of a real run (issue 4 sanity bounds)', () => {
       expect(m.wire.serverBytesPerMessage, at).toBeGreaterThanOrEqual(PAYLOAD_BYTES);
       // Connect time: from starting a connection to the subscription.
       expect(m.connectMs.p50, at).toBeGreaterThan(0);
-      expect(m.connectMs.max, at).toBeGreaterThanOrEqual(m.connectMs.p50);
+      expect(m.connectMs.max, at).toBeGreaterThanOrEqual(m.connectMs.p50!);
       // Bounds: at least the two pages of RSS granularity over the 500 connections, and never negative.
       expect(m.server.rssPerConnectionBytesBound, at).toBeGreaterThanOrEqual(Math.floor((2 * 4096) / 500));
       expect(m.client.rssPerClientBytesBound, at).toBeGreaterThanOrEqual(Math.floor((2 * 4096) / 500));
@@ -58,8 +58,8 @@ describe('resource metrics of a real run (issue 4 sanity bounds)', () => {
       const lag = m.server.publishLagUs!;
       expect(lag, at).not.toBeNull();
       expect(lag.p50, at).toBeGreaterThanOrEqual(0);
-      expect(lag.p99, at).toBeGreaterThanOrEqual(lag.p50);
-      expect(lag.max, at).toBeGreaterThanOrEqual(lag.p99);
+      expect(lag.p99, at).toBeGreaterThanOrEqual(lag.p50!);
+      expect(lag.max, at).toBeGreaterThanOrEqual(lag.p99!);
     }
     const by = Object.fromEntries(result.models.map((m) => [m.model, m]));
     // Polling pays in requests; the streaming models make none after connecting.

@@ -134,7 +134,7 @@ describe('compare with repeats', () => {
     const b = base();
     const cmp = compareResults(b, b, { files });
     const c = cell(cmp, 'websocket', 'latencyMs.p50');
-    const perRepeat = b.models[0]!.repeats!.map((r) => r.latencyMs.p50);
+    const perRepeat = b.models[0]!.repeats!.map((r) => r.latencyMs.p50!);
     expect(c.band).toMatchObject({ kind: 'spread', spread: { min: Math.min(...perRepeat), max: Math.max(...perRepeat), n: 3 } });
     expect(c.base).toBe(b.models[0]!.latencyMs.p50);
     expect(c.base! > Math.min(...perRepeat) && c.base! < Math.max(...perRepeat)).toBe(true);

@@ -172,6 +172,7 @@ function rowOf(parts: { shard: number; run: Measured }[]): ModelResult {
       ...first.server,
       peakRssBytes: Math.max(...raws.map((r) => r.server.peakRssBytes)),
       deadPeers: Math.max(...raws.map((r) => r.server.deadPeers ?? 0)),
+      slowReaderCuts: Math.max(...raws.map((r) => r.server.slowReaderCuts ?? 0)),
     },
     client: {
       base: raws.flatMap((r) => r.client.base),

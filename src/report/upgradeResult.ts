@@ -1,0 +1,78 @@
+import type { ModelResult } from './result.js';
+import { samplesFor } from '../metrics/histogram.js';
+
+/**
+ * A row of schemaVersion 1, 2 or 3 as version 4 states it: they wrote 0 where a figure had nothing
+ * behind it (a percentile of no deliveries, memory per connection with none connected, any
+ * figure of a row that did not finish); version 4 writes null, which compare and thresholds treat
+ * as "cannot compare". The counts that decide it are in the row itself. Pure.
+ */
+export function upgradeRowWithZeros(r: ModelResult): ModelResult {
+  const failed = r.status === 'failed';
+  const n = r.latencyMs.count;
+  const connected = r.clients.connected;
+  const when = (measured: boolean, v: number | null) => (failed || !measured ? null : v);
+  const pct = (count: number, p: number, v: number | null) => when(count >= samplesFor(p), v);
+  const perConnection = (v: number | null) => when(connected > 0, v);
+  const perMessage = (v: number | null) => when(n > 0, v);
+  // A bound (version 2) goes with its figure; absent stays absent.
+  const bound = (measured: boolean, v: number | null | undefined) => (v === undefined ? {} : { v: when(measured, v) });
+  const bounds = {
+    ...named('rssPerConnectionBytesBound', bound(connected > 0, r.server.rssPerConnectionBytesBound)),
+    ...named('cpuUsPerMessageBound', bound(n > 0, r.server.cpuUsPerMessageBound)),
+  };
+  const clientBounds = {
+    ...named('rssPerClientBytesBound', bound(connected > 0, r.client.rssPerClientBytesBound)),
+    ...named('cpuUsPerMessageBound', bound(n > 0, r.client.cpuUsPerMessageBound)),
+  };
+  return {
+    ...r,
+    latencyMs: {
+      p50: pct(n, 50, r.latencyMs.p50),
+      p90: pct(n, 90, r.latencyMs.p90),
+      p99: pct(n, 99, r.latencyMs.p99),
+      p999: pct(n, 99.9, r.latencyMs.p999),
+      max: when(n > 0, r.latencyMs.max),
+      mean: when(n > 0, r.latencyMs.mean),
+      count: n,
+    },
+    connectMs: {
+      p50: pct(connected, 50, r.connectMs.p50),
+      p99: pct(connected, 99, r.connectMs.p99),
+      max: when(connected > 0, r.connectMs.max),
+    },
+    deliveriesPerSec: when(true, r.deliveriesPerSec),
+    server: {
+      ...r.server,
+      rssPerConnectionBytes: perConnection(r.server.rssPerConnectionBytes),
+      heapPerConnectionBytes: perConnection(r.server.heapPerConnectionBytes),
+      kernelPerConnectionBytes: perConnection(r.server.kernelPerConnectionBytes),
+      cpuPercent: when(true, r.server.cpuPercent),
+      cpuUsPerMessage: perMessage(r.server.cpuUsPerMessage),
+      peakRssBytes: when(true, r.server.peakRssBytes),
+      openSockets: when(true, r.server.openSockets),
+      ...bounds,
+    },
+    client: {
+      ...r.client,
+      rssPerClientBytes: perConnection(r.client.rssPerClientBytes),
+      cpuPercent: when(true, r.client.cpuPercent),
+      cpuUsPerMessage: perMessage(r.client.cpuUsPerMessage),
+      eventLoopDelayP99Ms: when(r.client.workers > 0, r.client.eventLoopDelayP99Ms),
+      peakRssBytes: when(r.client.workers > 0, r.client.peakRssBytes),
+      ...clientBounds,
+    },
+    wire: {
+      serverBytesPerMessage: perMessage(r.wire.serverBytesPerMessage),
+      serverReceivedBytesPerMessage: perMessage(r.wire.serverReceivedBytesPerMessage),
+      requestsPerMessage: perMessage(r.wire.requestsPerMessage),
+      heartbeatBytesPerConnectionPerMinute: perConnection(r.wire.heartbeatBytesPerConnectionPerMinute),
+    },
+    ...(r.repeats ? { repeats: r.repeats.map(upgradeRowWithZeros) } : {}),
+  };
+}
+
+/** `{ key: v }` from `{ v }`, or nothing from `{}`. */
+function named<K extends string>(key: K, o: { v?: number | null }): Partial<Record<K, number | null>> {
+  return 'v' in o ? ({ [key]: o.v } as Record<K, number | null>) : {};
+}

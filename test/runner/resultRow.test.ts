@@ -1,0 +1,114 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { summarizeModelRun, type RawModelRun } from '../../src/runner/resultRow.js';
+import { createHistogram, encodeHistogram, initHistograms } from '../../src/metrics/histogram.js';
+import type { ResourceSample } from '../../src/metrics/process.js';
+import type { WorkerResult } from '../../src/ipc/worker.js';
+
+beforeAll(() => initHistograms());
+
+const sample = (atUs: number, rssBytes: number, cpuUs: number): ResourceSample => ({
+  pid: 1,
+  rssBytes,
+  heapUsedBytes: rssBytes / 2,
+  cpuUserUs: cpuUs,
+  cpuSystemUs: 0,
+  atUs,
+  openSockets: 0,
+});
+
+function worker(connected: number, deliveries: number): WorkerResult {
+  const h = createHistogram();
+  for (let i = 0; i < deliveries; i++) h.recordValue(1000 + i);
+  const c = createHistogram();
+  for (let i = 0; i < connected; i++) c.recordValue(2000);
+  const w = { histogram: encodeHistogram(h), connectHistogram: encodeHistogram(c) };
+  h.destroy();
+  c.destroy();
+  return {
+    ...w,
+    target: 10,
+    connected,
+    failed: 10 - connected,
+    reconnects: 0,
+    errors: {},
+    expected: deliveries,
+    delivered: deliveries,
+    lost: 0,
+    duplicates: 0,
+    reordered: 0,
+    gapped: 0,
+    sent: 0,
+    sendFailures: 0,
+    caughtUp: true,
+    eventLoopDelayP99Ms: 2,
+    eventLoopDelayMaxMs: 3,
+    peakRssBytes: 50e6,
+  };
+}
+
+/** One worker; a 1 s window; the server grew 1 MB between the memory samples and used 0.1 s CPU in the window. */
+function raw(connected: number, deliveries: number): RawModelRun {
+  const window = {
+    base: sample(0, 60e6, 0),
+    connected: sample(1e6, 61e6, 0),
+    measureStart: sample(2e6, 61e6, 0),
+    measureEnd: sample(3e6, 61e6, 1e5),
+  };
+  return {
+    model: 'tcp',
+    matrix: {},
+    durationMs: 1000,
+    rampUpMs: 100,
+    drainMs: 10,
+    published: deliveries,
+    workers: [worker(connected, deliveries)],
+    server: {
+      ...window,
+      wireStart: { sentBytes: 0, receivedBytes: 0, httpRequests: 0 },
+      wireEnd: { sentBytes: 2000, receivedBytes: 100, httpRequests: 0 },
+      heartbeatBytesStart: 0,
+      heartbeatBytesEnd: 60,
+      peakRssBytes: 70e6,
+      deadPeers: 1,
+      slowReaderCuts: 2,
+      kernelBaseBytes: 0,
+      kernelConnectedBytes: 4096,
+    },
+    client: { base: [window.base], connected: [window.connected], measureStart: [window.measureStart], measureEnd: [window.measureEnd] },
+  };
+}
+
+describe('summarizeModelRun: no figure without samples', () => {
+  it('gives every figure that had samples behind it, and counts slow-reader cuts', () => {
+    const row = summarizeModelRun(raw(10, 200));
+    expect(row.server).toMatchObject({
+      rssPerConnectionBytes: 100_000,
+      cpuPercent: 10,
+      cpuUsPerMessage: 500,
+      deadPeers: 1,
+      slowReaderCuts: 2,
+    });
+    expect(row.wire.serverBytesPerMessage).toBe(10);
+    expect(row.latencyMs).toMatchObject({ count: 200, p99: expect.any(Number), p999: null });
+    expect(row.connectMs).toMatchObject({ p50: 2, p99: null, max: 2 });
+  });
+
+  it('none delivered: per-message figures and latency are null, not 0', () => {
+    const row = summarizeModelRun(raw(10, 0));
+    expect(row.latencyMs).toEqual({ p50: null, p90: null, p99: null, p999: null, max: null, mean: null, count: 0 });
+    expect(row.server.cpuUsPerMessage).toBeNull();
+    expect(row.client.cpuUsPerMessage).toBeNull();
+    expect(row.wire).toMatchObject({ serverBytesPerMessage: null, serverReceivedBytesPerMessage: null, requestsPerMessage: null });
+    expect(row.deliveriesPerSec).toBe(0);
+    expect(row.server.cpuPercent).toBe(10);
+  });
+
+  it('none connected: per-connection figures are null too', () => {
+    const row = summarizeModelRun(raw(0, 0));
+    expect(row.status).toBe('failed');
+    expect(row.server).toMatchObject({ rssPerConnectionBytes: null, heapPerConnectionBytes: null, kernelPerConnectionBytes: null });
+    expect(row.client.rssPerClientBytes).toBeNull();
+    expect(row.wire.heartbeatBytesPerConnectionPerMinute).toBeNull();
+    expect(row.connectMs).toEqual({ p50: null, p99: null, max: null });
+  });
+});

@@ -32,7 +32,7 @@ export async function publisherLagFigures(size: PublisherLagSize, latencyRows: L
       heartbeat: QUIET_HEARTBEAT,
     });
     const row = await runModel(s, 'tcp', planRun(s, { openFilesLimit: openFilesLimit() }), []);
-    measured.push({ ratePerSec: r.ratePerSec, lag: row.server.publishLagUs ?? null, cpuPercent: row.server.cpuPercent });
+    measured.push({ ratePerSec: r.ratePerSec, lag: row.server.publishLagUs ?? null, cpuPercent: row.server.cpuPercent ?? undefined });
   }
   const fromLatency = latencyRows.find((r) => r.run.model === 'tcp');
   if (fromLatency) measured.push({ ratePerSec: fromLatency.ratePerSec, lag: fromLatency.publishLagUs });

@@ -36,5 +36,5 @@ if (!s) throw new Error('the scenario resolved to no point');
 const row = await runModel(s, 'short-poll', planRun(s, { openFilesLimit: openFilesLimit() }), []);
 console.log(
   `${row.clients.connected}/${CLIENTS} short-poll clients in ${row.client.workers} worker, status ${row.status}: ` +
-    `${(row.client.rssPerClientBytes / 1024).toFixed(1)} KiB RSS per client (NODE_OPTIONS=${process.env.NODE_OPTIONS ?? ''})`,
+    `${row.client.rssPerClientBytes === null ? 'n/a' : (row.client.rssPerClientBytes / 1024).toFixed(1)} KiB RSS per client (NODE_OPTIONS=${process.env.NODE_OPTIONS ?? ''})`,
 );

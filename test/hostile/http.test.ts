@@ -195,7 +195,7 @@ describe('hostile HTTP: pipelining', () => {
     sock.write('GET /poll?cursor=0&wait=60000 HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(500));
     await waitFor(() => (s.host.counters.pollRequests ?? 0) >= 2, 'the pipelined polls to arrive');
     expect(s.host.counters.heldPolls ?? 0).toBeLessThanOrEqual(1);
-    await stillServes(s);
+    await stillServes(s, 1);
   });
 
   it('pipelined GET /events on one connection: one stream; the rest get 429 CB_ERR_PIPELINED, queued behind it', async () => {
@@ -207,6 +207,6 @@ describe('hostile HTTP: pipelining', () => {
     await waitFor(() => Buffer.concat(received).includes('event: hello'), 'the first stream');
     await waitFor(() => (s.host.counters.pipelinedRequests ?? 0) >= 1, 'a refused pipelined stream');
     expect(s.host.hub.size).toBe(1);
-    await stillServes(s);
+    await stillServes(s, 1);
   });
 });

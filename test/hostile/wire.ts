@@ -4,7 +4,7 @@ import { ReferenceHost, type HostOptions } from '../../src/server/host.js';
 import { allModels } from '../../src/models/index.js';
 import type { ModelServer, ServerSettings } from '../../src/models/types.js';
 import { clientHelloFrame } from '../../src/models/tcp/protocol.js';
-import { testOptions } from '../helpers/harness.js';
+import { testOptions, waitFor } from '../helpers/harness.js';
 
 /**
  * Raw-socket tools for the hostile-input suite: a reference host in this process with short limits,
@@ -175,8 +175,12 @@ export function rawTcpFrame(length: number, type: number, body: Buffer = Buffer.
   return Buffer.concat([head, body]);
 }
 
-/** Proves every listener still serves a well-behaved client: a poll, an event stream, a websocket and a tcp HELLO. */
-export async function stillServes(s: Started): Promise<void> {
+/**
+ * Proves every listener still serves a well-behaved client (a poll, an event stream, a websocket and
+ * a tcp HELLO), and that once they and the attack's connections are closed the server holds
+ * nothing for them: no connection, no subscriber (`held`: connections the test still keeps open).
+ */
+export async function stillServes(s: Started, held = 0): Promise<void> {
   const poll = await exchange(s.httpPort, get('/poll'));
   expect(poll.status, 'GET /poll').toBe(200);
   expect(poll.json, 'GET /poll').toMatchObject({ messages: [] });
@@ -186,4 +190,5 @@ export async function stillServes(s: Started): Promise<void> {
   expect(ws.text, 'GET /ws').toMatch(/^HTTP\/1\.1 101 .*"type":"hello"/s);
   const tcp = await exchange(s.tcpPort, clientHelloFrame(null, 'u1'), { enough: wholeTcpFrame });
   expect(tcp.bytes.length, 'tcp HELLO').toBeGreaterThan(5);
+  await waitFor(() => s.host.openConnections <= held && s.host.hub.size <= held, 'the server to let go of closed connections', 5000);
 }

@@ -5,7 +5,7 @@ import { probeIdleTimeout } from '../heartbeat/probe.js';
 import { renderHeartbeatMarkdown, renderHeartbeatTable, renderProbe } from '../heartbeat/render.js';
 import { PRESETS } from '../heartbeat/presets.js';
 import type { HeartbeatResult } from '../heartbeat/result.js';
-import { defaultResultPath, writeJson } from '../report/write.js';
+import { checkOutPath, resultPathOf, writeJson } from '../report/write.js';
 import { formatDurationMs } from '../util/units.js';
 import { inputError } from '../util/errors.js';
 import { EXIT } from './exitCodes.js';
@@ -57,7 +57,7 @@ export function registerHeartbeat(program: Command): void {
     .option('--detect-within <d>', 'a dead peer must be noticed within this long', '2m')
     .option('--tcp-keep-alive <d>', 'also turn on TCP keep-alive (it does not keep a layer-7 idle timer alive)')
     .option('--no-sse-echo', 'SSE clients do not echo heartbeats (cheaper, but the SSE server cannot detect a dead client)')
-    .option('--out <file>', 'where to write the result JSON (default results/heartbeat-<timestamp>.json)')
+    .option('--out <path>', 'the result JSON file, or a directory for the default name (default results/heartbeat-<timestamp>.json)')
     .option('--json', 'print only the result JSON on stdout')
     .option('--markdown', 'print the report as markdown')
     .option('-q, --quiet', 'no progress on stderr')
@@ -85,9 +85,10 @@ const showsProgress = (f: { quiet?: boolean; json?: boolean }) => !f.quiet && !f
 /** `connbench heartbeat`: runs the sweep, saving the result after each step, then prints it. */
 async function runSweep(flags: HeartbeatFlags): Promise<void> {
   const plan = planLab(flags);
+  if (flags.out !== undefined) checkOutPath('--out', flags.out);
   const { signal, exitCode } = interruptible();
   const startedAt = new Date();
-  const out = flags.out ?? defaultResultPath('heartbeat', startedAt);
+  const out = resultPathOf(flags.out, 'heartbeat', startedAt);
   const progress = showsProgress(flags) ? (line: string) => void process.stderr.write(`${line}\n`) : undefined;
   const result: HeartbeatResult = await runHeartbeatLab({
     plan,

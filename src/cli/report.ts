@@ -4,7 +4,7 @@ import { renderRunTable } from '../report/table.js';
 import { renderRunMarkdown } from '../report/markdown.js';
 import { renderHtml } from '../report/html.js';
 import { loadChartLibrary } from '../report/chartLibrary.js';
-import { writeFileAtomic } from '../report/write.js';
+import { writableFile, writeFileAtomic } from '../report/write.js';
 import { evaluateThresholds, parseThresholds, renderThresholdReport, thresholdFailure, unmatchedThresholds } from '../report/thresholds.js';
 import { initHistograms } from '../metrics/histogram.js';
 import { splitRule } from '../report/condition.js';
@@ -41,6 +41,7 @@ export function registerReport(program: Command): void {
     )
     .action(async (file: string, flags: ReportFlags) => {
       const result = readResultFile(file);
+      if (flags.html) writableFile('--html', flags.html, 'report.html');
       await initHistograms();
       const check = flags.check || flags.threshold.length > 0;
       let failure: Error | undefined;

@@ -88,11 +88,20 @@ describe('hostile scenario files', () => {
     expect(r.stderr).toContain('is a directory');
   });
 
-  it('--out where no file can be written: refused before the run starts', async () => {
+  it('--out, --html and --markdown where no file can be written: refused before anything starts', async () => {
     writeFileSync(at('a-file'), 'x');
+    mkdirSync(at('out-dir'), { recursive: true });
     for (const out of [path.join(at('a-file'), 'r.json'), '/proc/connbench-r.json']) {
-      const r = await cli(['run', '--models', 'tcp', '--clients', '1', '--quiet', '--out', out]);
-      expectRefused(r, '--out', out, 'CB_ERR_BAD_OUT');
+      expectRefused(await cli(['run', '--models', 'tcp', '--clients', '1', '--quiet', '--out', out]), '--out', out, 'CB_ERR_BAD_OUT');
+      expectRefused(await cli(['heartbeat', '--idle-timeout', '10s', '--quiet', '--out', out]), '--out', out, 'CB_ERR_BAD_OUT');
     }
+    for (const flag of ['--html', '--markdown'])
+      expectRefused(await cli(['run', '--models', 'tcp', '--quiet', flag, at('out-dir')]), flag, at('out-dir'), 'CB_ERR_BAD_OUT');
+    expectRefused(
+      await cli(['report', 'results/baselines/ci-smoke.json', '--html', at('out-dir')]),
+      '--html',
+      at('out-dir'),
+      'CB_ERR_BAD_OUT',
+    );
   });
 });

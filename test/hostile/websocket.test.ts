@@ -32,24 +32,24 @@ describe('hostile websocket: upgrades', () => {
 });
 
 describe('hostile websocket: frames', () => {
-  const CASES: [string, Buffer, number][] = [
-    ['an unmasked frame', wsFrame(0x1, text('{}'), { masked: false }), 1002],
-    ['a length of 2^63 - 1', wsFrame(0x1, Buffer.alloc(0), { length: 2n ** 63n - 1n }), 1009],
-    ['a length of 2^53 (past what ws can count)', wsFrame(0x1, Buffer.alloc(0), { length: 2n ** 53n }), 1009],
-    ['a message over 1 MiB', wsFrame(0x1, Buffer.alloc(0), { length: 1024n * 1024n + 1n }), 1009],
-    ['invalid UTF-8 in a text frame', wsFrame(0x1, Buffer.from([0xc3, 0x28])), 1007],
-    ['a binary frame', wsFrame(0x2, text('{"type":"send"}')), 1008],
-    ['text that is not JSON', wsFrame(0x1, text('hello')), 1008],
-    ['JSON that is not a send', wsFrame(0x1, text('{"type":"subscribe"}')), 1008],
-    ['a send without t', wsFrame(0x1, text('{"type":"send","to":"u2","body":"x"}')), 1008],
-    ['a reserved opcode', wsFrame(0x3, Buffer.alloc(0)), 1002],
-    ['RSV1 without an extension', wsFrame(0x1, text('{}'), { rsv1: true }), 1002],
-    ['a fragmented ping', wsFrame(0x9, Buffer.alloc(0), { fin: false }), 1002],
-    ['a continuation with nothing to continue', wsFrame(0x0, text('x')), 1002],
-    ['a ping of 126 bytes', wsFrame(0x9, Buffer.alloc(126)), 1002],
+  const CASES: [string, number, Buffer][] = [
+    ['an unmasked frame', 1002, wsFrame(0x1, text('{}'), { masked: false })],
+    ['a length of 2^63 - 1', 1009, wsFrame(0x1, Buffer.alloc(0), { length: 2n ** 63n - 1n })],
+    ['a length of 2^53 (past what ws can count)', 1009, wsFrame(0x1, Buffer.alloc(0), { length: 2n ** 53n })],
+    ['a message over 1 MiB', 1009, wsFrame(0x1, Buffer.alloc(0), { length: 1024n * 1024n + 1n })],
+    ['invalid UTF-8 in a text frame', 1007, wsFrame(0x1, Buffer.from([0xc3, 0x28]))],
+    ['a binary frame', 1008, wsFrame(0x2, text('{"type":"send"}'))],
+    ['text that is not JSON', 1008, wsFrame(0x1, text('hello'))],
+    ['JSON that is not a send', 1008, wsFrame(0x1, text('{"type":"subscribe"}'))],
+    ['a send without t', 1008, wsFrame(0x1, text('{"type":"send","to":"u2","body":"x"}'))],
+    ['a reserved opcode', 1002, wsFrame(0x3, Buffer.alloc(0))],
+    ['RSV1 without an extension', 1002, wsFrame(0x1, text('{}'), { rsv1: true })],
+    ['a fragmented ping', 1002, wsFrame(0x9, Buffer.alloc(0), { fin: false })],
+    ['a continuation with nothing to continue', 1002, wsFrame(0x0, text('x'))],
+    ['a ping of 126 bytes', 1002, wsFrame(0x9, Buffer.alloc(126))],
   ];
 
-  it.each(CASES)('%s: close code %i', async (_what, frame, code) => {
+  it.each(CASES)('%s: close code %i', async (_what, code, frame) => {
     const s = await start();
     const r = await exchange(s.httpPort, afterUpgrade(frame));
     expect(r.text).toMatch(/^HTTP\/1\.1 101 /);

@@ -54,12 +54,13 @@ describe('resource metrics of a real run (issue 4 sanity bounds)', () => {
       expect(m.client.rssPerClientBytesBound, at).toBeGreaterThanOrEqual(Math.floor((2 * 4096) / 500));
       expect(m.server.cpuUsPerMessageBound, at).toBeGreaterThanOrEqual(0);
       expect(m.client.cpuUsPerMessageBound, at).toBeGreaterThanOrEqual(0);
-      // The publisher's own lateness over the window's 20 messages (10/s for 2 s), in order.
+      // The publisher's own lateness over the window's 20 messages (10/s for 2 s), in order; a p99
+      // of 20 messages is not a figure (null), the maximum under another name.
       const lag = m.server.publishLagUs!;
       expect(lag, at).not.toBeNull();
       expect(lag.p50, at).toBeGreaterThanOrEqual(0);
-      expect(lag.p99, at).toBeGreaterThanOrEqual(lag.p50!);
-      expect(lag.max, at).toBeGreaterThanOrEqual(lag.p99!);
+      expect(lag.p99, at).toBeNull();
+      expect(lag.max, at).toBeGreaterThanOrEqual(lag.p50!);
     }
     const by = Object.fromEntries(result.models.map((m) => [m.model, m]));
     // Polling pays in requests; the streaming models make none after connecting.

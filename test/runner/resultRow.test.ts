@@ -75,6 +75,14 @@ function raw(connected: number, deliveries: number): RawModelRun {
       kernelConnectedBytes: 4096,
     },
     client: { base: [window.base], connected: [window.connected], measureStart: [window.measureStart], measureEnd: [window.measureEnd] },
+    memoryRepeats: {
+      serverBase: [[window.base]],
+      serverConnected: [[window.connected]],
+      clientBase: [[window.base]],
+      clientConnected: [[window.connected]],
+    },
+    idle: { serverCpuUs: 0, clientCpuUs: 0, durationUs: 1e6 },
+    publishLags: [],
   };
 }
 
@@ -88,6 +96,7 @@ describe('summarizeModelRun: no figure without samples', () => {
       deadPeers: 1,
       slowReaderCuts: 2,
     });
+    expect(row.server.rssPerConnectionBytesBound).toBeGreaterThan(0);
     expect(row.wire.serverBytesPerMessage).toBe(10);
     expect(row.latencyMs).toMatchObject({ count: 200, p99: expect.any(Number), p999: null });
     expect(row.connectMs).toMatchObject({ p50: 2, p99: null, max: 2 });
@@ -96,7 +105,7 @@ describe('summarizeModelRun: no figure without samples', () => {
   it('none delivered: per-message figures and latency are null, not 0', () => {
     const row = summarizeModelRun(raw(10, 0));
     expect(row.latencyMs).toEqual({ p50: null, p90: null, p99: null, p999: null, max: null, mean: null, count: 0 });
-    expect(row.server.cpuUsPerMessage).toBeNull();
+    expect(row.server).toMatchObject({ cpuUsPerMessage: null, cpuUsPerMessageBound: null });
     expect(row.client.cpuUsPerMessage).toBeNull();
     expect(row.wire).toMatchObject({ serverBytesPerMessage: null, serverReceivedBytesPerMessage: null, requestsPerMessage: null });
     expect(row.deliveriesPerSec).toBe(0);
@@ -106,7 +115,12 @@ describe('summarizeModelRun: no figure without samples', () => {
   it('none connected: per-connection figures are null too', () => {
     const row = summarizeModelRun(raw(0, 0));
     expect(row.status).toBe('failed');
-    expect(row.server).toMatchObject({ rssPerConnectionBytes: null, heapPerConnectionBytes: null, kernelPerConnectionBytes: null });
+    expect(row.server).toMatchObject({
+      rssPerConnectionBytes: null,
+      rssPerConnectionBytesBound: null,
+      heapPerConnectionBytes: null,
+      kernelPerConnectionBytes: null,
+    });
     expect(row.client.rssPerClientBytes).toBeNull();
     expect(row.wire.heartbeatBytesPerConnectionPerMinute).toBeNull();
     expect(row.connectMs).toEqual({ p50: null, p99: null, max: null });

@@ -124,7 +124,7 @@ export function registerServe(program: Command): void {
       const publisher = new Publisher(host.log, { ratePerSec, payloadBytes, t0Us: nowUs() });
       if (ratePerSec > 0) publisher.start();
       const base = `http://${f.host}:${ports.http}`;
-      const at = { host: f.host, ports };
+      const at = { host: f.host, ports, secure: false };
       const lines = allModels().flatMap((m) => m.endpoints(at, settings, optionsOf(m, defaults!)).map((e) => endpointLine(m.id, e)));
       process.stdout.write(
         [

@@ -23,12 +23,16 @@ export class ClientDispatchers {
   private readonly clientOptions: Client.Options;
 
   /**
-   * `o.connect`: socket options for every connection (TCP keep-alive, for the heartbeat lab);
-   * `o.client`: undici Client options on top of the defaults (the lab's long idle limits).
+   * `o.connector`: how every connection is opened (a run's workers: their transport, plain or TLS);
+   * else `o.connect`: socket options for undici's own connector (TCP keep-alive, for the heartbeat
+   * lab); `o.client`: undici Client options on top of the defaults (the lab's long idle limits).
    */
-  constructor(origin: string, o: { connect?: buildConnector.BuildOptions; client?: Client.Options } = {}) {
+  constructor(
+    origin: string,
+    o: { connector?: buildConnector.connector; connect?: buildConnector.BuildOptions; client?: Client.Options } = {},
+  ) {
     this.origin = origin;
-    this.connector = buildConnector(o.connect ?? {});
+    this.connector = o.connector ?? buildConnector(o.connect ?? {});
     this.clientOptions = o.client ?? {};
   }
 

@@ -7,10 +7,12 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
 import { ClientDispatchers } from './dispatchers.js';
 import { SwappableDispatcher } from './swappableDispatcher.js';
+import { WorkerTransport } from './transport.js';
 import { getModel } from '../models/index.js';
 import type { Model } from '../models/types.js';
 import { optionsOf } from '../scenario/modelOptions.js';
 import { portOf } from '../models/listeners.js';
+import { originOf } from '../models/transport.js';
 import { ClientSession, type ReconnectPolicy, type SessionSink } from './session.js';
 import { ChatTraffic, inboxOf } from './chat.js';
 import { Churn, shareOf } from './churn.js';
@@ -47,6 +49,8 @@ class Worker {
   private sessions: ClientSession[] = [];
   /** One set of per-client pools per server process (each listens on its own port). */
   private dispatchers: ClientDispatchers[] = [];
+  /** How every client connection is opened, plain or TLS; counts and times them. */
+  private transport!: WorkerTransport;
   /** Per delivery: counted in JavaScript, added to the WASM histogram when encoded (src/metrics/histogram.ts). */
   private latency!: LatencyRecorder;
   private connect!: Histogram;
@@ -80,7 +84,12 @@ class Worker {
     this.connect = createHistogram();
     const model = getModel(m.model);
     const s = m.scenario;
-    this.dispatchers = m.servers.map((ports) => new ClientDispatchers(`http://${m.host}:${portOf(ports, model.listener)}`));
+    // A connection that has not carried data within the heartbeat timeout is as dead as a silent one.
+    const transport = new WorkerTransport(m.tls, s.heartbeat.timeoutMs);
+    this.transport = transport;
+    this.dispatchers = m.servers.map(
+      (ports) => new ClientDispatchers(originOf('http', transport.secure, m.host, portOf(ports, model.listener)), { connector: transport.connector }),
+    );
     const shared: SharedByClients = {
       model,
       modelOptions: optionsOf(model, s),
@@ -134,6 +143,7 @@ class Worker {
         host: m.host,
         port: portOf(m.servers[serverIndex]!, model.listener),
         ...(localAddress ? { localAddress } : {}),
+        transport: this.transport,
         heartbeat: s.heartbeat,
         dispatcher,
         clientsInPoint: s.clients,
@@ -297,6 +307,7 @@ class Worker {
       eventLoopDelayMaxMs: nsToMs(this.loopDelay.max),
       peakRssBytes: peakRssBytes(),
       churned: this.churn?.closed ?? 0,
+      transport: this.transport.report(),
     };
     // Back times are this host's clock; the storm's time and the arrivals are the server's.
     const backAt = (c: ClientSession) => ({ backAtUs: typeof c.backAtUs === 'number' ? c.backAtUs + this.offsetUs : c.backAtUs });
@@ -333,7 +344,11 @@ class Worker {
 
   sample(gc: boolean): FromWorker {
     if (gc) forceGc();
-    return { type: 'sample', sample: sampleProcess(this.sessions.filter((s) => s.connected).length) };
+    return {
+      type: 'sample',
+      sample: sampleProcess(this.sessions.filter((s) => s.connected).length),
+      connectionsOpened: this.transport?.connectionsOpened ?? 0,
+    };
   }
 
   async stop(): Promise<void> {

@@ -3,7 +3,7 @@
  * Timestamps are monotonic microseconds (src/metrics/clock.ts), valid across processes.
  */
 import type { ModelId, ServerSettings } from '../models/types.js';
-import type { Ports } from '../models/listeners.js';
+import type { ListenerTls, Ports } from '../models/listeners.js';
 import type { LogSnapshot } from '../models/log.js';
 import type { ResourceSample } from '../metrics/process.js';
 import type { ExpectedQuery, WireBytes } from './common.js';
@@ -43,6 +43,8 @@ export interface ServerStart {
   ports: Ports;
   retention: number;
   settings: ServerSettings;
+  /** TLS on every listener; absent = plain (also behind an intermediary that terminates TLS). */
+  tls?: ListenerTls;
   /** A restart fault: carry on from the server this one replaces. */
   restore?: ServerHandover;
 }

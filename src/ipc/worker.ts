@@ -25,6 +25,32 @@ export interface StormReport {
   latestArrivalUs: number[];
 }
 
+/** What a client worker's clients need to speak TLS to their server (or the intermediary in front of it). */
+export interface ClientTls {
+  /** The CA that signed the server's certificate (PEM): the only one the clients trust. */
+  caPem: string;
+  /** SNI and the name checked in the certificate; absent: none is sent and the IP is checked against the certificate's IP SANs. */
+  servername?: string;
+  /** Offer the last session ticket the server gave for that host and port (TLS session resumption). */
+  resumption: boolean;
+}
+
+/** What a worker's connections were like, for its result: how many, how long their handshakes took, how many resumed. */
+export interface TransportReport {
+  /** Connections that got as far as carrying data (TCP up; with TLS, handshake done). */
+  opened: number;
+  /** TCP connect (SYN to established), every connection, µs. */
+  tcpHistogram: string;
+  /** TLS handshake after the TCP connect, every full and every resumed one, µs. */
+  tlsFullHistogram: string;
+  tlsResumedHistogram: string;
+  handshakes: number;
+  resumed: number;
+  /** Of the first handshake: e.g. TLSv1.3, TLS_AES_256_GCM_SHA384. */
+  protocol?: string;
+  cipher?: string;
+}
+
 // ---- runner → client worker ----
 export interface WorkerStart {
   type: 'start';
@@ -44,6 +70,8 @@ export interface WorkerStart {
   scenario: Scenario;
   /** A server on another host (`run --target`): its clock endpoint, for the offset between the two clocks. */
   clock?: { url: string; token: string };
+  /** The clients speak TLS to what they connect to (the server, or the intermediary in front of it); absent = plain. */
+  tls?: ClientTls;
 }
 
 export type ToWorker =
@@ -96,6 +124,8 @@ export interface WorkerResult {
   storm?: StormReport;
   /** One per scenario fault, in time order (src/client/faultWatch.ts). */
   faults?: StormReport[];
+  /** Every connection the clients opened: TCP and TLS handshake times, resumptions. */
+  transport?: TransportReport;
 }
 
 export type FromWorker =
@@ -104,6 +134,7 @@ export type FromWorker =
   /** sentByInbox: chat sends this worker's users made, per address (user or room). */
   | { type: 'cursors'; queries: ExpectedQuery[]; sentByInbox?: Record<string, number> }
   | { type: 'drained'; result: WorkerResult }
-  | { type: 'sample'; sample: ResourceSample }
+  /** connectionsOpened: by this worker's clients so far (every poll, with HTTP keep-alive off). */
+  | { type: 'sample'; sample: ResourceSample; connectionsOpened?: number }
   | { type: 'clock'; estimate: OffsetEstimate }
   | { type: 'error'; code: string; message: string };

@@ -7,6 +7,7 @@ import type { ListenerKind, Ports } from './listeners.js';
 import type { ConnbenchError } from '../util/errors.js';
 import type { Incoming, Outgoing } from './message.js';
 import type { Gap, LogEntry, LogReader } from './log.js';
+import type { Transport } from './transport.js';
 
 /** A registered model's id (`getModel` checks one; the registry in src/models/index.ts lists them). */
 export type ModelId = string;
@@ -85,6 +86,12 @@ export interface ClientOptions {
   port: number;
   /** Source address to bind (127.0.0.2, …) so one destination's ephemeral ports stretch further. */
   localAddress?: string;
+  /**
+   * How the client opens a connection of its own (websocket, tcp, the lean SSE client) and which
+   * scheme its URLs have; HTTP requests go through `dispatcher`, made over the same transport.
+   * Absent: plain TCP (PLAIN_TRANSPORT).
+   */
+  transport?: Transport;
   /** Resume point: the last seq seen; null = "from now on" (the server's head). */
   cursor: number | null;
   heartbeat: HeartbeatSettings;
@@ -139,10 +146,11 @@ export interface Endpoint {
   note?: string;
 }
 
-/** Where `connbench serve` listens: the host and the port of each listener it opened. */
+/** Where `connbench serve` listens: the host, the port of each listener it opened, and whether they speak TLS. */
 export interface EndpointBase {
   host: string;
   ports: Ports;
+  secure: boolean;
 }
 
 /**
@@ -196,6 +204,12 @@ export interface ModelDefinition<O> {
   /** How long the drain may wait for a client to ask again (a short poll's interval); for a run's time estimate. Default 0. */
   drainAllowanceMs?(options: O): number;
   /**
+   * At most how many connections one client opens per second in this workload: 0 when it keeps
+   * one connection for its life; a poll per connection (HTTP keep-alive off) opens one per poll.
+   * The planner refuses a point whose new connections would run out of ephemeral ports. Default 0.
+   */
+  newConnectionsPerSec?(options: O, workload: { pattern: string; ratePerSec: number; roomSize: number }): number;
+  /**
    * Its options in the heartbeat lab at heartbeat interval `intervalMs`: the model's heartbeat
    * follows the interval (a long poll's hold, a short poll's pause); `echo` asks clients that need
    * it to echo heartbeats, so the server can detect a dead one.
@@ -213,6 +227,7 @@ export function defineModel<O>(m: ModelDefinition<O>): Model {
     needsHeartbeatEcho: false,
     secondConnection: () => undefined,
     drainAllowanceMs: () => 0,
+    newConnectionsPerSec: () => 0,
     ...m,
   };
   return model as unknown as Model;

@@ -1,6 +1,7 @@
 import type { Fault, ResolvedScenario, ScenarioInput } from './schema.js';
 import { modelSections } from '../models/index.js';
 import { formatBytesExact, formatDurationExact, formatRateExact } from '../util/unitText.js';
+import { intermediaryInput, tlsInput } from './network.js';
 
 /**
  * A resolved scenario (one matrix point, as the result JSON records it) written back as a scenario
@@ -28,6 +29,8 @@ export function inputOf(s: ResolvedScenario): ScenarioInput {
     actions: s.actions.map((a) => ({ action: a.action, at: formatDurationExact(a.atMs) })),
     ...Object.fromEntries(modelSections().map(({ section }) => [section.key, section.input(s[section.key])])),
     heartbeat: { interval: formatDurationExact(s.heartbeat.intervalMs), timeout: formatDurationExact(s.heartbeat.timeoutMs) },
+    tls: tlsInput(s.tls) as ScenarioInput['tls'],
+    intermediary: intermediaryInput(s.intermediary) as ScenarioInput['intermediary'],
     server: {
       retention: s.server.retention,
       processes: s.server.processes,

@@ -64,16 +64,30 @@ export function formatIssues(issues: z.core.$ZodIssue[], setBy: Record<string, s
         out.push(`${where}: unknown key${guess ? `, did you mean "${guess}"?` : ''}${known.length ? ` (known: ${known.join(', ')})` : ''}`);
       }
     } else if (issue.code === 'invalid_union') {
-      // Unions of "value or list" report every branch; the first branch's message is the useful one.
-      const first = issue.errors[0]?.[0];
-      out.push(`${at}: ${first ? first.message : issue.message}`);
+      out.push(`${at}: ${unionMessage(issue)}`);
     } else if (issue.code === 'invalid_value') {
-      out.push(`${at}: expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`);
+      out.push(`${at}: ${valueMessage(issue.values)}`);
     } else {
       out.push(`${at}: ${issue.message}`);
     }
   }
   return out;
+}
+
+const valueMessage = (values: readonly unknown[]) => `expected one of ${values.map((v) => JSON.stringify(v)).join(', ')}`;
+
+/**
+ * Unions report every branch. A "value or list" union's first branch says it best; a union of a
+ * section and its shorthand (`tls: on`) fails its first branch on the type alone, so the message
+ * comes from the first branch that failed on something other than the type of the whole value.
+ */
+function unionMessage(issue: z.core.$ZodIssueInvalidUnion): string {
+  const firsts = issue.errors.map((branch) => branch[0]).filter((i): i is z.core.$ZodIssue => i !== undefined);
+  const telling = firsts.find((i) => !(i.code === 'invalid_type' && i.path.length === 0)) ?? firsts[0];
+  if (!telling) return issue.message;
+  if (telling.code === 'invalid_union') return unionMessage(telling);
+  if (telling.code === 'invalid_value') return valueMessage(telling.values);
+  return telling.message;
 }
 
 function knownKeysAt(p: (string | number)[]): string[] {
@@ -92,9 +106,11 @@ function knownKeysAt(p: (string | number)[]): string[] {
 function unwrap(t: z.ZodType): z.ZodType {
   let cur: z.ZodType = t;
   for (let i = 0; i < 5; i++) {
-    const def = (cur as unknown as { def: { innerType?: z.ZodType; in?: z.ZodType } }).def;
+    const def = (cur as unknown as { def: { innerType?: z.ZodType; in?: z.ZodType; options?: z.ZodType[] } }).def;
     if (def.innerType) cur = def.innerType;
     else if (def.in) cur = def.in;
+    // A section with a shorthand (`tls: on`): its keys are the object's.
+    else if (def.options?.some((o) => o instanceof z.ZodObject)) cur = def.options.find((o) => o instanceof z.ZodObject)!;
     else break;
   }
   return cur;
@@ -109,7 +125,13 @@ export { parseScenarioText, jsonErrorPosition } from './scenarioFile.js';
 export function loadScenario(nameOrPath: string, overrides: Record<string, unknown> = {}, setBy: Record<string, string> = {}): Scenario[] {
   const file = resolveScenarioPath(nameOrPath);
   const raw = scenarioMapping(parseScenarioText(scenarioText(readScenarioBytes(file), file), file), file);
-  return expandMatrix(validateScenario(applyOverrides(raw, overrides), file, setBy));
+  return expandMatrix(validateScenario(applyOverrides(raw, overrides), file, setBy)).map((p) => withFilesFrom(path.dirname(file), p));
+}
+
+/** Certificate files named relative to the scenario file, wherever connbench was started from. */
+function withFilesFrom(dir: string, p: Scenario): Scenario {
+  const at = (f: string | null) => (f === null ? null : path.resolve(dir, f));
+  return { ...p, tls: { ...p.tls, certFile: at(p.tls.certFile), keyFile: at(p.tls.keyFile), caFile: at(p.tls.caFile) } };
 }
 
 /**

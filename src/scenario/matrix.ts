@@ -1,4 +1,6 @@
-import { modelSections } from '../models/index.js';
+import { getModel, modelSections } from '../models/index.js';
+import type { ModelId } from '../models/types.js';
+import { NETWORK_AXES, resolveIntermediary, resolveTls, type ProxyKind } from './network.js';
 import {
   DEFAULT_RAMP_UP_MS,
   resolveFault,
@@ -15,6 +17,12 @@ type AxisValue = number | string;
 interface Axis {
   name: string;
   of(p: ScenarioParsed): AxisValue | AxisValue[];
+  /**
+   * Whether the axis means anything at a point (given the axes before it): where it does not (nginx
+   * buffering without nginx), the point takes its first value only and the axis is left out of its
+   * matrix values, so no run is repeated for a setting nothing reads.
+   */
+  appliesTo?(at: Point): boolean;
 }
 
 const LEADING_AXES: Axis[] = [
@@ -28,6 +36,7 @@ const TRAILING_AXES: Axis[] = [
   { name: 'heartbeat.interval', of: (p) => p.heartbeat.interval },
   { name: 'server.retention', of: (p) => p.server.retention },
   { name: 'client.resume', of: (p) => p.client.resume },
+  ...(NETWORK_AXES as readonly Axis[]),
 ];
 
 /** The section fields of a model that accept a list, e.g. `longPoll.hold`. */
@@ -54,10 +63,28 @@ export function expandMatrix(parsed: ScenarioParsed): Scenario[] {
     const v = axis.of(parsed);
     return { name: axis.name, values: Array.isArray(v) ? v : [v], isList: Array.isArray(v) };
   });
-  let points: Point[] = [{}];
-  for (const axis of axes) points = points.flatMap((p) => axis.values.map((v) => ({ ...p, [axis.name]: v })));
-  const listed = axes.filter((a) => a.isList).map((a) => a.name);
-  return points.map((p) => toScenario(parsed, p, Object.fromEntries(listed.map((n) => [n, p[n]!]))));
+  const appliesTo = new Map(allAxes().map((a) => [a.name, a.appliesTo]));
+  let points: { at: Point; listed: string[] }[] = [{ at: {}, listed: [] }];
+  for (const axis of axes) {
+    points = points.flatMap(({ at, listed }) => {
+      const applies = appliesTo.get(axis.name)?.(at) ?? true;
+      const values = applies ? axis.values : axis.values.slice(0, 1);
+      const nowListed = axis.isList && applies ? [...listed, axis.name] : listed;
+      return values.map((v) => ({ at: { ...at, [axis.name]: v }, listed: nowListed }));
+    });
+  }
+  return points.map(({ at, listed }) => toScenario(parsed, at, Object.fromEntries(listed.map((n) => [n, at[n]!]))));
+}
+
+/**
+ * The matrix values of a point that matter to one model: without the axes of other models'
+ * sections (a short poll's interval says nothing about a websocket run). Two points that agree on
+ * these are the same run of that model, which the runner makes once.
+ */
+export function modelMatrix(point: MatrixPoint, modelId: ModelId): MatrixPoint {
+  const own = getModel(modelId).section?.key;
+  const others = new Set(modelSections().flatMap(({ section }) => (section.key === own ? [] : [section.key])));
+  return Object.fromEntries(Object.entries(point).filter(([name]) => !others.has(name.split('.')[0]!)));
 }
 
 /** Each model's section at this point: its axes at the point's values, then resolved by the model. */
@@ -95,6 +122,12 @@ function toScenario(s: ScenarioParsed, p: Point, matrix: MatrixPoint): Scenario 
     actions: s.actions.map((a) => ({ action: a.action, atMs: a.at })).sort((a, b) => a.atMs - b.atMs),
     ...sectionsAt(s, p),
     heartbeat: { intervalMs: p['heartbeat.interval'] as number, timeoutMs: s.heartbeat.timeout },
+    tls: resolveTls(s.tls, p['tls.enabled'] as 'on' | 'off', p['tls.resumption'] as 'on' | 'off'),
+    intermediary: resolveIntermediary(s.intermediary, {
+      proxy: p['intermediary.proxy'] as ProxyKind,
+      buffering: p['intermediary.buffering'] as 'on' | 'off',
+      idleTimeoutMs: p['intermediary.idleTimeout'] as number,
+    }),
     server: {
       retention: p['server.retention'] as number,
       processes: s.server.processes,

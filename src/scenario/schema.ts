@@ -6,6 +6,13 @@ import { MAX_BROADCAST_PAYLOAD_BYTES, MAX_CHAT_PAYLOAD_BYTES } from '../models/p
 import { DEFAULT_SLOW_READER_QUEUE_BYTES, DEFAULT_STALL_TIMEOUT_MS } from '../models/serverLimits.js';
 import { MAX_BURST, MAX_CLIENTS, MAX_RETENTION, MAX_SERVER_PROCESSES, MAX_SOURCE_ADDRESSES, MAX_WORKERS } from './limits.js';
 import { didYouMean } from '../util/didYouMean.js';
+import {
+  intermediarySchema,
+  networkProblems,
+  tlsSchema,
+  type IntermediarySettings,
+  type TlsSettings,
+} from './network.js';
 
 /**
  * The scenario schema: one zod definition gives the types, the defaults, the validation and the
@@ -139,6 +146,8 @@ const leadingShape = {
 
 /** The fields after the models' sections. */
 const trailingShape = {
+  tls: tlsSchema,
+  intermediary: intermediarySchema,
   heartbeat: z
     .strictObject({
       interval: axis(durationMs('15s'), 'sse, websocket, tcp: the server sends a heartbeat this often.').default(15_000),
@@ -262,6 +271,7 @@ export const scenarioSchema = (
     });
   if (s.faults.length > 0 && s.actions.length > 0)
     fail(['faults'], 'faults and a reconnect-storm measure recovery on the same clients: use one or the other in a scenario');
+  for (const p of networkProblems(s, { models: s.models, processes: s.server.processes })) fail(p.path, p.message);
 });
 
 /** Each model's section by its key, as written (input), parsed, or resolved (the model reads it). */
@@ -293,6 +303,10 @@ export type ScenarioCore = {
   /** Timed actions, `atMs` after the start of publishing, in time order. */
   actions: { action: ActionName; atMs: number }[];
   heartbeat: { intervalMs: number; timeoutMs: number };
+  /** TLS at this point: on every model, or on none. */
+  tls: TlsSettings;
+  /** What stands between the clients and the server at this point. */
+  intermediary: IntermediarySettings;
   server: { retention: number; processes: number; slowReaderQueueBytes: number; stallTimeoutMs: number };
   client: { workers: number; sourceAddresses: number; resume: ResumeMode; reconnect: { minDelayMs: number; maxDelayMs: number } };
   thresholds: Record<string, string>;

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { rawResponse, respond } from '../models/http/respond.js';
 import type { Count } from './counters.js';
+import { tcpSocketOf } from './listeners.js';
 
 const TOO_MANY_CONNECTIONS = 'CB_ERR_TOO_MANY_CONNECTIONS';
 
@@ -61,14 +62,14 @@ export class Admission {
 
   /** Answers 503 when the request came on a refused connection; true if it did. */
   turnAwayRequest(req: IncomingMessage, res: ServerResponse): boolean {
-    if (!this.refused.has(req.socket)) return false;
+    if (!this.refused.has(tcpSocketOf(req.socket))) return false;
     respond(res, 503, { error: TOO_MANY_CONNECTIONS, message: tooMany(this.maxConnections) }, { connection: 'close' });
     return true;
   }
 
   /** Answers 503 when the upgrade came on a refused connection; true if it did. */
   turnAwayUpgrade(socket: Duplex): boolean {
-    if (!this.refused.has(socket)) return false;
+    if (!this.refused.has(tcpSocketOf(socket))) return false;
     socket.end(rawResponse(503, 'Service Unavailable', TOO_MANY_CONNECTIONS, tooMany(this.maxConnections)));
     return true;
   }
@@ -86,6 +87,7 @@ export class Admission {
   private track(s: Socket | Duplex): void {
     if (this.held.has(s)) return;
     this.held.add(s);
+    this.count('acceptedConnections');
     const from = (s as Socket).remoteAddress ?? 'unknown';
     this.acceptedFrom.set(from, (this.acceptedFrom.get(from) ?? 0) + 1);
     s.on('close', this.release);

@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import net, { type Socket } from 'node:net';
+import type net from 'node:net';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { MessageLog } from './messageLog.js';
 import { type LogEntry } from '../models/log.js';
@@ -14,8 +15,16 @@ import { Admission } from './admission.js';
 import { HostCounters, type WireBytes } from './counters.js';
 import { resetFractionOf } from './faultInjection.js';
 import { HttpRoutes } from './httpRoutes.js';
-import { DEFAULT_HEADERS_TIMEOUT_MS, createHttpListener, listenAll, stopListening, type Listener } from './listeners.js';
-import type { Ports } from '../models/listeners.js';
+import {
+  DEFAULT_HEADERS_TIMEOUT_MS,
+  countTls,
+  createHttpListener,
+  createTcpListener,
+  listenAll,
+  stopListening,
+  type Listener,
+} from './listeners.js';
+import type { ListenerTls, Ports } from '../models/listeners.js';
 import { stallTimeoutMsOf } from '../models/serverLimits.js';
 
 export interface HostOptions {
@@ -33,6 +42,8 @@ export interface HostOptions {
   maxConnections?: number;
   /** Test hook: messages never delivered to chosen users (src/server/withhold.ts). */
   withhold?: WithholdSpec;
+  /** TLS on every listener (HTTPS, and TLS on the tcp port); absent = plain. */
+  tls?: ListenerTls;
 }
 
 /**
@@ -68,8 +79,17 @@ export class ReferenceHost implements ServerHost {
       (name) => this.count(name),
       (s) => this.tally.socketClosed(s),
     );
-    this.httpServer = createHttpListener(opts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS, stallTimeoutMsOf(opts.settings));
-    this.tcpServer = net.createServer((s) => this.onTcpConnection(s));
+    const headersTimeoutMs = opts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
+    this.httpServer = createHttpListener(headersTimeoutMs, stallTimeoutMsOf(opts.settings), opts.tls);
+    this.tcpServer = createTcpListener((s) => this.onTcpConnection(s), opts.tls, headersTimeoutMs);
+    if (opts.tls) {
+      countTls(this.httpServer, (name) => this.count(name));
+      countTls(this.tcpServer, (name) => this.count(name));
+      // Admission sees each TCP connection as it is accepted, before its handshake: a refusal costs no TLS.
+      this.tcpServer.on('connection', (s: Socket) => {
+        if (!this.admission.admit(s)) s.destroy();
+      });
+    }
     this.listeners = [
       { kind: 'http', server: this.httpServer },
       { kind: 'tcp', server: this.tcpServer },
@@ -155,8 +175,8 @@ export class ReferenceHost implements ServerHost {
   }
 
   private onTcpConnection(s: Socket): void {
-    // No error frame in the tcp contract: a refusal is a connection closed at accept, counted.
-    if (!this.admission.admit(s)) return void s.destroy();
+    // No error frame in the tcp contract: a refusal is a connection closed at accept, counted (with TLS, at its 'connection').
+    if (!this.opts.tls && !this.admission.admit(s)) return void s.destroy();
     if (!this.tcpHandler) return void s.destroy();
     try {
       this.tcpHandler(s);

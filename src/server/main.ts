@@ -64,6 +64,7 @@ async function start(m: ServerStart): Promise<FromServer> {
     settings: m.settings,
     // Refuse clearly (503, or a close at accept) before the process runs out of descriptors.
     maxConnections: Math.max(1, openFilesLimit() - SERVER_OWN_FDS),
+    ...(m.tls ? { tls: m.tls } : {}),
     ...(withhold ? { withhold: parseWithholdSpec(withhold) } : {}),
   });
   host = started;

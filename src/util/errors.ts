@@ -31,11 +31,48 @@ export const runError = (code: string, message: string, hint?: string, cause?: u
 export const transportError = (code: string, message: string, cause?: unknown) =>
   new ConnbenchError(code, message, { kind: 'transport', cause });
 
+/**
+ * OpenSSL's certificate verification results as Node reports them in `err.code` (X509_V_ERR_* without
+ * the prefix), and Node's own name check: the client did not trust the server it reached.
+ */
+const TLS_VERIFY_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_REVOKED',
+  'INVALID_CA',
+  'INVALID_PURPOSE',
+  'PATH_LENGTH_EXCEEDED',
+  'HOSTNAME_MISMATCH',
+  'IP_ADDRESS_MISMATCH',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/**
+ * A TLS failure's stable code: CB_ERR_TLS_VERIFY when the client refused the server's certificate,
+ * CB_ERR_TLS_PROTOCOL when the two sides could not speak TLS to each other (a TLS client at a plain
+ * port: OpenSSL's `ERR_SSL_*`, or EPROTO as ws surfaces it); undefined for any other error.
+ */
+export function tlsErrorCode(code: string): string | undefined {
+  if (TLS_VERIFY_CODES.has(code)) return 'CB_ERR_TLS_VERIFY';
+  if (code.startsWith('ERR_SSL_') || code === 'EPROTO' || code === 'ERR_TLS_HANDSHAKE_TIMEOUT') return 'CB_ERR_TLS_PROTOCOL';
+  return undefined;
+}
+
 /** Maps a Node socket error to the stable code we count it under. */
 export function codeOfSocketError(err: unknown): string {
   if (err instanceof ConnbenchError) return err.code;
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code === 'string') {
+    const tls = tlsErrorCode(code);
+    if (tls) return tls;
     switch (code) {
       case 'ECONNREFUSED':
         return 'CB_ERR_CONN_REFUSED';

@@ -71,3 +71,8 @@ export const wholeNumber = (min: number, max: number) => {
 /** A field that may hold one value or a list of values (a matrix axis). */
 export const axis = <T extends z.ZodType>(t: T, description: string) =>
   z.union([t, z.array(t).min(1)]).describe(`${description} A list makes a matrix: one run per value.`);
+
+/** A switch written `on`/`off` (or true/false): parsed as 'on' | 'off', so a matrix of it reads as it was written. */
+export const onOff = z
+  .union([z.enum(['on', 'off']), z.boolean()])
+  .transform((v): 'on' | 'off' => (v === true ? 'on' : v === false ? 'off' : v));

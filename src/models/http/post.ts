@@ -2,6 +2,7 @@ import { request } from 'undici';
 import type { ClientOptions } from '../types.js';
 import { codeOfSocketError, transportError, type ConnbenchError } from '../../util/errors.js';
 import { errorOfResponse } from './errorOfResponse.js';
+import { httpOrigin } from '../transport.js';
 
 /** What one fire-and-forget POST is, for its request and its error messages. */
 export interface PostSpec {
@@ -22,7 +23,7 @@ export interface PostSpec {
  * always read to the end, so the connection is free for the next request.
  */
 export function post(o: ClientOptions, p: PostSpec, onError: (e: ConnbenchError) => void): void {
-  request(`http://${o.host}:${o.port}${p.path}`, {
+  request(`${httpOrigin(o)}${p.path}`, {
     method: 'POST',
     dispatcher: o.dispatcher,
     ...(p.json !== undefined ? { headers: { 'content-type': 'application/json' }, body: p.json } : {}),

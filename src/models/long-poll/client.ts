@@ -6,6 +6,7 @@ import { ConnbenchError, codeOfSocketError, transportError } from '../../util/er
 import { parsePollBody, type PollBody } from './pollBody.js';
 import { errorOfResponse } from '../http/errorOfResponse.js';
 import { postSend } from '../http/postSend.js';
+import { httpOrigin } from '../transport.js';
 
 /** What tells short polling from long polling on the client side. */
 export interface PollMode {
@@ -15,6 +16,11 @@ export interface PollMode {
   intervalMs: number;
   /** Long polling's empty answer is its heartbeat; short polling's is just a poll. */
   emptyIsHeartbeat: boolean;
+  /**
+   * HTTP keep-alive: false sends every poll with `Connection: close`, so each poll opens a new
+   * connection (and TLS session) and the server closes it after the answer.
+   */
+  keepAlive: boolean;
 }
 
 /**
@@ -52,7 +58,7 @@ export class PollClient implements ModelClient, Dispatcher.DispatchHandler {
     private readonly h: ClientHandler,
     private readonly mode: PollMode,
   ) {
-    this.origin = `http://${o.host}:${o.port}`;
+    this.origin = httpOrigin(o);
     const every = mode.intervalMs > 0 ? `&every=${mode.intervalMs}` : '';
     this.tailQuery = `&user=${encodeURIComponent(o.user)}${every}`;
   }
@@ -174,7 +180,8 @@ export class PollClient implements ModelClient, Dispatcher.DispatchHandler {
     this.armDeadline(waitMs + this.o.heartbeat.timeoutMs);
     this.o.dispatcher.dispatch(
       // Our deadline is the one that counts; undici's own would fire on a long hold.
-      { origin: this.origin, path, method: 'GET', headersTimeout: 0, bodyTimeout: 0 },
+      // reset: undici sends `Connection: close` and closes the connection after the answer.
+      { origin: this.origin, path, method: 'GET', headersTimeout: 0, bodyTimeout: 0, ...(this.mode.keepAlive ? {} : { reset: true }) },
       this,
     );
   }

@@ -9,6 +9,7 @@ import { errorOfResponse } from '../http/errorOfResponse.js';
 import { gapOf, helloOf, messageOf } from './eventData.js';
 import { echoHeartbeat } from './echo.js';
 import { HeartbeatScanner } from './heartbeatScan.js';
+import { httpOrigin } from '../transport.js';
 
 type State = 'idle' | 'connecting' | 'open' | 'closed';
 
@@ -76,7 +77,7 @@ export class SseClient implements ModelClient {
   }
 
   private url(): string {
-    const base = `http://${this.o.host}:${this.o.port}/events?user=${encodeURIComponent(this.o.user)}`;
+    const base = `${httpOrigin(this.o)}/events?user=${encodeURIComponent(this.o.user)}`;
     return this.o.cursor !== null ? `${base}&cursor=${this.o.cursor}` : base;
   }
 

@@ -9,6 +9,7 @@ import { LeanSseClient } from './leanClient.js';
 import { LEAN_SSE_CLIENT_ABOVE, SSE_CLIENTS, sseClientFor, type SseClientSetting } from './clientChoice.js';
 import { ALIVE_PATH } from './frames.js';
 import { httpModelSecondConnection } from '../http/secondConnection.js';
+import { originOf } from '../transport.js';
 
 export interface SseOptions {
   /** The `retry:` the server announces once per stream. */
@@ -61,7 +62,7 @@ export const sseModel = defineModel<SseOptions>({
   endpoints: (at, _settings, o) => [
     {
       method: 'GET',
-      target: `http://${at.host}:${at.ports.http}/events`,
+      target: `${originOf('http', at.secure, at.host, at.ports.http)}/events`,
       ...(o.echo ? { note: `echo each heartbeat: POST ${ALIVE_PATH}?stream=K, K from the hello` } : {}),
     },
   ],

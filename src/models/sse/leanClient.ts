@@ -1,4 +1,4 @@
-import net from 'node:net';
+import type net from 'node:net';
 import type { Outgoing } from '../message.js';
 import { nowUs } from '../../metrics/clock.js';
 import { ConnbenchError, codeOfSocketError, transportError } from '../../util/errors.js';
@@ -9,6 +9,7 @@ import { HttpResponseDecoder, type HttpResponseHandlers, type ResponseHead } fro
 import { SseParser, type SseEvent, type SseParserHandlers } from './parser.js';
 import { gapOf, helloOf, messageOf } from './eventData.js';
 import { echoHeartbeat } from './echo.js';
+import { PLAIN_TRANSPORT } from '../transport.js';
 
 /**
  * The lean SSE client: one raw `net` socket, a hand-written `GET /events` and the project's own
@@ -46,14 +47,11 @@ export class LeanSseClient extends PushClient implements HttpResponseHandlers, S
     const connected = this.life.begin(signal);
     if (this.life.ended) return connected;
     const o = this.o;
-    const socket = net.connect({
-      host: o.host,
-      port: o.port,
-      noDelay: true,
-      ...(o.localAddress ? { localAddress: o.localAddress } : {}),
-    });
+    const transport = o.transport ?? PLAIN_TRANSPORT;
+    const socket = transport.connect({ host: o.host, port: o.port, ...(o.localAddress ? { localAddress: o.localAddress } : {}) }, () =>
+      socket.write(this.request()),
+    );
     this.socket = socket;
-    socket.once('connect', () => socket.write(this.request()));
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => this.onSocketEnd());
     socket.on('error', (err) =>

@@ -1,4 +1,4 @@
-import net from 'node:net';
+import type net from 'node:net';
 import { decodeMessage, type Outgoing } from '../message.js';
 import { nowUs } from '../../metrics/clock.js';
 import { ConnbenchError, codeOfSocketError, transportError } from '../../util/errors.js';
@@ -6,6 +6,7 @@ import { applyTcpKeepAlive } from '../keepAlive.js';
 import { PushClient } from '../push/pushClient.js';
 import { FrameDecoder, FrameType, type Frame } from './framing.js';
 import { PONG_FRAME, clientHelloFrame, parseGap, parseServerHello, sendFrame } from './protocol.js';
+import { PLAIN_TRANSPORT } from '../transport.js';
 
 /** One raw TCP connection: HELLO out, HELLO back, then MSG and GAP frames; answers PING with PONG. */
 export class TcpClient extends PushClient {
@@ -22,11 +23,10 @@ export class TcpClient extends PushClient {
     if (this.life.ended) return connected;
     const o = this.o;
     const bind = o.localAddress ? { localAddress: o.localAddress } : {};
-    const socket = net.connect({ host: o.host, port: o.port, noDelay: true, ...bind });
+    const transport = o.transport ?? PLAIN_TRANSPORT;
+    const socket = transport.connect({ host: o.host, port: o.port, ...bind }, () => socket.write(clientHelloFrame(o.cursor, o.user)));
     this.socket = socket;
-    socket.setNoDelay(true);
     applyTcpKeepAlive(socket, o.tcpKeepAliveMs);
-    socket.once('connect', () => socket.write(clientHelloFrame(o.cursor, o.user)));
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => this.life.error(transportError(codeOfSocketError(err), err.message, err)));
     socket.on('close', () => this.life.end(nowUs()));

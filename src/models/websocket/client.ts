@@ -9,6 +9,7 @@ import { applyTcpKeepAlive } from '../keepAlive.js';
 import { PushClient } from '../push/pushClient.js';
 import { sendText, textOf } from './protocol.js';
 import { badFrame, onServerText } from './serverText.js';
+import { wsOrigin } from '../transport.js';
 
 /** One WebSocket connection: hello, then messages and gaps; answers pings (ws does) and watches for silence. */
 export class WebsocketClient extends PushClient {
@@ -23,14 +24,17 @@ export class WebsocketClient extends PushClient {
     const connected = this.life.begin(signal);
     if (this.life.ended) return connected;
     const o = this.o;
-    let url = `ws://${o.host}:${o.port}/ws?user=${encodeURIComponent(o.user)}`;
+    let url = `${wsOrigin(o)}/ws?user=${encodeURIComponent(o.user)}`;
     if (o.cursor !== null) url += `&cursor=${o.cursor}`;
     let ws: WebSocket;
     try {
+      const transport = o.transport;
       ws = new WebSocket(url, {
         perMessageDeflate: false,
         maxPayload: MAX_MESSAGE_BYTES,
         ...(o.localAddress ? { localAddress: o.localAddress } : {}),
+        // ws writes the upgrade request at once; the socket holds it until the TLS handshake is done.
+        ...(transport ? { createConnection: () => transport.connect({ host: o.host, port: o.port, localAddress: o.localAddress }, noop) } : {}),
       });
     } catch (err) {
       this.life.abort(transportError('CB_ERR_CONNECT', `could not open ${url}: ${(err as Error).message}`, err));
@@ -85,3 +89,5 @@ export class WebsocketClient extends PushClient {
     res.once('error', done);
   }
 }
+
+function noop(): void {}

@@ -5,6 +5,7 @@ import { WebsocketServer } from './server.js';
 import { WebsocketClient } from './client.js';
 import { LeanWebsocketClient } from './leanClient.js';
 import { LEAN_WEBSOCKET_CLIENT_ABOVE, WEBSOCKET_CLIENTS, websocketClientFor, type WebsocketClientSetting } from './clientChoice.js';
+import { originOf } from '../transport.js';
 
 export interface WebsocketOptions {
   client: WebsocketClientSetting;
@@ -33,7 +34,7 @@ export const websocketModel = defineModel<WebsocketOptions>({
   createServer: () => new WebsocketServer(),
   createClient: (o, h) =>
     websocketClientFor(o.modelOptions.client, o.clientsInPoint) === 'lean' ? new LeanWebsocketClient(o, h) : new WebsocketClient(o, h),
-  endpoints: (at) => [{ method: 'GET', target: `ws://${at.host}:${at.ports.http}/ws` }],
+  endpoints: (at) => [{ method: 'GET', target: `${originOf('ws', at.secure, at.host, at.ports.http)}/ws` }],
   // Peaks of the scale runs (src/runner/memoryPerConnection.ts says how they were taken).
   peakBytesPerConnection: () => ({ serverBytes: 16 * 1024, clientBytes: 32 * 1024 }),
   // The reference client, as a browser would be.

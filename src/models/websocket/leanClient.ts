@@ -1,4 +1,4 @@
-import net from 'node:net';
+import type net from 'node:net';
 import { MAX_MESSAGE_BYTES, type Outgoing } from '../message.js';
 import { nowUs } from '../../metrics/clock.js';
 import { codeOfSocketError, transportError } from '../../util/errors.js';
@@ -10,6 +10,7 @@ import { MAX_HANDSHAKE_HEAD_BYTES, handshakeProblem, newKey, parseHead, upgradeR
 import { Opcode, closePayload, maskedFrame, type FrameViolation, type ServerFrameHandlers } from './frames.js';
 import { ServerFrameDecoder } from './frameDecoder.js';
 import { badFrame, onServerText } from './serverText.js';
+import { PLAIN_TRANSPORT } from '../transport.js';
 
 const HEAD_END = Buffer.from('\r\n\r\n');
 
@@ -45,14 +46,15 @@ export class LeanWebsocketClient extends PushClient implements ServerFrameHandle
     const connected = this.life.begin(signal);
     if (this.life.ended) return connected;
     const o = this.o;
-    const socket = net.connect({ host: o.host, port: o.port, noDelay: true, ...(o.localAddress ? { localAddress: o.localAddress } : {}) });
-    this.socket = socket;
     let path = `/ws?user=${encodeURIComponent(o.user)}`;
     if (o.cursor !== null) path += `&cursor=${o.cursor}`;
-    socket.once('connect', () => {
+    const transport = o.transport ?? PLAIN_TRANSPORT;
+    // Ready: connected, and over TLS the handshake done.
+    const socket = transport.connect({ host: o.host, port: o.port, ...(o.localAddress ? { localAddress: o.localAddress } : {}) }, () => {
       applyTcpKeepAlive(socket, o.tcpKeepAliveMs);
       socket.write(upgradeRequest(path, `${o.host}:${o.port}`, this.key));
     });
+    this.socket = socket;
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => this.onSocketEnd());
     socket.on('error', (err) => this.life.error(transportError(codeOfSocketError(err), err.message, err)));

@@ -15,8 +15,28 @@ export const CONTROL_TIMEOUT_MS = 30_000;
 
 /** Every child the runner has forked and not yet seen exit: stopped on the way out, whatever happens. */
 const live = new Set<ChildProcess>();
+/** Process groups of other programs the runner started (an intermediary, its workers): stopped with the rest. */
+const groups = new Set<number>();
+
+/** Kills group `pgid` with the other children on the way out, until the returned function is called. */
+export function killGroupOnExit(pgid: number): () => void {
+  groups.add(pgid);
+  return () => void groups.delete(pgid);
+}
+
+/** Kills every process group registered with killGroupOnExit (an intermediary that is still running). */
+export function killProcessGroups(signal: NodeJS.Signals = 'SIGKILL'): void {
+  for (const g of groups) {
+    try {
+      process.kill(-g, signal);
+    } catch {
+      /* already gone */
+    }
+  }
+}
 
 export function killAllChildren(signal: NodeJS.Signals = 'SIGKILL'): void {
+  killProcessGroups(signal);
   for (const c of live) {
     // SIGCONT first: a child stopped by a stall fault cannot act on anything else.
     try {

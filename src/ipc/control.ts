@@ -88,6 +88,8 @@ export interface ServerFigures {
   /** Connections the processes cut as slow readers. */
   slowReaderCuts: number;
   peakRssBytes: number;
+  /** Every named counter of the server processes, summed (e.g. `tlsClientErrors.<code>`). */
+  counters: Record<string, number>;
   /** Host-wide TCP buffer memory (/proc/net/sockstat): at `base` and `connected`; absent where not read. */
   kernelBytes?: number;
 }

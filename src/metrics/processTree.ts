@@ -1,4 +1,5 @@
 import { readFileSync, readdirSync } from 'node:fs';
+import { nowUs } from './clock.js';
 
 /** Memory and CPU of a process and all its descendants (nginx: master and workers), read from /proc. */
 export interface TreeSample {
@@ -7,6 +8,8 @@ export interface TreeSample {
   rssBytes: number;
   /** CPU time on a core since each started, µs: from the scheduler's nanoseconds (/proc/PID/task/TID/schedstat), not the 10 ms ticks of /proc/PID/stat. */
   cpuUs: number;
+  /** When it was read (monotonic µs). */
+  atUs: number;
 }
 
 /** `VmRSS:   1234 kB` → bytes; 0 when the line is missing (a zombie has none). Pure. */
@@ -74,5 +77,5 @@ export function sampleProcessTree(root: number): TreeSample | undefined {
     rssBytes += parseVmRssBytes(read(`/proc/${pid}/status`) ?? '');
     cpuNs += cpuNsOf(pid);
   }
-  return { pids, rssBytes, cpuUs: Math.round(cpuNs / 1000) };
+  return { pids, rssBytes, cpuUs: Math.round(cpuNs / 1000), atUs: nowUs() };
 }

@@ -1,4 +1,26 @@
-import type { ModelResult } from './result.js';
+import type { ConnectionFigures, ModelResult, ProxyFigures, TimesMs, TlsFigures } from './result.js';
+
+const NOT_TIMED: TimesMs = { p50: null, p99: null, max: null };
+
+/** The transport figures of a row that measured none (a failed row, a result written before they existed). */
+export function unmeasuredTransport(): { tls: TlsFigures; connections: ConnectionFigures; proxy: ProxyFigures; tcp: TimesMs; tlsTimes: TimesMs } {
+  return {
+    tls: {
+      enabled: false,
+      protocol: null,
+      cipher: null,
+      handshakes: 0,
+      resumedFraction: null,
+      fullHandshakeMs: { ...NOT_TIMED },
+      resumedHandshakeMs: { ...NOT_TIMED },
+      serverErrors: {},
+    },
+    connections: { opened: 0, openedPerSec: null, timeWaitServer: null, timeWaitClient: null },
+    proxy: { kind: 'none', version: null, rssPerConnectionBytes: null, cpuUsPerMessage: null, cpuPercent: null, peakRssBytes: null },
+    tcp: { ...NOT_TIMED },
+    tlsTimes: { ...NOT_TIMED },
+  };
+}
 
 /** The row of a model that did not finish (failed or interrupted): counts are zero, every figure null (not measured), the error says why. */
 export function unfinishedModelResult(
@@ -8,6 +30,7 @@ export function unfinishedModelResult(
   error: { code: string; message: string },
   complete: boolean,
 ): ModelResult {
+  const t = unmeasuredTransport();
   return {
     model,
     matrix,
@@ -20,8 +43,11 @@ export function unfinishedModelResult(
     messages: { published: 0, expected: 0, delivered: 0, lost: 0, duplicates: 0, reordered: 0 },
     latencyMs: { p50: null, p90: null, p99: null, p999: null, max: null, mean: null, count: 0 },
     histogram: '',
-    connectMs: { p50: null, p99: null, max: null },
+    connectMs: { p50: null, p99: null, max: null, tcp: t.tcp, tls: t.tlsTimes },
     deliveriesPerSec: null,
+    tls: t.tls,
+    connections: t.connections,
+    proxy: t.proxy,
     server: {
       rssPerConnectionBytes: null,
       heapPerConnectionBytes: null,

@@ -75,6 +75,9 @@ export function combineRepeats(rows: ModelResult[]): ModelResult {
       client: r.client,
       wire: r.wire,
       timing: r.timing,
+      tls: r.tls,
+      connections: r.connections,
+      proxy: r.proxy,
     })),
   );
   const combined: ModelResult = {
@@ -104,6 +107,9 @@ export function combineRepeats(rows: ModelResult[]): ModelResult {
     repeats: runs,
   };
   // Counts, like the other counters: the totals over the repeats, not their medians.
+  const serverTlsErrors: Record<string, number> = {};
+  for (const r of runs) for (const [k, v] of Object.entries(r.tls.serverErrors)) serverTlsErrors[k] = (serverTlsErrors[k] ?? 0) + v;
+  combined.tls = { ...combined.tls, serverErrors: serverTlsErrors };
   for (const counter of ['deadPeers', 'slowReaderCuts'] as const)
     if (runs.some((r) => r.server[counter] !== undefined))
       combined.server = { ...combined.server, [counter]: sumOf((r) => r.server[counter] ?? 0) };

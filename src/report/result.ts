@@ -1,19 +1,21 @@
 /**
- * The result JSON (schemaVersion 4): the contract CI scripts read. Change a field only on
+ * The result JSON (schemaVersion 5): the contract CI scripts read. Change a field only on
  * purpose, with a schemaVersion bump. 2 added the figures' bounds and the publisher's lateness
  * (`server.publishLagUs`); 3 what a server on another host brings (`clock` and `shards` on a row,
  * `shards` on the run, `shard` on a client worker of `processes`); 4 writes null, not 0, for a
  * figure computed from too few samples (a percentile of too few deliveries, a figure per connection
  * with none connected, per message with none delivered, any figure of a row that did not finish)
- * and added `server.slowReaderCuts`; readResult still reads 1, 2 and 3 (docs/contract.md, Versioning).
+ * and added `server.slowReaderCuts`; 5 the transport of every row (`connectMs.tcp` and `.tls`,
+ * `tls`, `connections`, `proxy`). readResult still reads 1 to 4 (docs/contract.md, Versioning): 1,
+ * 2 and 3 as 4 states them, and every older row with its transport "not measured".
  */
 import type { LatencySummaryMs } from '../metrics/histogram.js';
 import type { ResolvedScenario } from '../scenario/schema.js';
 import type { RunEnv } from './env.js';
 
-export const SCHEMA_VERSION = 4;
-/** Older versions readResult still accepts: every field they lack is optional below, and their zeros without samples are read as null (upgradeResult.ts). */
-export const READABLE_SCHEMA_VERSIONS: readonly number[] = [1, 2, 3, SCHEMA_VERSION];
+export const SCHEMA_VERSION = 5;
+/** Older versions readResult still accepts: every field they lack is optional below, their zeros without samples are read as null, and their transport as not measured (upgradeResult.ts). */
+export const READABLE_SCHEMA_VERSIONS: readonly number[] = [1, 2, 3, 4, SCHEMA_VERSION];
 
 /** How late the publisher sent messages past their scheduled time, microseconds; a percentile of too few messages is null. */
 export interface PublishLagUs {
@@ -40,9 +42,17 @@ export interface ModelResult {
   latencyMs: LatencySummaryMs;
   /** Base64 compressed HDR histogram of latency, microseconds. */
   histogram: string;
-  /** Each null when too few clients connected for it (see samplesFor in src/metrics/histogram.ts). */
-  connectMs: { p50: number | null; p99: number | null; max: number | null };
+  /**
+   * p50/p99/max: each client's first connection, start → subscription; each null when too few
+   * clients connected for it (see samplesFor in src/metrics/histogram.ts). tcp: the TCP connect of
+   * every connection the clients opened (polls, reconnects, echoes included); tls: the TLS
+   * handshake after it (null figures without TLS, or with too few of them).
+   */
+  connectMs: { p50: number | null; p99: number | null; max: number | null; tcp: TimesMs; tls: TimesMs };
   deliveriesPerSec: number | null;
+  tls: TlsFigures;
+  connections: ConnectionFigures;
+  proxy: ProxyFigures;
   /** Per connection: null with no client connected; per message: null with no delivery; all null in a row that did not finish. A bound is null with its figure. */
   server: {
     rssPerConnectionBytes: number | null;
@@ -146,6 +156,57 @@ export interface ShardClock {
   minRttUs: number;
 }
 
+/** Percentiles of a time in ms; null when nothing was timed. */
+export interface TimesMs {
+  p50: number | null;
+  p99: number | null;
+  max: number | null;
+}
+
+/** What TLS was like in a row (all null and 0 without TLS). */
+export interface TlsFigures {
+  enabled: boolean;
+  /** Of the clients' first handshake, e.g. "TLSv1.3", "TLS_AES_256_GCM_SHA384". */
+  protocol: string | null;
+  cipher: string | null;
+  /** Handshakes the clients made, over the whole run. */
+  handshakes: number;
+  /** Of those, the share that resumed a session (0 to 1); null without handshakes. */
+  resumedFraction: number | null;
+  fullHandshakeMs: TimesMs;
+  resumedHandshakeMs: TimesMs;
+  /** Failed handshakes the server (or the proxy in front of it: none counted) saw, by Node's code, e.g. ERR_SSL_HTTP_REQUEST. */
+  serverErrors: Record<string, number>;
+}
+
+/** How many connections the clients opened, and what closing them left behind. */
+export interface ConnectionFigures {
+  /** Over the whole run: every connect, every poll with HTTP keep-alive off, every reconnect. */
+  opened: number;
+  /** In the measured window; null without one (a row that did not finish). */
+  openedPerSec: number | null;
+  /**
+   * TIME_WAIT sockets at the end of the window on the side that serves the clients (the server,
+   * or the proxy in front of it) and on the clients' side; null where /proc/net/tcp cannot be read.
+   */
+  timeWaitServer: number | null;
+  timeWaitClient: number | null;
+}
+
+/** The intermediary's own cost (`kind` none: all null). */
+export interface ProxyFigures {
+  kind: 'none' | 'nginx' | 'haproxy' | 'via';
+  /** e.g. "nginx/1.22.1"; null for none and for a via (not connbench's process). */
+  version: string | null;
+  /** Its processes' RSS with every client connected, less before any did, per connected client. */
+  rssPerConnectionBytes: number | null;
+  /** Its CPU in the window, per delivery. */
+  cpuUsPerMessage: number | null;
+  cpuPercent: number | null;
+  /** The most RSS its processes held at a sample. */
+  peakRssBytes: number | null;
+}
+
 /** One process of a model run (`processes` in the row). */
 export interface ProcessUsage {
   role: 'server' | 'client';
@@ -227,7 +288,7 @@ export interface FaultOutcome {
 }
 
 export interface RunResult {
-  schemaVersion: 1 | 2 | 3 | typeof SCHEMA_VERSION;
+  schemaVersion: 1 | 2 | 3 | 4 | typeof SCHEMA_VERSION;
   kind: 'run';
   tool: { name: 'connbench'; version: string };
   startedAt: string;

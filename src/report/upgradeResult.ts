@@ -37,6 +37,7 @@ export function upgradeRowWithZeros(r: ModelResult): ModelResult {
       count: n,
     },
     connectMs: {
+      ...r.connectMs,
       p50: pct(connected, 50, r.connectMs.p50),
       p99: pct(connected, 99, r.connectMs.p99),
       max: when(connected > 0, r.connectMs.max),

@@ -19,7 +19,7 @@ import type { FaultOutcome } from '../report/result.js';
 import type { StormReport } from '../ipc/worker.js';
 import { roundMs, summarizeStorm } from './stormRecovery.js';
 import { CONTROL_TIMEOUT_MS, Child } from './child.js';
-import { startMessageOf, type ServerMember } from './serverGroup.js';
+import type { ServerMember } from './serverGroup.js';
 import { runError } from '../util/errors.js';
 
 /** The server processes faults act on: each member's child, and where each listens. */
@@ -110,13 +110,13 @@ export class FaultRun {
    * Readies the faults of a scenario for a model run that has started its servers, before any client
    * connects: the proxies (latency) listen.
    */
-  static async open(s: Scenario, group: FaultTarget, modelId: ModelId, signal?: AbortSignal): Promise<FaultRun> {
+  static async open(s: Scenario, group: FaultTarget, modelId: ModelId, signal?: AbortSignal, front: Ports[] = group.ports): Promise<FaultRun> {
     if (s.faults.length > 0 && group.members.length === 0) {
       throw runError('CB_ERR_FAULTS_REMOTE', 'scenario faults need the server processes this runner started; this server runs elsewhere');
     }
     const needsProxy = s.faults.some((f) => f.fault === 'latency');
     const proxies: FaultProxy[] = [];
-    let ports = group.ports;
+    let ports = front;
     if (needsProxy) {
       const proxyTo = async (port: number) => {
         const p = new FaultProxy({ targetHost: '127.0.0.1', targetPort: port });
@@ -125,7 +125,7 @@ export class FaultRun {
       };
       try {
         ports = [];
-        for (const serverPorts of group.ports) {
+        for (const serverPorts of front) {
           const proxied: Ports = {};
           for (const [kind, port] of Object.entries(serverPorts) as [ListenerKind, number][]) proxied[kind] = await proxyTo(port);
           ports.push(proxied);
@@ -242,12 +242,7 @@ export class FaultRun {
     const fresh = new Child<ToServer, FromServer>('server/main.js', `${old.label} (restarted)`, this.signal);
     // From here on the group (and so the runner's finally) stops the fresh one, whatever happens.
     m.child = fresh;
-    const listening = await fresh.request(
-      startMessageOf(this.s, this.modelId, m.ports, handover),
-      'listening',
-      CONTROL_TIMEOUT_MS,
-      'start listening again',
-    );
+    const listening = await fresh.request({ ...m.start, ports: m.ports, restore: handover }, 'listening', CONTROL_TIMEOUT_MS, 'start listening again');
     m.pid = listening.pid;
     return { downMs: (nowUs() - downFromUs) / 1000, logHead: handover.log.head };
   }

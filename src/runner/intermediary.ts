@@ -68,6 +68,10 @@ export class Intermediary {
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
   }
 
+  get version(): string {
+    return this.o.binary.version;
+  }
+
   get label(): string {
     return `${this.o.binary.version} (pid ${this.proxyPid || this.child.pid})`;
   }

@@ -5,6 +5,7 @@ import { CONNECTIONS_PER_CLIENT, clientsOfShard } from '../topology/topology.js'
 import { formatBytes } from '../util/units.js';
 import { BYTES_PER_PROCESS, peakBytesPerConnection, serverLogBytes } from './memoryPerConnection.js';
 import { secondConnectionOf, socketsPerClient } from '../topology/topology.js';
+import { ephemeralPortProblem } from './portBudget.js';
 
 /** Sockets one process may hold: the 20000-file hard limit less room for pipes, files and listeners. */
 export const SOCKETS_PER_PROCESS = 18_000;
@@ -66,6 +67,8 @@ interface Shortfall {
   remedies: string[];
   /** Set for memory; the rest are socket limits. */
   memory?: true;
+  /** Set for ports in TIME_WAIT (connections opened per poll). */
+  timeWait?: true;
 }
 
 /**
@@ -132,13 +135,18 @@ export function planRun(s: Scenario, limits: Limits, side: PlanSide = MACHINE): 
     ...(side.kind === 'machine' ? addressShortfalls(c, ports) : []),
     ...(side.kind === 'shard' ? shardPortShortfalls(c, own, ports) : []),
     ...memoryShortfalls(c, own, side),
+    ...(side.kind === 'server' ? [] : timeWaitShortfalls(c, own, side, ports)),
   ];
   // A latency fault's proxy runs in the runner's process: refused here, before any process starts.
   const faultProblem = side.kind === 'machine' ? faultLimitProblem(s, limits.openFilesLimit, ports) : undefined;
   if (faultProblem) shortfalls.push({ what: faultProblem.what, remedies: [faultProblem.remedy] });
   if (shortfalls.length > 0) {
     throw runError(
-      shortfalls.every((f) => f.memory) ? 'CB_ERR_NOT_ENOUGH_MEMORY' : 'CB_ERR_TOO_MANY_SOCKETS',
+      shortfalls.every((f) => f.memory)
+        ? 'CB_ERR_NOT_ENOUGH_MEMORY'
+        : shortfalls.every((f) => f.timeWait)
+          ? 'CB_ERR_EPHEMERAL_PORTS'
+          : 'CB_ERR_TOO_MANY_SOCKETS',
       `${side.kind === 'server' ? 'this server' : 'this machine'} cannot hold the run: ${shortfalls.map((f) => f.what).join('; ')}`,
       [...new Set(shortfalls.flatMap((f) => f.remedies))].join('; or '),
     );
@@ -285,6 +293,18 @@ function memoryShortfalls(c: Capacity, clients: number, side: PlanSide): Shortfa
       memory: true,
     },
   ];
+}
+
+/**
+ * Connections opened per poll (HTTP keep-alive off): their TIME_WAIT must not use up the ports of
+ * the source addresses the plan uses, or, on a shard's host, the ports towards each server port.
+ */
+function timeWaitShortfalls(c: Capacity, clients: number, side: PlanSide, ports: number): Shortfall[] {
+  const problem =
+    side.kind === 'shard'
+      ? ephemeralPortProblem(c.s, { clients, addresses: c.s.server.processes, portsPerAddress: ports, socketsPerClient: c.k, shard: true })
+      : ephemeralPortProblem(c.s, { clients, addresses: sourceAddressesOf(c, ports).length, portsPerAddress: ports, socketsPerClient: c.k });
+  return problem ? [{ ...problem, timeWait: true }] : [];
 }
 
 /** As many as keep binds fast, or more when the scenario asks for them (client.sourceAddresses). */

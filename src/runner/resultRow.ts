@@ -4,6 +4,8 @@ import type { WireBytes } from '../ipc/common.js';
 import type { WorkerResult } from '../ipc/worker.js';
 import { mergeEncoded, samplesFor, summarizeMs, encodeHistogram } from '../metrics/histogram.js';
 import { cpuPerMessageBound, rssPerConnectionBound } from '../metrics/bounds.js';
+import { transportFigures, type RawTransport } from './transportRow.js';
+import { unmeasuredTransport } from '../report/partial.js';
 
 /** A client worker whose event loop lags more than this at p99 cannot time deliveries honestly. */
 export const CLIENT_BOUND_LOOP_DELAY_P99_MS = 50;
@@ -47,6 +49,8 @@ export interface RawModelRun {
   client: ClientWindow;
   /** Every server process and client worker with its own peak memory and connections; copied to the row. */
   processes?: ProcessUsage[];
+  /** The connections themselves: TLS, how many were opened, TIME_WAIT, the intermediary; absent: not measured. */
+  transport?: RawTransport;
   /** Each process's repeated samples at both memory points, [process][sample]: the memory bounds. */
   memoryRepeats: {
     serverBase: ResourceSample[][];
@@ -156,6 +160,9 @@ export function summarizeModelRun(raw: RawModelRun): ModelResult {
   const heartbeatBytes = s.heartbeatBytesEnd - s.heartbeatBytesStart;
   const minutes = windowUs / 60e6;
   const bounds = boundsOf(raw, connected, measuredDeliveries, windowUs, clientWindowUs);
+  const t = raw.transport
+    ? transportFigures(raw.transport, { connected, deliveries: measuredDeliveries, windowMs: windowUs / 1000 })
+    : unmeasuredTransport();
 
   const result: ModelResult = {
     model: raw.model,
@@ -175,8 +182,11 @@ export function summarizeModelRun(raw: RawModelRun): ModelResult {
     },
     latencyMs,
     histogram,
-    connectMs: { p50: connectSummary.p50, p99: connectSummary.p99, max: connectSummary.max },
+    connectMs: { p50: connectSummary.p50, p99: connectSummary.p99, max: connectSummary.max, tcp: t.tcp, tls: t.tlsTimes },
     deliveriesPerSec: per(measuredDeliveries, raw.durationMs / 1000),
+    tls: t.tls,
+    connections: t.connections,
+    proxy: t.proxy,
     server: serverFigures(s, connected, measuredDeliveries, windowUs, bounds, publishLagOf(raw.publishLags)),
     client: {
       workers: w.length,

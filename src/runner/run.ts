@@ -3,13 +3,15 @@ import type { ModelId } from '../models/types.js';
 import { SCHEMA_VERSION, type ModelResult, type RunResult } from '../report/result.js';
 import { unfinishedModelResult } from '../report/partial.js';
 import { planRun, type Limits, type RunPlan } from './plan.js';
-import { processesOfFailedRun, runModel, type RemoteRun } from './runModel.js';
+import { processesOfFailedRun, runModel, type ModelRunAt } from './runModel.js';
 import { emit, type ProgressInfo, type RunListener } from './events.js';
 import { ConnbenchError } from '../util/errors.js';
 import { TOOL_VERSION } from '../util/version.js';
 import { initHistograms } from '../metrics/histogram.js';
 import { combineRepeats } from '../report/repeats.js';
 import { currentEnv } from '../report/env.js';
+import { modelMatrix } from '../scenario/matrix.js';
+import { prepareNetwork, type RunNetwork } from './network.js';
 
 export interface RunOptions {
   listeners?: RunListener[];
@@ -42,8 +44,9 @@ export function repeatLabelled(listeners: RunListener[], k: number, n: number): 
 export async function runScenario(points: Scenario[], opts: RunOptions): Promise<RunResult> {
   await initHistograms();
   const listeners = opts.listeners ?? [];
-  // Refuse before anything starts when a point cannot fit on this machine.
+  // Refuse before anything starts when a point cannot fit on this machine, or lacks a binary or a certificate.
   const plans = points.map((p) => planRun(p, opts.limits));
+  const network = await prepareNetwork(points);
   const first = points[0]!;
   const { matrix: _m, ...scenario } = first;
   const result: RunResult = {
@@ -62,14 +65,21 @@ export async function runScenario(points: Scenario[], opts: RunOptions): Promise
 
   const repeat = Math.max(1, opts.repeat ?? 1);
   if (repeat > 1) result.repeat = repeat;
+  // A model runs once per distinct value of what it reads: other models' axes leave its runs alone.
+  const done = new Set<string>();
   for (const [i, point] of points.entries()) {
     for (const model of point.models) {
       if (opts.signal?.aborted) break;
+      const matrix = modelMatrix(point.matrix, model);
+      const key = JSON.stringify([model, matrix]);
+      if (done.has(key)) continue;
+      done.add(key);
       const runs: ModelResult[] = [];
       const slot = result.models.length;
       for (let k = 1; k <= repeat; k++) {
         if (opts.signal?.aborted && runs.length > 0) break;
-        const { row, interrupted, failure } = await runOnce(point, model, plans[i]!, repeatLabelled(listeners, k, repeat), opts.signal);
+        const at = { ...point, matrix };
+        const { row, interrupted, failure } = await runOnce(at, model, plans[i]!, repeatLabelled(listeners, k, repeat), opts.signal, { network });
         if (failure !== undefined) emit(listeners, 'warning', `${model}${repeat > 1 ? ` (repeat ${k}/${repeat})` : ''}: ${failure}`);
         // An interrupted repeat adds nothing to the ones that finished; it only makes the row incomplete.
         if (!(interrupted && runs.length > 0)) runs.push(row);
@@ -98,10 +108,10 @@ export async function runOnce(
   plan: RunPlan,
   listeners: RunListener[],
   signal: AbortSignal | undefined,
-  remote?: RemoteRun,
+  at: ModelRunAt = {},
 ): Promise<{ row: ModelResult; interrupted: boolean; failure?: string }> {
   try {
-    return { row: await runModel(point, model, plan, listeners, signal, remote), interrupted: false };
+    return { row: await runModel(point, model, plan, listeners, signal, at), interrupted: false };
   } catch (err) {
     const e = err instanceof ConnbenchError ? err : new ConnbenchError('CB_ERR_RUN', String((err as Error)?.message ?? err));
     const interrupted = signal?.aborted === true;

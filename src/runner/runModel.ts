@@ -11,7 +11,11 @@ import { emit, type Phase, type ProgressInfo, type RunListener } from './events.
 import { summarizeModelRun, type IdleCpu, type RawModelRun } from './resultRow.js';
 import { LocalServers, MEMORY_SAMPLES, type PublishingWindow, type SamplePoint, type ServerMemory, type Servers } from './servers.js';
 import { WorkerGroup, type ProgressTotals } from './workerGroup.js';
-import { allowListeners, throwIfAborted } from './abort.js';
+import { AbortScope, allowListeners, throwIfAborted } from './abort.js';
+import { ClientPath } from './clientPath.js';
+import { clientTlsOf, serverTlsOf, viaOf, type RunNetwork } from './network.js';
+import { readTimeWait } from '../metrics/timeWait.js';
+import type { RawTransport } from './transportRow.js';
 import { nowUs } from '../metrics/clock.js';
 import { clockOfRun, workerClocks, type WorkerClock } from './clockRow.js';
 import { mergeSentByInbox } from '../client/chat.js';
@@ -29,6 +33,9 @@ export function processesOfFailedRun(err: unknown): ProcessUsage[] | undefined {
   return typeof err === 'object' && err !== null ? usageOfFailed.get(err) : undefined;
 }
 
+/** Without TLS and intermediaries: plain, direct. */
+const DIRECT: RunNetwork = { ticketKeys: '', binaries: {} };
+
 /**
  * A run whose server is on another host (`run --target`): where each model run's server comes
  * from, and who keeps what the run measured before it became a row (a shard's result keeps it, so
@@ -42,11 +49,25 @@ export interface RemoteRun {
   measured(m: { raw: RawModelRun; clocks: WorkerClock[]; t0Us: number }): void;
 }
 
+/** Where a model run's clients meet its server: the run's network (TLS, intermediaries), or a server elsewhere. */
+export interface ModelRunAt {
+  network?: RunNetwork;
+  remote?: RemoteRun;
+}
+
+/** The server processes of a point, listening with TLS when clients reach them directly over it, on a via's upstream ports when it has one. */
+function startLocalServers(s: Scenario, modelId: ModelId, network: RunNetwork, signal: AbortSignal): Promise<LocalServers> {
+  const tls = serverTlsOf(s, network);
+  const upstream = viaOf(s)?.upstream;
+  return LocalServers.start(s, modelId, signal, { ...(tls ? { tls } : {}), ...(upstream ? { portsOf: () => upstream } : {}) });
+}
+
 /**
  * One model against a fresh reference server: start, ramp clients up, settle and sample memory,
  * warm up, measure, stop publishing, drain until every client has caught up, collect, shut down.
- * Every child is stopped on the way out, whatever happened. `remote`: the server is elsewhere and
- * these are one shard's clients.
+ * Every child is stopped on the way out, whatever happened. `at.network`: the run's certificates
+ * and intermediaries (src/runner/network.ts), for a point with TLS or an intermediary; `at.remote`:
+ * the server is elsewhere and these are one shard's clients.
  */
 export async function runModel(
   s: Scenario,
@@ -54,21 +75,27 @@ export async function runModel(
   plan: RunPlan,
   listeners: RunListener[],
   signal?: AbortSignal,
-  remote?: RemoteRun,
+  at: ModelRunAt = {},
 ): Promise<ModelResult> {
+  // The model's own end: the run's interrupt, or an intermediary that died (which fails only this model).
+  const scope = new AbortScope(signal);
   // Every child (and fault) listens for the interrupt: 10 workers and 3 servers pass Node's warning at 10.
   allowListeners(signal, plan.workers + s.server.processes + 10);
+  allowListeners(scope.signal, plan.workers + s.server.processes + 10);
   const target = plan.slices.reduce((a, x) => a + x.count, 0);
   const progress = new RunProgress(modelId, target, listeners, () => workers.totals());
-  const workers = new WorkerGroup(modelId, () => progress.progressed(), signal);
+  const workers = new WorkerGroup(modelId, () => progress.progressed(), scope.signal);
+  const { remote, network = DIRECT } = at;
   let servers: Servers | undefined;
   let faults: FaultRun | undefined;
+  let path: ClientPath | undefined;
   try {
     progress.enter('starting');
-    servers = remote ? await remote.open(s, modelId, signal) : await LocalServers.start(s, modelId, signal);
+    servers = remote ? await remote.open(s, modelId, scope.signal) : await startLocalServers(s, modelId, network, scope.signal);
+    path = await ClientPath.open(s, servers, network, () => scope.end());
     // Scenario faults (src/runner/faults.ts): clients may connect through its proxies.
-    faults = await FaultRun.open(s, servers, modelId, signal);
-    const run: RunContext = { s, modelId, plan, signal, progress, workers, servers, faults, remote };
+    faults = await FaultRun.open(s, servers, modelId, scope.signal, path.front);
+    const run: RunContext = { s, modelId, plan, signal: scope.signal, progress, workers, servers, faults, remote, path, network };
     const base = await baseline(run);
     await connecting(run);
     const { connected, clockBefore } = await settling(run);
@@ -91,10 +118,13 @@ export async function runModel(
       clockAfter,
     });
   } catch (err) {
-    await recordFailure(err, servers, workers, signal);
-    throw err;
+    // A dead intermediary ended the model's waits: its own failure says why.
+    const failure: unknown = path?.failure ?? err;
+    await recordFailure(failure, servers, workers, signal);
+    throw failure;
   } finally {
-    await stopping(faults, servers, workers);
+    scope.end();
+    await stopping(faults, path, servers, workers);
   }
 }
 
@@ -109,6 +139,8 @@ interface RunContext {
   readonly servers: Servers;
   readonly faults: FaultRun;
   readonly remote: RemoteRun | undefined;
+  readonly path: ClientPath;
+  readonly network: RunNetwork;
 }
 
 /** The phase a model run is in, told to the listeners with the workers' latest figures. */
@@ -156,6 +188,8 @@ function sampleServers(run: RunContext, point: SamplePoint, gc: boolean): Promis
 interface WindowEdge {
   server: ServerFigures;
   client: ResourceSample[];
+  /** Connections the clients had opened by then. */
+  opened: number;
 }
 
 /**
@@ -182,11 +216,12 @@ async function repeatedWorkerSamples(run: RunContext): Promise<{ client: Resourc
 /** The rest of starting: the memory baseline, taken with every worker forked and none connected. */
 async function baseline(run: RunContext): Promise<MemoryPoint> {
   const { server, serverRepeats } = await run.servers.memory('base');
+  run.path.sample('base');
   // Fork every worker before any connects, so the memory baseline of each is clean.
   run.workers.fork(run.plan.slices);
   const clients = await repeatedWorkerSamples(run);
   throwIfAborted(run.signal, 'the run');
-  return { server, serverRepeats, ...clients };
+  return { server, serverRepeats, ...clients, opened: 0 };
 }
 
 async function connecting(run: RunContext): Promise<void> {
@@ -201,6 +236,7 @@ async function connecting(run: RunContext): Promise<void> {
 function workerStartMessage(run: RunContext, workerIndex: number): WorkerStart {
   const { s, plan } = run;
   const slice = plan.slices[workerIndex]!;
+  const clientTls = clientTlsOf(s, run.network);
   return {
     type: 'start',
     workerIndex,
@@ -208,12 +244,13 @@ function workerStartMessage(run: RunContext, workerIndex: number): WorkerStart {
     firstClientId: slice.firstClientId,
     count: slice.count,
     ...(slice.stride ? { stride: slice.stride } : {}),
-    host: run.servers.host,
+    host: run.path.host,
     servers: run.faults.clientPorts,
     sourceAddresses: plan.sourceAddresses,
     rampUpMs: s.rampUpMs,
     scenario: s,
     ...(run.servers.clock ? { clock: run.servers.clock } : {}),
+    ...(clientTls ? { tls: clientTls } : {}),
   };
 }
 
@@ -236,6 +273,7 @@ async function settling(run: RunContext): Promise<{ connected: Settled; clockBef
   const to = await Promise.all([sampleServers(run, 'settle', false), run.workers.sample(false)]);
   const clockBefore = run.servers.clock ? await run.workers.clock(true) : undefined;
   const servers = await run.servers.memory('connected');
+  run.path.sample('connected');
   const clients = await repeatedWorkerSamples(run);
   throwIfAborted(run.signal, 'the run');
   const idle: IdleCpu = {
@@ -243,7 +281,7 @@ async function settling(run: RunContext): Promise<{ connected: Settled; clockBef
     clientCpuUs: to[1].reduce((a, s, i) => a + cpuUsOf(s) - cpuUsOf(from[1][i]!), 0),
   };
   return {
-    connected: { server: servers.server, serverRepeats: servers.serverRepeats, ...clients, idle },
+    connected: { server: servers.server, serverRepeats: servers.serverRepeats, ...clients, idle, opened: run.workers.connectionsOpened },
     ...(clockBefore ? { clockBefore } : {}),
   };
 }
@@ -280,7 +318,8 @@ async function warmup(run: RunContext, w: PublishingWindow): Promise<WindowEdge>
   throwIfAborted(run.signal, 'the run');
   await run.faults.settle(nowUs());
   const [server, client] = await Promise.all([sampleServers(run, 'measureStart', false), run.workers.sample(false)]);
-  return { server, client };
+  run.path.sample('measureStart');
+  return { server, client, opened: run.workers.connectionsOpened };
 }
 
 /** Until the end of the window; then every fault is over and publishing stops (an idle workload's burst goes out). */
@@ -294,12 +333,27 @@ async function measuring(run: RunContext, w: PublishingWindow) {
   // An idle scenario ends with a burst, to prove delivery still works after the quiet.
   if (s.workload.pattern === 'idle' && s.workload.burst > 0) lastSeq = await run.servers.burst(s.workload.burst, s.workload.payloadBytes);
   const [server, client] = await Promise.all([sampleServers(run, 'measureEnd', false), run.workers.sample(false)]);
-  const measureEnd: WindowEdge = { server, client };
+  run.path.sample('measureEnd');
+  const measureEnd: WindowEdge & { timeWait: RawTransport['timeWait'] } = {
+    server,
+    client,
+    opened: run.workers.connectionsOpened,
+    timeWait: timeWaitOf(run),
+  };
   // After the window's last sample: the question is not part of the window.
   const published = { lastSeq, publishLags: await run.servers.publishLags() };
   // The second clock estimate, for the drift over the window, before the drain makes the workers busy.
   const clockAfter = run.servers.clock ? await run.workers.clock(false) : undefined;
   return { published, measureEnd, ...(clockAfter ? { clockAfter } : {}) };
+}
+
+/**
+ * TIME_WAIT at the end of the window on both sides of the ports the clients connect to: whoever
+ * closed first holds them for 60 s. A server on another host keeps its own, out of sight here.
+ */
+function timeWaitOf(run: RunContext): RawTransport['timeWait'] {
+  const counted = readTimeWait(run.faults.clientPorts.flatMap((p) => Object.values(p) as number[]));
+  return counted && run.remote ? { client: counted.client } : counted;
 }
 
 interface Drained {
@@ -350,7 +404,7 @@ interface Measured {
   connected: Settled;
   publishLags: string[];
   measureStart: WindowEdge;
-  measureEnd: WindowEdge;
+  measureEnd: WindowEdge & { timeWait: RawTransport['timeWait'] };
   drained: Drained;
   t0Us: number;
   /** With a server on another host: each worker's clock offset estimates, before and after the window. */
@@ -394,6 +448,15 @@ function resultRow(run: RunContext, m: Measured): ModelResult {
     idle: m.connected.idle,
     publishLags: m.publishLags,
     processes: [...run.servers.usage(), ...run.workers.usage()],
+    transport: {
+      tlsEnabled: s.tls.enabled,
+      reports: results.flatMap((r) => (r.transport ? [r.transport] : [])),
+      openedAtStart: m.measureStart.opened,
+      openedAtEnd: m.measureEnd.opened,
+      timeWait: m.measureEnd.timeWait,
+      serverCounters: m.drained.final.counters,
+      proxy: run.path.raw(),
+    },
   };
   const row = summarizeModelRun(raw);
   const recovery = summarizeStorm(
@@ -419,9 +482,16 @@ async function recordFailure(err: unknown, servers: Servers | undefined, workers
 }
 
 /** Whatever happened: every process that was started is stopped, in this order. */
-async function stopping(faults: FaultRun | undefined, servers: Servers | undefined, workers: WorkerGroup): Promise<void> {
+async function stopping(
+  faults: FaultRun | undefined,
+  path: ClientPath | undefined,
+  servers: Servers | undefined,
+  workers: WorkerGroup,
+): Promise<void> {
   // First: a server a stall stopped must continue before it can be asked to stop.
   await faults?.close();
+  // The intermediary closes both its sides first, so no client is left holding a port in TIME_WAIT.
+  await path?.stop();
   // The server closes the connections, so their TIME_WAIT stays on its side. A client that closes
   // first holds its port for 60 s, and one bound to 127.0.0.2 cannot take a port in TIME_WAIT
   // again: 25,000 of them would leave the next model's clients on that address short of ports.

@@ -2,7 +2,7 @@ import type { Scenario } from '../scenario/schema.js';
 import type { ModelId, ServerSettings } from '../models/types.js';
 import type { ExpectedQuery } from '../ipc/common.js';
 import type { FromServer, ServerHandover, ServerStart, ToServer } from '../ipc/server.js';
-import type { Ports } from '../models/listeners.js';
+import type { ListenerTls, Ports } from '../models/listeners.js';
 import { getModel } from '../models/index.js';
 import { optionsOf } from '../scenario/modelOptions.js';
 import type { ProcessUsage } from '../report/result.js';
@@ -21,24 +21,32 @@ export function serverSettingsOf(s: Scenario): ServerSettings {
 
 /**
  * The `start` message of one server process of a model run: on `ports` (none: any free port) of
- * `host`, carrying on from `restore` after a restart fault.
+ * `listen.host` (127.0.0.1), with TLS when `listen.tls`, carrying on from `restore` after a restart fault.
  */
 export function startMessageOf(
   s: Scenario,
   modelId: ModelId,
   ports: Ports = {},
   restore?: ServerHandover,
-  host = '127.0.0.1',
+  listen: { host?: string; tls?: ListenerTls } = {},
 ): ServerStart {
   return {
     type: 'start',
     models: [{ id: modelId, options: optionsOf(getModel(modelId), s) }],
-    host,
+    host: listen.host ?? '127.0.0.1',
     ports,
     retention: s.server.retention,
     settings: serverSettingsOf(s),
+    ...(listen.tls ? { tls: listen.tls } : {}),
     ...(restore ? { restore } : {}),
   };
+}
+
+/** How a group's processes listen: on which host and ports (none: any free ones), with TLS or not. */
+export interface ServerListening {
+  host?: string;
+  portsOf?: (index: number) => Ports;
+  tls?: ListenerTls;
 }
 
 /** One reference server process of a group: its child, where it listens, and what it has reported. */
@@ -47,6 +55,8 @@ export interface ServerMember {
   child: ServerChild;
   /** Where it listens, by listener kind. */
   ports: Ports;
+  /** What it was started with: a restart fault's replacement starts the same way, on the same ports. */
+  start: ServerStart;
   pid: number;
   /** The most connections it held at any sample; its peak RSS and accepts as last reported. */
   openSocketsMax: number;
@@ -81,14 +91,9 @@ export class ServerGroup {
 
   /**
    * Forks `processes` server processes and waits until each listens on its own ports: on `at.host`
-   * (127.0.0.1), process k on `at.portsOf(k)` (none: any free port).
+   * (127.0.0.1), process k on `at.portsOf(k)` (none: any free port), with TLS when `at.tls`.
    */
-  static async start(
-    s: Scenario,
-    modelId: ModelId,
-    signal?: AbortSignal,
-    at: { host?: string; portsOf?: (index: number) => Ports } = {},
-  ): Promise<ServerGroup> {
+  static async start(s: Scenario, modelId: ModelId, signal?: AbortSignal, at: ServerListening = {}): Promise<ServerGroup> {
     const n = s.server.processes;
     const children: ServerChild[] = [];
     try {
@@ -97,13 +102,14 @@ export class ServerGroup {
           const label = n === 1 ? `server process for ${modelId}` : `server process ${index + 1}/${n} for ${modelId}`;
           const child = new Child<ToServer, FromServer>('server/main.js', label, signal);
           children.push(child);
-          const start = startMessageOf(s, modelId, at.portsOf?.(index) ?? {}, undefined, at.host);
-          const listening = await child.request(start, 'listening', CONTROL_TIMEOUT_MS, 'start listening');
+          const start = startMessageOf(s, modelId, at.portsOf?.(index) ?? {}, undefined, at);
+          const listened = await child.request(start, 'listening', CONTROL_TIMEOUT_MS, 'start listening');
           const member: ServerMember = {
             index,
             child,
-            ports: listening.ports,
-            pid: listening.pid,
+            ports: listened.ports,
+            start,
+            pid: listened.pid,
             openSocketsMax: 0,
             peakRssBytes: 0,
             acceptedBySourceAddress: {},

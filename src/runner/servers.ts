@@ -5,7 +5,7 @@ import type { ExpectedQuery } from '../ipc/common.js';
 import type { ServerFigures, WindowUs } from '../ipc/control.js';
 import type { ProcessUsage } from '../report/result.js';
 import type { ResourceSample } from '../metrics/process.js';
-import { ServerGroup, type ServerMember, type ServerSample } from './serverGroup.js';
+import { ServerGroup, type ServerListening, type ServerMember, type ServerSample } from './serverGroup.js';
 import { sumSamples, sumWireBytes } from './resultRow.js';
 import { readKernelTcpBytes } from '../metrics/sockstat.js';
 import { nowUs } from '../metrics/clock.js';
@@ -88,7 +88,14 @@ export function combined(samples: ServerSample[]): ServerFigures {
     deadPeers: counter('heartbeatTimeouts'),
     slowReaderCuts: counter('slowReaderCuts'),
     peakRssBytes: samples.reduce((a, x) => a + x.peakRssBytes, 0),
+    counters: sumCounters(samples.map((x) => x.counters)),
   };
+}
+
+function sumCounters(all: Record<string, number>[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const c of all) for (const [k, v] of Object.entries(c)) out[k] = (out[k] ?? 0) + v;
+  return out;
 }
 
 /** Publishing starts this long after it is asked for, so the first scheduled message is not already late. */
@@ -107,7 +114,7 @@ export class LocalServers implements Servers {
     s: Scenario,
     modelId: ModelId,
     signal?: AbortSignal,
-    at: { host?: string; portsOf?: (index: number) => Ports } = {},
+    at: ServerListening = {},
   ): Promise<LocalServers> {
     return new LocalServers(await ServerGroup.start(s, modelId, signal, at), at.host);
   }

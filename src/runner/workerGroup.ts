@@ -28,6 +28,8 @@ export class WorkerGroup {
   private readonly children: WorkerChild[] = [];
   private readonly used = new WorkerUsage();
   private readonly progress = new Map<number, WorkerProgress>();
+  /** Connections each worker's clients had opened at its last sample. */
+  private readonly opened = new Map<number, number>();
 
   /** `onProgress` is called at each progress report of any worker; totals() then includes it. */
   constructor(
@@ -67,9 +69,19 @@ export class WorkerGroup {
   sample(gc: boolean): Promise<ResourceSample[]> {
     return Promise.all(
       this.children.map((w, i) =>
-        w.request({ type: 'sample', gc }, 'sample', CONTROL_TIMEOUT_MS, 'report a sample').then((m) => this.used.note(i, m.sample)),
+        w.request({ type: 'sample', gc }, 'sample', CONTROL_TIMEOUT_MS, 'report a sample').then((m) => {
+          this.opened.set(i, m.connectionsOpened ?? 0);
+          return this.used.note(i, m.sample);
+        }),
       ),
     );
+  }
+
+  /** Connections the clients of every worker had opened at the last sample, summed. */
+  get connectionsOpened(): number {
+    let n = 0;
+    for (const v of this.opened.values()) n += v;
+    return n;
   }
 
   /** Sends worker i `startOf(i)` and waits until every worker has connected (or failed) all its clients. */

@@ -202,6 +202,9 @@ export function networkProblems(
   if (url?.protocol === 'https:' && !(tlsOn && t.ca !== undefined))
     out.push({ path: ['tls'], message: 'an https via needs tls.enabled: on and tls.ca (the CA of its certificate), so the clients can verify it' });
   if (url?.protocol === 'http:' && !tlsOff) out.push({ path: ['tls', 'enabled'], message: 'an http:// via carries no TLS: set tls.enabled: off, or use https' });
+  const tcpHost = i.viaTcp === undefined ? undefined : hostPort.exec(i.viaTcp)?.[1];
+  if (url && tcpHost !== undefined && tcpHost !== url.hostname)
+    out.push({ path: ['intermediary', 'viaTcp'], message: `viaTcp must be on the host of via (${url.hostname}), got ${tcpHost}` });
   if (ctx.models.includes('tcp') && i.viaTcp === undefined)
     out.push({ path: ['intermediary', 'viaTcp'], message: 'the tcp model needs viaTcp (host:port forwarding to upstream.tcp), or leave tcp out of models' });
   if (ctx.processes > 1)

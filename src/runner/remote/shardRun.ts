@@ -102,7 +102,7 @@ async function runModelShard(client: ControlClient, o: ShardOptions, a: ModelRun
       measured: (m) => void (measured = { status: 'measured', ...m }),
     };
     const labelled = repeatLabelled(a.listeners, k, a.repeat);
-    const { row, interrupted, failure } = await runOnce(a.point, a.model, a.plan, labelled, o.signal, remote);
+    const { row, interrupted, failure } = await runOnce(a.point, a.model, a.plan, labelled, o.signal, { remote });
     if (failure !== undefined) emit(a.listeners, 'warning', `${a.model}${a.repeat > 1 ? ` (repeat ${k}/${a.repeat})` : ''}: ${failure}`);
     entry.runs.push(
       measured ?? {

@@ -75,6 +75,13 @@ export function registerRun(program: Command): void {
       '--shard <i/n>',
       'with --target: run only the clients c with c mod n = i and write a partial result for `connbench merge` (default 0/1)',
     )
+    .option('--tls [which]', 'TLS on every model: on, off, or off,on (the default with --tls alone): plain and TLS side by side')
+    .option('--tls-cert <file>', 'your own server certificate (PEM) instead of a throwaway CA; with --tls-key')
+    .option('--tls-key <file>', 'the private key of --tls-cert')
+    .option('--tls-ca <file>', 'the CA the clients trust for --tls-cert (default: the certificate itself), or for an https --via')
+    .option('--intermediary <kinds>', 'none, nginx or haproxy in front of every server port (a comma list makes a matrix)')
+    .option('--via <url>', 'your own intermediary: clients connect here; it forwards to 127.0.0.1:8080 (intermediary.upstream)')
+    .option('--via-tcp <host:port>', 'with --via: where the tcp model connects; it forwards to 127.0.0.1:8081')
     .action(async (scenarios: string[], flags: RunFlags) => {
       // Every flag, file, threshold and output path is checked before anything runs, so bad input costs nothing.
       const remote = shardFlags(flags, process.env);

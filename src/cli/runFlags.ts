@@ -2,9 +2,10 @@ import { MAX_DURATION_MS, MAX_RATE_PER_SEC, MIN_RATE_PER_SEC } from '../util/uni
 import { MAX_BROADCAST_PAYLOAD_BYTES } from '../models/payloadLimits.js';
 import { MAX_CLIENTS } from '../scenario/limits.js';
 import { intFlag, intListFlag, unitFlag, unitListFlag } from './flags.js';
+import { networkOverrides, type NetworkFlags } from './networkFlags.js';
 
 /** `run`'s flags as commander gives them: text, unparsed. */
-export interface RunFlags {
+export interface RunFlags extends NetworkFlags {
   models?: string;
   clients?: string;
   duration?: string;
@@ -52,6 +53,11 @@ export function runOverridesOf(f: RunFlags): RunOverrides {
     if (raw === undefined) continue;
     overrides[path] = value(raw);
     setBy[path] = `${flag} ${JSON.stringify(raw)}`;
+  }
+  // TLS and intermediaries: the schema reads their values (files, URLs, kinds), naming the flag.
+  for (const { path, flag, raw, value } of networkOverrides(f)) {
+    overrides[path] = value;
+    setBy[path] = raw === true ? flag : `${flag} ${JSON.stringify(raw)}`;
   }
   return { overrides, setBy };
 }

@@ -130,5 +130,7 @@ function plainSocket(to: ConnectTarget): net.Socket {
 }
 
 function expire(socket: net.Socket, deadlineMs: number): void {
-  socket.destroy(transportError('CB_ERR_CONNECT_TIMEOUT', `the connection did not carry data within ${deadlineMs} ms (TCP connect and TLS handshake)`));
+  socket.destroy(
+    transportError('CB_ERR_CONNECT_TIMEOUT', `the connection did not carry data within ${deadlineMs} ms (TCP connect and TLS handshake)`),
+  );
 }

@@ -40,12 +40,7 @@ function childrenOf(pid: number): number[] {
   } catch {
     return [];
   }
-  return tasks.flatMap((tid) =>
-    (read(`/proc/${pid}/task/${tid}/children`) ?? '')
-      .split(/\s+/)
-      .filter(Boolean)
-      .map(Number),
-  );
+  return tasks.flatMap((tid) => (read(`/proc/${pid}/task/${tid}/children`) ?? '').split(/\s+/).filter(Boolean).map(Number));
 }
 
 function cpuNsOf(pid: number): number {

@@ -29,7 +29,12 @@ export interface Transport {
 export const PLAIN_TRANSPORT: Transport = {
   secure: false,
   connect(to, ready) {
-    const socket = net.connect({ host: to.host, port: to.port, noDelay: true, ...(to.localAddress ? { localAddress: to.localAddress } : {}) });
+    const socket = net.connect({
+      host: to.host,
+      port: to.port,
+      noDelay: true,
+      ...(to.localAddress ? { localAddress: to.localAddress } : {}),
+    });
     socket.once('connect', ready);
     return socket;
   },

@@ -3,7 +3,13 @@ import type { ConnectionFigures, ModelResult, ProxyFigures, TimesMs, TlsFigures 
 const NOT_TIMED: TimesMs = { p50: null, p99: null, max: null };
 
 /** The transport figures of a row that measured none (a failed row, a result written before they existed). */
-export function unmeasuredTransport(): { tls: TlsFigures; connections: ConnectionFigures; proxy: ProxyFigures; tcp: TimesMs; tlsTimes: TimesMs } {
+export function unmeasuredTransport(): {
+  tls: TlsFigures;
+  connections: ConnectionFigures;
+  proxy: ProxyFigures;
+  tcp: TimesMs;
+  tlsTimes: TimesMs;
+} {
   return {
     tls: {
       enabled: false,

@@ -17,7 +17,10 @@ export interface ProxyBinary {
 const SBIN_DIRS = ['/usr/sbin', '/usr/local/sbin', '/sbin'];
 
 /** The first executable `name` on PATH, then in the sbin folders; undefined when there is none. */
-export function findExecutable(name: string, dirs: readonly string[] = [...(process.env.PATH ?? '').split(':'), ...SBIN_DIRS]): string | undefined {
+export function findExecutable(
+  name: string,
+  dirs: readonly string[] = [...(process.env.PATH ?? '').split(':'), ...SBIN_DIRS],
+): string | undefined {
   for (const dir of dirs) {
     if (!dir) continue;
     const file = path.join(dir, name);
@@ -60,6 +63,9 @@ export function proxyBinary(kind: 'nginx' | 'haproxy', needsTcp: boolean, dirs?:
   if (!needsTcp) return { kind, file, version };
   const stream = nginxStreamSupport(text);
   if (!stream || (stream.modulePath && !existsSync(stream.modulePath)))
-    throw missing(`nginx's stream module (for the tcp model)${stream?.modulePath ? ` at ${stream.modulePath}` : ''}`, 'libnginx-mod-stream');
+    throw missing(
+      `nginx's stream module (for the tcp model)${stream?.modulePath ? ` at ${stream.modulePath}` : ''}`,
+      'libnginx-mod-stream',
+    );
   return { kind, file, version, ...(stream.modulePath ? { streamModule: stream.modulePath } : {}) };
 }

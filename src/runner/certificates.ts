@@ -153,5 +153,9 @@ function parseCertificate(pem: string, file: string, field: string): X509Certifi
 }
 
 function badFile(code: string, message: string, file: string) {
-  return inputError(code, message, `check ${file}, or leave tls.cert, tls.key and tls.ca out and connbench makes a throwaway CA for the run`);
+  return inputError(
+    code,
+    message,
+    `check ${file}, or leave tls.cert, tls.key and tls.ca out and connbench makes a throwaway CA for the run`,
+  );
 }

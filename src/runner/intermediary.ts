@@ -25,7 +25,17 @@ const LOG_LINES = 8;
  * reader waiting on it sees end-of-file then. The proxy itself never holds the pipe. The first
  * line out is the proxy's pid, for sampling its tree.
  */
-const KEEPER = ['"$@" &', 'child=$!', 'echo "$child"', 'exec 3<&0', '( read _ <&3; kill -TERM "$child" 2>/dev/null ) &', 'wait "$child"', 'code=$?', 'kill $! 2>/dev/null', 'exit $code'].join('\n');
+const KEEPER = [
+  '"$@" &',
+  'child=$!',
+  'echo "$child"',
+  'exec 3<&0',
+  '( read _ <&3; kill -TERM "$child" 2>/dev/null ) &',
+  'wait "$child"',
+  'code=$?',
+  'kill $! 2>/dev/null',
+  'exit $code',
+].join('\n');
 
 export interface IntermediaryOptions {
   binary: ProxyBinary;
@@ -158,7 +168,10 @@ export class Intermediary {
       while (!(await accepts(port))) {
         if (this.failure) throw this.failure;
         if (Date.now() > deadline)
-          throw runError('CB_ERR_PROXY_START', `${this.o.binary.kind} ${this.label} did not listen on 127.0.0.1:${port} within ${START_TIMEOUT_MS / 1000} s${this.logTail()}`);
+          throw runError(
+            'CB_ERR_PROXY_START',
+            `${this.o.binary.kind} ${this.label} did not listen on 127.0.0.1:${port} within ${START_TIMEOUT_MS / 1000} s${this.logTail()}`,
+          );
         await sleep(20);
       }
     }
@@ -222,11 +235,16 @@ function commandOf(b: ProxyBinary, dir: string, configFile: string): string[] {
 
 /** nginx -t / haproxy -c before starting: a bad config is reported in the proxy's own words. */
 function checkConfig(b: ProxyBinary, dir: string, configFile: string): void {
-  const args = b.kind === 'nginx' ? ['-t', '-q', '-p', dir, '-c', configFile, '-e', path.join(dir, 'error.log')] : ['-c', '-q', '-f', configFile];
+  const args =
+    b.kind === 'nginx' ? ['-t', '-q', '-p', dir, '-c', configFile, '-e', path.join(dir, 'error.log')] : ['-c', '-q', '-f', configFile];
   const r = spawnSync(b.file, args, { encoding: 'utf8', timeout: 10_000 });
   if (r.status === 0) return;
   const said = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n').slice(-LOG_LINES).join('\n');
-  throw runError('CB_ERR_PROXY_CONFIG', `${b.version} refused the config connbench wrote (${configFile}):\n${said}`, 'report this as a bug, with the config');
+  throw runError(
+    'CB_ERR_PROXY_CONFIG',
+    `${b.version} refused the config connbench wrote (${configFile}):\n${said}`,
+    'report this as a bug, with the config',
+  );
 }
 
 function accepts(port: number): Promise<boolean> {

@@ -26,7 +26,8 @@ export async function prepareNetwork(points: Scenario[], dirs?: readonly string[
     const kind = p.intermediary.proxy;
     if (kind === 'none') continue;
     const needsTcp = p.models.some((id) => getModel(id).listener === 'tcp');
-    if (!binaries[kind] || (needsTcp && kind === 'nginx' && !binaries[kind].streamModule)) binaries[kind] = proxyBinary(kind, needsTcp, dirs);
+    if (!binaries[kind] || (needsTcp && kind === 'nginx' && !binaries[kind].streamModule))
+      binaries[kind] = proxyBinary(kind, needsTcp, dirs);
   }
   const network: RunNetwork = { ticketKeys: randomBytes(48).toString('base64'), binaries };
   const tlsPoint = points.find((p) => p.tls.enabled);

@@ -79,7 +79,7 @@ function proxyFigures(p: RawProxy, connected: number, deliveries: number): Proxy
   const none = unmeasuredTransport().proxy;
   if (p.kind === 'none') return none;
   const { base, connected: held, measureStart: a, measureEnd: b } = p;
-  const windowUs = a && b ? (b.atUs - a.atUs) : 0;
+  const windowUs = a && b ? b.atUs - a.atUs : 0;
   const cpuUs = a && b ? b.cpuUs - a.cpuUs : undefined;
   return {
     kind: p.kind,
@@ -101,6 +101,8 @@ export function transportFigures(
     connections: connectionFigures(t, o.windowMs),
     proxy: proxyFigures(t.proxy, o.connected, o.deliveries),
     tcp: timesOf(t.reports.map((r) => r.tcpHistogram)),
-    tlsTimes: t.tlsEnabled ? timesOf(t.reports.flatMap((r) => [r.tlsFullHistogram, r.tlsResumedHistogram])) : unmeasuredTransport().tlsTimes,
+    tlsTimes: t.tlsEnabled
+      ? timesOf(t.reports.flatMap((r) => [r.tlsFullHistogram, r.tlsResumedHistogram]))
+      : unmeasuredTransport().tlsTimes,
   };
 }

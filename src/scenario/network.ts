@@ -61,7 +61,11 @@ const intermediaryObject = z.strictObject({
     .describe(
       'An intermediary of your own: the URL (http:// or https://) clients connect to for the HTTP models and websocket. It must forward to upstream.http, where the run listens; with https, set tls.enabled: on and tls.ca to the CA of its certificate.',
     ),
-  viaTcp: z.string().regex(hostPort, 'expected host:port').optional().describe('via: host:port that forwards to upstream.tcp (the tcp model).'),
+  viaTcp: z
+    .string()
+    .regex(hostPort, 'expected host:port')
+    .optional()
+    .describe('via: host:port that forwards to upstream.tcp (the tcp model).'),
   upstream: z
     .strictObject({
       http: z.number().int().min(1).max(65535).default(8080).describe('via: the port the run listens on for HTTP.'),
@@ -130,7 +134,11 @@ export function resolveIntermediary(
 /** The matrix axes of these sections, each with the points it means something at (the others take its first value). */
 export const NETWORK_AXES = [
   { name: 'tls.enabled', of: (p: { tls: TlsParsed }) => p.tls.enabled },
-  { name: 'tls.resumption', of: (p: { tls: TlsParsed }) => p.tls.resumption, appliesTo: (at: Record<string, unknown>) => at['tls.enabled'] === 'on' },
+  {
+    name: 'tls.resumption',
+    of: (p: { tls: TlsParsed }) => p.tls.resumption,
+    appliesTo: (at: Record<string, unknown>) => at['tls.enabled'] === 'on',
+  },
   { name: 'intermediary.proxy', of: (p: { intermediary: IntermediaryParsed }) => p.intermediary.proxy },
   {
     name: 'intermediary.buffering',
@@ -186,7 +194,10 @@ export function networkProblems(
     return out;
   }
   if (t.cert !== undefined)
-    out.push({ path: ['tls', 'cert'], message: 'behind a via the run listens plain (your intermediary holds the certificate): give only tls.ca' });
+    out.push({
+      path: ['tls', 'cert'],
+      message: 'behind a via the run listens plain (your intermediary holds the certificate): give only tls.ca',
+    });
   const proxies = Array.isArray(i.proxy) ? i.proxy : [i.proxy];
   if (proxies.some((x) => x !== 'none')) out.push({ path: ['intermediary', 'via'], message: 'give via or proxy, not both' });
   let url: URL | undefined;
@@ -200,14 +211,20 @@ export function networkProblems(
   const tlsOn = [one(p.tls.enabled)].concat(p.tls.enabled).every((v) => v === 'on');
   const tlsOff = [one(p.tls.enabled)].concat(p.tls.enabled).every((v) => v === 'off');
   if (url?.protocol === 'https:' && !(tlsOn && t.ca !== undefined))
-    out.push({ path: ['tls'], message: 'an https via needs tls.enabled: on and tls.ca (the CA of its certificate), so the clients can verify it' });
-  if (url?.protocol === 'http:' && !tlsOff) out.push({ path: ['tls', 'enabled'], message: 'an http:// via carries no TLS: set tls.enabled: off, or use https' });
+    out.push({
+      path: ['tls'],
+      message: 'an https via needs tls.enabled: on and tls.ca (the CA of its certificate), so the clients can verify it',
+    });
+  if (url?.protocol === 'http:' && !tlsOff)
+    out.push({ path: ['tls', 'enabled'], message: 'an http:// via carries no TLS: set tls.enabled: off, or use https' });
   const tcpHost = i.viaTcp === undefined ? undefined : hostPort.exec(i.viaTcp)?.[1];
   if (url && tcpHost !== undefined && tcpHost !== url.hostname)
     out.push({ path: ['intermediary', 'viaTcp'], message: `viaTcp must be on the host of via (${url.hostname}), got ${tcpHost}` });
   if (ctx.models.includes('tcp') && i.viaTcp === undefined)
-    out.push({ path: ['intermediary', 'viaTcp'], message: 'the tcp model needs viaTcp (host:port forwarding to upstream.tcp), or leave tcp out of models' });
-  if (ctx.processes > 1)
-    out.push({ path: ['server', 'processes'], message: 'via forwards to one upstream: use server.processes: 1' });
+    out.push({
+      path: ['intermediary', 'viaTcp'],
+      message: 'the tcp model needs viaTcp (host:port forwarding to upstream.tcp), or leave tcp out of models',
+    });
+  if (ctx.processes > 1) out.push({ path: ['server', 'processes'], message: 'via forwards to one upstream: use server.processes: 1' });
   return out;
 }

@@ -6,13 +6,7 @@ import { MAX_BROADCAST_PAYLOAD_BYTES, MAX_CHAT_PAYLOAD_BYTES } from '../models/p
 import { DEFAULT_SLOW_READER_QUEUE_BYTES, DEFAULT_STALL_TIMEOUT_MS } from '../models/serverLimits.js';
 import { MAX_BURST, MAX_CLIENTS, MAX_RETENTION, MAX_SERVER_PROCESSES, MAX_SOURCE_ADDRESSES, MAX_WORKERS } from './limits.js';
 import { didYouMean } from '../util/didYouMean.js';
-import {
-  intermediarySchema,
-  networkProblems,
-  tlsSchema,
-  type IntermediarySettings,
-  type TlsSettings,
-} from './network.js';
+import { intermediarySchema, networkProblems, tlsSchema, type IntermediarySettings, type TlsSettings } from './network.js';
 
 /**
  * The scenario schema: one zod definition gives the types, the defaults, the validation and the

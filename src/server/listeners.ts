@@ -60,7 +60,11 @@ export function createHttpListener(headersTimeoutMs: number, requestTimeoutMs: n
  * handshake is done. Its 'connection' event always carries the TCP socket, which counts the bytes
  * on the wire (a TLS socket counts the plaintext).
  */
-export function createTcpListener(onSocket: (s: net.Socket) => void, secure: ServerTls | undefined, handshakeTimeoutMs: number): net.Server {
+export function createTcpListener(
+  onSocket: (s: net.Socket) => void,
+  secure: ServerTls | undefined,
+  handshakeTimeoutMs: number,
+): net.Server {
   if (!secure) return net.createServer(onSocket);
   return tls.createServer(tlsOptions(secure, handshakeTimeoutMs), onSocket);
 }

@@ -39,7 +39,9 @@ export const longPollModel = defineModel<LongPollOptions>({
   createServer: (o) => new PollServer({ maxHoldMs: Math.max(o.holdMs, DEFAULT_MAX_HOLD_MS) }),
   createClient: (o, h) =>
     new PollClient(o, h, { waitMs: o.modelOptions.holdMs, intervalMs: 0, emptyIsHeartbeat: true, keepAlive: o.modelOptions.keepAlive }),
-  endpoints: (at, _settings, o) => [{ method: 'GET', target: `${originOf('http', at.secure, at.host, at.ports.http)}/poll?cursor=0&wait=${o.holdMs}` }],
+  endpoints: (at, _settings, o) => [
+    { method: 'GET', target: `${originOf('http', at.secure, at.host, at.ports.http)}/poll?cursor=0&wait=${o.holdMs}` },
+  ],
   secondConnection: (_o, workload) => httpModelSecondConnection(workload),
   // Peaks of the scale runs (src/runner/memoryPerConnection.ts says how they were taken).
   peakBytesPerConnection: () => ({ serverBytes: 28 * 1024, clientBytes: 36 * 1024 }),

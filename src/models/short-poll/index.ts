@@ -43,7 +43,12 @@ export const shortPollModel = defineModel<ShortPollOptions>({
   // Same /poll route as long polling, asked without `wait`.
   createServer: () => new PollServer(),
   createClient: (o, h) =>
-    new PollClient(o, h, { waitMs: 0, intervalMs: o.modelOptions.intervalMs, emptyIsHeartbeat: false, keepAlive: o.modelOptions.keepAlive }),
+    new PollClient(o, h, {
+      waitMs: 0,
+      intervalMs: o.modelOptions.intervalMs,
+      emptyIsHeartbeat: false,
+      keepAlive: o.modelOptions.keepAlive,
+    }),
   endpoints: (at, settings) => [
     {
       method: 'GET',

@@ -34,7 +34,9 @@ export class WebsocketClient extends PushClient {
         maxPayload: MAX_MESSAGE_BYTES,
         ...(o.localAddress ? { localAddress: o.localAddress } : {}),
         // ws writes the upgrade request at once; the socket holds it until the TLS handshake is done.
-        ...(transport ? { createConnection: () => transport.connect({ host: o.host, port: o.port, localAddress: o.localAddress }, noop) } : {}),
+        ...(transport
+          ? { createConnection: () => transport.connect({ host: o.host, port: o.port, localAddress: o.localAddress }, noop) }
+          : {}),
       });
     } catch (err) {
       this.life.abort(transportError('CB_ERR_CONNECT', `could not open ${url}: ${(err as Error).message}`, err));

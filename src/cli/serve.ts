@@ -17,8 +17,10 @@ import { MAX_RETENTION } from '../scenario/limits.js';
 import { formatBytesExact, formatDurationExact } from '../util/unitText.js';
 import { registerSilenceRoute } from '../heartbeat/silenceRoute.js';
 import { serveControl } from './serveControl.js';
+import { originOf } from '../models/transport.js';
+import { serveTls, tlsHelpLines, type ServeTlsFlags } from './serveTls.js';
 
-interface ServeFlags {
+interface ServeFlags extends ServeTlsFlags {
   host: string;
   port: string;
   tcpPort: string;
@@ -105,17 +107,24 @@ export function registerServe(program: Command): void {
       '10m',
     )
     .option('--results-dir <dir>', 'with --control: also write the shard results uploaded to the server into this directory')
+    .option('--tls', 'TLS on both ports (https, wss, TLS on the tcp port), with a throwaway CA written to --ca-out')
+    .option('--ca-out <file>', 'with --tls: where to write the throwaway CA, for curl --cacert', 'connbench-ca.pem')
+    .option('--tls-cert <file>', 'with --tls: your own certificate (PEM) instead of a throwaway CA')
+    .option('--tls-key <file>', 'with --tls-cert: its private key')
+    .option('--tls-ca <file>', 'with --tls-cert: the CA clients trust for it (default: the certificate itself)')
     .action(async (f: ServeFlags) => {
       if (f.control) return serveControl(f, process.env);
       const { ratePerSec, payloadBytes, heartbeatMs, retention, slowReaderQueueBytes, stallTimeoutMs, ports: asked } = serveOptionsOf(f);
       const settings = { heartbeat: { intervalMs: heartbeatMs, timeoutMs: heartbeatMs * 2 }, slowReaderQueueBytes, stallTimeoutMs };
       // Every model's options at their scenario defaults, with what the flags set.
       const [defaults] = expandMatrix(validateScenario(applyOverrides({}, { 'sse.echo': f.sseEcho === true }), 'serve flags'));
+      const tls = await serveTls(f);
       const host = new ReferenceHost({
         host: f.host,
         ports: asked,
         retention,
         settings,
+        ...(tls ? { tls: tls.listeners } : {}),
       });
       for (const m of allModels()) host.attach(m.createServer(optionsOf(m, defaults!)));
       // For `connbench heartbeat probe` through an intermediary in front of this server.
@@ -123,8 +132,8 @@ export function registerServe(program: Command): void {
       const ports = await host.listen();
       const publisher = new Publisher(host.log, { ratePerSec, payloadBytes, t0Us: nowUs() });
       if (ratePerSec > 0) publisher.start();
-      const base = `http://${f.host}:${ports.http}`;
-      const at = { host: f.host, ports, secure: false };
+      const base = originOf('http', tls !== undefined, f.host, ports.http);
+      const at = { host: f.host, ports, secure: tls !== undefined };
       const lines = allModels().flatMap((m) => m.endpoints(at, settings, optionsOf(m, defaults!)).map((e) => endpointLine(m.id, e)));
       process.stdout.write(
         [
@@ -132,6 +141,7 @@ export function registerServe(program: Command): void {
           ...lines,
           endpointLine('chat send', { method: 'POST', target: `${base}/send`, note: '{"to":"u2","t":0,"body":"hi"}' }),
           endpointLine('probe', { method: 'GET', target: `${base}/probe/silence?ms=N`, note: 'connbench heartbeat probe' }),
+          ...(tls ? tlsHelpLines(tls.caFile, f.host, ports) : []),
           'Ctrl-C to stop.',
           '',
         ].join('\n'),

@@ -5,9 +5,11 @@ import { inputOf } from '../scenario/inputOf.js';
 import { loadScenario } from '../scenario/load.js';
 import { estimateWallMs } from '../scenario/estimate.js';
 import { loadWarnings } from '../scenario/warnings.js';
+import { modelRuns } from '../scenario/matrix.js';
 import type { Scenario } from '../scenario/schema.js';
 import { planRun, type Limits } from '../runner/plan.js';
 import { machineLimits } from '../runner/machine.js';
+import { proxyBinaries } from '../runner/network.js';
 import { ConnbenchError } from '../util/errors.js';
 import { EXIT, exitCodeOf, formatError } from './exitCodes.js';
 
@@ -39,9 +41,14 @@ export function checkScenario(
       throw err;
     }
   }
+  // An intermediary the scenario needs must be installed here.
+  proxyBinaries(points);
   const n = points.length;
   const models = points[0]!.models.length;
-  const line = `${nameOrPath}: ok (${n} point${n === 1 ? '' : 's'} × ${models} model${models === 1 ? '' : 's'}, about ${aboutTime(estimateWallMs(points))} to run)`;
+  const runs = modelRuns(points).length;
+  // Fewer runs than points × models: a model is not run again for another model's axis.
+  const shape = `${n} point${n === 1 ? '' : 's'} × ${models} model${models === 1 ? '' : 's'}${runs < n * models ? `, ${runs} runs` : ''}`;
+  const line = `${nameOrPath}: ok (${shape}, about ${aboutTime(estimateWallMs(points))} to run)`;
   if (!opts.resolved) return line;
   // Every point as a complete file: what the run will use, defaults included.
   const docs = points.map((p) => {

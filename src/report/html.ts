@@ -10,6 +10,7 @@ import { rowLabel } from './condition.js';
 import { outcomeNotes } from './faultNotes.js';
 import { formatBytes } from '../util/units.js';
 import { MODEL_IDS } from '../models/index.js';
+import { transportCells, transportColumns } from './transportColumns.js';
 
 /**
  * The HTML report: one self-contained file (the charting library and the data inlined, a
@@ -173,6 +174,16 @@ function summaryTable(result: RunResult): string {
   return `<div class="wide"><table><thead><tr>${['model', ...SUMMARY_HEAD].map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${body.join('')}</tbody></table></div>`;
 }
 
+/** TLS, connections opened and the proxy's cost, when some row has them. */
+function transportTable(result: RunResult): string {
+  const columns = transportColumns(result.models);
+  if (columns.length === 0) return '';
+  const body = result.models.map(
+    (r) => `<tr>${[esc(rowLabel(r)), ...transportCells(r, columns).map(esc)].map((c) => `<td>${c}</td>`).join('')}</tr>`,
+  );
+  return `<h2>Connections</h2><div class="wide"><table><thead><tr>${['model', ...columns.map((c) => c.head)].map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${body.join('')}</tbody></table></div>`;
+}
+
 function thresholdList(result: RunResult): string {
   if (!result.thresholds?.length) return '';
   const item = (t: ThresholdOutcome) =>
@@ -222,6 +233,7 @@ export function renderHtml(result: RunResult, chartLibrary: ChartLibrary): strin
 <p class="sub">${esc(s.description)}</p>
 <p>${esc(scenarioLine(result))}</p>
 ${summaryTable(result)}
+${transportTable(result)}
 ${notes.map((n) => `<p class="note">${esc(n)}</p>`).join('\n')}
 ${thresholdList(result)}
 <h2>Latency by percentile</h2>

@@ -9,6 +9,7 @@ import { scenarioLine } from './scenarioLine.js';
 import { rowLabel } from './condition.js';
 import { outcomeNotes } from './faultNotes.js';
 import { clockNotes } from './clockNotes.js';
+import { transportCells, transportColumns } from './transportColumns.js';
 
 /**
  * The run as GitHub-flavoured markdown: fit for a pull-request comment or $GITHUB_STEP_SUMMARY.
@@ -30,6 +31,12 @@ export function renderRunMarkdown(result: RunResult): string {
   const uncertain = uncertainNote(result.models, SUMMARY_BOUNDED);
   if (uncertain) out.push(`<sub>${mdCell(uncertain)}</sub>`, '');
   for (const line of clockNotes(result.models)) out.push(`<sub>${mdCell(line)}</sub>`, '');
+  const transport = transportColumns(result.models);
+  if (transport.length > 0) {
+    const heads = transport.map((c) => c.head);
+    const cells = result.models.map((r) => [`**${mdCell(rowLabel(r))}**`, ...transportCells(r, transport).map(mdCell)]);
+    out.push('**Connections**', '', mdTable(['model', ...heads], cells, ['l', ...heads.map(() => 'r' as const)]), '');
+  }
   const notes = [
     ...result.models.filter((m) => m.status !== 'ok' && m.statusReason).map((r) => `${rowLabel(r)}: ${r.statusReason!}`),
     ...unmeasuredNotes(result.models, SUMMARY_PATHS).map((n) => n.trim()),

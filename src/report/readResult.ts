@@ -2,7 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import type { z } from 'zod';
 import { READABLE_SCHEMA_VERSIONS, SCHEMA_VERSION, type ModelResult, type RunResult } from './result.js';
 import { runResultSchema } from './resultSchema.js';
-import { upgradeRowWithZeros } from './upgradeResult.js';
+import { upgradeRowWithZeros, upgradeRowWithoutTransport } from './upgradeResult.js';
 import { decodeHistogram } from '../metrics/histogram.js';
 import { inputError } from '../util/errors.js';
 import { formatBytes } from '../util/units.js';
@@ -15,9 +15,10 @@ const RERUN_HINT = 'pass the result JSON that `connbench run` wrote, unedited';
 const MAX_PROBLEMS = 5;
 
 /**
- * Checks that text is a result JSON this version understands (schemaVersion 1, 2, 3 or 4; 1, 2 and
- * 3 are read as 4 states them, src/report/upgradeResult.ts) and returns it as version 4. Every problem
- * names the file, so a CI log says which of the two compared files is at fault.
+ * Checks that text is a result JSON this version understands (schemaVersion 1 to 5; 1, 2 and 3 are
+ * read as 4 states them, and 1 to 4 with the transport of 5 as not measured: src/report/upgradeResult.ts)
+ * and returns it as version 5. Every problem names the file, so a CI log says which of the two
+ * compared files is at fault.
  */
 export function parseResultText(text: string, file: string): RunResult {
   let value: unknown;
@@ -61,8 +62,9 @@ export function parseResultText(text: string, file: string): RunResult {
   if (problems.length > 0)
     throw inputError('CB_ERR_RESULT_INVALID', `${file} is not a complete connbench result: ${listed(problems)}`, RERUN_HINT);
   const result = v as unknown as RunResult;
-  // Versions before 4 wrote 0 where a figure had no samples behind it.
+  // Versions before 4 wrote 0 where a figure had no samples behind it; before 5 they had no transport.
   if (v.schemaVersion < 4) result.models = result.models.map(upgradeRowWithZeros);
+  if (v.schemaVersion < 5) result.models = result.models.map(upgradeRowWithoutTransport);
   return { ...result, schemaVersion: SCHEMA_VERSION, kind: 'run' };
 }
 

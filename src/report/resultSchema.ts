@@ -8,6 +8,7 @@ import { z } from 'zod';
  */
 const figure = z.number().nullable();
 const count = z.number();
+const times = z.looseObject({ p50: figure, p99: figure, max: figure });
 
 const row = z.looseObject({
   model: z.string(),
@@ -21,7 +22,31 @@ const row = z.looseObject({
   messages: z.looseObject({ published: count, expected: count, delivered: count, lost: count, duplicates: count, reordered: count }),
   latencyMs: z.looseObject({ p50: figure, p90: figure, p99: figure, p999: figure, max: figure, mean: figure, count }),
   histogram: z.string(),
-  connectMs: z.looseObject({ p50: figure, p99: figure, max: figure }),
+  // The transport (schemaVersion 5): absent in older results, which are read with it as not measured.
+  connectMs: z.looseObject({ p50: figure, p99: figure, max: figure, tcp: times.optional(), tls: times.optional() }),
+  tls: z
+    .looseObject({
+      enabled: z.boolean(),
+      protocol: z.string().nullable(),
+      cipher: z.string().nullable(),
+      handshakes: count,
+      resumedFraction: figure,
+      fullHandshakeMs: times,
+      resumedHandshakeMs: times,
+      serverErrors: z.record(z.string(), count),
+    })
+    .optional(),
+  connections: z.looseObject({ opened: count, openedPerSec: figure, timeWaitServer: figure, timeWaitClient: figure }).optional(),
+  proxy: z
+    .looseObject({
+      kind: z.enum(['none', 'nginx', 'haproxy', 'via']),
+      version: z.string().nullable(),
+      rssPerConnectionBytes: figure,
+      cpuUsPerMessage: figure,
+      cpuPercent: figure,
+      peakRssBytes: figure,
+    })
+    .optional(),
   deliveriesPerSec: figure,
   server: z.looseObject({
     rssPerConnectionBytes: figure,

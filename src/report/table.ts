@@ -6,6 +6,7 @@ import { outcomeNotes } from './faultNotes.js';
 import { boundedText, uncertainNote, type BoundedPath } from './uncertain.js';
 import { clockMarked, clockNotes } from './clockNotes.js';
 import { unmeasuredNotes } from './unmeasured.js';
+import { transportCells, transportColumns } from './transportColumns.js';
 
 /** The wide table's figures that carry a bound. */
 const WIDE_BOUNDED: readonly BoundedPath[] = ['server.rssPerConnectionBytes', 'server.cpuUsPerMessage', 'client.rssPerClientBytes'];
@@ -57,7 +58,10 @@ const SHOWN_WIDE = [
 export function renderRunTable(result: RunResult, opts: { wide?: boolean; color?: boolean } = {}): string {
   const axes = [...new Set(result.models.flatMap((m) => Object.keys(m.matrix)))];
   const head = [...axes, 'model', 'conn', 'delivered', 'lost', 'dup', 'p50', 'p90', 'p99', 'p99.9', 'max', 'msg/s'];
-  if (opts.wide) head.push('srv KiB/conn', 'srv µs/msg', 'srv CPU %', 'B/msg', 'req/msg', 'cli KiB/conn', 'cli CPU %');
+  // With --wide, the transport's columns too, where some row has them (TLS, keep-alive off, a proxy).
+  const transport = opts.wide ? transportColumns(result.models) : [];
+  if (opts.wide)
+    head.push('srv KiB/conn', 'srv µs/msg', 'srv CPU %', 'B/msg', 'req/msg', 'cli KiB/conn', 'cli CPU %', ...transport.map((c) => c.head));
   const table = new Table({
     head,
     style: { head: opts.color ? ['cyan'] : [], border: opts.color ? ['grey'] : [], compact: true },
@@ -89,6 +93,7 @@ export function renderRunTable(result: RunResult, opts: { wide?: boolean; color?
         na(r.wire.requestsPerMessage, (v) => v.toFixed(2)),
         boundedText(r, 'client.rssPerClientBytes', (v) => (v / 1024).toFixed(1)),
         na(r.client.cpuPercent, (v) => v.toFixed(0)),
+        ...transportCells(r, transport),
       );
     }
     table.push(row);

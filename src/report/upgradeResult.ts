@@ -1,5 +1,6 @@
 import type { ModelResult } from './result.js';
 import { samplesFor } from '../metrics/histogram.js';
+import { unmeasuredTransport } from './partial.js';
 
 /**
  * A row of schemaVersion 1, 2 or 3 as version 4 states it: they wrote 0 where a figure had nothing
@@ -76,4 +77,21 @@ export function upgradeRowWithZeros(r: ModelResult): ModelResult {
 /** `{ key: v }` from `{ v }`, or nothing from `{}`. */
 function named<K extends string>(key: K, o: { v?: number | null }): Partial<Record<K, number | null>> {
   return 'v' in o ? ({ [key]: o.v } as Record<K, number | null>) : {};
+}
+
+/**
+ * A row of schemaVersion 1 to 4 as version 5 states it: the transport figures 5 added (`tls`,
+ * `connections`, `proxy`, `connectMs.tcp` and `.tls`) as not measured (no TLS, no proxy, null times
+ * and TIME_WAIT, no connections counted), so every renderer and comparison reads it alike. Pure.
+ */
+export function upgradeRowWithoutTransport(r: ModelResult): ModelResult {
+  const t = unmeasuredTransport();
+  return {
+    ...r,
+    connectMs: { ...r.connectMs, tcp: r.connectMs.tcp ?? t.tcp, tls: r.connectMs.tls ?? t.tlsTimes },
+    tls: r.tls ?? t.tls,
+    connections: r.connections ?? t.connections,
+    proxy: r.proxy ?? t.proxy,
+    ...(r.repeats ? { repeats: r.repeats.map(upgradeRowWithoutTransport) } : {}),
+  };
 }

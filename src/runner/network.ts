@@ -21,18 +21,23 @@ export interface RunNetwork {
 
 /** Checks and prepares what the points need; exit 2 for bad certificate files, exit 3 for a missing binary. */
 export async function prepareNetwork(points: Scenario[], dirs?: readonly string[]): Promise<RunNetwork> {
+  const network: RunNetwork = { ticketKeys: randomBytes(48).toString('base64'), binaries: proxyBinaries(points, dirs) };
+  const tlsPoint = points.find((p) => p.tls.enabled);
+  if (tlsPoint) network.certificates = await certificatesOf(tlsPoint);
+  return network;
+}
+
+/** The intermediaries' binaries the points need (`dirs`: where to look instead of PATH); exit 3 naming the package when one is missing. */
+export function proxyBinaries(points: Scenario[], dirs?: readonly string[]): RunNetwork['binaries'] {
   const binaries: RunNetwork['binaries'] = {};
   for (const p of points) {
     const kind = p.intermediary.proxy;
     if (kind === 'none') continue;
     const needsTcp = p.models.some((id) => getModel(id).listener === 'tcp');
-    if (!binaries[kind] || (needsTcp && kind === 'nginx' && !binaries[kind].streamModule))
-      binaries[kind] = proxyBinary(kind, needsTcp, dirs);
+    const found = binaries[kind];
+    if (!found || (needsTcp && kind === 'nginx' && !found.streamModule)) binaries[kind] = proxyBinary(kind, needsTcp, dirs);
   }
-  const network: RunNetwork = { ticketKeys: randomBytes(48).toString('base64'), binaries };
-  const tlsPoint = points.find((p) => p.tls.enabled);
-  if (tlsPoint) network.certificates = await certificatesOf(tlsPoint);
-  return network;
+  return binaries;
 }
 
 async function certificatesOf(p: Scenario): Promise<CertificateSet> {

@@ -10,7 +10,7 @@ import { TOOL_VERSION } from '../util/version.js';
 import { initHistograms } from '../metrics/histogram.js';
 import { combineRepeats } from '../report/repeats.js';
 import { currentEnv } from '../report/env.js';
-import { modelMatrix } from '../scenario/matrix.js';
+import { modelRuns } from '../scenario/matrix.js';
 import { prepareNetwork, type RunNetwork } from './network.js';
 
 export interface RunOptions {
@@ -66,31 +66,23 @@ export async function runScenario(points: Scenario[], opts: RunOptions): Promise
   const repeat = Math.max(1, opts.repeat ?? 1);
   if (repeat > 1) result.repeat = repeat;
   // A model runs once per distinct value of what it reads: other models' axes leave its runs alone.
-  const done = new Set<string>();
-  for (const [i, point] of points.entries()) {
-    for (const model of point.models) {
-      if (opts.signal?.aborted) break;
-      const matrix = modelMatrix(point.matrix, model);
-      const key = JSON.stringify([model, matrix]);
-      if (done.has(key)) continue;
-      done.add(key);
-      const runs: ModelResult[] = [];
-      const slot = result.models.length;
-      for (let k = 1; k <= repeat; k++) {
-        if (opts.signal?.aborted && runs.length > 0) break;
-        const at = { ...point, matrix };
-        const { row, interrupted, failure } = await runOnce(at, model, plans[i]!, repeatLabelled(listeners, k, repeat), opts.signal, { network });
-        if (failure !== undefined) emit(listeners, 'warning', `${model}${repeat > 1 ? ` (repeat ${k}/${repeat})` : ''}: ${failure}`);
-        // An interrupted repeat adds nothing to the ones that finished; it only makes the row incomplete.
-        if (!(interrupted && runs.length > 0)) runs.push(row);
-        const combined = { ...combineRepeats(runs) };
-        if (runs.length < repeat) combined.complete = false;
-        result.models[slot] = combined;
-        opts.checkpoint?.(result);
-        if (interrupted) break;
-      }
-      emit(listeners, 'modelFinished', result.models[slot]!);
+  for (const { index: i, point: at, model } of modelRuns(points)) {
+    if (opts.signal?.aborted) break;
+    const runs: ModelResult[] = [];
+    const slot = result.models.length;
+    for (let k = 1; k <= repeat; k++) {
+      if (opts.signal?.aborted && runs.length > 0) break;
+      const { row, interrupted, failure } = await runOnce(at, model, plans[i]!, repeatLabelled(listeners, k, repeat), opts.signal, { network });
+      if (failure !== undefined) emit(listeners, 'warning', `${model}${repeat > 1 ? ` (repeat ${k}/${repeat})` : ''}: ${failure}`);
+      // An interrupted repeat adds nothing to the ones that finished; it only makes the row incomplete.
+      if (!(interrupted && runs.length > 0)) runs.push(row);
+      const combined = { ...combineRepeats(runs) };
+      if (runs.length < repeat) combined.complete = false;
+      result.models[slot] = combined;
+      opts.checkpoint?.(result);
+      if (interrupted) break;
     }
+    emit(listeners, 'modelFinished', result.models[slot]!);
   }
   result.finishedAt = new Date().toISOString();
   result.complete = !opts.signal?.aborted;

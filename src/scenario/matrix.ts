@@ -77,6 +77,24 @@ export function expandMatrix(parsed: ScenarioParsed): Scenario[] {
 }
 
 /**
+ * The model runs of a matrix, in run order: every model of every point, except where an earlier
+ * point already ran that model at the same values of what it reads (modelMatrix). `index` is the
+ * point's, `point` carries the model's own matrix values.
+ */
+export function modelRuns(points: Scenario[]): { index: number; point: Scenario; model: ModelId }[] {
+  const seen = new Set<string>();
+  return points.flatMap((p, index) =>
+    p.models.flatMap((model) => {
+      const matrix = modelMatrix(p.matrix, model);
+      const key = JSON.stringify([model, matrix]);
+      if (seen.has(key)) return [];
+      seen.add(key);
+      return [{ index, point: { ...p, matrix }, model }];
+    }),
+  );
+}
+
+/**
  * The matrix values of a point that matter to one model: without the axes of other models'
  * sections (a short poll's interval says nothing about a websocket run). Two points that agree on
  * these are the same run of that model, which the runner makes once.

@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { nowUs } from './clock.js';
 
 /** Memory and CPU of a process and all its descendants (nginx: master and workers), read from /proc. */
@@ -10,6 +10,8 @@ export interface TreeSample {
   cpuUs: number;
   /** When it was read (monotonic µs). */
   atUs: number;
+  /** Sockets the processes hold (listeners included). */
+  sockets: number;
 }
 
 /** `VmRSS:   1234 kB` → bytes; 0 when the line is missing (a zombie has none). Pure. */
@@ -43,6 +45,24 @@ function childrenOf(pid: number): number[] {
   return tasks.flatMap((tid) => (read(`/proc/${pid}/task/${tid}/children`) ?? '').split(/\s+/).filter(Boolean).map(Number));
 }
 
+function socketsOf(pid: number): number {
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return 0;
+  }
+  let n = 0;
+  for (const fd of fds) {
+    try {
+      if (readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('socket:')) n++;
+    } catch {
+      // Closed meanwhile.
+    }
+  }
+  return n;
+}
+
 function cpuNsOf(pid: number): number {
   let tasks: string[];
   try {
@@ -68,9 +88,11 @@ export function sampleProcessTree(root: number): TreeSample | undefined {
   }
   let rssBytes = 0;
   let cpuNs = 0;
+  let sockets = 0;
   for (const pid of pids) {
     rssBytes += parseVmRssBytes(read(`/proc/${pid}/status`) ?? '');
     cpuNs += cpuNsOf(pid);
+    sockets += socketsOf(pid);
   }
-  return { pids, rssBytes, cpuUs: Math.round(cpuNs / 1000), atUs: nowUs() };
+  return { pids, rssBytes, cpuUs: Math.round(cpuNs / 1000), atUs: nowUs(), sockets };
 }

@@ -209,7 +209,8 @@ export interface ProxyFigures {
 
 /** One process of a model run (`processes` in the row). */
 export interface ProcessUsage {
-  role: 'server' | 'client';
+  /** proxy: the intermediary connbench started (nginx's master, its workers' figures included). */
+  role: 'server' | 'client' | 'proxy';
   /** Its index among the processes of its role: server process k, client worker k. */
   index: number;
   pid: number;

@@ -7,6 +7,7 @@ import type { Servers } from './servers.js';
 import { Intermediary } from './intermediary.js';
 import { viaOf, type RunNetwork } from './network.js';
 import type { RawProxy } from './transportRow.js';
+import type { ProcessUsage } from '../report/result.js';
 
 /**
  * What stands between a model run's clients and its servers: nothing, an intermediary connbench
@@ -16,6 +17,7 @@ import type { RawProxy } from './transportRow.js';
 export class ClientPath {
   private readonly samples: Partial<Record<'base' | 'connected' | 'measureStart' | 'measureEnd', TreeSample>> = {};
   private peakRssBytes = 0;
+  private mostSockets = 0;
 
   private constructor(
     /** The host clients connect to. */
@@ -59,6 +61,14 @@ export class ClientPath {
     if (!t) return;
     this.samples[at] = t;
     this.peakRssBytes = Math.max(this.peakRssBytes, t.rssBytes);
+    this.mostSockets = Math.max(this.mostSockets, t.sockets);
+  }
+
+  /** The intermediary connbench ran, as a row of `processes`; none without one. */
+  usage(): ProcessUsage[] {
+    const pid = this.intermediary?.pid;
+    if (!pid) return [];
+    return [{ role: 'proxy', index: 0, pid, peakRssBytes: this.peakRssBytes, openSockets: this.mostSockets }];
   }
 
   /** Every port a client connects to (for TIME_WAIT on either side of them). */

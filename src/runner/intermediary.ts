@@ -78,6 +78,11 @@ export class Intermediary {
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
   }
 
+  /** The proxy's own pid (nginx's master); 0 until it is known. */
+  get pid(): number {
+    return this.proxyPid;
+  }
+
   get version(): string {
     return this.o.binary.version;
   }

@@ -120,7 +120,7 @@ export async function runModel(
   } catch (err) {
     // A dead intermediary ended the model's waits: its own failure says why.
     const failure: unknown = path?.failure ?? err;
-    await recordFailure(failure, servers, workers, signal);
+    await recordFailure(failure, servers, workers, signal, path);
     throw failure;
   } finally {
     scope.end();
@@ -447,7 +447,7 @@ function resultRow(run: RunContext, m: Measured): ModelResult {
     },
     idle: m.connected.idle,
     publishLags: m.publishLags,
-    processes: [...run.servers.usage(), ...run.workers.usage()],
+    processes: [...run.servers.usage(), ...run.workers.usage(), ...run.path.usage()],
     transport: {
       tlsEnabled: s.tls.enabled,
       reports: results.flatMap((r) => (r.transport ? [r.transport] : [])),
@@ -476,9 +476,16 @@ function resultRow(run: RunContext, m: Measured): ModelResult {
 }
 
 /** A model that failed shows where: every process's figures, each asked once more if it still answers. */
-async function recordFailure(err: unknown, servers: Servers | undefined, workers: WorkerGroup, signal?: AbortSignal): Promise<void> {
+async function recordFailure(
+  err: unknown,
+  servers: Servers | undefined,
+  workers: WorkerGroup,
+  signal: AbortSignal | undefined,
+  path: ClientPath | undefined,
+): Promise<void> {
   if (!signal?.aborted) await Promise.allSettled([servers?.sampleSurvivors(LAST_SAMPLE_MS), workers.sampleSurvivors(LAST_SAMPLE_MS)]);
-  if (typeof err === 'object' && err !== null) usageOfFailed.set(err, [...(servers?.usage() ?? []), ...workers.usage()]);
+  if (typeof err === 'object' && err !== null)
+    usageOfFailed.set(err, [...(servers?.usage() ?? []), ...workers.usage(), ...(path?.usage() ?? [])]);
 }
 
 /** Whatever happened: every process that was started is stopped, in this order. */

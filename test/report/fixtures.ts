@@ -59,7 +59,7 @@ export function syntheticRow(m: SyntheticModel): ModelResult {
     messages: { published: 10, expected: delivered + lost, delivered, lost, duplicates: 0, reordered: 0 },
     latencyMs,
     histogram,
-    connectMs: { p50: 1.5, p99: 4, max: 6 },
+    connectMs: { ...row.connectMs, p50: 1.5, p99: 4, max: 6 },
     deliveriesPerSec: delivered / 10,
     server: {
       rssPerConnectionBytes: m.rssPerConnectionBytes ?? 10_240,

@@ -6,6 +6,7 @@ import { parseResultText, readResultFile } from '../../src/report/readResult.js'
 import { ConnbenchError } from '../../src/util/errors.js';
 import { initHistograms, syntheticResult, syntheticRow } from './fixtures.js';
 import { unfinishedModelResult } from '../../src/report/partial.js';
+import { renderRunTable } from '../../src/report/table.js';
 
 const errorOf = (f: () => unknown) => {
   try {
@@ -42,17 +43,17 @@ describe('reading a result file', () => {
     const file = path.join(dir, 'ok.json');
     writeFileSync(file, JSON.stringify(syntheticResult([])));
     expect(readResultFile(file).models).toEqual([]);
-    // 2 added the bounds and the publisher's lateness, 3 the fields of remote runs (clock, shards): both read too, as 4.
+    // 2 added the bounds and the publisher's lateness, 3 the fields of remote runs (clock, shards): both read too, as 5.
     writeFileSync(
       file,
       JSON.stringify({ ...syntheticResult([]), schemaVersion: 2, scenario: { ...syntheticResult([]).scenario, name: 'y' } }),
     );
-    expect(readResultFile(file)).toMatchObject({ schemaVersion: 4, scenario: { name: 'y' } });
+    expect(readResultFile(file)).toMatchObject({ schemaVersion: 5, scenario: { name: 'y' } });
     writeFileSync(
       file,
       JSON.stringify({ ...syntheticResult([]), schemaVersion: 3, scenario: { ...syntheticResult([]).scenario, name: 'z' } }),
     );
-    expect(readResultFile(file)).toMatchObject({ schemaVersion: 4, scenario: { name: 'z' } });
+    expect(readResultFile(file)).toMatchObject({ schemaVersion: 5, scenario: { name: 'z' } });
     const shard = errorOf(() => parseResultText('{"schemaVersion": 2, "kind": "shard", "models": []}', 's0.json'));
     expect(shard).toMatchObject({ code: 'CB_ERR_RESULT_KIND', kind: 'input' });
     expect(shard.hint).toContain('connbench merge');
@@ -80,9 +81,9 @@ describe('reading a result file', () => {
     );
   });
 
-  it('reads schemaVersion 1, 2 and 3 as 4: the committed baseline, and zeros with nothing behind them become null', () => {
+  it('reads schemaVersion 1, 2 and 3 as 4 states them, and as 5: the committed baseline, and zeros with nothing behind them become null', () => {
     const baseline = readResultFile('results/baselines/ci-smoke.json');
-    expect(baseline.schemaVersion).toBe(4);
+    expect(baseline.schemaVersion).toBe(5);
     expect(baseline.models[0]!.latencyMs.p99).toBe(500.223);
     const v1 = JSON.parse(readFileSync('results/baselines/ci-smoke.json', 'utf8')) as Record<string, any>;
     const failed = unfinishedModelResult('tcp', {}, 200, { code: 'CB_ERR_X', message: 'x' }, true) as Record<string, any>;
@@ -111,5 +112,24 @@ describe('reading a result file', () => {
     expect(v3.latencyMs).toEqual({ p50: null, p90: null, p99: null, p999: null, max: null, mean: null, count: 0 });
     expect(v3.server).toMatchObject({ rssPerConnectionBytes: null, rssPerConnectionBytesBound: null });
     expect(v3.clock).toEqual(clock);
+  });
+
+  it('reads a schemaVersion 1 to 4 result with its rows in the current shape, their transport figures (5) not measured', () => {
+    const baseline = new URL('../../results/baselines/ci-smoke.json', import.meta.url).pathname;
+    const raw = JSON.parse(readFileSync(baseline, 'utf8')) as { schemaVersion: number; models: Record<string, unknown>[] };
+    expect(raw.schemaVersion).toBe(1);
+    expect(raw.models[0]!.tls).toBeUndefined();
+    const r = readResultFile(baseline);
+    expect(r.schemaVersion).toBe(5);
+    expect(r.models).toHaveLength(raw.models.length);
+    for (const [i, m] of r.models.entries()) {
+      expect(m.latencyMs).toEqual(raw.models[i]!.latencyMs);
+      expect(m.connectMs).toMatchObject({ ...(raw.models[i]!.connectMs as object), tcp: { p50: null, p99: null, max: null } });
+      expect(m.tls).toMatchObject({ enabled: false, handshakes: 0, resumedFraction: null });
+      expect(m.connections).toEqual({ opened: 0, openedPerSec: null, timeWaitServer: null, timeWaitClient: null });
+      expect(m.proxy.kind).toBe('none');
+    }
+    // No transport columns for rows that have no such figures.
+    expect(renderRunTable(r, { wide: true })).not.toContain('tls ms');
   });
 });

@@ -19,7 +19,7 @@ describe('connbench validate, list, schema (the built CLI)', () => {
     const r = cli(['validate', ...BUNDLED]);
     expect(r.status, r.stderr).toBe(0);
     for (const n of BUNDLED)
-      expect(r.stdout).toMatch(new RegExp(`^${n}: ok \\(\\d+ points? × \\d models?, about [\\d.]+ (s|min) to run\\)$`, 'm'));
+      expect(r.stdout).toMatch(new RegExp(`^${n}: ok \\(\\d+ points? × \\d models?(, \\d+ runs)?, about [\\d.]+ (s|min) to run\\)$`, 'm'));
   });
 
   it('reports every bad file at once with exit 2: field errors with paths, did-you-mean, YAML line and column, a missing file', () => {

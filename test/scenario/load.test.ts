@@ -89,10 +89,12 @@ describe('scenario loading', () => {
       'default',
       'idle-10k',
       'idle-memory',
+      'keep-alive',
       'poll-interval-sweep',
       'reconnect-storm',
       'resume-vs-none',
       'scale-50k',
+      'sse-behind-nginx',
       'ticker-fanout',
     ]);
     for (const n of names) {

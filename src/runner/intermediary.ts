@@ -1,7 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ListenerKind, Ports } from '../models/listeners.js';
 import { haproxyConfig, nginxConfig, type IntermediaryConfigInput } from '../proxy/intermediaryConfig.js';
@@ -149,7 +149,7 @@ export class Intermediary {
       if (this.stopping) return;
       this.failure = runError(
         'CB_ERR_PROXY_EXITED',
-        `${this.o.binary.kind} ${this.label} ${sig ? `was killed by ${sig}` : `exited with code ${code}`}${this.logTail()}`,
+        `${this.o.binary.kind} ${this.label} ${howItEnded(code, sig)}${this.logTail()}`,
         `its config and logs were in ${this.dir}`,
       );
       this.o.onFailure(this.failure);
@@ -250,6 +250,13 @@ function checkConfig(b: ProxyBinary, dir: string, configFile: string): void {
     `${b.version} refused the config connbench wrote (${configFile}):\n${said}`,
     'report this as a bug, with the config',
   );
+}
+
+/** The keeper shell exits with its proxy's status: 128 + N when signal N ended it. */
+function howItEnded(code: number | null, sig: NodeJS.Signals | null): string {
+  if (sig) return `was killed by ${sig}`;
+  const bySignal = code !== null && code > 128 ? Object.entries(constants.signals).find(([, n]) => n === code - 128)?.[0] : undefined;
+  return bySignal ? `was killed by ${bySignal}` : `exited with code ${code}`;
 }
 
 function accepts(port: number): Promise<boolean> {

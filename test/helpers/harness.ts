@@ -1,7 +1,7 @@
 import { Agent } from 'undici';
 import { ReferenceHost } from '../../src/server/host.js';
 import type { ClientOptions, Model, ModelServer, ServerSettings } from '../../src/models/types.js';
-import type { Ports } from '../../src/models/listeners.js';
+import type { ListenerTls, Ports } from '../../src/models/listeners.js';
 import { ClientSession, type SessionSink } from '../../src/client/session.js';
 import { nowUs } from '../../src/metrics/clock.js';
 import { paddingOf } from '../../src/models/message.js';
@@ -33,12 +33,18 @@ export function testOptions(model: Model, overrides: Record<string, unknown> = {
  */
 export async function startHost(
   models: (Model | ModelServer)[],
-  opts: { retention?: number; settings?: Partial<ServerSettings>; options?: Record<string, Record<string, unknown>> } = {},
+  opts: {
+    retention?: number;
+    settings?: Partial<ServerSettings>;
+    options?: Record<string, Record<string, unknown>>;
+    tls?: ListenerTls;
+  } = {},
 ) {
   const host = new ReferenceHost({
     retention: opts.retention ?? 10_000,
     settings: { ...TEST_SETTINGS, ...opts.settings },
     ports: { http: 0, tcp: 0 },
+    ...(opts.tls ? { tls: opts.tls } : {}),
   });
   for (const m of models) host.attach('createServer' in m ? m.createServer(testOptions(m, opts.options?.[m.id])) : m);
   const ports = await host.listen();

@@ -9,6 +9,7 @@ import { latencyFigures, LATENCY_RUNS, type LatencyRun } from './figures/latency
 import { broadcastFigures, BROADCAST_MODELS } from './figures/broadcast.js';
 import { histogramShareFigure, recordCostNs } from './figures/histogramCost.js';
 import { publisherLagFigures } from './figures/publisherLag.js';
+import { tlsFigures, TLS_MODELS } from './figures/tlsCost.js';
 
 /** The bench result JSON: results/bench-<date>.json. */
 export interface BenchResult {
@@ -35,12 +36,14 @@ export interface BenchOptions {
   sseAlone?: ('reference' | 'lean')[];
   latencyRuns?: LatencyRun[];
   broadcastModels?: ModelId[];
+  /** The models whose TLS cost per connection is measured against bare `tls`. */
+  tlsModels?: ModelId[];
   /** Called after each step with the result so far (the entry point checkpoints it to disk). */
   onStep?: (r: BenchResult, step: string) => void;
 }
 
 /**
- * Every figure of issue 8, each against its floor or peer measured in this same run. Steps run
+ * Every figure of issues 8 and 13, each against its floor or peer measured in this same run. Steps run
  * one after another so no two measurements share the CPU; a step that fails is recorded and the
  * rest go on.
  */
@@ -88,6 +91,7 @@ export async function runBench(sizes: BenchSizes, opts: BenchOptions): Promise<B
     const fastest = loads.reduce((a, b) => (b.deliveriesPerSec > a.deliveriesPerSec ? b : a), loads[0]!);
     return [...figures, histogramShareFigure(fastest, await recordCostNs(sizes.histogramRecords))];
   });
+  await step('TLS cost per connection', () => tlsFigures(sizes.tls, opts.tlsModels ?? TLS_MODELS));
   result.finishedAt = new Date().toISOString();
   result.loadAverage.atEnd = os.loadavg();
   return result;

@@ -3,6 +3,7 @@ import type { MemorySize } from './figures/memory.js';
 import type { LatencySize } from './figures/latency.js';
 import type { BroadcastSize } from './figures/broadcast.js';
 import type { PublisherLagSize } from './figures/publisherLag.js';
+import type { TlsSize } from './figures/tlsCost.js';
 
 export interface BenchSizes {
   shortPoll: ShortPollSize;
@@ -10,6 +11,8 @@ export interface BenchSizes {
   latency: LatencySize;
   broadcast: BroadcastSize;
   publisherLag: PublisherLagSize;
+  /** Idle TLS connections per model, against bare `tls`. */
+  tls: TlsSize;
   /** Calls timed for the cost of one histogram record. */
   histogramRecords: number;
 }
@@ -28,6 +31,7 @@ export const FULL: BenchSizes = {
     ],
     payloadBytes: 128,
   },
+  tls: { connections: 2000, rampUpMs: 2500 },
   histogramRecords: 2_000_000,
 };
 
@@ -41,5 +45,6 @@ export const SMOKE: BenchSizes = {
   latency: { ratePerSec: 50, warmupMs: 100, durationMs: 2200, payloadBytes: 64, floorFrames: 50, floorIntervalUs: 1000 },
   broadcast: { clients: 20, messages: 5, payloadBytes: 64, rampUpMs: 100 },
   publisherLag: { runs: [{ ratePerSec: 200, durationMs: 600 }], payloadBytes: 64 },
+  tls: { connections: 20, rampUpMs: 100 },
   histogramRecords: 10_000,
 };

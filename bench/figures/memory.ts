@@ -145,13 +145,19 @@ async function sseClientAlone(connections: number, kind: SseKind): Promise<FromS
   }
 }
 
-/** Bytes per connection of a bare net server and client, sampled as the runner samples its processes. */
-export async function netFloorMemory(connections: number): Promise<{ serverBytes: number; clientBytes: number }> {
+/**
+ * Bytes per connection of a bare net server and client, sampled as the runner samples its
+ * processes; with `tls`, of a bare `tls` server and client (that certificate, key and CA).
+ */
+export async function netFloorMemory(
+  connections: number,
+  tls?: { certPem: string; keyPem: string; caPem: string },
+): Promise<{ serverBytes: number; clientBytes: number }> {
   const floor = new NetFloor();
   try {
-    await floor.listen();
+    await floor.listen(tls ? { certPem: tls.certPem, keyPem: tls.keyPem } : undefined);
     const base = await floor.sample(true);
-    await floor.connect(connections);
+    await floor.connect(connections, tls ? { caPem: tls.caPem } : undefined);
     await sleep(SETTLE_MS);
     const held = await floor.sample(true);
     return {

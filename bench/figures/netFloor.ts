@@ -12,14 +12,15 @@ export class NetFloor {
   readonly client = floorChild<ToNetClient, FromNetClient>('netClient', 'bare net client');
   port = 0;
 
-  async listen(): Promise<void> {
-    this.port = (await this.server.request({ type: 'listen' }, 'listening', CONTROL_TIMEOUT_MS, 'listen')).port;
+  /** `tls`: a bare `tls` server with this certificate and key instead of `net`. */
+  async listen(tls?: { certPem: string; keyPem: string }): Promise<void> {
+    this.port = (await this.server.request({ type: 'listen', ...(tls ? { tls } : {}) }, 'listening', CONTROL_TIMEOUT_MS, 'listen')).port;
   }
 
-  /** Resolves once the client has connected them all and the server has accepted them all. */
-  async connect(connections: number): Promise<void> {
+  /** Resolves once the client has connected them all and the server has accepted them all (`tls`: over TLS, trusting this CA). */
+  async connect(connections: number, tls?: { caPem: string }): Promise<void> {
     const r = await this.client.request(
-      { type: 'connect', port: this.port, count: connections },
+      { type: 'connect', port: this.port, count: connections, ...(tls ? { tls } : {}) },
       'connected',
       CONTROL_TIMEOUT_MS + connections * 5,
       'connect',

@@ -1,8 +1,10 @@
 // @ts-check
 /**
- * The floor for the simulated clients: bare `net` sockets that count newline-ended frames.
+ * The floor for the simulated clients: bare `net` sockets that count newline-ended frames. Asked to
+ * connect with TLS, bare `tls` sockets sharing one SecureContext: the floor of TLS's own cost.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import { forceGc, sample, serve } from './common.js';
 
 const NEWLINE = 10;
@@ -21,7 +23,7 @@ serve(
   async (m, reply) => {
     switch (m.type) {
       case 'connect':
-        return reply(await connectAll(m.port, m.count));
+        return reply(await connectAll(m.port, m.count, m.tls ? tls.createSecureContext({ ca: m.tls.caPem }) : undefined));
       case 'sample':
         if (m.gc) forceGc();
         return reply(sample(sockets.length));
@@ -37,13 +39,15 @@ serve(
 /**
  * @param {number} port
  * @param {number} count
+ * @param {tls.SecureContext | undefined} secureContext
  */
-async function connectAll(port, count) {
+async function connectAll(port, count, secureContext) {
   let failed = 0;
   counts = new Uint32Array(count);
   for (let first = 0; first < count; first += CONNECTS_IN_FLIGHT) {
     const batch = [];
-    for (let i = first; i < Math.min(count, first + CONNECTS_IN_FLIGHT); i++) batch.push(connectOne(port, i).catch(() => void failed++));
+    for (let i = first; i < Math.min(count, first + CONNECTS_IN_FLIGHT); i++)
+      batch.push(connectOne(port, i, secureContext).catch(() => void failed++));
     await Promise.all(batch);
   }
   return { type: 'connected', count: sockets.length, failed };
@@ -52,12 +56,15 @@ async function connectAll(port, count) {
 /**
  * @param {number} port
  * @param {number} index
+ * @param {tls.SecureContext | undefined} secureContext
  * @returns {Promise<void>}
  */
-function connectOne(port, index) {
+function connectOne(port, index, secureContext) {
   return new Promise((resolve, reject) => {
-    const s = net.connect({ host: '127.0.0.1', port, noDelay: true });
-    s.once('connect', () => {
+    const s = secureContext
+      ? tls.connect({ host: '127.0.0.1', port, secureContext })
+      : net.connect({ host: '127.0.0.1', port, noDelay: true });
+    s.once(secureContext ? 'secureConnect' : 'connect', () => {
       sockets.push(s);
       resolve();
     });

@@ -1,24 +1,30 @@
 // @ts-check
 /**
  * The floor for the reference server: a bare `net` server that holds connections, broadcasts one
- * Buffer to all of them. Nothing else.
+ * Buffer to all of them. Nothing else. Asked to listen with TLS, a bare `tls` server holding TLS
+ * connections: the floor of TLS's own cost.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import { forceGc, frameOf, sample, serve } from './common.js';
 
 /** @type {Set<net.Socket>} */
 const sockets = new Set();
-const server = net.createServer((socket) => {
+/** @param {net.Socket} socket */
+function hold(socket) {
   sockets.add(socket);
   socket.on('error', () => undefined);
   socket.on('close', () => sockets.delete(socket));
-});
+}
+/** @type {net.Server} */
+let server = net.createServer(hold);
 
 serve(
   /** @param {import('./protocol.js').ToNetServer} m */
   (m, reply) => {
     switch (m.type) {
       case 'listen':
+        if (m.tls) server = tls.createServer({ cert: m.tls.certPem, key: m.tls.keyPem }, hold);
         return new Promise((resolve) =>
           server.listen(0, '127.0.0.1', () => {
             reply({ type: 'listening', port: /** @type {net.AddressInfo} */ (server.address()).port });

@@ -16,7 +16,8 @@ export interface FloorSample {
 
 // ---- bare net server (floors/netServer.js) ----
 export type ToNetServer =
-  | { type: 'listen' }
+  /** tls: listen with TLS (a bare `tls` server), this certificate and key (PEM). */
+  | { type: 'listen'; tls?: { certPem: string; keyPem: string } }
   | { type: 'sample'; gc: boolean }
   /** Writes `messages` frames of `frameBytes` to every socket: one Buffer for all, corked per batch. */
   | { type: 'broadcast'; messages: number; frameBytes: number }
@@ -26,7 +27,8 @@ export type FromNetServer = { type: 'listening'; port: number } | FloorSample;
 
 // ---- bare net client (floors/netClient.js) ----
 export type ToNetClient =
-  | { type: 'connect'; port: number; count: number }
+  /** tls: connect with TLS (a bare `tls` client, one SecureContext), trusting this CA (PEM). */
+  | { type: 'connect'; port: number; count: number; tls?: { caPem: string } }
   | { type: 'sample'; gc: boolean }
   /** Replies once every socket has received `frames` newline-ended frames since it connected. */
   | { type: 'expect-frames'; frames: number; timeoutMs: number }

@@ -16,6 +16,7 @@ describe('npm run bench, scaled down', () => {
       sseAlone: ['lean'],
       latencyRuns: [{ model: 'tcp' }],
       broadcastModels: ['websocket'],
+      tlsModels: ['tcp'],
     });
     expect(r.failures).toEqual([]);
     expect(r.figures.map((f) => f.id)).toEqual([
@@ -28,6 +29,8 @@ describe('npm run bench, scaled down', () => {
       'server.publishLag.p99.200',
       'broadcast.deliveriesPerSec.websocket',
       'client.histogramCpuShare',
+      'tls.server.rssPerConnection.tcp',
+      'tls.client.rssPerConnection.tcp',
     ]);
     for (const f of r.figures) {
       // Memory per connection over 20 connections is noise and may come out at or below zero.

@@ -85,9 +85,7 @@ function unionMessage(issue: z.core.$ZodIssueInvalidUnion): string {
   const firsts = issue.errors.map((branch) => branch[0]).filter((i): i is z.core.$ZodIssue => i !== undefined);
   const telling = firsts.find((i) => !(i.code === 'invalid_type' && i.path.length === 0)) ?? firsts[0];
   if (!telling) return issue.message;
-  if (telling.code === 'invalid_union') return unionMessage(telling);
-  if (telling.code === 'invalid_value') return valueMessage(telling.values);
-  return telling.message;
+  return telling.code === 'invalid_union' ? unionMessage(telling) : telling.message;
 }
 
 function knownKeysAt(p: (string | number)[]): string[] {

@@ -91,11 +91,11 @@ describe('connbench compare', () => {
     const notJson = cli(['compare', save('garbage.json', 'not json {'), base]);
     expect(notJson.status).toBe(2);
     expect(notJson.stderr).toMatch(/garbage\.json is not JSON/);
-    const v5 = JSON.parse(JSON.stringify(syntheticResult([]))) as Omit<RunResult, 'schemaVersion'> & { schemaVersion: number };
-    v5.schemaVersion = 5;
-    const other = cli(['compare', base, save('v5.json', v5)]);
+    const v6 = JSON.parse(JSON.stringify(syntheticResult([]))) as Omit<RunResult, 'schemaVersion'> & { schemaVersion: number };
+    v6.schemaVersion = 6;
+    const other = cli(['compare', base, save('v6.json', v6)]);
     expect(other.status).toBe(2);
-    expect(other.stderr).toContain('v5.json has schemaVersion 5; this connbench reads schemaVersion 1, 2, 3 and 4 (writes 4)');
+    expect(other.stderr).toContain('v6.json has schemaVersion 6; this connbench reads schemaVersion 1, 2, 3, 4 and 5 (writes 5)');
     const badRule = cli(['compare', base, regressed, '--fail-on', 'latency.p99 > soon']);
     expect(badRule.status).toBe(2);
     expect(badRule.stderr).toContain('neither a signed change');

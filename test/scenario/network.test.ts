@@ -80,10 +80,10 @@ describe('tls and intermediary in a scenario', () => {
   });
 
   it('names what is wrong: a typo, half a certificate, a via that cannot work', () => {
-    expect(problems({ tls: 'maybe' })).toContain('tls: expected one of "on", "off"');
+    expect(problems({ tls: 'maybe' })).toContain('tls: Invalid option: expected one of "on"|"off"');
     expect(problems({ tls: { enabld: 'on' } })).toContain('tls.enabld: unknown key, did you mean "enabled"?');
     expect(problems({ tls: { cert: 'c.pem' } })).toContain('tls.key: give cert and key together');
-    expect(problems({ intermediary: 'apache' })).toContain('intermediary: expected one of "none", "nginx", "haproxy"');
+    expect(problems({ intermediary: 'apache' })).toContain('intermediary: Invalid option: expected one of "none"|"nginx"|"haproxy"');
     expect(problems({ models: ['sse'], intermediary: { via: 'ftp://x' } })).toContain('via must be http:// or https://');
     expect(problems({ models: ['sse'], intermediary: { via: 'https://127.0.0.1:9443' } })).toContain(
       'an https via needs tls.enabled: on and tls.ca',

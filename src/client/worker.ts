@@ -88,7 +88,10 @@ class Worker {
     const transport = new WorkerTransport(m.tls, s.heartbeat.timeoutMs);
     this.transport = transport;
     this.dispatchers = m.servers.map(
-      (ports) => new ClientDispatchers(originOf('http', transport.secure, m.host, portOf(ports, model.listener)), { connector: transport.connector }),
+      (ports) =>
+        new ClientDispatchers(originOf('http', transport.secure, m.host, portOf(ports, model.listener)), {
+          connector: transport.connector,
+        }),
     );
     const shared: SharedByClients = {
       model,

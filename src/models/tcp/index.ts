@@ -8,7 +8,9 @@ export const tcpModel = defineModel<undefined>({
   listener: 'tcp',
   createServer: () => new TcpServer(),
   createClient: (o, h) => new TcpClient(o, h),
-  endpoints: (at) => [{ method: '', target: `${at.host}:${at.ports.tcp}`, note: `4-byte length + type + body frames${at.secure ? ', over TLS' : ''}` }],
+  endpoints: (at) => [
+    { method: '', target: `${at.host}:${at.ports.tcp}`, note: `4-byte length + type + body frames${at.secure ? ', over TLS' : ''}` },
+  ],
   // Peaks of the scale runs (src/runner/memoryPerConnection.ts says how they were taken).
   peakBytesPerConnection: () => ({ serverBytes: 12 * 1024, clientBytes: 24 * 1024 }),
   labOptions: () => undefined,

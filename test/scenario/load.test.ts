@@ -96,6 +96,7 @@ describe('scenario loading', () => {
       'scale-50k',
       'sse-behind-nginx',
       'ticker-fanout',
+      'tls-cost',
     ]);
     for (const n of names) {
       const text = readFileSync(path.join(BUNDLED_DIR, `${n}.yaml`), 'utf8');

@@ -39,10 +39,16 @@ export class ClientDispatchers {
   /**
    * `connections` 1 puts chat sends on the poll's or stream's connection (a scenario without HTTP
    * chat never sends, so the second is never made anyway); 2, the default, gives them their own.
+   * `connector`: this client's own (its TLS session), instead of the one every client shares.
    */
-  forClient(needed: boolean, localAddress: string | undefined, connections = CONNECTIONS_PER_CLIENT): Dispatcher {
+  forClient(
+    needed: boolean,
+    localAddress: string | undefined,
+    connections = CONNECTIONS_PER_CLIENT,
+    connector?: buildConnector.connector,
+  ): Dispatcher {
     if (!needed) return (this.unused ??= new Agent());
-    return new TabConnections(this.origin, localAddress, this.live, connections > 1, this.connector, this.clientOptions);
+    return new TabConnections(this.origin, localAddress, this.live, connections > 1, connector ?? this.connector, this.clientOptions);
   }
 
   /** Connections of every client that are open or opening (for tests and diagnostics). */

@@ -7,22 +7,29 @@ import { LatencyRecorder, encodeHistogram } from '../metrics/histogram.js';
 import { transportError } from '../util/errors.js';
 import type { ClientTls, TransportReport } from '../ipc/worker.js';
 
+/** Where one client keeps the TLS session its server last gave it, to offer on its next connection. */
+interface SessionSlot {
+  session: Buffer | undefined;
+}
+
 /**
  * Every connection a worker's clients open goes through here: model clients that own their socket
- * call connect(), undici's requests come through connector(). Plain or TLS, it gives each
+ * call connect(), undici's requests come through a connector. Plain or TLS, it gives each
  * connection a deadline of its own (TLS has none, and a silent peer would hang it) and records
  * the TCP connect and the TLS handshake separately.
  *
  * TLS: one SecureContext for the worker (a `ca` per connection would make Node build a new one,
- * an X.509 store, for every connect); session tickets kept per host and port in a plain Map, so a
- * garbage collection (forced before each memory sample) never costs a resumption, and a ticket
- * from one server process is never offered to another. One ticket serves every client of the
- * worker, as one browser's cache serves its tabs.
+ * an X.509 store, for every connect). Each client keeps its own session (forClient()), as a
+ * browser keeps its own per origin: a fleet's first connections are all full handshakes, and a
+ * client's later ones (reconnects, polls with keep-alive off, its second connection) resume. The
+ * session is held strongly, so a garbage collection (forced before each memory sample) never
+ * costs a resumption.
  */
 export class WorkerTransport implements Transport {
   readonly secure: boolean;
   private readonly context: tls.SecureContext | undefined;
-  private readonly sessions = new Map<string, Buffer>();
+  /** Sessions of connections made through the worker itself (tests, tools), by host and port. */
+  private readonly shared = new Map<string, SessionSlot>();
   private opened = 0;
   private handshakes = 0;
   private resumed = 0;
@@ -46,9 +53,26 @@ export class WorkerTransport implements Transport {
     return this.opened;
   }
 
+  /** One client's transport: its connections are the worker's, its TLS session its own. */
+  forClient(): ClientTransport {
+    return new ClientTransport(this);
+  }
+
+  /** A connection with a session slot shared by host and port. */
   connect(to: ConnectTarget, ready: () => void): net.Socket {
+    const key = `${to.host}:${to.port}`;
+    let slot = this.shared.get(key);
+    if (!slot) this.shared.set(key, (slot = { session: undefined }));
+    return this.open(to, ready, slot);
+  }
+
+  /** The same transport as undici's `connect` option (a session slot shared by host and port). */
+  readonly connector: buildConnector.connector = undiciConnector(this);
+
+  /** @internal opens a connection that offers and keeps the TLS session of `slot`. */
+  open(to: ConnectTarget, ready: () => void, slot: SessionSlot): net.Socket {
     const t0 = performance.now();
-    const socket = this.secureWith ? this.tlsSocket(to, this.secureWith) : plainSocket(to);
+    const socket = this.secureWith ? this.tlsSocket(to, this.secureWith, slot) : plainSocket(to);
     const deadline = setTimeout(expire, this.deadlineMs, socket, this.deadlineMs);
     let tcpUs = 0;
     socket.once('connect', () => {
@@ -65,21 +89,6 @@ export class WorkerTransport implements Transport {
     return socket;
   }
 
-  /** The same transport as undici's `connect` option: requests of HTTP models open their connections here too. */
-  readonly connector: buildConnector.connector = (opts, callback) => {
-    let settle: typeof callback | undefined = callback;
-    const port = Number(opts.port) || (this.secure ? 443 : 80);
-    const socket = this.connect({ host: opts.hostname, port, ...(opts.localAddress ? { localAddress: opts.localAddress } : {}) }, () => {
-      settle?.(null, socket);
-      settle = undefined;
-    });
-    socket.once('error', (err) => {
-      settle?.(err, null);
-      settle = undefined;
-    });
-    return socket;
-  };
-
   report(): TransportReport {
     return {
       opened: this.opened,
@@ -93,19 +102,18 @@ export class WorkerTransport implements Transport {
     };
   }
 
-  private tlsSocket(to: ConnectTarget, t: ClientTls): tls.TLSSocket {
-    const key = `${to.host}:${to.port}`;
+  private tlsSocket(to: ConnectTarget, t: ClientTls, slot: SessionSlot): tls.TLSSocket {
     const socket = tls.connect({
       host: to.host,
       port: to.port,
       secureContext: this.context!,
       ...(t.servername ? { servername: t.servername } : {}),
       ...(to.localAddress ? { localAddress: to.localAddress } : {}),
-      ...(t.resumption ? { session: this.sessions.get(key) } : {}),
+      ...(t.resumption && slot.session ? { session: slot.session } : {}),
     });
     socket.setNoDelay(true);
     // TLS 1.3 tickets arrive after the handshake, as the client reads: keep the latest for the next connect.
-    if (t.resumption) socket.on('session', (session: Buffer) => void this.sessions.set(key, session));
+    if (t.resumption) socket.on('session', (session: Buffer) => void (slot.session = session));
     return socket;
   }
 
@@ -123,6 +131,47 @@ export class WorkerTransport implements Transport {
     this.opened++;
     ready();
   }
+}
+
+/** One client's transport (WorkerTransport.forClient): the worker's connections, with the client's own TLS session. */
+export class ClientTransport implements Transport, SessionSlot {
+  session: Buffer | undefined;
+  private undici: buildConnector.connector | undefined;
+
+  constructor(private readonly worker: WorkerTransport) {}
+
+  get secure(): boolean {
+    return this.worker.secure;
+  }
+
+  connect(to: ConnectTarget, ready: () => void): net.Socket {
+    return this.worker.open(to, ready, this);
+  }
+
+  /** This client's connector for undici (made on first use: clients that make no HTTP request never need one). */
+  get connector(): buildConnector.connector {
+    return (this.undici ??= undiciConnector(this));
+  }
+}
+
+/** A transport as undici's `connect` option: it calls back once the connection carries data, or with its error. */
+function undiciConnector(transport: Transport): buildConnector.connector {
+  return (opts, callback) => {
+    let settle: typeof callback | undefined = callback;
+    const port = Number(opts.port) || (transport.secure ? 443 : 80);
+    const socket = transport.connect(
+      { host: opts.hostname, port, ...(opts.localAddress ? { localAddress: opts.localAddress } : {}) },
+      () => {
+        settle?.(null, socket);
+        settle = undefined;
+      },
+    );
+    socket.once('error', (err) => {
+      settle?.(err, null);
+      settle = undefined;
+    });
+    return socket;
+  };
 }
 
 function plainSocket(to: ConnectTarget): net.Socket {

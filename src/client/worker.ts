@@ -134,8 +134,10 @@ class Worker {
     const pools = this.dispatchers[serverIndex]!;
     const address = sourceAddressOf(clientId, m.servers.length, m.sourceAddresses);
     const localAddress = address !== '127.0.0.1' ? address : undefined;
+    // Its own TLS session, on its own connections and on those undici opens for it.
+    const transport = this.transport.forClient();
     const dispatcher: Dispatcher = model.usesDispatcher
-      ? new SwappableDispatcher(() => pools.forClient(true, localAddress, shared.poolConnections))
+      ? new SwappableDispatcher(() => pools.forClient(true, localAddress, shared.poolConnections, transport.connector))
       : pools.forClient(false, undefined);
     return new ClientSession(
       model,
@@ -146,7 +148,7 @@ class Worker {
         host: m.host,
         port: portOf(m.servers[serverIndex]!, model.listener),
         ...(localAddress ? { localAddress } : {}),
-        transport: this.transport,
+        transport,
         heartbeat: s.heartbeat,
         dispatcher,
         clientsInPoint: s.clients,

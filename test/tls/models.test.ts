@@ -1,4 +1,5 @@
 import net from 'node:net';
+import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allModels } from '../../src/models/index.js';
 import type { Model } from '../../src/models/types.js';
@@ -130,6 +131,30 @@ describe('the transport of a run worker', () => {
       expect(transport.report().opened).toBe(0);
     } finally {
       silent.close();
+    }
+  });
+
+  it('keeps a TLS session per client: a client resumes its own, a new client makes a full handshake', async () => {
+    const server = tls.createServer({ cert: certs.certPem, key: certs.keyPem }, (s) => s.end('hi'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as net.AddressInfo).port;
+    const worker = new WorkerTransport({ caPem: certs.caPem, resumption: true }, 2000);
+    // Read to the end: TLS 1.3 tickets arrive after the handshake.
+    const once = (t: Transport) =>
+      new Promise<boolean>((resolve, reject) => {
+        const s = t.connect({ host: '127.0.0.1', port }, () => undefined) as tls.TLSSocket;
+        s.on('data', () => undefined);
+        s.once('end', () => resolve(s.isSessionReused()));
+        s.once('error', reject);
+      });
+    try {
+      const a = worker.forClient();
+      const b = worker.forClient();
+      expect([await once(a), await once(a), await once(b), await once(b)]).toEqual([false, true, false, true]);
+      const r = worker.report();
+      expect({ handshakes: r.handshakes, resumed: r.resumed }).toEqual({ handshakes: 4, resumed: 2 });
+    } finally {
+      server.close();
     }
   });
 

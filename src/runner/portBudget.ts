@@ -34,7 +34,10 @@ export function ephemeralPortProblem(
   if (needed <= o.portsPerAddress) return undefined;
   const fitPerAddress = Math.floor(o.portsPerAddress / (o.socketsPerClient + perClient * (heldMs / 1000)));
   const addressesNeeded = Math.ceil(o.clients / Math.max(1, fitPerAddress));
-  const rate = perClient >= 1 ? `${round(perClient)} new connections/s` : `a new connection every ${round(1000 / perClient)} ms`;
+  const rate =
+    perClient >= 1
+      ? `up to ${round(perClient)} new connection${round(perClient) === 1 ? '' : 's'} a second`
+      : `a new connection every ${round(1000 / perClient)} ms`;
   return {
     what: `with HTTP keep-alive off each client opens ${rate}, and each closed one holds its port for ${TIME_WAIT_MS / 1000} s in TIME_WAIT: ${clientsPerAddress} clients ${o.shard ? 'of this shard towards one server port' : 'on a source address'} need ${clientsPerAddress} × ${o.socketsPerClient} open + ${clientsPerAddress} × ${round(perClient)}/s × ${round(heldMs / 1000)} s = ${needed} ports, but ${o.shard ? 'there are' : 'it has'} ${o.portsPerAddress} (ip_local_port_range)`,
     remedies: [

@@ -42,7 +42,7 @@ describe('connections opened per poll and the ephemeral ports', () => {
   it('counts a long poll with keep-alive off as one connection per message it receives', () => {
     const s = point({ models: ['long-poll'], clients: 200, longPoll: { keepAlive: 'off' }, workload: { rate: '20/s' } });
     const problem = ephemeralPortProblem(s, { addresses: 1, portsPerAddress: 28_232, socketsPerClient: 1 });
-    expect(problem?.what).toContain('each client opens 20 new connections/s');
+    expect(problem?.what).toContain('each client opens up to 20 new connections a second');
     expect(ephemeralPortProblem({ ...s, clients: 50 }, { addresses: 1, portsPerAddress: 28_232, socketsPerClient: 1 })).toBe(undefined);
   });
 

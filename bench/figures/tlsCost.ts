@@ -80,5 +80,5 @@ export async function tlsFigures(size: TlsSize, models: ModelId[] = TLS_MODELS):
 }
 
 function runOne(s: ReturnType<typeof benchScenario>, model: ModelId, network: Awaited<ReturnType<typeof prepareNetwork>>) {
-  return runModel(s, model, planRun(s, { openFilesLimit: openFilesLimit() }), [], undefined, network);
+  return runModel(s, model, planRun(s, { openFilesLimit: openFilesLimit() }), [], undefined, { network });
 }

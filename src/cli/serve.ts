@@ -9,6 +9,7 @@ import { expandMatrix } from '../scenario/matrix.js';
 import { optionsOf } from '../scenario/modelOptions.js';
 import { MAX_RATE_PER_SEC, MIN_RATE_PER_SEC } from '../util/unitBounds.js';
 import { nowUs } from '../metrics/clock.js';
+import { inputError } from '../util/errors.js';
 import { untilSignal } from './untilSignal.js';
 import { durationFlag, intFlag, unitFlag } from './flags.js';
 import { MAX_BROADCAST_PAYLOAD_BYTES } from '../models/payloadLimits.js';
@@ -113,7 +114,16 @@ export function registerServe(program: Command): void {
     .option('--tls-key <file>', 'with --tls-cert: its private key')
     .option('--tls-ca <file>', 'with --tls-cert: the CA clients trust for it (default: the certificate itself)')
     .action(async (f: ServeFlags) => {
-      if (f.control) return serveControl(f, process.env);
+      if (f.control) {
+        // The control API's servers listen as the shards' scenario says, and a shard refuses TLS (src/runner/plan.ts).
+        if (f.tls || f.tlsCert || f.tlsKey || f.tlsCa)
+          throw inputError(
+            'CB_ERR_BAD_FLAG',
+            '--tls and its certificate flags serve the reference server alone; with --control the server processes speak plain TCP',
+            'drop --tls with --control (run TLS without --target, on one machine), or serve --tls without --control',
+          );
+        return serveControl(f, process.env);
+      }
       const { ratePerSec, payloadBytes, heartbeatMs, retention, slowReaderQueueBytes, stallTimeoutMs, ports: asked } = serveOptionsOf(f);
       const settings = { heartbeat: { intervalMs: heartbeatMs, timeoutMs: heartbeatMs * 2 }, slowReaderQueueBytes, stallTimeoutMs };
       // Every model's options at their scenario defaults, with what the flags set.

@@ -73,7 +73,7 @@ export class WorkerTransport implements Transport {
   open(to: ConnectTarget, ready: () => void, slot: SessionSlot): net.Socket {
     const t0 = performance.now();
     const socket = this.secureWith ? this.tlsSocket(to, this.secureWith, slot) : plainSocket(to);
-    const deadline = setTimeout(expire, this.deadlineMs, socket, this.deadlineMs);
+    const deadline = setTimeout(() => expire(socket, this.deadlineMs), this.deadlineMs);
     let tcpUs = 0;
     socket.once('connect', () => {
       tcpUs = (performance.now() - t0) * 1000;

@@ -30,7 +30,7 @@ export async function makeThrowawayCertificates(): Promise<CertificateSet> {
   // tsyringe, under @peculiar/x509 2.x, needs the Reflect metadata polyfill loaded first.
   await import('reflect-metadata');
   const x509 = await import('@peculiar/x509');
-  x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+  x509.cryptoProvider.set(webcrypto as unknown as ReturnType<typeof x509.cryptoProvider.get>);
   const subtle = webcrypto.subtle;
   const notBefore = new Date(Date.now() - 60_000);
   const notAfter = new Date(Date.now() + THROWAWAY_DAYS * 86_400_000);

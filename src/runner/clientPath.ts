@@ -32,7 +32,12 @@ export class ClientPath {
    * For servers that listen: an intermediary in front of them when the point asks for one
    * (`onFailure` when it dies before it is stopped), else the servers' own ports or the via's.
    */
-  static async open(s: Scenario, servers: Pick<Servers, 'host' | 'ports'>, network: RunNetwork, onFailure: (e: ConnbenchError) => void): Promise<ClientPath> {
+  static async open(
+    s: Scenario,
+    servers: Pick<Servers, 'host' | 'ports'>,
+    network: RunNetwork,
+    onFailure: (e: ConnbenchError) => void,
+  ): Promise<ClientPath> {
     const via = viaOf(s);
     if (via) return new ClientPath(via.host, [via.front], 'via', undefined);
     const kind = s.intermediary.proxy;

@@ -110,7 +110,13 @@ export class FaultRun {
    * Readies the faults of a scenario for a model run that has started its servers, before any client
    * connects: the proxies (latency) listen.
    */
-  static async open(s: Scenario, group: FaultTarget, modelId: ModelId, signal?: AbortSignal, front: Ports[] = group.ports): Promise<FaultRun> {
+  static async open(
+    s: Scenario,
+    group: FaultTarget,
+    modelId: ModelId,
+    signal?: AbortSignal,
+    front: Ports[] = group.ports,
+  ): Promise<FaultRun> {
     if (s.faults.length > 0 && group.members.length === 0) {
       throw runError('CB_ERR_FAULTS_REMOTE', 'scenario faults need the server processes this runner started; this server runs elsewhere');
     }
@@ -242,7 +248,12 @@ export class FaultRun {
     const fresh = new Child<ToServer, FromServer>('server/main.js', `${old.label} (restarted)`, this.signal);
     // From here on the group (and so the runner's finally) stops the fresh one, whatever happens.
     m.child = fresh;
-    const listening = await fresh.request({ ...m.start, ports: m.ports, restore: handover }, 'listening', CONTROL_TIMEOUT_MS, 'start listening again');
+    const listening = await fresh.request(
+      { ...m.start, ports: m.ports, restore: handover },
+      'listening',
+      CONTROL_TIMEOUT_MS,
+      'start listening again',
+    );
     m.pid = listening.pid;
     return { downMs: (nowUs() - downFromUs) / 1000, logHead: handover.log.head };
   }

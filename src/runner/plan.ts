@@ -125,6 +125,7 @@ function capacityOf(s: Scenario, limits: Limits): Capacity {
 export function planRun(s: Scenario, limits: Limits, side: PlanSide = MACHINE): RunPlan {
   refuseChatOverProcesses(s);
   if (side.kind === 'shard') refuseFaultsInShard(s);
+  if (side.kind !== 'machine') refuseNetworkAcrossHosts(s);
   const c = capacityOf(s, limits);
   const own = side.kind === 'shard' ? clientsOfShard(s.clients, side.index, side.count) : s.clients;
   const workers = side.kind === 'server' ? 0 : workersFor(c, own).workers;
@@ -176,6 +177,24 @@ function refuseFaultsInShard(s: Scenario): void {
     'CB_ERR_SCENARIO_INVALID',
     `the scenario has faults (${s.faults.map((f) => f.fault).join(', ')}), but with --target the server runs on another host and no shard may stop, reset or restart it`,
     'run scenarios with faults without --target, on one machine',
+  );
+}
+
+/**
+ * TLS needs the run's certificates on both sides, and an intermediary (or a via) stands in front of
+ * servers on this host: neither reaches a server on another host, so neither is silently dropped.
+ */
+function refuseNetworkAcrossHosts(s: Scenario): void {
+  const asked = [
+    ...(s.tls.enabled ? ['TLS (tls.enabled)'] : []),
+    ...(s.intermediary.proxy !== 'none' ? [`an intermediary (intermediary.proxy ${s.intermediary.proxy})`] : []),
+    ...(s.intermediary.via !== null ? ['your own intermediary (intermediary.via)'] : []),
+  ];
+  if (asked.length === 0) return;
+  throw inputError(
+    'CB_ERR_SCENARIO_INVALID',
+    `the scenario asks for ${asked.join(' and ')}, but with --target the server runs on another host, whose server processes speak plain TCP and have nothing in front of them`,
+    'run TLS and intermediaries without --target, on one machine (drop --tls, --intermediary and --via, or set tls.enabled off and intermediary none)',
   );
 }
 
@@ -303,7 +322,12 @@ function timeWaitShortfalls(c: Capacity, clients: number, side: PlanSide, ports:
   const problem =
     side.kind === 'shard'
       ? ephemeralPortProblem(c.s, { clients, addresses: c.s.server.processes, portsPerAddress: ports, socketsPerClient: c.k, shard: true })
-      : ephemeralPortProblem(c.s, { clients, addresses: sourceAddressesOf(c, ports).length, portsPerAddress: ports, socketsPerClient: c.k });
+      : ephemeralPortProblem(c.s, {
+          clients,
+          addresses: sourceAddressesOf(c, ports).length,
+          portsPerAddress: ports,
+          socketsPerClient: c.k,
+        });
   return problem ? [{ ...problem, timeWait: true }] : [];
 }
 

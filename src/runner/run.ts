@@ -72,7 +72,9 @@ export async function runScenario(points: Scenario[], opts: RunOptions): Promise
     const slot = result.models.length;
     for (let k = 1; k <= repeat; k++) {
       if (opts.signal?.aborted && runs.length > 0) break;
-      const { row, interrupted, failure } = await runOnce(at, model, plans[i]!, repeatLabelled(listeners, k, repeat), opts.signal, { network });
+      const { row, interrupted, failure } = await runOnce(at, model, plans[i]!, repeatLabelled(listeners, k, repeat), opts.signal, {
+        network,
+      });
       if (failure !== undefined) emit(listeners, 'warning', `${model}${repeat > 1 ? ` (repeat ${k}/${repeat})` : ''}: ${failure}`);
       // An interrupted repeat adds nothing to the ones that finished; it only makes the row incomplete.
       if (!(interrupted && runs.length > 0)) runs.push(row);

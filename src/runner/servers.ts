@@ -110,12 +110,7 @@ export class LocalServers implements Servers {
     readonly host = '127.0.0.1',
   ) {}
 
-  static async start(
-    s: Scenario,
-    modelId: ModelId,
-    signal?: AbortSignal,
-    at: ServerListening = {},
-  ): Promise<LocalServers> {
+  static async start(s: Scenario, modelId: ModelId, signal?: AbortSignal, at: ServerListening = {}): Promise<LocalServers> {
     return new LocalServers(await ServerGroup.start(s, modelId, signal, at), at.host);
   }
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, runCli } from '../helpers/cli.js';
-import type { ModelResult, RunResult } from '../../src/report/result.js';
+import { SCHEMA_VERSION, type ModelResult, type RunResult } from '../../src/report/result.js';
 
 /**
  * TLS, keep-alive off and real intermediaries through the real runner (the built CLI), small: a few
@@ -55,7 +55,7 @@ describe('every model over TLS, direct and through nginx and HAProxy terminating
     const file = scenario('tls-paths', 'intermediary: { buffering: off }\nshortPoll: { interval: 100ms }\n');
     const { status, stderr, result } = runResult([file, '--clients', '3', '--tls', 'on', '--intermediary', 'none,nginx,haproxy'], 420_000);
     expect(status, stderr).toBe(0);
-    expect(result.schemaVersion).toBe(2);
+    expect(result.schemaVersion).toBe(SCHEMA_VERSION);
     expect(result.models).toHaveLength(15);
     for (const m of result.models) {
       expectEveryMessageOnce(m);

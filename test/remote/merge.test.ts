@@ -208,6 +208,46 @@ describe('connbench merge (synthetic shards, real histograms)', () => {
     expect(row.server.cpuUsPerMessageBound).toBe(cpuPerMessageBound(2000, 1e6, 10e6, deliveries));
   });
 
+  it("adds up the shards' connections: opened over the run and in the window, and the TIME_WAIT each host holds", () => {
+    const tcp = new LatencyRecorder();
+    tcp.recordValue(300);
+    const empty = new LatencyRecorder();
+    const [tcpHistogram, none] = [encodeHistogram(tcp), encodeHistogram(empty)];
+    tcp.histogram.destroy();
+    empty.histogram.destroy();
+    const report = (opened: number) => ({
+      opened,
+      tcpHistogram,
+      tlsFullHistogram: none,
+      tlsResumedHistogram: none,
+      handshakes: 0,
+      resumed: 0,
+    });
+    // Shard i: its two workers opened 100 + i connections each, 50 of them in the window; its host holds 7 + i in TIME_WAIT.
+    const withTransport = (i: number) =>
+      shardOf(i, (r) => {
+        const run = r.models[0]!.runs[0]!;
+        if (run.status !== 'measured') return;
+        run.raw.transport = {
+          tlsEnabled: false,
+          reports: [report(100 + i), report(100 + i)],
+          openedAtStart: 10 * (i + 1),
+          openedAtEnd: 10 * (i + 1) + 50,
+          timeWait: { client: 7 + i },
+          serverCounters: {},
+          proxy: { kind: 'none', version: null, peakRssBytes: 0 },
+        };
+      });
+    const row = mergeShards([withTransport(0), withTransport(1), withTransport(2)]).result.models[0]!;
+    // 6 workers' 100 + i each; 3 × 50 in the 10 s window; the server's side is on its own host, out of sight.
+    expect(row.connections).toEqual({ opened: 2 * (100 + 101 + 102), openedPerSec: 15, timeWaitServer: null, timeWaitClient: 7 + 8 + 9 });
+    expect(row.connectMs.tcp.p50).toBe(0.3);
+    expect(row.tls.enabled).toBe(false);
+    expect(row.proxy.kind).toBe('none');
+    // A shard without them (written before): the merged row's are not measured.
+    expect(mergeShards([withTransport(0), shardOf(1), withTransport(2)]).result.models[0]!.connections.opened).toBe(0);
+  });
+
   it('names missing shards and does not call the result complete', () => {
     const { result, missing } = mergeShards([shardOf(0), shardOf(1)]);
     expect(missing).toEqual([2]);

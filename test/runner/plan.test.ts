@@ -16,6 +16,8 @@ function point(
     server: { processes: o.processes ?? 1 },
     client: { workers: o.workers ?? 0, sourceAddresses: o.sourceAddresses ?? 1 },
     sse: { echo: o.sseEcho ?? false },
+    tls: { enabled: false },
+    intermediary: { proxy: 'none', via: null },
     faults: [],
   } as unknown as Scenario;
 }
@@ -164,5 +166,29 @@ describe('planRun for a shard (run --target --shard i/n) and for the server side
   it('refuses faults in a shard as bad input: only the runner that started the server can stall or restart it', () => {
     const s = { ...point(10), faults: [{ fault: 'drop', atMs: 100, fraction: 0.5 }] } as unknown as Scenario;
     expect(() => planRun(s, MACHINE, { kind: 'shard', index: 0, count: 2 })).toThrow(/faults \(drop\).*--target/);
+  });
+
+  it('refuses TLS and intermediaries across hosts as bad input with a hint, on the shard and on the server side alike', () => {
+    const refused = (edit: Record<string, unknown>, side: PlanSide) => {
+      try {
+        planRun({ ...point(10), ...edit } as Scenario, MACHINE, side);
+      } catch (err) {
+        return err as ConnbenchError;
+      }
+      return undefined;
+    };
+    const shard: PlanSide = { kind: 'shard', index: 0, count: 2 };
+    const tls = { tls: { enabled: true } };
+    const e = refused(tls, shard);
+    expect(e).toMatchObject({ code: 'CB_ERR_SCENARIO_INVALID', kind: 'input' });
+    expect(e!.message).toContain('the scenario asks for TLS (tls.enabled), but with --target the server runs on another host');
+    expect(e!.hint).toContain('without --target, on one machine');
+    expect(refused(tls, { kind: 'server' })?.code).toBe('CB_ERR_SCENARIO_INVALID');
+    const nginx = refused({ intermediary: { proxy: 'nginx', via: null } }, shard);
+    expect(nginx?.message).toContain('an intermediary (intermediary.proxy nginx)');
+    const via = refused({ intermediary: { proxy: 'none', via: 'http://127.0.0.1:9000' } }, shard);
+    expect(via?.message).toContain('your own intermediary (intermediary.via)');
+    // On one machine they run.
+    expect(refused(tls, { kind: 'machine' })).toBe(undefined);
   });
 });

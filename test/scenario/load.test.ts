@@ -32,7 +32,7 @@ describe('scenario loading', () => {
     expect(s!.durationMs).toBe(3000);
     expect(s!.workload).toMatchObject({ pattern: 'broadcast', ratePerSec: 20, payloadBytes: 1024 });
     expect(s!.models).toEqual([...MODEL_IDS]);
-    expect(s!.shortPoll).toEqual({ intervalMs: 1000 });
+    expect(s!.shortPoll).toEqual({ intervalMs: 1000, keepAlive: true });
     expect(s!.matrix).toEqual({});
   });
 

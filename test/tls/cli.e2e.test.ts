@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -108,4 +108,37 @@ describe('serve --tls', () => {
       await new Promise((r) => serve.once('exit', r));
     }
   }, 60_000);
+});
+
+describe('TLS and intermediaries with a server on another host', () => {
+  const cli = (args: string[]) =>
+    spawnSync(process.execPath, [BIN, ...args], {
+      encoding: 'utf8',
+      timeout: 30_000,
+      env: { ...process.env, CONNBENCH_TOKEN: 'a-token-of-sixteen-or-more' },
+    });
+
+  it('run --target refuses --tls, --intermediary and --via before it reaches the server: exit 2 with a hint', () => {
+    // Nothing listens on port 9: a refusal that came from the server would be a connection error, exit 3.
+    const target = ['run', '--models', 'sse', '--clients', '2', '--target', 'http://127.0.0.1:9', '--shard', '0/2'];
+    const cases: [string[], string][] = [
+      [['--tls', 'on'], 'the scenario asks for TLS (tls.enabled)'],
+      [['--intermediary', 'nginx'], 'an intermediary (intermediary.proxy nginx)'],
+      [['--via', 'http://127.0.0.1:9000'], 'your own intermediary (intermediary.via)'],
+    ];
+    for (const [flags, what] of cases) {
+      const r = cli([...target, ...flags, '--out', path.join(dir, 'never-shard.json')]);
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toContain(what);
+      expect(r.stderr).toContain('(CB_ERR_SCENARIO_INVALID)');
+      expect(r.stderr).toContain('without --target, on one machine');
+    }
+  });
+
+  it('serve --control refuses --tls: its server processes speak plain TCP', () => {
+    const r = cli(['serve', '--control', '--port', '0', '--tls']);
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toContain('with --control the server processes speak plain TCP');
+    expect(r.stderr).toContain('(CB_ERR_BAD_FLAG)');
+  });
 });

@@ -187,6 +187,7 @@ function rowOf(parts: { shard: number; run: Measured }[]): ModelResult {
     },
     idle: idleOf(raws),
     processes: processesOf(parts),
+    ...transportOf(raws),
   };
   const row = summarizeModelRun(raw);
   checkCounts(raw, row);
@@ -198,6 +199,27 @@ function rowOf(parts: { shard: number; run: Measured }[]): ModelResult {
   const clock = clockOfRun(parts.map((p) => ({ shard: p.shard, workers: p.run.clocks })));
   if (clock) row.clock = clock;
   return row;
+}
+
+/**
+ * The connections of every shard's clients together: each shard counted the connections its own
+ * workers opened at its own edges of the one window, and the TIME_WAIT its host holds (the server's
+ * side is out of its sight). TLS and intermediaries are refused across hosts: the rest is the first's.
+ */
+function transportOf(raws: RawModelRun[]): Pick<RawModelRun, 'transport'> {
+  const all = raws.flatMap((r) => (r.transport ? [r.transport] : []));
+  // A shard written without them: the merged row's are not measured either.
+  if (all.length < raws.length) return { transport: undefined };
+  const clientTimeWait = all.every((t) => t.timeWait) ? all.reduce((a, t) => a + t.timeWait!.client, 0) : undefined;
+  return {
+    transport: {
+      ...all[0]!,
+      reports: all.flatMap((t) => t.reports),
+      openedAtStart: all.reduce((a, t) => a + t.openedAtStart, 0),
+      openedAtEnd: all.reduce((a, t) => a + t.openedAtEnd, 0),
+      timeWait: clientTimeWait === undefined ? undefined : { client: clientTimeWait },
+    },
+  };
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Scenario } from '../../scenario/schema.js';
+import { modelRuns } from '../../scenario/matrix.js';
 import type { ModelId } from '../../models/types.js';
 import { SCHEMA_VERSION, type ModelResult, type RunResult } from '../../report/result.js';
 import { combineRepeats } from '../../report/repeats.js';
@@ -56,13 +57,12 @@ export async function runShard(points: Scenario[], o: ShardOptions): Promise<{ r
   emit(listeners, 'runStarted', { points: points.length, models: points[0]!.models });
   o.checkpoint?.(result);
   try {
-    for (const [i, point] of points.entries()) {
-      for (const model of point.models) {
-        if (o.signal?.aborted) break;
-        const interrupted = await runModelShard(client, o, { point, i, model, plan: plans[i]!, repeat, result, rows, listeners });
-        await upload(client, result, listeners);
-        if (interrupted) break;
-      }
+    // As runScenario: a model runs once per distinct value of what it reads.
+    for (const { index: i, point, model } of modelRuns(points)) {
+      if (o.signal?.aborted) break;
+      const interrupted = await runModelShard(client, o, { point, i, model, plan: plans[i]!, repeat, result, rows, listeners });
+      await upload(client, result, listeners);
+      if (interrupted) break;
     }
   } finally {
     await client.close();

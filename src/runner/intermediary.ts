@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { constants, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -120,7 +120,7 @@ export class Intermediary {
 
   /**
    * Ends the proxy (SIGTERM: nginx's fast stop, HAProxy's hard stop), then anything left of its
-   * group (workers that outlived their master) with SIGKILL, waits until none of it is left, and
+   * group (workers that outlived their master) with SIGKILL, waits until none of it runs, and
    * removes its folder.
    */
   async stop(): Promise<void> {
@@ -284,10 +284,37 @@ function signalProcess(pid: number, signal: NodeJS.Signals | 0): boolean {
   }
 }
 
-/** Until no process of the group is left (killed ones are reaped by init a moment later), at most timeoutMs. */
+/** Until no process of the group runs any more, at most timeoutMs. */
 async function groupGone(pgid: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (signalProcess(-pgid, 0) && Date.now() < deadline) await sleep(10);
+  while (groupRuns(pgid) && Date.now() < deadline) await sleep(10);
+}
+
+/**
+ * Whether a process of the group still runs. A zombie does not: it has let go of its sockets and
+ * memory, and only waits for init to reap it, which may take seconds (kill(-pgid, 0) counts it).
+ * Without /proc, kill(-pgid, 0) it is.
+ */
+function groupRuns(pgid: number): boolean {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return signalProcess(-pgid, 0);
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    // "pid (comm) state ppid pgrp …": the comm may hold spaces and parentheses, so read after the last ')'.
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(pgrp) === pgid && state !== 'Z') return true;
+  }
+  return false;
 }
 
 // However connbench ends, no proxy it started is left running.

@@ -58,21 +58,22 @@ export async function tlsFigures(size: TlsSize, models: ModelId[] = TLS_MODELS):
         id: `tls.server.rssPerConnection.${model}`,
         title: `reference server RSS per idle TLS connection, ${model}`,
         unit: 'bytes/connection',
-        measured: tlsRow.server.rssPerConnectionBytes,
+        // Not measured (null: no client connected) misses the goal.
+        measured: tlsRow.server.rssPerConnectionBytes ?? NaN,
         floor: floor.serverBytes,
         floorName: 'bare tls server',
         goal,
-        details: { ...details, plainBytes: plainRow.server.rssPerConnectionBytes },
+        details: { ...details, plainBytes: plainRow.server.rssPerConnectionBytes ?? 'n/a' },
       }),
       figure({
         id: `tls.client.rssPerConnection.${model}`,
         title: `simulated client RSS per TLS connection, ${model}`,
         unit: 'bytes/connection',
-        measured: tlsRow.client.rssPerClientBytes,
+        measured: tlsRow.client.rssPerClientBytes ?? NaN,
         floor: floor.clientBytes,
         floorName: 'bare tls client',
         goal,
-        details: { ...details, plainBytes: plainRow.client.rssPerClientBytes },
+        details: { ...details, plainBytes: plainRow.client.rssPerClientBytes ?? 'n/a' },
       }),
     );
   }

@@ -10,7 +10,7 @@ import { rowLabel } from './condition.js';
 import { outcomeNotes } from './faultNotes.js';
 import { formatBytes } from '../util/units.js';
 import { MODEL_IDS } from '../models/index.js';
-import { transportCells, transportColumns } from './transportColumns.js';
+import { transportCells, transportColumns, transportNotes } from './transportColumns.js';
 
 /**
  * The HTML report: one self-contained file (the charting library and the data inlined, a
@@ -181,7 +181,8 @@ function transportTable(result: RunResult): string {
   const body = result.models.map(
     (r) => `<tr>${[esc(rowLabel(r)), ...transportCells(r, columns).map(esc)].map((c) => `<td>${c}</td>`).join('')}</tr>`,
   );
-  return `<h2>Connections</h2><div class="wide"><table><thead><tr>${['model', ...columns.map((c) => c.head)].map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${body.join('')}</tbody></table></div>`;
+  const notes = transportNotes(result.models, columns).map((n) => `<p class="note">${esc(n.trim())}</p>`);
+  return `<h2>Connections</h2><div class="wide"><table><thead><tr>${['model', ...columns.map((c) => c.head)].map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${body.join('')}</tbody></table></div>${notes.join('')}`;
 }
 
 function thresholdList(result: RunResult): string {

@@ -9,7 +9,7 @@ import { scenarioLine } from './scenarioLine.js';
 import { rowLabel } from './condition.js';
 import { outcomeNotes } from './faultNotes.js';
 import { clockNotes } from './clockNotes.js';
-import { transportCells, transportColumns } from './transportColumns.js';
+import { transportCells, transportColumns, transportNotes } from './transportColumns.js';
 
 /**
  * The run as GitHub-flavoured markdown: fit for a pull-request comment or $GITHUB_STEP_SUMMARY.
@@ -36,6 +36,7 @@ export function renderRunMarkdown(result: RunResult): string {
     const heads = transport.map((c) => c.head);
     const cells = result.models.map((r) => [`**${mdCell(rowLabel(r))}**`, ...transportCells(r, transport).map(mdCell)]);
     out.push('**Connections**', '', mdTable(['model', ...heads], cells, ['l', ...heads.map(() => 'r' as const)]), '');
+    for (const line of transportNotes(result.models, transport)) out.push(`<sub>${mdCell(line.trim())}</sub>`, '');
   }
   const notes = [
     ...result.models.filter((m) => m.status !== 'ok' && m.statusReason).map((r) => `${rowLabel(r)}: ${r.statusReason!}`),

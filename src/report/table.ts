@@ -6,7 +6,7 @@ import { outcomeNotes } from './faultNotes.js';
 import { boundedText, uncertainNote, type BoundedPath } from './uncertain.js';
 import { clockMarked, clockNotes } from './clockNotes.js';
 import { unmeasuredNotes } from './unmeasured.js';
-import { transportCells, transportColumns } from './transportColumns.js';
+import { transportCells, transportColumns, transportNotes } from './transportColumns.js';
 
 /** The wide table's figures that carry a bound. */
 const WIDE_BOUNDED: readonly BoundedPath[] = ['server.rssPerConnectionBytes', 'server.cpuUsPerMessage', 'client.rssPerClientBytes'];
@@ -123,6 +123,7 @@ export function renderRunTable(result: RunResult, opts: { wide?: boolean; color?
       ...outcomeNotes(result.models),
       ...notes,
       ...unmeasuredNotes(result.models, opts.wide ? [...SHOWN, ...SHOWN_WIDE] : SHOWN).map((n) => wrapNote(n.trim())),
+      ...transportNotes(result.models, transport).map((n) => wrapNote(n.trim())),
       ...errs,
     ].join('\n') + '\n'
   );

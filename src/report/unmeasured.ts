@@ -26,6 +26,8 @@ function labelOf(path: string): string {
 /** Why `row` has no figure at `path`, in a few words. */
 export function whyNotMeasured(row: ModelResult, path: string): string {
   if (row.status === 'failed') return `${row.model} did not finish`;
+  const transport = transportWhy(row, path);
+  if (transport !== undefined) return transport;
   const [head, leaf = ''] = path.split('.');
   const deliveries = row.latencyMs.count;
   if (head === 'latencyMs' && deliveries > 0 && PERCENTILES[leaf] !== undefined)
@@ -67,4 +69,33 @@ function hasField(row: ModelResult, path: string): boolean {
     v = (v as Record<string, unknown>)[seg];
   }
   return true;
+}
+
+/** Why a transport figure (schemaVersion 5: connectMs.tcp/.tls, tls, connections, proxy) is null; undefined for any other path. */
+function transportWhy(row: ModelResult, path: string): string | undefined {
+  const [head, sub = '', leaf = ''] = path.split('.');
+  // "1 handshake", "3 handshakes", "no handshakes".
+  const percentile = (n: number, what: string, p: string) =>
+    PERCENTILES[p] !== undefined && n > 0
+      ? `${formatInt(n)} ${n === 1 ? what.replace(/s\b/, '') : what}; a ${LABELS[p] ?? p} needs at least ${formatInt(samplesFor(PERCENTILES[p]))}`
+      : `no ${what}`;
+  if (head === 'connectMs' && sub === 'tcp') return percentile(row.connections?.opened ?? 0, 'connections opened', leaf);
+  if ((head === 'connectMs' && sub === 'tls') || head === 'tls') {
+    if (!row.tls?.enabled) return 'no TLS';
+    const resumed = Math.round(row.tls.handshakes * (row.tls.resumedFraction ?? 0));
+    if (sub === 'fullHandshakeMs') return percentile(row.tls.handshakes - resumed, 'full handshakes', leaf);
+    if (sub === 'resumedHandshakeMs') return percentile(resumed, 'resumed handshakes', leaf);
+    return percentile(row.tls.handshakes, 'handshakes', head === 'connectMs' ? leaf : '');
+  }
+  if (head === 'connections') {
+    if (sub === 'openedPerSec') return 'no measured window';
+    return sub === 'timeWaitServer' && row.clock ? 'the server runs on another host' : '/proc/net/tcp could not be read';
+  }
+  if (head === 'proxy') {
+    if (row.proxy?.kind !== 'nginx' && row.proxy?.kind !== 'haproxy') return 'no intermediary connbench ran';
+    return sub === 'cpuUsPerMessage' && row.latencyMs.count === 0
+      ? 'no deliveries in the measured window'
+      : 'its processes could not be sampled';
+  }
+  return undefined;
 }

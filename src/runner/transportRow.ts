@@ -1,7 +1,7 @@
 import type { ConnectionFigures, ModelResult, ProxyFigures, TimesMs, TlsFigures } from '../report/result.js';
 import type { TransportReport } from '../ipc/worker.js';
 import type { TreeSample } from '../metrics/processTree.js';
-import { mergeEncoded } from '../metrics/histogram.js';
+import { mergeEncoded, samplesFor } from '../metrics/histogram.js';
 import { unmeasuredTransport } from '../report/partial.js';
 
 /** The intermediary's processes sampled as the runner samples its own (src/runner/runModel.ts). */
@@ -33,13 +33,14 @@ export interface RawTransport {
 
 const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
 
-/** p50/p99/max of µs histograms (one per worker), in ms; null when none recorded anything. */
+/** p50/p99/max of µs histograms (one per worker), in ms; each null with too few samples for it (samplesFor), as every percentile of a row. */
 function timesOf(encoded: string[]): TimesMs {
   const h = mergeEncoded(encoded);
   try {
-    if (h.totalCount === 0) return { p50: null, p99: null, max: null };
+    const n = h.totalCount;
     const ms = (us: number) => Math.round(us) / 1000;
-    return { p50: ms(h.getValueAtPercentile(50)), p99: ms(h.getValueAtPercentile(99)), max: ms(h.maxValue) };
+    const at = (p: number) => (n >= samplesFor(p) ? ms(h.getValueAtPercentile(p)) : null);
+    return { p50: at(50), p99: at(99), max: n > 0 ? ms(h.maxValue) : null };
   } finally {
     h.destroy();
   }
@@ -69,7 +70,7 @@ function tlsFigures(t: RawTransport): TlsFigures {
 function connectionFigures(t: RawTransport, windowMs: number): ConnectionFigures {
   return {
     opened: t.reports.reduce((a, r) => a + r.opened, 0),
-    openedPerSec: windowMs > 0 ? round(((t.openedAtEnd - t.openedAtStart) * 1000) / windowMs, 1) : 0,
+    openedPerSec: windowMs > 0 ? round(((t.openedAtEnd - t.openedAtStart) * 1000) / windowMs, 1) : null,
     timeWaitServer: t.timeWait?.server ?? null,
     timeWaitClient: t.timeWait?.client ?? null,
   };

@@ -28,9 +28,9 @@ describe('reading a result file', () => {
     const notJson = errorOf(() => parseResultText('{"schemaVersion": 1,', 'a.json'));
     expect(notJson).toMatchObject({ code: 'CB_ERR_RESULT_NOT_JSON', kind: 'input' });
     expect(notJson.message).toMatch(/^a\.json is not JSON: /);
-    const v5 = errorOf(() => parseResultText('{"schemaVersion": 5, "models": []}', 'b.json'));
-    expect(v5).toMatchObject({ code: 'CB_ERR_RESULT_SCHEMA', kind: 'input' });
-    expect(v5.message).toBe('b.json has schemaVersion 5; this connbench reads schemaVersion 1, 2, 3 and 4 (writes 4)');
+    const v6 = errorOf(() => parseResultText('{"schemaVersion": 6, "models": []}', 'b.json'));
+    expect(v6).toMatchObject({ code: 'CB_ERR_RESULT_SCHEMA', kind: 'input' });
+    expect(v6.message).toBe('b.json has schemaVersion 6; this connbench reads schemaVersion 1, 2, 3, 4 and 5 (writes 5)');
     const noVersion = errorOf(() => parseResultText('{"models": []}', 'c.json'));
     expect(noVersion.message).toContain('c.json has schemaVersion null');
     const partial = errorOf(() => parseResultText('{"schemaVersion": 2, "models": [{"model": "sse"}], "scenario": {}}', 'd.json'));
@@ -131,5 +131,21 @@ describe('reading a result file', () => {
     }
     // No transport columns for rows that have no such figures.
     expect(renderRunTable(r, { wide: true })).not.toContain('tls ms');
+  });
+
+  it('reads a schemaVersion 4 row (no figure without samples, no transport) as 5, and refuses transport figures of the wrong type', () => {
+    const v4 = JSON.parse(JSON.stringify(syntheticResult([syntheticRow({ model: 'sse', latencyBaseUs: 1000 })]))) as Record<string, any>;
+    v4.schemaVersion = 4;
+    for (const key of ['tls', 'connections', 'proxy']) delete v4.models[0][key];
+    delete v4.models[0].connectMs.tcp;
+    delete v4.models[0].connectMs.tls;
+    const row = parseResultText(JSON.stringify(v4), 'v4.json').models[0]!;
+    expect(row.tls).toMatchObject({ enabled: false, resumedFraction: null });
+    expect(row.connections).toEqual({ opened: 0, openedPerSec: null, timeWaitServer: null, timeWaitClient: null });
+    expect(row.connectMs.tls).toEqual({ p50: null, p99: null, max: null });
+    expect(row.latencyMs).toEqual(v4.models[0].latencyMs);
+    const v5 = JSON.parse(JSON.stringify(syntheticResult([syntheticRow({ model: 'sse', latencyBaseUs: 1000 })]))) as Record<string, any>;
+    v5.models[0].tls = { ...v5.models[0].tls, enabled: 'yes' };
+    expect(errorOf(() => parseResultText(JSON.stringify(v5), 'v5.json')).message).toContain('models[0].tls.enabled: expected boolean');
   });
 });

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initHistograms } from '../../src/metrics/histogram.js';
+import { LatencyRecorder, encodeHistogram, initHistograms } from '../../src/metrics/histogram.js';
 import type { ModelResult } from '../../src/report/result.js';
 import { renderRunTable } from '../../src/report/table.js';
 import { renderRunMarkdown } from '../../src/report/markdown.js';
@@ -7,6 +7,8 @@ import { renderHtml } from '../../src/report/html.js';
 import { combineRepeats } from '../../src/report/repeats.js';
 import { resolveMetric, metricValue } from '../../src/report/metricPaths.js';
 import { syntheticResult, syntheticRow } from './fixtures.js';
+import { transportFigures, type RawTransport } from '../../src/runner/transportRow.js';
+import { whyNotMeasured } from '../../src/report/unmeasured.js';
 
 beforeAll(async () => {
   await initHistograms();
@@ -75,5 +77,68 @@ describe('the transport columns of the reports', () => {
     expect(combined.tls.resumedFraction).toBe(0.75);
     expect(combined.proxy.kind).toBe('nginx');
     expect(combined.connections.timeWaitServer).toBe(1100);
+  });
+});
+
+describe('transport figures without samples', () => {
+  const encoded = (values: number[]) => {
+    const r = new LatencyRecorder();
+    for (const v of values) r.recordValue(v);
+    const text = encodeHistogram(r);
+    r.histogram.destroy();
+    return text;
+  };
+  const raw = (tcpUs: number[], tls: boolean): RawTransport => ({
+    tlsEnabled: tls,
+    reports: [
+      {
+        opened: tcpUs.length,
+        tcpHistogram: encoded(tcpUs),
+        tlsFullHistogram: encoded(tls ? tcpUs : []),
+        tlsResumedHistogram: encoded([]),
+        handshakes: tls ? tcpUs.length : 0,
+        resumed: 0,
+      },
+    ],
+    openedAtStart: 0,
+    openedAtEnd: tcpUs.length,
+    timeWait: undefined,
+    serverCounters: {},
+    proxy: { kind: 'none', version: null, peakRssBytes: 0 },
+  });
+
+  it('are null as every other figure is: a p99 of fewer than 100 connections, a p50 of one, TLS without TLS, a rate without a window', () => {
+    const few = transportFigures(raw([300, 400, 500], true), { connected: 3, deliveries: 10, windowMs: 1000 });
+    expect(few.tcp).toEqual({ p50: 0.4, p99: null, max: 0.5 });
+    expect(few.tls.fullHandshakeMs).toEqual({ p50: 0.4, p99: null, max: 0.5 });
+    expect(few.tls.resumedHandshakeMs).toEqual({ p50: null, p99: null, max: null });
+    const one = transportFigures(raw([300], false), { connected: 1, deliveries: 0, windowMs: 0 });
+    expect(one.tcp).toEqual({ p50: null, p99: null, max: 0.3 });
+    expect(one.tlsTimes).toEqual({ p50: null, p99: null, max: null });
+    expect(one.tls.resumedFraction).toBe(null);
+    expect(one.connections).toMatchObject({ opened: 1, openedPerSec: null, timeWaitServer: null });
+  });
+
+  it('print as n/a, with why under the table: once for rows without TLS or a proxy, row by row for the rest', () => {
+    const plain = transportRow({ 'tls.enabled': 'off' });
+    plain.tls = { ...plain.tls, enabled: false, handshakes: 0, resumedFraction: null };
+    plain.connectMs = { ...plain.connectMs, tls: { p50: null, p99: null, max: null } };
+    plain.proxy = { kind: 'none', version: null, rssPerConnectionBytes: null, cpuUsPerMessage: null, cpuPercent: null, peakRssBytes: null };
+    const oneHandshake = transportRow({ 'tls.enabled': 'on' });
+    oneHandshake.tls = { ...oneHandshake.tls, handshakes: 1 };
+    oneHandshake.connectMs = { ...oneHandshake.connectMs, tls: { p50: null, p99: null, max: 1.2 } };
+    const table = renderRunTable(syntheticResult([plain, oneHandshake]), { wide: true });
+    const plainLine = table.split('\n').find((l) => / off .*short-poll/.test(l))!;
+    expect(plainLine).toMatch(/0\.250 .* n\/a .* n\/a .* 98\.5 .* none .* n\/a .* n\/a .* n\/a/);
+    expect(table).not.toMatch(/│\s+-\s+│/);
+    expect(table).toContain('  tls ms, resumed % n/a in rows without TLS');
+    expect(table).toContain('  px KiB/conn, px µs/msg, px CPU % n/a in rows without an intermediary connbench ran');
+    expect(table).toContain('short-poll[tls.enabled=on]: tls ms n/a (1 handshake; a p50 needs at least 2)');
+    const md = renderRunMarkdown(syntheticResult([plain, oneHandshake]));
+    expect(md).toContain('n/a in rows without TLS');
+    // A threshold or --fail-on on such a figure says why it has none.
+    expect(whyNotMeasured(plain, 'connectMs.tls.p50')).toBe('no TLS');
+    expect(whyNotMeasured(oneHandshake, 'connectMs.tls.p99')).toBe('1 handshake; a p99 needs at least 100');
+    expect(whyNotMeasured(plain, 'proxy.cpuUsPerMessage')).toBe('no intermediary connbench ran');
   });
 });

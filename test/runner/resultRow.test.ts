@@ -123,6 +123,6 @@ describe('summarizeModelRun: no figure without samples', () => {
     });
     expect(row.client.rssPerClientBytes).toBeNull();
     expect(row.wire.heartbeatBytesPerConnectionPerMinute).toBeNull();
-    expect(row.connectMs).toEqual({ p50: null, p99: null, max: null });
+    expect(row.connectMs).toMatchObject({ p50: null, p99: null, max: null });
   });
 });

@@ -56,18 +56,73 @@ function combinedOutcomes(runs: ModelResult[]): Pick<ModelResult, 'recovery' | '
 export function combineRepeats(rows: ModelResult[]): ModelResult {
   if (rows.length === 1) return rows[0]!;
   const runs = rows.map(({ repeats: _r, ...row }) => row as ModelResult);
-  // Medians over repeats that produced figures; a failed repeat's zeros would drag them down.
-  const measured = runs.filter((r) => r.status !== 'failed');
-  const pool = measured.length ? measured : runs;
   const worst = runs.reduce((a, r) => (STATUS_RANK[r.status] > STATUS_RANK[a.status] ? r : a), runs[0]!);
+  const combined: ModelResult = {
+    model: runs[0]!.model,
+    matrix: runs[0]!.matrix,
+    status: worst.status,
+    complete: runs.every((r) => r.complete),
+    clients: {
+      target: runs[0]!.clients.target,
+      connected: Math.min(...runs.map((r) => r.clients.connected)),
+      failed: Math.max(...runs.map((r) => r.clients.failed)),
+    },
+    reconnects: sumOf(runs, (r) => r.reconnects),
+    errors: summedCounts(runs.map((r) => r.errors)),
+    messages: summedMessages(runs),
+    ...mergedLatency(runs),
+    ...medianFigures(runs),
+    ...combinedOutcomes(runs),
+    repeats: runs,
+  };
+  summedServerCounts(combined, runs);
+  if (worst.status !== 'ok')
+    combined.statusReason = `repeat ${runs.indexOf(worst) + 1} of ${runs.length}: ${worst.statusReason ?? worst.status}`;
+  const err = runs.find((r) => r.error)?.error;
+  if (err) combined.error = err;
+  return combined;
+}
+
+const sumOf = (runs: ModelResult[], f: (r: ModelResult) => number) => runs.reduce((a, r) => a + f(r), 0);
+
+/** Counts by name (errors by code) added up over the repeats. */
+function summedCounts(all: Record<string, number>[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const counts of all) for (const [k, v] of Object.entries(counts)) out[k] = (out[k] ?? 0) + v;
+  return out;
+}
+
+/** The message counts added up over the repeats. */
+function summedMessages(runs: ModelResult[]): ModelResult['messages'] {
+  return {
+    published: sumOf(runs, (r) => r.messages.published),
+    expected: sumOf(runs, (r) => r.messages.expected),
+    delivered: sumOf(runs, (r) => r.messages.delivered),
+    lost: sumOf(runs, (r) => r.messages.lost),
+    duplicates: sumOf(runs, (r) => r.messages.duplicates),
+    reordered: sumOf(runs, (r) => r.messages.reordered),
+  };
+}
+
+/** Latency over every repeat's deliveries: one histogram of them all, and its summary in ms. */
+function mergedLatency(runs: ModelResult[]): Pick<ModelResult, 'latencyMs' | 'histogram'> {
   const merged = mergeEncoded(runs.map((r) => r.histogram));
   const latencyMs = summarizeMs(merged);
   const histogram = encodeHistogram(merged);
   merged.destroy();
-  const sumOf = (f: (r: ModelResult) => number) => runs.reduce((a, r) => a + f(r), 0);
-  const errors: Record<string, number> = {};
-  for (const r of runs) for (const [k, v] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + v;
-  const numbers = medianOf(
+  return { latencyMs, histogram };
+}
+
+type MedianFigures = Pick<
+  ModelResult,
+  'connectMs' | 'deliveriesPerSec' | 'server' | 'client' | 'wire' | 'timing' | 'tls' | 'connections' | 'proxy'
+>;
+
+/** The figures that are medians over the repeats that produced figures; a failed repeat's zeros would drag them down. */
+function medianFigures(runs: ModelResult[]): MedianFigures {
+  const measured = runs.filter((r) => r.status !== 'failed');
+  const pool = measured.length ? measured : runs;
+  return medianOf(
     pool.map((r) => ({
       connectMs: r.connectMs,
       deliveriesPerSec: r.deliveriesPerSec,
@@ -80,44 +135,14 @@ export function combineRepeats(rows: ModelResult[]): ModelResult {
       proxy: r.proxy,
     })),
   );
-  const combined: ModelResult = {
-    model: runs[0]!.model,
-    matrix: runs[0]!.matrix,
-    status: worst.status,
-    complete: runs.every((r) => r.complete),
-    clients: {
-      target: runs[0]!.clients.target,
-      connected: Math.min(...runs.map((r) => r.clients.connected)),
-      failed: Math.max(...runs.map((r) => r.clients.failed)),
-    },
-    reconnects: sumOf((r) => r.reconnects),
-    errors,
-    messages: {
-      published: sumOf((r) => r.messages.published),
-      expected: sumOf((r) => r.messages.expected),
-      delivered: sumOf((r) => r.messages.delivered),
-      lost: sumOf((r) => r.messages.lost),
-      duplicates: sumOf((r) => r.messages.duplicates),
-      reordered: sumOf((r) => r.messages.reordered),
-    },
-    latencyMs,
-    histogram,
-    ...numbers,
-    ...combinedOutcomes(runs),
-    repeats: runs,
-  };
-  // Counts, like the other counters: the totals over the repeats, not their medians.
-  const serverTlsErrors: Record<string, number> = {};
-  for (const r of runs) for (const [k, v] of Object.entries(r.tls.serverErrors)) serverTlsErrors[k] = (serverTlsErrors[k] ?? 0) + v;
-  combined.tls = { ...combined.tls, serverErrors: serverTlsErrors };
+}
+
+/** Counts, like the other counters: the totals over the repeats, not their medians (TLS errors, dead peers, slow readers cut). */
+function summedServerCounts(combined: ModelResult, runs: ModelResult[]): void {
+  combined.tls = { ...combined.tls, serverErrors: summedCounts(runs.map((r) => r.tls.serverErrors)) };
   for (const counter of ['deadPeers', 'slowReaderCuts'] as const)
     if (runs.some((r) => r.server[counter] !== undefined))
-      combined.server = { ...combined.server, [counter]: sumOf((r) => r.server[counter] ?? 0) };
-  if (worst.status !== 'ok')
-    combined.statusReason = `repeat ${runs.indexOf(worst) + 1} of ${runs.length}: ${worst.statusReason ?? worst.status}`;
-  const err = runs.find((r) => r.error)?.error;
-  if (err) combined.error = err;
-  return combined;
+      combined.server = { ...combined.server, [counter]: sumOf(runs, (r) => r.server[counter] ?? 0) };
 }
 
 export interface Spread {

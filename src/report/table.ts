@@ -57,51 +57,89 @@ const SHOWN_WIDE = [
 /** The run table: one row per model (and matrix point). Returns a string; the CLI prints it. */
 export function renderRunTable(result: RunResult, opts: { wide?: boolean; color?: boolean } = {}): string {
   const axes = [...new Set(result.models.flatMap((m) => Object.keys(m.matrix)))];
-  const head = [...axes, 'model', 'conn', 'delivered', 'lost', 'dup', 'p50', 'p90', 'p99', 'p99.9', 'max', 'msg/s'];
   // With --wide, the transport's columns too, where some row has them (TLS, keep-alive off, a proxy).
   const transport = opts.wide ? transportColumns(result.models) : [];
+  const table = newTable(axes, transport, opts);
+  for (const r of result.models) table.push(opts.wide ? [...rowCells(r, axes), ...wideCells(r, transport)] : rowCells(r, axes));
+  const repeats = repeatNote(result.models);
+  const uncertain = opts.wide ? uncertainNote(result.models, WIDE_BOUNDED) : undefined;
+  return (
+    [
+      headerLine(result.scenario),
+      table.toString(),
+      ...(repeats ? [`  ${repeats}`] : []),
+      ...(uncertain ? [wrapNote(uncertain)] : []),
+      ...clockNotes(result.models).map((n) => wrapNote(n)),
+      ...outcomeNotes(result.models),
+      ...statusNotes(result.models),
+      ...unmeasuredNotes(result.models, opts.wide ? [...SHOWN, ...SHOWN_WIDE] : SHOWN).map((n) => wrapNote(n.trim())),
+      ...transportNotes(result.models, transport).map((n) => wrapNote(n.trim())),
+      ...errorLines(result.models),
+    ].join('\n') + '\n'
+  );
+}
+
+/** `default: broadcast 10/s 128 B payload, 10s measured; latency in ms`: the line above the table. */
+function headerLine(s: RunResult['scenario']): string {
+  return `${s.name}: ${s.workload.pattern} ${s.workload.pattern === 'idle' ? '' : `${s.workload.ratePerSec}/s `}${formatBytes(s.workload.payloadBytes)} payload, ${s.durationMs / 1000}s measured; latency in ms`;
+}
+
+/** The empty table with its head: the matrix axes, the default columns, and with --wide the resource and transport ones. */
+function newTable(axes: string[], transport: ReturnType<typeof transportColumns>, opts: { wide?: boolean; color?: boolean }): Table.Table {
+  const head = [...axes, 'model', 'conn', 'delivered', 'lost', 'dup', 'p50', 'p90', 'p99', 'p99.9', 'max', 'msg/s'];
   if (opts.wide)
     head.push('srv KiB/conn', 'srv µs/msg', 'srv CPU %', 'B/msg', 'req/msg', 'cli KiB/conn', 'cli CPU %', ...transport.map((c) => c.head));
-  const table = new Table({
+  return new Table({
     head,
     style: { head: opts.color ? ['cyan'] : [], border: opts.color ? ['grey'] : [], compact: true },
     colAligns: [...axes.map(() => 'right' as const), 'left', ...head.slice(axes.length + 1).map(() => 'right' as const)],
     chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
   });
-  for (const r of result.models) {
-    const row = [
-      ...axes.map((a) => (r.matrix[a] === undefined ? '' : String(r.matrix[a]))),
-      modelLabel(r),
-      `${r.clients.connected}/${r.clients.target}`,
-      int(r.messages.delivered),
-      int(r.messages.lost),
-      int(r.messages.duplicates),
-      // With --repeat: the figure, then [min–max] over the repeats; across hosts, † below the clock bound.
-      clockMarked(r, r.latencyMs.p50, withRange(r, 'latencyMs.p50', formatMs)),
-      clockMarked(r, r.latencyMs.p90, formatMs(r.latencyMs.p90)),
-      clockMarked(r, r.latencyMs.p99, withRange(r, 'latencyMs.p99', formatMs)),
-      clockMarked(r, r.latencyMs.p999, withRange(r, 'latencyMs.p999', formatMs)),
-      clockMarked(r, r.latencyMs.max, formatMs(r.latencyMs.max)),
-      na(r.deliveriesPerSec, int),
-    ];
-    if (opts.wide) {
-      row.push(
-        bounded(r, 'server.rssPerConnectionBytes', (v) => (v / 1024).toFixed(1)),
-        bounded(r, 'server.cpuUsPerMessage', (v) => v.toFixed(1)),
-        na(r.server.cpuPercent, (v) => v.toFixed(0)),
-        withRange(r, 'wire.serverBytesPerMessage', (v) => v.toFixed(0)),
-        na(r.wire.requestsPerMessage, (v) => v.toFixed(2)),
-        boundedText(r, 'client.rssPerClientBytes', (v) => (v / 1024).toFixed(1)),
-        na(r.client.cpuPercent, (v) => v.toFixed(0)),
-        ...transportCells(r, transport),
-      );
-    }
-    table.push(row);
-  }
-  const notes = result.models
+}
+
+/** A row's cells in the default columns. */
+function rowCells(r: ModelResult, axes: string[]): string[] {
+  return [
+    ...axes.map((a) => (r.matrix[a] === undefined ? '' : String(r.matrix[a]))),
+    modelLabel(r),
+    `${r.clients.connected}/${r.clients.target}`,
+    int(r.messages.delivered),
+    int(r.messages.lost),
+    int(r.messages.duplicates),
+    // With --repeat: the figure, then [min–max] over the repeats; across hosts, † below the clock bound.
+    clockMarked(r, r.latencyMs.p50, withRange(r, 'latencyMs.p50', formatMs)),
+    clockMarked(r, r.latencyMs.p90, formatMs(r.latencyMs.p90)),
+    clockMarked(r, r.latencyMs.p99, withRange(r, 'latencyMs.p99', formatMs)),
+    clockMarked(r, r.latencyMs.p999, withRange(r, 'latencyMs.p999', formatMs)),
+    clockMarked(r, r.latencyMs.max, formatMs(r.latencyMs.max)),
+    na(r.deliveriesPerSec, int),
+  ];
+}
+
+/** A row's cells in the --wide columns: resources in KiB, µs and %, then the transport's. */
+function wideCells(r: ModelResult, transport: ReturnType<typeof transportColumns>): string[] {
+  return [
+    bounded(r, 'server.rssPerConnectionBytes', (v) => (v / 1024).toFixed(1)),
+    bounded(r, 'server.cpuUsPerMessage', (v) => v.toFixed(1)),
+    na(r.server.cpuPercent, (v) => v.toFixed(0)),
+    withRange(r, 'wire.serverBytesPerMessage', (v) => v.toFixed(0)),
+    na(r.wire.requestsPerMessage, (v) => v.toFixed(2)),
+    boundedText(r, 'client.rssPerClientBytes', (v) => (v / 1024).toFixed(1)),
+    na(r.client.cpuPercent, (v) => v.toFixed(0)),
+    ...transportCells(r, transport),
+  ];
+}
+
+/** One note per marked row: its mark, its status and why. */
+function statusNotes(models: ModelResult[]): string[] {
+  return models
     .filter((r) => statusOf(r) !== undefined)
     .map((r) => wrapNote(`${modelLabel(r)} ${statusOf(r)}${r.statusReason ? `: ${r.statusReason}` : ''}`));
-  const errs = result.models
+}
+
+/** `  sse errors: CB_ERR_X×2, …`: the error counts of each row that finished. */
+function errorLines(models: ModelResult[]): string[] {
+  return models
     .filter((r) => Object.keys(r.errors).length > 0 && !r.error) // a row that did not finish states its error in the note above
     .map(
       (r) =>
@@ -109,24 +147,6 @@ export function renderRunTable(result: RunResult, opts: { wide?: boolean; color?
           .map(([k, v]) => `${k}×${v}`)
           .join(', ')}`,
     );
-  const s = result.scenario;
-  const header = `${s.name}: ${s.workload.pattern} ${s.workload.pattern === 'idle' ? '' : `${s.workload.ratePerSec}/s `}${formatBytes(s.workload.payloadBytes)} payload, ${s.durationMs / 1000}s measured; latency in ms`;
-  const repeats = repeatNote(result.models);
-  const uncertain = opts.wide ? uncertainNote(result.models, WIDE_BOUNDED) : undefined;
-  return (
-    [
-      header,
-      table.toString(),
-      ...(repeats ? [`  ${repeats}`] : []),
-      ...(uncertain ? [wrapNote(uncertain)] : []),
-      ...clockNotes(result.models).map((n) => wrapNote(n)),
-      ...outcomeNotes(result.models),
-      ...notes,
-      ...unmeasuredNotes(result.models, opts.wide ? [...SHOWN, ...SHOWN_WIDE] : SHOWN).map((n) => wrapNote(n.trim())),
-      ...transportNotes(result.models, transport).map((n) => wrapNote(n.trim())),
-      ...errs,
-    ].join('\n') + '\n'
-  );
 }
 
 /** A bounded figure (or its upper end, marked), with its range over repeats. */

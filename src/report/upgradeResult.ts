@@ -9,68 +9,97 @@ import { unmeasuredTransport } from './partial.js';
  * as "cannot compare". The counts that decide it are in the row itself. Pure.
  */
 export function upgradeRowWithZeros(r: ModelResult): ModelResult {
+  const rules = nullRules(r);
+  return {
+    ...r,
+    latencyMs: upgradedLatency(r, rules),
+    connectMs: upgradedConnect(r, rules),
+    deliveriesPerSec: rules.when(true, r.deliveriesPerSec),
+    server: upgradedServer(r, rules),
+    client: upgradedClient(r, rules),
+    wire: upgradedWire(r, rules),
+    ...(r.repeats ? { repeats: r.repeats.map(upgradeRowWithZeros) } : {}),
+  };
+}
+
+/**
+ * When a figure of the row had nothing behind it: every figure of a failed row; a percentile of
+ * fewer samples than it needs; per connection with none connected; per message with none delivered.
+ */
+function nullRules(r: ModelResult) {
   const failed = r.status === 'failed';
   const n = r.latencyMs.count;
   const connected = r.clients.connected;
   const when = (measured: boolean, v: number | null) => (failed || !measured ? null : v);
-  const pct = (count: number, p: number, v: number | null) => when(count >= samplesFor(p), v);
-  const perConnection = (v: number | null) => when(connected > 0, v);
-  const perMessage = (v: number | null) => when(n > 0, v);
-  // A bound (version 2) goes with its figure; absent stays absent.
-  const bound = (measured: boolean, v: number | null | undefined) => (v === undefined ? {} : { v: when(measured, v) });
-  const bounds = {
+  return {
+    n,
+    connected,
+    when,
+    pct: (count: number, p: number, v: number | null) => when(count >= samplesFor(p), v),
+    perConnection: (v: number | null) => when(connected > 0, v),
+    perMessage: (v: number | null) => when(n > 0, v),
+    // A bound (version 2) goes with its figure; absent stays absent.
+    bound: (measured: boolean, v: number | null | undefined) => (v === undefined ? {} : { v: when(measured, v) }),
+  };
+}
+
+type NullRules = ReturnType<typeof nullRules>;
+
+function upgradedLatency(r: ModelResult, { n, when, pct }: NullRules): ModelResult['latencyMs'] {
+  return {
+    p50: pct(n, 50, r.latencyMs.p50),
+    p90: pct(n, 90, r.latencyMs.p90),
+    p99: pct(n, 99, r.latencyMs.p99),
+    p999: pct(n, 99.9, r.latencyMs.p999),
+    max: when(n > 0, r.latencyMs.max),
+    mean: when(n > 0, r.latencyMs.mean),
+    count: n,
+  };
+}
+
+function upgradedConnect(r: ModelResult, { connected, when, pct }: NullRules): ModelResult['connectMs'] {
+  return {
+    ...r.connectMs,
+    p50: pct(connected, 50, r.connectMs.p50),
+    p99: pct(connected, 99, r.connectMs.p99),
+    max: when(connected > 0, r.connectMs.max),
+  };
+}
+
+function upgradedServer(r: ModelResult, { n, connected, when, perConnection, perMessage, bound }: NullRules): ModelResult['server'] {
+  return {
+    ...r.server,
+    rssPerConnectionBytes: perConnection(r.server.rssPerConnectionBytes),
+    heapPerConnectionBytes: perConnection(r.server.heapPerConnectionBytes),
+    kernelPerConnectionBytes: perConnection(r.server.kernelPerConnectionBytes),
+    cpuPercent: when(true, r.server.cpuPercent),
+    cpuUsPerMessage: perMessage(r.server.cpuUsPerMessage),
+    peakRssBytes: when(true, r.server.peakRssBytes),
+    openSockets: when(true, r.server.openSockets),
     ...named('rssPerConnectionBytesBound', bound(connected > 0, r.server.rssPerConnectionBytesBound)),
     ...named('cpuUsPerMessageBound', bound(n > 0, r.server.cpuUsPerMessageBound)),
   };
-  const clientBounds = {
+}
+
+function upgradedClient(r: ModelResult, { n, connected, when, perConnection, perMessage, bound }: NullRules): ModelResult['client'] {
+  return {
+    ...r.client,
+    rssPerClientBytes: perConnection(r.client.rssPerClientBytes),
+    cpuPercent: when(true, r.client.cpuPercent),
+    cpuUsPerMessage: perMessage(r.client.cpuUsPerMessage),
+    eventLoopDelayP99Ms: when(r.client.workers > 0, r.client.eventLoopDelayP99Ms),
+    peakRssBytes: when(r.client.workers > 0, r.client.peakRssBytes),
     ...named('rssPerClientBytesBound', bound(connected > 0, r.client.rssPerClientBytesBound)),
     ...named('cpuUsPerMessageBound', bound(n > 0, r.client.cpuUsPerMessageBound)),
   };
+}
+
+function upgradedWire(r: ModelResult, { perConnection, perMessage }: NullRules): ModelResult['wire'] {
   return {
-    ...r,
-    latencyMs: {
-      p50: pct(n, 50, r.latencyMs.p50),
-      p90: pct(n, 90, r.latencyMs.p90),
-      p99: pct(n, 99, r.latencyMs.p99),
-      p999: pct(n, 99.9, r.latencyMs.p999),
-      max: when(n > 0, r.latencyMs.max),
-      mean: when(n > 0, r.latencyMs.mean),
-      count: n,
-    },
-    connectMs: {
-      ...r.connectMs,
-      p50: pct(connected, 50, r.connectMs.p50),
-      p99: pct(connected, 99, r.connectMs.p99),
-      max: when(connected > 0, r.connectMs.max),
-    },
-    deliveriesPerSec: when(true, r.deliveriesPerSec),
-    server: {
-      ...r.server,
-      rssPerConnectionBytes: perConnection(r.server.rssPerConnectionBytes),
-      heapPerConnectionBytes: perConnection(r.server.heapPerConnectionBytes),
-      kernelPerConnectionBytes: perConnection(r.server.kernelPerConnectionBytes),
-      cpuPercent: when(true, r.server.cpuPercent),
-      cpuUsPerMessage: perMessage(r.server.cpuUsPerMessage),
-      peakRssBytes: when(true, r.server.peakRssBytes),
-      openSockets: when(true, r.server.openSockets),
-      ...bounds,
-    },
-    client: {
-      ...r.client,
-      rssPerClientBytes: perConnection(r.client.rssPerClientBytes),
-      cpuPercent: when(true, r.client.cpuPercent),
-      cpuUsPerMessage: perMessage(r.client.cpuUsPerMessage),
-      eventLoopDelayP99Ms: when(r.client.workers > 0, r.client.eventLoopDelayP99Ms),
-      peakRssBytes: when(r.client.workers > 0, r.client.peakRssBytes),
-      ...clientBounds,
-    },
-    wire: {
-      serverBytesPerMessage: perMessage(r.wire.serverBytesPerMessage),
-      serverReceivedBytesPerMessage: perMessage(r.wire.serverReceivedBytesPerMessage),
-      requestsPerMessage: perMessage(r.wire.requestsPerMessage),
-      heartbeatBytesPerConnectionPerMinute: perConnection(r.wire.heartbeatBytesPerConnectionPerMinute),
-    },
-    ...(r.repeats ? { repeats: r.repeats.map(upgradeRowWithZeros) } : {}),
+    serverBytesPerMessage: perMessage(r.wire.serverBytesPerMessage),
+    serverReceivedBytesPerMessage: perMessage(r.wire.serverReceivedBytesPerMessage),
+    requestsPerMessage: perMessage(r.wire.requestsPerMessage),
+    heartbeatBytesPerConnectionPerMinute: perConnection(r.wire.heartbeatBytesPerConnectionPerMinute),
   };
 }
 

@@ -120,46 +120,15 @@ const boundOf = (figure: number | null, bound: number) => (figure === null ? nul
 export function summarizeModelRun(raw: RawModelRun): ModelResult {
   const w = raw.workers;
   const sum = (f: (r: WorkerResult) => number) => w.reduce((a, r) => a + f(r), 0);
-  const latency = mergeEncoded(w.map((r) => r.histogram));
-  const connect = mergeEncoded(w.map((r) => r.connectHistogram));
-  const latencyMs = summarizeMs(latency);
-  const connectSummary = summarizeMs(connect);
-  const histogram = encodeHistogram(latency);
-  latency.destroy();
-  connect.destroy();
-
+  const { latencyMs, connectSummary, histogram } = workerHistograms(w);
   const connected = sum((r) => r.connected);
   const measuredDeliveries = latencyMs.count;
   const s = raw.server;
   const windowUs = s.measureEnd.atUs - s.measureStart.atUs;
-  const clientCpuUs = raw.client.measureEnd.reduce((a, e, i) => a + cpuUs(e) - cpuUs(raw.client.measureStart[i]!), 0);
-  const clientWindowUs = raw.client.measureEnd.reduce((a, e, i) => Math.max(a, e.atUs - raw.client.measureStart[i]!.atUs), 0);
-  const clientRssDelta = raw.client.connected.reduce((a, c, i) => a + c.rssBytes - raw.client.base[i]!.rssBytes, 0);
-  const busiestClientCpuPercent = raw.client.measureEnd.reduce(
-    (a, e, i) =>
-      Math.max(a, (100 * (cpuUs(e) - cpuUs(raw.client.measureStart[i]!))) / Math.max(1, e.atUs - raw.client.measureStart[i]!.atUs)),
-    0,
-  );
+  const clientUse = clientWindowFigures(raw.client);
   const loopDelayP99Ms = w.reduce((a, r) => Math.max(a, r.eventLoopDelayP99Ms), 0);
-  const errors: Record<string, number> = {};
-  for (const r of w) for (const [k, v] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + v;
-
-  let status: ModelStatus = 'ok';
-  let statusReason: string | undefined;
-  if (connected === 0) {
-    status = 'failed';
-    statusReason = 'no client could connect';
-  } else if (loopDelayP99Ms > CLIENT_BOUND_LOOP_DELAY_P99_MS || busiestClientCpuPercent > CLIENT_BOUND_CPU_PERCENT) {
-    status = 'client-bound';
-    statusReason = `a client worker was saturated (event-loop delay p99 ${round(loopDelayP99Ms)} ms, CPU ${round(busiestClientCpuPercent)} %): the figures describe connbench's generator, not the model`;
-  }
-
-  const wireSent = s.wireEnd.sentBytes - s.wireStart.sentBytes;
-  const wireReceived = s.wireEnd.receivedBytes - s.wireStart.receivedBytes;
-  const requests = s.wireEnd.httpRequests - s.wireStart.httpRequests;
-  const heartbeatBytes = s.heartbeatBytesEnd - s.heartbeatBytesStart;
-  const minutes = windowUs / 60e6;
-  const bounds = boundsOf(raw, connected, measuredDeliveries, windowUs, clientWindowUs);
+  const { status, statusReason } = statusOfRun(connected, loopDelayP99Ms, clientUse.busiestCpuPercent);
+  const bounds = boundsOf(raw, connected, measuredDeliveries, windowUs, clientUse.windowUs);
   const t = raw.transport
     ? transportFigures(raw.transport, { connected, deliveries: measuredDeliveries, windowMs: windowUs / 1000 })
     : unmeasuredTransport();
@@ -171,7 +140,7 @@ export function summarizeModelRun(raw: RawModelRun): ModelResult {
     complete: true,
     clients: { target: sum((r) => r.target), connected, failed: sum((r) => r.failed) },
     reconnects: sum((r) => r.reconnects),
-    errors,
+    errors: summedErrors(w),
     messages: {
       published: raw.published,
       expected: sum((r) => r.expected),
@@ -188,27 +157,93 @@ export function summarizeModelRun(raw: RawModelRun): ModelResult {
     connections: t.connections,
     proxy: t.proxy,
     server: serverFigures(s, connected, measuredDeliveries, windowUs, bounds, publishLagOf(raw.publishLags)),
-    client: {
-      workers: w.length,
-      rssPerClientBytes: per(clientRssDelta, connected, 0),
-      rssPerClientBytesBound: boundOf(per(clientRssDelta, connected, 0), bounds.clientRss),
-      cpuPercent: per(100 * clientCpuUs, clientWindowUs),
-      cpuUsPerMessage: per(clientCpuUs, measuredDeliveries, 2),
-      cpuUsPerMessageBound: boundOf(per(clientCpuUs, measuredDeliveries, 2), bounds.clientCpu),
-      eventLoopDelayP99Ms: w.length > 0 ? loopDelayP99Ms : null,
-      peakRssBytes: w.length > 0 ? w.reduce((a, r) => Math.max(a, r.peakRssBytes), 0) : null,
-    },
-    wire: {
-      serverBytesPerMessage: per(wireSent, measuredDeliveries),
-      serverReceivedBytesPerMessage: per(wireReceived, measuredDeliveries),
-      requestsPerMessage: per(requests, measuredDeliveries, 3),
-      heartbeatBytesPerConnectionPerMinute: per(heartbeatBytes, connected * minutes),
-    },
+    client: clientFigures(w, clientUse, connected, measuredDeliveries, loopDelayP99Ms, bounds),
+    wire: wireFigures(s, connected, measuredDeliveries, windowUs),
     timing: { rampUpMs: raw.rampUpMs, measuredMs: raw.durationMs, drainMs: raw.drainMs },
   };
   if (statusReason) result.statusReason = statusReason;
   if (raw.processes) result.processes = raw.processes;
   return result;
+}
+
+/** The workers' delivery latencies and connect times merged: their summaries in ms, and the encoded latency histogram. */
+function workerHistograms(w: WorkerResult[]) {
+  const latency = mergeEncoded(w.map((r) => r.histogram));
+  const connect = mergeEncoded(w.map((r) => r.connectHistogram));
+  const latencyMs = summarizeMs(latency);
+  const connectSummary = summarizeMs(connect);
+  const histogram = encodeHistogram(latency);
+  latency.destroy();
+  connect.destroy();
+  return { latencyMs, connectSummary, histogram };
+}
+
+/** What the client workers used: CPU µs and the longest window µs of the measured window, RSS bytes the connections added, the busiest worker's CPU %. */
+function clientWindowFigures(c: ClientWindow) {
+  const cpuUsedUs = (e: ResourceSample, i: number) => cpuUs(e) - cpuUs(c.measureStart[i]!);
+  const spanUs = (e: ResourceSample, i: number) => e.atUs - c.measureStart[i]!.atUs;
+  return {
+    cpuUs: c.measureEnd.reduce((a, e, i) => a + cpuUsedUs(e, i), 0),
+    windowUs: c.measureEnd.reduce((a, e, i) => Math.max(a, spanUs(e, i)), 0),
+    rssDeltaBytes: c.connected.reduce((a, e, i) => a + e.rssBytes - c.base[i]!.rssBytes, 0),
+    busiestCpuPercent: c.measureEnd.reduce((a, e, i) => Math.max(a, (100 * cpuUsedUs(e, i)) / Math.max(1, spanUs(e, i))), 0),
+  };
+}
+
+/** Every worker's error counts added up by code. */
+function summedErrors(w: WorkerResult[]): Record<string, number> {
+  const errors: Record<string, number> = {};
+  for (const r of w) for (const [k, v] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + v;
+  return errors;
+}
+
+/** failed with no client connected, client-bound when a worker was saturated, else ok. */
+function statusOfRun(
+  connected: number,
+  loopDelayP99Ms: number,
+  busiestClientCpuPercent: number,
+): { status: ModelStatus; statusReason?: string } {
+  if (connected === 0) return { status: 'failed', statusReason: 'no client could connect' };
+  if (loopDelayP99Ms > CLIENT_BOUND_LOOP_DELAY_P99_MS || busiestClientCpuPercent > CLIENT_BOUND_CPU_PERCENT)
+    return {
+      status: 'client-bound',
+      statusReason: `a client worker was saturated (event-loop delay p99 ${round(loopDelayP99Ms)} ms, CPU ${round(busiestClientCpuPercent)} %): the figures describe connbench's generator, not the model`,
+    };
+  return { status: 'ok' };
+}
+
+/** The row's `client` figures: per client null with none connected, per message null with none delivered. */
+function clientFigures(
+  w: WorkerResult[],
+  use: ReturnType<typeof clientWindowFigures>,
+  connected: number,
+  deliveries: number,
+  loopDelayP99Ms: number,
+  bounds: ReturnType<typeof boundsOf>,
+): ModelResult['client'] {
+  const rssPerClientBytes = per(use.rssDeltaBytes, connected, 0);
+  const cpuUsPerMessage = per(use.cpuUs, deliveries, 2);
+  return {
+    workers: w.length,
+    rssPerClientBytes,
+    rssPerClientBytesBound: boundOf(rssPerClientBytes, bounds.clientRss),
+    cpuPercent: per(100 * use.cpuUs, use.windowUs),
+    cpuUsPerMessage,
+    cpuUsPerMessageBound: boundOf(cpuUsPerMessage, bounds.clientCpu),
+    eventLoopDelayP99Ms: w.length > 0 ? loopDelayP99Ms : null,
+    peakRssBytes: w.length > 0 ? w.reduce((a, r) => Math.max(a, r.peakRssBytes), 0) : null,
+  };
+}
+
+/** The row's `wire` figures: the server's bytes and requests per delivery, heartbeat bytes per connection per minute. */
+function wireFigures(s: ServerWindow, connected: number, deliveries: number, windowUs: number): ModelResult['wire'] {
+  const minutes = windowUs / 60e6;
+  return {
+    serverBytesPerMessage: per(s.wireEnd.sentBytes - s.wireStart.sentBytes, deliveries),
+    serverReceivedBytesPerMessage: per(s.wireEnd.receivedBytes - s.wireStart.receivedBytes, deliveries),
+    requestsPerMessage: per(s.wireEnd.httpRequests - s.wireStart.httpRequests, deliveries, 3),
+    heartbeatBytesPerConnectionPerMinute: per(s.heartbeatBytesEnd - s.heartbeatBytesStart, connected * minutes),
+  };
 }
 
 /** The row's `server` figures: per connection null with none connected, per message null with none delivered. */

@@ -8,7 +8,7 @@ import type { ModelResult, ProcessUsage } from '../report/result.js';
 import { CONTROL_TIMEOUT_MS } from './child.js';
 import type { RunPlan } from './plan.js';
 import { emit, type Phase, type ProgressInfo, type RunListener } from './events.js';
-import { summarizeModelRun, type IdleCpu, type RawModelRun } from './resultRow.js';
+import { summarizeModelRun, type IdleCpu, type RawModelRun, type ServerWindow } from './resultRow.js';
 import { LocalServers, MEMORY_SAMPLES, type PublishingWindow, type SamplePoint, type ServerMemory, type Servers } from './servers.js';
 import { WorkerGroup, type ProgressTotals } from './workerGroup.js';
 import { AbortScope, allowListeners, throwIfAborted } from './abort.js';
@@ -412,10 +412,32 @@ interface Measured {
   clockAfter?: OffsetEstimate[];
 }
 
+/** The result row: what the processes reported summarized, then the storm, the faults and, across hosts, the clocks. */
 function resultRow(run: RunContext, m: Measured): ModelResult {
+  const { results } = m.drained;
+  const raw = rawModelRun(run, m);
+  const row = summarizeModelRun(raw);
+  const recovery = summarizeStorm(
+    results.flatMap((r) => (r.storm ? [r.storm] : [])),
+    m.t0Us,
+  );
+  if (recovery) row.recovery = recovery;
+  const faultOutcomes = run.faults.outcomes(results.map((r) => r.faults));
+  if (faultOutcomes) row.faults = faultOutcomes;
+  if (m.clockBefore) {
+    const clocks = workerClocks(m.clockBefore, m.clockAfter);
+    const clock = clockOfRun([{ shard: run.remote?.shard ?? 0, workers: clocks }]);
+    if (clock) row.clock = clock;
+    run.remote?.measured({ raw, clocks, t0Us: m.t0Us });
+  }
+  return row;
+}
+
+/** What the phases measured, as summarizeModelRun reads it. */
+function rawModelRun(run: RunContext, m: Measured): RawModelRun {
   const { s } = run;
   const { results } = m.drained;
-  const raw: RawModelRun = {
+  return {
     model: run.modelId,
     matrix: s.matrix,
     durationMs: s.durationMs,
@@ -423,21 +445,7 @@ function resultRow(run: RunContext, m: Measured): ModelResult {
     drainMs: m.drained.drainMs,
     published: m.drained.publishedCount,
     workers: results,
-    server: {
-      base: m.base.server.sample,
-      connected: m.connected.server.sample,
-      measureStart: m.measureStart.server.sample,
-      measureEnd: m.measureEnd.server.sample,
-      wireStart: m.measureStart.server.wireBytes,
-      wireEnd: m.measureEnd.server.wireBytes,
-      heartbeatBytesStart: m.measureStart.server.heartbeatBytes,
-      heartbeatBytesEnd: m.measureEnd.server.heartbeatBytes,
-      peakRssBytes: m.drained.final.peakRssBytes,
-      deadPeers: m.drained.final.deadPeers,
-      slowReaderCuts: m.drained.final.slowReaderCuts,
-      kernelBaseBytes: m.base.server.kernelBytes,
-      kernelConnectedBytes: m.connected.server.kernelBytes,
-    },
+    server: serverWindowOf(m),
     client: { base: m.base.client, connected: m.connected.client, measureStart: m.measureStart.client, measureEnd: m.measureEnd.client },
     memoryRepeats: {
       serverBase: m.base.serverRepeats,
@@ -458,21 +466,25 @@ function resultRow(run: RunContext, m: Measured): ModelResult {
       proxy: run.path.raw(),
     },
   };
-  const row = summarizeModelRun(raw);
-  const recovery = summarizeStorm(
-    results.flatMap((r) => (r.storm ? [r.storm] : [])),
-    m.t0Us,
-  );
-  if (recovery) row.recovery = recovery;
-  const faultOutcomes = run.faults.outcomes(results.map((r) => r.faults));
-  if (faultOutcomes) row.faults = faultOutcomes;
-  if (m.clockBefore) {
-    const clocks = workerClocks(m.clockBefore, m.clockAfter);
-    const clock = clockOfRun([{ shard: run.remote?.shard ?? 0, workers: clocks }]);
-    if (clock) row.clock = clock;
-    run.remote?.measured({ raw, clocks, t0Us: m.t0Us });
-  }
-  return row;
+}
+
+/** The server's samples at each point of the run, its wire and heartbeat bytes at the window's edges, its counts at the end. */
+function serverWindowOf(m: Measured): ServerWindow {
+  return {
+    base: m.base.server.sample,
+    connected: m.connected.server.sample,
+    measureStart: m.measureStart.server.sample,
+    measureEnd: m.measureEnd.server.sample,
+    wireStart: m.measureStart.server.wireBytes,
+    wireEnd: m.measureEnd.server.wireBytes,
+    heartbeatBytesStart: m.measureStart.server.heartbeatBytes,
+    heartbeatBytesEnd: m.measureEnd.server.heartbeatBytes,
+    peakRssBytes: m.drained.final.peakRssBytes,
+    deadPeers: m.drained.final.deadPeers,
+    slowReaderCuts: m.drained.final.slowReaderCuts,
+    kernelBaseBytes: m.base.server.kernelBytes,
+    kernelConnectedBytes: m.connected.server.kernelBytes,
+  };
 }
 
 /** A model that failed shows where: every process's figures, each asked once more if it still answers. */

@@ -10,7 +10,14 @@ import { progressListener } from './progress.js';
 import { machineLimits } from '../runner/machine.js';
 import type { RunListener } from '../runner/events.js';
 import type { RunResult, ThresholdOutcome } from '../report/result.js';
-import { evaluateThresholds, parseThresholds, renderThresholdReport, thresholdFailure, unmatchedThresholds } from '../report/thresholds.js';
+import {
+  evaluateThresholds,
+  parseThresholds,
+  renderThresholdReport,
+  thresholdFailure,
+  unmatchedThresholds,
+  type Threshold,
+} from '../report/thresholds.js';
 import { renderRunMarkdown } from '../report/markdown.js';
 import { renderHtml } from '../report/html.js';
 import { loadChartLibrary } from '../report/chartLibrary.js';
@@ -82,47 +89,56 @@ export function registerRun(program: Command): void {
     .option('--intermediary <kinds>', 'none, nginx or haproxy in front of every server port (a comma list makes a matrix)')
     .option('--via <url>', 'your own intermediary: clients connect here; it forwards to 127.0.0.1:8080 (intermediary.upstream)')
     .option('--via-tcp <host:port>', 'with --via: where the tcp model connects; it forwards to 127.0.0.1:8081')
-    .action(async (scenarios: string[], flags: RunFlags) => {
-      // Every flag, file, threshold and output path is checked before anything runs, so bad input costs nothing.
-      const remote = shardFlags(flags, process.env);
-      const { overrides, setBy } = runOverridesOf(flags);
-      const repeat = repeatCount(flags.repeat);
-      const loaded = scenarios.map((name) => ({ name, points: loadScenario(name, overrides, setBy) }));
-      const thresholdsOf = new Map(loaded.map(({ name, points }) => [name, parseThresholds(points[0]!.thresholds, `scenario "${name}"`)]));
-      if (flags.out !== undefined) checkOutPath('--out', flags.out);
-      if (remote) return runShardCommand(loaded, remote, { repeat, json: flags.json, quiet: flags.quiet, out: flags.out });
-      if (flags.html) writableFile('--html', flags.html, 'report.html');
-      if (flags.markdown) writableFile('--markdown', flags.markdown, 'report.md');
-      const chartLibrary = flags.html ? loadChartLibrary() : undefined;
-      const listeners = listenersOf(flags);
-      if (!flags.quiet)
-        for (const w of loaded.flatMap(({ points }) => points.flatMap((p) => loadWarnings(p, os.cpus().length))))
-          process.stderr.write(`warning: ${w}\n`);
-      const failedThresholds: ThresholdOutcome[] = [];
-      const { signal, exitCode } = interruptible();
-      for (const { name, points } of loaded) {
-        let out = '';
-        const result = await runScenario(points, {
-          listeners,
-          signal,
-          limits: machineLimits(),
-          repeat,
-          checkpoint: (r) => writeJson((out ||= resultPathOf(flags.out, r.scenario.name, new Date(r.startedAt))), r),
-        });
-        const thresholds = thresholdsOf.get(name)!;
-        let thresholdText = '';
-        if (thresholds.length > 0) {
-          result.thresholds = evaluateThresholds(thresholds, result);
-          failedThresholds.push(...result.thresholds.filter((o) => !o.passed));
-          thresholdText = renderThresholdReport(result.thresholds, unmatchedThresholds(thresholds, result));
-          writeJson(out, result);
-        }
-        report(result, out, thresholdText, flags, chartLibrary);
-        if (exitCode()) {
-          process.exitCode = exitCode();
-          return;
-        }
-      }
-      if (failedThresholds.length > 0) throw thresholdFailure(failedThresholds);
+    .action((scenarios: string[], flags: RunFlags) => runCommand(scenarios, flags));
+}
+
+/** `connbench run`: every scenario in turn, reported as it ends; a failed threshold fails the command after the last. */
+async function runCommand(scenarios: string[], flags: RunFlags): Promise<void> {
+  // Every flag, file, threshold and output path is checked before anything runs, so bad input costs nothing.
+  const remote = shardFlags(flags, process.env);
+  const { overrides, setBy } = runOverridesOf(flags);
+  const repeat = repeatCount(flags.repeat);
+  const loaded = scenarios.map((name) => ({ name, points: loadScenario(name, overrides, setBy) }));
+  const thresholdsOf = new Map(loaded.map(({ name, points }) => [name, parseThresholds(points[0]!.thresholds, `scenario "${name}"`)]));
+  if (flags.out !== undefined) checkOutPath('--out', flags.out);
+  if (remote) return runShardCommand(loaded, remote, { repeat, json: flags.json, quiet: flags.quiet, out: flags.out });
+  if (flags.html) writableFile('--html', flags.html, 'report.html');
+  if (flags.markdown) writableFile('--markdown', flags.markdown, 'report.md');
+  const chartLibrary = flags.html ? loadChartLibrary() : undefined;
+  const listeners = listenersOf(flags);
+  if (!flags.quiet)
+    for (const w of loaded.flatMap(({ points }) => points.flatMap((p) => loadWarnings(p, os.cpus().length))))
+      process.stderr.write(`warning: ${w}\n`);
+  const failedThresholds: ThresholdOutcome[] = [];
+  const { signal, exitCode } = interruptible();
+  for (const { name, points } of loaded) {
+    let out = '';
+    const result = await runScenario(points, {
+      listeners,
+      signal,
+      limits: machineLimits(),
+      repeat,
+      checkpoint: (r) => writeJson((out ||= resultPathOf(flags.out, r.scenario.name, new Date(r.startedAt))), r),
     });
+    const thresholdText = checkThresholds(result, out, thresholdsOf.get(name)!, failedThresholds);
+    report(result, out, thresholdText, flags, chartLibrary);
+    if (exitCode()) {
+      process.exitCode = exitCode();
+      return;
+    }
+  }
+  if (failedThresholds.length > 0) throw thresholdFailure(failedThresholds);
+}
+
+/**
+ * A scenario's thresholds checked against its result, written into the result file at `out`; the
+ * failed ones added to `failed`. Returns their report, '' without thresholds.
+ */
+function checkThresholds(result: RunResult, out: string, thresholds: Threshold[], failed: ThresholdOutcome[]): string {
+  if (thresholds.length === 0) return '';
+  result.thresholds = evaluateThresholds(thresholds, result);
+  failed.push(...result.thresholds.filter((o) => !o.passed));
+  const text = renderThresholdReport(result.thresholds, unmatchedThresholds(thresholds, result));
+  writeJson(out, result);
+  return text;
 }

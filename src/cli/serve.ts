@@ -113,52 +113,63 @@ export function registerServe(program: Command): void {
     .option('--tls-cert <file>', 'with --tls: your own certificate (PEM) instead of a throwaway CA')
     .option('--tls-key <file>', 'with --tls-cert: its private key')
     .option('--tls-ca <file>', 'with --tls-cert: the CA clients trust for it (default: the certificate itself)')
-    .action(async (f: ServeFlags) => {
-      if (f.control) {
-        // The control API's servers listen as the shards' scenario says, and a shard refuses TLS (src/runner/plan.ts).
-        if (f.tls || f.tlsCert || f.tlsKey || f.tlsCa)
-          throw inputError(
-            'CB_ERR_BAD_FLAG',
-            '--tls and its certificate flags serve the reference server alone; with --control the server processes speak plain TCP',
-            'drop --tls with --control (run TLS without --target, on one machine), or serve --tls without --control',
-          );
-        return serveControl(f, process.env);
-      }
-      const { ratePerSec, payloadBytes, heartbeatMs, retention, slowReaderQueueBytes, stallTimeoutMs, ports: asked } = serveOptionsOf(f);
-      const settings = { heartbeat: { intervalMs: heartbeatMs, timeoutMs: heartbeatMs * 2 }, slowReaderQueueBytes, stallTimeoutMs };
-      // Every model's options at their scenario defaults, with what the flags set.
-      const [defaults] = expandMatrix(validateScenario(applyOverrides({}, { 'sse.echo': f.sseEcho === true }), 'serve flags'));
-      const tls = await serveTls(f);
-      const host = new ReferenceHost({
-        host: f.host,
-        ports: asked,
-        retention,
-        settings,
-        ...(tls ? { tls: tls.listeners } : {}),
-      });
-      for (const m of allModels()) host.attach(m.createServer(optionsOf(m, defaults!)));
-      // For `connbench heartbeat probe` through an intermediary in front of this server.
-      registerSilenceRoute(host);
-      const ports = await host.listen();
-      const publisher = new Publisher(host.log, { ratePerSec, payloadBytes, t0Us: nowUs() });
-      if (ratePerSec > 0) publisher.start();
-      const base = originOf('http', tls !== undefined, f.host, ports.http);
-      const at = { host: f.host, ports, secure: tls !== undefined };
-      const lines = allModels().flatMap((m) => m.endpoints(at, settings, optionsOf(m, defaults!)).map((e) => endpointLine(m.id, e)));
-      process.stdout.write(
-        [
-          `connbench reference server, publishing ${ratePerSec}/s with ${payloadBytes} B payloads`,
-          ...lines,
-          endpointLine('chat send', { method: 'POST', target: `${base}/send`, note: '{"to":"u2","t":0,"body":"hi"}' }),
-          endpointLine('probe', { method: 'GET', target: `${base}/probe/silence?ms=N`, note: 'connbench heartbeat probe' }),
-          ...(tls ? tlsHelpLines(tls.caFile, f.host, ports) : []),
-          'Ctrl-C to stop.',
-          '',
-        ].join('\n'),
-      );
-      await untilSignal();
-      publisher.stop();
-      await host.close();
-      process.stdout.write(summaryLine(host.counters));
-    });
+    .action((f: ServeFlags) => (f.control ? runControl(f) : runServe(f)));
+}
+
+/** `connbench serve --control`: the control API, whose server processes listen as the shards' scenario says. */
+async function runControl(f: ServeFlags): Promise<void> {
+  // A shard refuses TLS (src/runner/plan.ts), so the control API's servers speak plain TCP.
+  if (f.tls || f.tlsCert || f.tlsKey || f.tlsCa)
+    throw inputError(
+      'CB_ERR_BAD_FLAG',
+      '--tls and its certificate flags serve the reference server alone; with --control the server processes speak plain TCP',
+      'drop --tls with --control (run TLS without --target, on one machine), or serve --tls without --control',
+    );
+  return serveControl(f, process.env);
+}
+
+/** `connbench serve`: the reference server with every model attached, publishing until a signal, then what it counted. */
+async function runServe(f: ServeFlags): Promise<void> {
+  const { ratePerSec, payloadBytes, heartbeatMs, retention, slowReaderQueueBytes, stallTimeoutMs, ports: asked } = serveOptionsOf(f);
+  const settings = { heartbeat: { intervalMs: heartbeatMs, timeoutMs: heartbeatMs * 2 }, slowReaderQueueBytes, stallTimeoutMs };
+  // Every model's options at their scenario defaults, with what the flags set.
+  const [defaults] = expandMatrix(validateScenario(applyOverrides({}, { 'sse.echo': f.sseEcho === true }), 'serve flags'));
+  const tls = await serveTls(f);
+  const host = new ReferenceHost({
+    host: f.host,
+    ports: asked,
+    retention,
+    settings,
+    ...(tls ? { tls: tls.listeners } : {}),
+  });
+  for (const m of allModels()) host.attach(m.createServer(optionsOf(m, defaults!)));
+  // For `connbench heartbeat probe` through an intermediary in front of this server.
+  registerSilenceRoute(host);
+  const ports = await host.listen();
+  const publisher = new Publisher(host.log, { ratePerSec, payloadBytes, t0Us: nowUs() });
+  if (ratePerSec > 0) publisher.start();
+  const at = { host: f.host, ports, secure: tls !== undefined };
+  const lines = allModels().flatMap((m) => m.endpoints(at, settings, optionsOf(m, defaults!)).map((e) => endpointLine(m.id, e)));
+  process.stdout.write(
+    [
+      `connbench reference server, publishing ${ratePerSec}/s with ${payloadBytes} B payloads`,
+      ...lines,
+      ...extraEndpointLines(originOf('http', tls !== undefined, f.host, ports.http)),
+      ...(tls ? tlsHelpLines(tls.caFile, f.host, ports) : []),
+      'Ctrl-C to stop.',
+      '',
+    ].join('\n'),
+  );
+  await untilSignal();
+  publisher.stop();
+  await host.close();
+  process.stdout.write(summaryLine(host.counters));
+}
+
+/** The routes no model owns: chat's send and the heartbeat probe's silence, at the HTTP origin `base`. */
+function extraEndpointLines(base: string): string[] {
+  return [
+    endpointLine('chat send', { method: 'POST', target: `${base}/send`, note: '{"to":"u2","t":0,"body":"hi"}' }),
+    endpointLine('probe', { method: 'GET', target: `${base}/probe/silence?ms=N`, note: 'connbench heartbeat probe' }),
+  ];
 }

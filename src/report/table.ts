@@ -106,7 +106,7 @@ function rowCells(r: ModelResult, axes: string[]): string[] {
     int(r.messages.delivered),
     int(r.messages.lost),
     int(r.messages.duplicates),
-    // With --repeat: the figure, then [min–max] over the repeats; across hosts, † below the clock bound.
+    // With --repeat: the figure, then [min–max] over the repeats; across hosts, ‡ below the clock bound.
     clockMarked(r, r.latencyMs.p50, withRange(r, 'latencyMs.p50', formatMs)),
     clockMarked(r, r.latencyMs.p90, formatMs(r.latencyMs.p90)),
     clockMarked(r, r.latencyMs.p99, withRange(r, 'latencyMs.p99', formatMs)),

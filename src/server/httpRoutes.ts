@@ -33,7 +33,9 @@ export class HttpRoutes {
     const handler = this.routes.get(`${req.method} ${url.pathname}`);
     if (!handler) {
       const known = [...this.routes.keys()].filter((k) => k.endsWith(` ${url.pathname}`));
-      if (known.length > 0) return void respond(res, 405, { error: 'CB_ERR_METHOD', message: `use ${known.join(' or ')}` });
+      // A 405 names the methods the path has in Allow (RFC 9110, 15.5.6), as well as in its message.
+      const allow = known.map((k) => k.slice(0, k.indexOf(' '))).join(', ');
+      if (known.length > 0) return void respond(res, 405, { error: 'CB_ERR_METHOD', message: `use ${known.join(' or ')}` }, { allow });
       this.count('notFound');
       return void respond(res, 404, { error: 'CB_ERR_NOT_FOUND', message: `no route ${req.method} ${url.pathname}` });
     }

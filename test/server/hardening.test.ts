@@ -179,6 +179,7 @@ describe('reference server: routes and bodies', () => {
     expect(u.closedByServer).toBe(true);
     const m = await exchange(s.httpPort, get('/send'));
     expect(m.status).toBe(405);
+    expect(m.text).toMatch(/\r\nallow: POST\r\n/i);
     expect(s.host.counters.notFound).toBe(2);
     await stillServes(s);
   });

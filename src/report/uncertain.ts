@@ -26,10 +26,16 @@ function figureAndBound(r: ModelResult, path: BoundedPath): { value: number | nu
   }
 }
 
-/** Whether a row's figure is too uncertain to print as it is; a result without bounds (schemaVersion 1), or a figure not measured, never is. */
+/**
+ * Whether a row's figure is too uncertain to print as it is; a result without bounds (schemaVersion 1),
+ * or a figure not measured, never is. A negative one always is: no connection frees memory and no
+ * message gives CPU back, so the noise the bound does not cover (the allocator returning pages
+ * between the two samples) was larger than what it measured.
+ */
 export function isUncertain(r: ModelResult, path: BoundedPath): boolean {
   const { value, bound } = figureAndBound(r, path);
-  return value !== null && bound !== undefined && bound !== null && bound > UNCERTAIN_ABOVE * Math.abs(value);
+  if (value === null || bound === undefined || bound === null) return false;
+  return value < 0 || bound > UNCERTAIN_ABOVE * Math.abs(value);
 }
 
 /**

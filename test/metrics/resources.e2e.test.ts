@@ -3,6 +3,7 @@ import { validateScenario } from '../../src/scenario/load.js';
 import { expandMatrix } from '../../src/scenario/matrix.js';
 import { runScenario } from '../../src/runner/run.js';
 import { openFilesLimit } from '../../src/metrics/limits.js';
+import { isUncertain } from '../../src/report/uncertain.js';
 
 const PAYLOAD_BYTES = 128;
 const KiB = 1024;
@@ -29,8 +30,14 @@ describe('resource metrics of a real run (issue 4 sanity bounds)', () => {
       expect(m.status, `${at}: ${m.statusReason}`).not.toBe('failed');
       expect(m.clients.connected, at).toBe(500);
       expect(m.messages.lost, at).toBe(0);
-      // Memory per connection: fresh server vs all connected, both after forced GC.
-      expect(m.server.rssPerConnectionBytes, at).toBeGreaterThanOrEqual(0.5 * KiB);
+      // Memory per connection: fresh server vs all connected, both after forced GC. At 500
+      // connections the allocator may move the server's RSS by more than they cost: a figure that
+      // small must then be one the reports mark as uncertain, never one they print as exact.
+      const rss = m.server.rssPerConnectionBytes!;
+      if (rss < 0.5 * KiB)
+        expect(isUncertain(m, 'server.rssPerConnectionBytes'), `${at}: ${rss} B, bound ${m.server.rssPerConnectionBytesBound} B`).toBe(
+          true,
+        );
       expect(m.server.rssPerConnectionBytes, at).toBeLessThanOrEqual(200 * KiB);
       expect(m.server.heapPerConnectionBytes, at).toBeGreaterThan(0);
       expect(m.server.peakRssBytes, at).toBeGreaterThan(m.server.rssPerConnectionBytes! * 500);

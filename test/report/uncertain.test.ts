@@ -20,6 +20,10 @@ describe('figures with an error bound', () => {
     expect(boundedText(loose, rss, formatBytes)).toBe(`< 4.0 KiB${UNCERTAIN_MARK}`);
     const negative = syntheticRow({ model: 'tcp', latencyBaseUs: 500, rssPerConnectionBytes: -3000, rssPerConnectionBytesBound: 2000 });
     expect(boundedText(negative, rss, formatBytes)).toBe(`n/a${UNCERTAIN_MARK}`);
+    // Below zero by more than four times its bound: still not a figure, and never printed as one.
+    const belowItsBound = syntheticRow({ model: 'tcp', latencyBaseUs: 500, rssPerConnectionBytes: -5218, rssPerConnectionBytesBound: 400 });
+    expect(isUncertain(belowItsBound, rss)).toBe(true);
+    expect(boundedText(belowItsBound, rss, formatBytes)).toBe(`n/a${UNCERTAIN_MARK}`);
     // A result written before bounds existed prints its figures as it always did.
     const old = syntheticRow({ model: 'tcp', latencyBaseUs: 500, rssPerConnectionBytes: 100 });
     expect(boundedText(old, rss, formatBytes)).toBe('100 B');

@@ -288,15 +288,19 @@ export interface FaultOutcome {
   caughtUpMs: number | null;
 }
 
-export interface RunResult {
-  schemaVersion: 1 | 2 | 3 | 4 | typeof SCHEMA_VERSION;
-  kind: 'run';
+/** What a run and a shard's partial result begin with: who wrote it, when, where, and the scenario (its first point, without `matrix`). */
+export interface ResultHeader {
   tool: { name: 'connbench'; version: string };
   startedAt: string;
   finishedAt: string | null;
   complete: boolean;
   env: RunEnv;
   scenario: ResolvedScenario;
+}
+
+export interface RunResult extends ResultHeader {
+  schemaVersion: 1 | 2 | 3 | 4 | typeof SCHEMA_VERSION;
+  kind: 'run';
   models: ModelResult[];
   /** Runs of each model with `run --repeat N`; absent for a single run. */
   repeat?: number;

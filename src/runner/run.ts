@@ -6,10 +6,9 @@ import { planRun, type Limits, type RunPlan } from './plan.js';
 import { processesOfFailedRun, runModel, type ModelRunAt } from './runModel.js';
 import { emit, type ProgressInfo, type RunListener } from './events.js';
 import { ConnbenchError } from '../util/errors.js';
-import { TOOL_VERSION } from '../util/version.js';
+import { startedHeader } from './resultHeader.js';
 import { initHistograms } from '../metrics/histogram.js';
 import { combineRepeats } from '../report/repeats.js';
-import { currentEnv } from '../report/env.js';
 import { modelRuns } from '../scenario/matrix.js';
 import { prepareNetwork, type RunNetwork } from './network.js';
 
@@ -48,18 +47,7 @@ export async function runScenario(points: Scenario[], opts: RunOptions): Promise
   const plans = points.map((p) => planRun(p, opts.limits));
   const network = await prepareNetwork(points);
   const first = points[0]!;
-  const { matrix: _m, ...scenario } = first;
-  const result: RunResult = {
-    schemaVersion: SCHEMA_VERSION,
-    kind: 'run',
-    tool: { name: 'connbench', version: TOOL_VERSION },
-    startedAt: new Date().toISOString(),
-    finishedAt: null,
-    complete: false,
-    env: currentEnv(),
-    scenario,
-    models: [],
-  };
+  const result: RunResult = { schemaVersion: SCHEMA_VERSION, kind: 'run', ...startedHeader(points), models: [] };
   emit(listeners, 'runStarted', { points: points.length, models: first.models });
   opts.checkpoint?.(result);
 

@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Scenario, ResolvedScenario } from '../../scenario/schema.js';
-import type { ProcessUsage } from '../../report/result.js';
+import type { Scenario } from '../../scenario/schema.js';
+import type { ProcessUsage, ResultHeader } from '../../report/result.js';
 import { SCHEMA_VERSION } from '../../report/result.js';
-import type { RunEnv } from '../../report/env.js';
 import { HISTOGRAM_LAYOUT } from '../../metrics/histogram.js';
 import { inputError } from '../../util/errors.js';
 import type { RawModelRun } from '../resultRow.js';
@@ -15,16 +14,9 @@ import type { WorkerClock } from '../clockRow.js';
  * with the server's own samples, so `connbench merge` builds the row of all shards as one machine
  * running every client would have (src/runner/resultRow.ts, summarizeModelRun).
  */
-export interface ShardResult {
+export interface ShardResult extends ResultHeader {
   schemaVersion: typeof SCHEMA_VERSION;
   kind: 'shard';
-  tool: { name: 'connbench'; version: string };
-  startedAt: string;
-  finishedAt: string | null;
-  complete: boolean;
-  env: RunEnv;
-  /** As in a run: the first matrix point without `matrix`. */
-  scenario: ResolvedScenario;
   shard: {
     index: number;
     count: number;

@@ -3,10 +3,9 @@ import { modelRuns } from '../../scenario/matrix.js';
 import type { ModelId } from '../../models/types.js';
 import { SCHEMA_VERSION, type ModelResult, type RunResult } from '../../report/result.js';
 import { combineRepeats } from '../../report/repeats.js';
-import { currentEnv } from '../../report/env.js';
+import { startedHeader } from '../resultHeader.js';
 import { HISTOGRAM_LAYOUT, initHistograms } from '../../metrics/histogram.js';
 import { clientsOfShard } from '../../topology/topology.js';
-import { TOOL_VERSION } from '../../util/version.js';
 import { planRun, type Limits, type RunPlan } from '../plan.js';
 import { emit, type RunListener } from '../events.js';
 import { repeatLabelled, runOnce } from '../run.js';
@@ -122,16 +121,10 @@ async function runModelShard(client: ControlClient, o: ShardOptions, a: ModelRun
 }
 
 function shardResultOf(points: Scenario[], o: ShardOptions, repeat: number): ShardResult {
-  const { matrix: _m, ...scenario } = points[0]!;
   return {
     schemaVersion: SCHEMA_VERSION,
     kind: 'shard',
-    tool: { name: 'connbench', version: TOOL_VERSION },
-    startedAt: new Date().toISOString(),
-    finishedAt: null,
-    complete: false,
-    env: currentEnv(),
-    scenario,
+    ...startedHeader(points),
     shard: {
       ...o.shard,
       fingerprint: fingerprintOf(points, o.shard.count, repeat),

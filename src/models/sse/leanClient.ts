@@ -1,8 +1,7 @@
-import type net from 'node:net';
 import type { Outgoing } from '../message.js';
 import { nowUs } from '../../metrics/clock.js';
 import { ConnbenchError, codeOfSocketError, transportError } from '../../util/errors.js';
-import { PushClient } from '../push/pushClient.js';
+import { SocketPushClient } from '../push/socketClient.js';
 import { postSend } from '../http/postSend.js';
 import { MAX_ERROR_BODY_BYTES, errorOfResponse } from '../http/errorOfResponse.js';
 import { HttpResponseDecoder, type HttpResponseHandlers, type ResponseHead } from './httpResponse.js';
@@ -21,8 +20,7 @@ import { PLAIN_TRANSPORT } from '../transport.js';
  * It is one object that is its own decoder and parser handler, and it creates the parser only once
  * the stream is accepted: every closure or object per connection is multiplied by the client count.
  */
-export class LeanSseClient extends PushClient implements HttpResponseHandlers, SseParserHandlers {
-  private socket: net.Socket | undefined;
+export class LeanSseClient extends SocketPushClient implements HttpResponseHandlers, SseParserHandlers {
   private readonly response = new HttpResponseDecoder(this);
   private parser: SseParser | undefined;
   /** A refused request's body, read for the server's error code. */
@@ -31,16 +29,8 @@ export class LeanSseClient extends PushClient implements HttpResponseHandlers, S
   private status = 0;
   /** The stream id the hello named: heartbeats are echoed for it (frames.ts helloFrame); undefined = no echo. */
   private echoStream: number | undefined;
-  /** We cut the socket ourselves: its close is not the server ending the stream. */
-  private terminated = false;
   /** When the chunk being parsed arrived: every event in it arrived then (parsing is the client's cost, not latency). */
   private chunkAtUs = 0;
-
-  protected cut(): boolean {
-    this.terminated = true;
-    this.socket?.destroy();
-    return this.socket !== undefined;
-  }
 
   connect(signal?: AbortSignal): Promise<void> {
     if (this.socket) return Promise.reject(transportError('CB_ERR_CONNECT', 'connect() may be called once per SSE client'));

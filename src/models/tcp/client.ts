@@ -1,22 +1,15 @@
-import type net from 'node:net';
 import { decodeMessage, type Outgoing } from '../message.js';
 import { nowUs } from '../../metrics/clock.js';
 import { ConnbenchError, codeOfSocketError, transportError } from '../../util/errors.js';
 import { applyTcpKeepAlive } from '../keepAlive.js';
-import { PushClient } from '../push/pushClient.js';
+import { SocketPushClient } from '../push/socketClient.js';
 import { FrameDecoder, FrameType, type Frame } from './framing.js';
 import { PONG_FRAME, clientHelloFrame, parseGap, parseServerHello, sendFrame } from './protocol.js';
 import { PLAIN_TRANSPORT } from '../transport.js';
 
 /** One raw TCP connection: HELLO out, HELLO back, then MSG and GAP frames; answers PING with PONG. */
-export class TcpClient extends PushClient {
-  private socket: net.Socket | undefined;
+export class TcpClient extends SocketPushClient {
   private readonly decoder = new FrameDecoder();
-
-  protected cut(): boolean {
-    this.socket?.destroy();
-    return this.socket !== undefined;
-  }
 
   connect(signal?: AbortSignal): Promise<void> {
     const connected = this.life.begin(signal);

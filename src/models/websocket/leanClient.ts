@@ -1,10 +1,9 @@
-import type net from 'node:net';
 import { MAX_MESSAGE_BYTES, type Outgoing } from '../message.js';
 import { nowUs } from '../../metrics/clock.js';
 import { codeOfSocketError, transportError } from '../../util/errors.js';
 import { MAX_ERROR_BODY_BYTES, errorOfResponse } from '../http/errorOfResponse.js';
 import { applyTcpKeepAlive } from '../keepAlive.js';
-import { PushClient } from '../push/pushClient.js';
+import { SocketPushClient } from '../push/socketClient.js';
 import { sendText } from './protocol.js';
 import { MAX_HANDSHAKE_HEAD_BYTES, handshakeProblem, newKey, parseHead, upgradeRequest } from './handshake.js';
 import { Opcode, closePayload, maskedFrame, type FrameViolation, type ServerFrameHandlers } from './frames.js';
@@ -22,24 +21,15 @@ const HEAD_END = Buffer.from('\r\n\r\n');
  * less work per delivery (docs/benchmarks.md, The lean websocket client); the runner uses it where
  * many clients run.
  */
-export class LeanWebsocketClient extends PushClient implements ServerFrameHandlers {
-  private socket: net.Socket | undefined;
+export class LeanWebsocketClient extends SocketPushClient implements ServerFrameHandlers {
   private readonly key = newKey();
   /** Handshake bytes that arrived without the end of the head yet. */
   private head: Buffer | undefined;
   private decoder: ServerFrameDecoder | undefined;
   /** A refused upgrade: its status and body, read for the server's error code. */
   private refusal: { status: number; chunks: Buffer[]; bytes: number; length: number } | undefined;
-  /** We cut the socket ourselves: its end is not the server's doing. */
-  private terminated = false;
   /** When the chunk being decoded arrived: every frame in it arrived then (parsing is the client's cost, not latency). */
   private chunkAtUs = 0;
-
-  protected cut(): boolean {
-    this.terminated = true;
-    this.socket?.destroy();
-    return this.socket !== undefined;
-  }
 
   connect(signal?: AbortSignal): Promise<void> {
     if (this.socket) return Promise.reject(transportError('CB_ERR_CONNECT', 'connect() may be called once per websocket client'));

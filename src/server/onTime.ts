@@ -34,14 +34,19 @@ export class OnTimeWaiter {
   private dueUs = 0;
   private fire: (() => void) | undefined;
 
-  /** Calls `fire` once at `dueUs` (at once when it is past); replaces a pending call. */
+  /**
+   * Calls `fire` once at `dueUs` (in the next event-loop turn when it is near or past); replaces a
+   * pending call. Never calls it before returning: a callback that asks for the next instant at
+   * once (a publisher at thousands of messages per second) would otherwise recurse once per message
+   * until the stack overflows, and would never let the event loop read its sockets.
+   */
   at(dueUs: number, fire: () => void): void {
     this.cancel();
     this.dueUs = dueUs;
     this.fire = fire;
     const leadUs = dueUs - nowUs();
     if (leadUs > COARSE_LEAD_US) this.timer = setTimeout(() => this.approach(), (leadUs - COARSE_LEAD_US) / 1000);
-    else this.approach();
+    else this.immediate = setImmediate(() => this.approach());
   }
 
   cancel(): void {

@@ -87,4 +87,28 @@ describe('OnTimeWaiter', () => {
     await new Promise((r) => setTimeout(r, 10));
     expect(fired).toBe(false);
   });
+
+  it('never calls back before at() returns, even for an instant already past', async () => {
+    const w = new OnTimeWaiter();
+    let fired = false;
+    w.at(nowUs() - 1000, () => (fired = true));
+    expect(fired).toBe(false);
+    await new Promise((r) => setImmediate(r));
+    expect(fired).toBe(true);
+  });
+});
+
+describe('Publisher at thousands of messages per second', () => {
+  it('publishes a whole window scheduled closer together than the spin, without growing the stack', async () => {
+    const log = new MessageLog(100_000);
+    // 10 µs apart, well inside SPIN_US: each message's wait asks for the next one at once.
+    const t0Us = nowUs() + 2000;
+    const untilUs = t0Us + 300_000;
+    const p = new Publisher(log, { ratePerSec: 100_000, payloadBytes: 1, t0Us, untilUs });
+    p.start();
+    while (nowUs() < untilUs + 50_000) await new Promise((r) => setTimeout(r, 20));
+    // The stop publishes nothing more: the schedule itself reached the window's end.
+    expect(log.head).toBe(30_000);
+    expect(p.stop(untilUs)).toBe(30_000);
+  });
 });

@@ -57,6 +57,13 @@ export type ToOneWaySender =
 
 export type FromOneWaySender = { type: 'connected' } | { type: 'sent' };
 
+// ---- the publisher's floor (floors/spinSchedule.js) ----
+export type ToSpinSchedule =
+  /** Reads the clock without sleeping until each of `count` instants 1/ratePerSec apart; replies with how late it saw each. */
+  { type: 'run'; ratePerSec: number; count: number } | { type: 'stop' };
+
+export type FromSpinSchedule = { type: 'lateness'; p50Us: number; p99Us: number; maxUs: number; count: number };
+
 // ---- autocannon (floors/autocannon.js) ----
 export type ToAutocannon = { type: 'run'; url: string; connections: number; durationSec: number } | { type: 'stop' };
 

@@ -68,6 +68,10 @@ export function registerRun(program: Command): void {
       '--out <file|dir>',
       'where to write the result JSON: a file, or a directory to write the default name in (default results/<scenario>-<timestamp>.json)',
     )
+    .option(
+      '--busy-poll',
+      "client workers poll without sleeping while messages flow: latency without the machine's wake-up (costs a core each)",
+    )
     .option('--json', 'print only the result JSON on stdout')
     .option('--wide', 'add resource columns (memory, CPU, bytes per message) to the table')
     .option('-q, --quiet', 'no progress on stderr')

@@ -20,6 +20,7 @@ export interface RunFlags extends NetworkFlags {
   markdown?: string;
   target?: string;
   shard?: string;
+  busyPoll?: boolean;
 }
 
 /** What run's flags set on every scenario: each value read by its flag's own rules, and the flag behind each path. */
@@ -49,6 +50,10 @@ export function runOverridesOf(f: RunFlags): RunOverrides {
   ];
   const overrides: Record<string, unknown> = {};
   const setBy: Record<string, string> = {};
+  if (f.busyPoll) {
+    overrides['client.busyPoll'] = true;
+    setBy['client.busyPoll'] = '--busy-poll';
+  }
   for (const [path, flag, raw, value] of read) {
     if (raw === undefined) continue;
     overrides[path] = value(raw);

@@ -18,6 +18,7 @@ import { ChatTraffic, inboxOf } from './chat.js';
 import { Churn, shareOf } from './churn.js';
 import { StormTracker } from './recovery.js';
 import { FaultWatch } from './faultWatch.js';
+import { BusyPoll } from './busyPoll.js';
 import { LatencyRecorder, createHistogram, encodeHistogram, initHistograms, type Histogram } from '../metrics/histogram.js';
 import { forceGc, peakRssBytes, sampleProcess } from '../metrics/process.js';
 import { nowUs } from '../metrics/clock.js';
@@ -32,6 +33,8 @@ const PROGRESS_EVERY_MS = 500;
 const RAMP_TICK_MS = 10;
 /** How often a drain looks whether every client has caught up. */
 const DRAIN_POLL_MS = 20;
+/** How long a busy poll may outlast the window and the drain if the runner never ends it. */
+const BUSY_POLL_SLACK_MS = 30_000;
 
 /** What every client of a worker is built with. */
 interface SharedByClients {
@@ -59,6 +62,7 @@ class Worker {
   private failed = 0;
   private readonly errors: Record<string, number> = {};
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  private readonly busyPoll = new BusyPoll();
   private progressTimer: NodeJS.Timeout | undefined;
   private chat: ChatTraffic | undefined;
   private churn: Churn | undefined;
@@ -184,6 +188,7 @@ class Worker {
     this.loopDelay.reset();
     this.loopDelay.enable();
     const s = this.start.scenario;
+    if (s.client.busyPoll) this.busyPoll.start((untilUs - this.serverNowUs()) / 1000 + s.drainTimeoutMs + BUSY_POLL_SLACK_MS);
     const w = s.workload;
     if (w.pattern === 'chat') {
       this.chat = new ChatTraffic(
@@ -254,6 +259,7 @@ class Worker {
       expected = this.owedPerClient(expectedBroadcast, owedByInbox, lastSeq);
     }
     this.loopDelay.disable();
+    this.busyPoll.stop();
     return { type: 'drained', result: this.result(expected, this.caughtUp(expected, lastSeq)) };
   }
 
@@ -358,6 +364,7 @@ class Worker {
 
   async stop(): Promise<void> {
     if (this.progressTimer) clearInterval(this.progressTimer);
+    this.busyPoll.stop();
     this.chat?.stop();
     this.churn?.stop();
     for (const t of this.stormTimers) clearTimeout(t);

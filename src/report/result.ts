@@ -1,21 +1,22 @@
 /**
- * The result JSON (schemaVersion 5): the contract CI scripts read. Change a field only on
+ * The result JSON (schemaVersion 6): the contract CI scripts read. Change a field only on
  * purpose, with a schemaVersion bump. 2 added the figures' bounds and the publisher's lateness
  * (`server.publishLagUs`); 3 what a server on another host brings (`clock` and `shards` on a row,
  * `shards` on the run, `shard` on a client worker of `processes`); 4 writes null, not 0, for a
  * figure computed from too few samples (a percentile of too few deliveries, a figure per connection
  * with none connected, per message with none delivered, any figure of a row that did not finish)
  * and added `server.slowReaderCuts`; 5 the transport of every row (`connectMs.tcp` and `.tls`,
- * `tls`, `connections`, `proxy`). readResult still reads 1 to 4 (docs/contract.md, Versioning): 1,
- * 2 and 3 as 4 states them, and every older row with its transport "not measured".
+ * `tls`, `connections`, `proxy`); 6 `client.busyPoll`, with the client's CPU figures null when it
+ * is set. readResult still reads 1 to 5 (docs/contract.md, Versioning): 1, 2 and 3 as 4 states
+ * them, and every older row with its transport "not measured".
  */
 import type { LatencySummaryMs } from '../metrics/histogram.js';
 import type { ResolvedScenario } from '../scenario/schema.js';
 import type { RunEnv } from './env.js';
 
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 /** Older versions readResult still accepts: every field they lack is optional below, their zeros without samples are read as null, and their transport as not measured (upgradeResult.ts). */
-export const READABLE_SCHEMA_VERSIONS: readonly number[] = [1, 2, 3, 4, SCHEMA_VERSION];
+export const READABLE_SCHEMA_VERSIONS: readonly number[] = [1, 2, 3, 4, 5, SCHEMA_VERSION];
 
 /** How late the publisher sent messages past their scheduled time, microseconds; a percentile of too few messages is null. */
 export interface PublishLagUs {
@@ -96,6 +97,11 @@ export interface ModelResult {
     cpuUsPerMessageBound?: number | null;
     eventLoopDelayP99Ms: number | null;
     peakRssBytes: number | null;
+    /**
+     * Set when the workers busy-polled (scenario client.busyPoll): cpuPercent and cpuUsPerMessage are
+     * then null, because the polling, not the model, used the core. Absent before schemaVersion 6.
+     */
+    busyPoll?: true;
   };
   wire: {
     serverBytesPerMessage: number | null;
@@ -299,7 +305,7 @@ export interface ResultHeader {
 }
 
 export interface RunResult extends ResultHeader {
-  schemaVersion: 1 | 2 | 3 | 4 | typeof SCHEMA_VERSION;
+  schemaVersion: 1 | 2 | 3 | 4 | 5 | typeof SCHEMA_VERSION;
   kind: 'run';
   models: ModelResult[];
   /** Runs of each model with `run --repeat N`; absent for a single run. */

@@ -71,6 +71,7 @@ const row = z.looseObject({
     cpuUsPerMessage: figure,
     eventLoopDelayP99Ms: figure,
     peakRssBytes: figure,
+    busyPoll: z.literal(true).optional(),
   }),
   wire: z.looseObject({
     serverBytesPerMessage: figure,

@@ -23,9 +23,13 @@ function labelOf(path: string): string {
   return path;
 }
 
+/** The client figures a busy poll leaves unreported. */
+const BUSY_POLL_CPU = /^client\.cpu/;
+
 /** Why `row` has no figure at `path`, in a few words. */
 export function whyNotMeasured(row: ModelResult, path: string): string {
   if (row.status === 'failed') return `${row.model} did not finish`;
+  if (row.client.busyPoll && BUSY_POLL_CPU.test(path)) return "client.busyPoll: the polling used the workers' CPU";
   const transport = transportWhy(row, path);
   if (transport !== undefined) return transport;
   const [head, leaf = ''] = path.split('.');

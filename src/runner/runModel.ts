@@ -445,6 +445,7 @@ function rawModelRun(run: RunContext, m: Measured): RawModelRun {
     drainMs: m.drained.drainMs,
     published: m.drained.publishedCount,
     workers: results,
+    ...(s.client.busyPoll ? { busyPoll: true } : {}),
     server: serverWindowOf(m),
     client: { base: m.base.client, connected: m.connected.client, measureStart: m.measureStart.client, measureEnd: m.measureEnd.client },
     memoryRepeats: {

@@ -40,6 +40,7 @@ export function inputOf(s: ResolvedScenario): ScenarioInput {
     client: {
       workers: s.client.workers,
       sourceAddresses: s.client.sourceAddresses,
+      busyPoll: s.client.busyPoll,
       resume: s.client.resume,
       reconnect: {
         minDelay: formatDurationExact(s.client.reconnect.minDelayMs),

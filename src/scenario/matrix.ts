@@ -155,6 +155,7 @@ function toScenario(s: ScenarioParsed, p: Point, matrix: MatrixPoint): Scenario 
     client: {
       workers: s.client.workers,
       sourceAddresses: s.client.sourceAddresses,
+      busyPoll: s.client.busyPoll,
       resume: p['client.resume'] as ResumeMode,
       reconnect: { minDelayMs: s.client.reconnect.minDelay, maxDelayMs: s.client.reconnect.maxDelay },
     },

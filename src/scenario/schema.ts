@@ -179,6 +179,12 @@ const trailingShape = {
       sourceAddresses: wholeNumber(1, MAX_SOURCE_ADDRESSES)
         .default(1)
         .describe('Loopback source addresses to spread connections over (127.0.0.1, 127.0.0.2, …).'),
+      busyPoll: z
+        .boolean()
+        .default(false)
+        .describe(
+          "Client workers never sleep from the start of publishing to the end of the drain: a message is read as soon as the kernel has it, without the machine's wake-up from idle (0.1-0.4 ms on a shared VM). Costs a core per worker, so their CPU figures are not reported; for latency runs with few clients.",
+        ),
       resume: axis(
         z.enum(RESUME_MODES),
         'cursor: a reconnect resumes where the client was (Last-Event-ID, cursor). none: it starts from now, as naive long polling does, and the gap counts as lost.',
@@ -302,7 +308,14 @@ export type ScenarioCore = {
   /** What stands between the clients and the server at this point. */
   intermediary: IntermediarySettings;
   server: { retention: number; processes: number; slowReaderQueueBytes: number; stallTimeoutMs: number };
-  client: { workers: number; sourceAddresses: number; resume: ResumeMode; reconnect: { minDelayMs: number; maxDelayMs: number } };
+  client: {
+    workers: number;
+    sourceAddresses: number;
+    /** The workers' event loops poll without sleeping while messages flow (src/client/busyPoll.ts). */
+    busyPoll: boolean;
+    resume: ResumeMode;
+    reconnect: { minDelayMs: number; maxDelayMs: number };
+  };
   thresholds: Record<string, string>;
   /** Faults, `atMs` after the start of publishing, in time order. */
   faults: Fault[];

@@ -92,10 +92,10 @@ describe('connbench compare', () => {
     expect(notJson.status).toBe(2);
     expect(notJson.stderr).toMatch(/garbage\.json is not JSON/);
     const v6 = JSON.parse(JSON.stringify(syntheticResult([]))) as Omit<RunResult, 'schemaVersion'> & { schemaVersion: number };
-    v6.schemaVersion = 6;
+    v6.schemaVersion = 7;
     const other = cli(['compare', base, save('v6.json', v6)]);
     expect(other.status).toBe(2);
-    expect(other.stderr).toContain('v6.json has schemaVersion 6; this connbench reads schemaVersion 1, 2, 3, 4 and 5 (writes 5)');
+    expect(other.stderr).toContain('v6.json has schemaVersion 7; this connbench reads schemaVersion 1, 2, 3, 4, 5 and 6 (writes 6)');
     const badRule = cli(['compare', base, regressed, '--fail-on', 'latency.p99 > soon']);
     expect(badRule.status).toBe(2);
     expect(badRule.stderr).toContain('neither a signed change');

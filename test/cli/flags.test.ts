@@ -54,6 +54,11 @@ describe('flag readers', () => {
         'workload.payload': '--payload "1KiB"',
       },
     });
+    expect(runOverridesOf({ busyPoll: true })).toEqual({
+      overrides: { 'client.busyPoll': true },
+      setBy: { 'client.busyPoll': '--busy-poll' },
+    });
+    expect(runOverridesOf({})).toEqual({ overrides: {}, setBy: {} });
     expect(refusal(() => runOverridesOf({ duration: '0s' })).message).toBe('--duration "0s" is not a duration above 0ms and at most 24h');
   });
 });

@@ -60,6 +60,34 @@ describe('connbench run (end to end, small numbers)', () => {
     expect(result.models[0]!.server.slowReaderCuts).toBe(0);
   });
 
+  it('--busy-poll: the workers poll without sleeping, the row stays ok and its client CPU is n/a with the reason', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'connbench-e2e-'));
+    const out = path.join(dir, 'busy.json');
+    const r = run([
+      'run',
+      '--models',
+      'tcp',
+      '--clients',
+      '1',
+      '--rate',
+      '200/s',
+      '--duration',
+      '500ms',
+      '--busy-poll',
+      '--wide',
+      '--out',
+      out,
+    ]);
+    expect(r.status, r.stderr).toBe(0);
+    const result = JSON.parse(readFileSync(out, 'utf8')) as RunResult;
+    expect(result.scenario.client.busyPoll).toBe(true);
+    const row = result.models[0]!;
+    expect(row).toMatchObject({ status: 'ok', messages: { lost: 0 } });
+    expect(row.client).toMatchObject({ busyPoll: true, cpuPercent: null, cpuUsPerMessage: null });
+    expect(row.latencyMs.count).toBeGreaterThan(0);
+    expect(r.stdout).toContain("client.busyPoll: the polling used the workers' CPU");
+  });
+
   it('--out DIR writes the default file name inside the directory, for every model', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'connbench-e2e-'));
     const r = run(['run', '--models', 'tcp,websocket', '--clients', '3', '--duration', '300ms', '--out', dir, '--quiet']);

@@ -126,3 +126,26 @@ describe('summarizeModelRun: no figure without samples', () => {
     expect(row.connectMs).toMatchObject({ p50: null, p99: null, max: null });
   });
 });
+
+describe('summarizeModelRun: busy-polling workers (client.busyPoll)', () => {
+  /** A worker that used its whole core in the 1 s window, as a busy poll does. */
+  function spinning(r: RawModelRun): RawModelRun {
+    const end = { ...r.client.measureEnd[0]!, cpuUserUs: 1e6 };
+    return { ...r, client: { ...r.client, measureEnd: [end] } };
+  }
+
+  it('a whole core is saturation without a busy poll, and its CPU figures are reported', () => {
+    const row = summarizeModelRun(spinning(raw(10, 200)));
+    expect(row.status).toBe('client-bound');
+    expect(row.client).toMatchObject({ cpuPercent: 100, cpuUsPerMessage: 5000 });
+    expect(row.client.busyPoll).toBeUndefined();
+  });
+
+  it('with one, the row stays ok, the client CPU figures are null and the row says why', () => {
+    const row = summarizeModelRun({ ...spinning(raw(10, 200)), busyPoll: true });
+    expect(row.status).toBe('ok');
+    expect(row.client).toMatchObject({ cpuPercent: null, cpuUsPerMessage: null, cpuUsPerMessageBound: null, busyPoll: true });
+    expect(row.client.rssPerClientBytes).not.toBeNull();
+    expect(row.server.cpuUsPerMessage).toBe(500);
+  });
+});

@@ -1,0 +1,48 @@
+// @ts-check
+/**
+ * The publisher's floor: a process that never sleeps, reading the clock in a loop until each
+ * instant of a fixed schedule, records how late it saw each one. What it records is only the
+ * machine taking the core away (other processes, the hypervisor): the lateness no publisher that
+ * waits for its instants in a process can beat, however it waits.
+ */
+import { nowUs, serve } from './common.js';
+
+serve(
+  /** @param {import('./protocol.js').ToSpinSchedule} m */
+  (m, reply) => {
+    switch (m.type) {
+      case 'run':
+        return reply(lateness(spin(m.ratePerSec, m.count)));
+      case 'stop':
+        process.exit(0);
+    }
+  },
+);
+
+/**
+ * Bounded by the schedule itself: count instants, the last count/rate seconds from now.
+ * @param {number} ratePerSec
+ * @param {number} count
+ */
+function spin(ratePerSec, count) {
+  const intervalUs = 1e6 / ratePerSec;
+  const t0Us = nowUs() + 1000;
+  const lateUs = new Array(count);
+  for (let k = 0; k < count; k++) {
+    const dueUs = Math.round(t0Us + k * intervalUs);
+    let t = nowUs();
+    while (t < dueUs) t = nowUs();
+    lateUs[k] = t - dueUs;
+  }
+  return lateUs;
+}
+
+/**
+ * @param {number[]} lateUs
+ * @returns {import('./protocol.js').FromSpinSchedule}
+ */
+function lateness(lateUs) {
+  const us = [...lateUs].sort((a, b) => a - b);
+  const at = (/** @type {number} */ q) => us[Math.min(us.length - 1, Math.floor(q * us.length))] ?? 0;
+  return { type: 'lateness', p50Us: at(0.5), p99Us: at(0.99), maxUs: us.at(-1) ?? 0, count: us.length };
+}

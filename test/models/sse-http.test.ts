@@ -14,8 +14,8 @@ function decode(chunks: Uint8Array[], close = false): Decoded {
   const parts: Buffer[] = [];
   const d = new HttpResponseDecoder({
     onHead: (h) => out.heads.push(h),
-    // Copied at once: the decoder hands out views into the pushed chunk.
-    onBody: (b) => parts.push(Buffer.from(b)),
+    // Copied at once: the decoder hands out ranges of the pushed chunk.
+    onBody: (b, start, end) => parts.push(Buffer.from(b.subarray(start, end))),
     onEnd: () => out.ended++,
   });
   for (const c of chunks) {
@@ -75,6 +75,35 @@ describe('HttpResponseDecoder', () => {
     ]);
     expect(r.body).toBe('retry: 100\nevent: hello\nid: 0\ndata: {"cursor":0}\n\n:\n\ndata: ü€😀\n\n');
     expect(r.ended).toBe(1);
+  });
+
+  it('reads chunk sizes of hex digits and CRLF alone from the bytes, as the regular path reads every other size line', () => {
+    const body = (texts: string[], sizeLine: (text: string) => string) => texts.map((t) => `${sizeLine(t)}${t}\r\n`).join('') + '0\r\n\r\n';
+    const head = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n';
+    const texts = ['id: 1\ndata: x\n\n', 'a'.repeat(0x1a), 'b'.repeat(0x100), 'ü€😀'];
+    const hex = (t: string) => Buffer.byteLength(t).toString(16);
+    // The plain lines (lower, upper case, leading zeros, all 8 digits) and the ones only the regular path reads.
+    const sizeLines: ((t: string) => string)[] = [
+      (t) => `${hex(t)}\r\n`,
+      (t) => `${hex(t).toUpperCase()}\r\n`,
+      (t) => `${hex(t).padStart(8, '0')}\r\n`,
+      (t) => `${hex(t)}\n`,
+      (t) => `${hex(t)} \t\r\n`,
+      (t) => `${hex(t)};name=value\r\n`,
+    ];
+    for (const sizeLine of sizeLines) {
+      const r = expectSameAtEverySplit(Buffer.from(head + body(texts, sizeLine)));
+      expect(r, JSON.stringify(sizeLine('x'))).toMatchObject({ body: texts.join(''), ended: 1, error: undefined });
+    }
+  });
+
+  it('refuses a size of more than 8 hex digits or one broken by a bare CR, split anywhere', () => {
+    for (const sizeLine of ['000000001\r\n', '1\rx\r\n', '\r\n', 'g\r\n']) {
+      const bytes = Buffer.from(`HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${sizeLine}x\r\n0\r\n\r\n`);
+      const r = expectSameAtEverySplit(bytes);
+      expect(r.error, JSON.stringify(sizeLine)).toMatch(/^CB_ERR_PROTOCOL: .*chunk size that is not hexadecimal/);
+      expect(r.body).toBe('');
+    }
   });
 
   it('reads a Content-Length body (an error answer) and stops there', () => {

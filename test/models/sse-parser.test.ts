@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SseParser, unfinishedTailStart, type SseEvent } from '../../src/models/sse/parser.js';
+import { SseParser, type SseEvent } from '../../src/models/sse/parser.js';
 
 interface Parsed {
   events: SseEvent[];
@@ -106,6 +106,49 @@ describe('SseParser', () => {
     expect(parse(['data: a\n\n', '\uFEFFdata: b\n\n']).events).toEqual([{ type: 'message', data: 'a', lastEventId: '' }]);
   });
 
+  it('reads a byte range in place, whatever lies around it, split at every byte position', () => {
+    // Line ends and a field just outside the range: a search that ran past its end would take them.
+    const around = (inner: Buffer) => Buffer.concat([Buffer.from('data: before\r\n'), inner, Buffer.from('\r\ndata: after\n\n')]);
+    const rangeOf = (b: Buffer, from: number, to: number) => ({ b: around(b.subarray(from, to)), start: 14, end: 14 + to - from });
+    for (let i = 0; i <= bytes.length; i++) {
+      const out: Parsed = { events: [], comments: [], retries: [] };
+      const p = new SseParser({
+        onEvent: (e) => out.events.push(e),
+        onComment: (c) => out.comments.push(c),
+        onRetry: (ms) => out.retries.push(ms),
+      });
+      for (const r of [rangeOf(bytes, 0, i), rangeOf(bytes, i, bytes.length)]) p.feedBytes(r.b, r.start, r.end);
+      p.end();
+      expect(out, `split at byte ${i}`).toEqual(whole);
+    }
+  });
+
+  it('acts on the four field names only, spelled exactly, in bytes as in text', () => {
+    const names = [
+      'dat',
+      'datas',
+      'Data',
+      'datA',
+      'i',
+      'ids',
+      'ID',
+      'iD',
+      'even',
+      'Event',
+      'evenT',
+      'events',
+      'retr',
+      'Retry',
+      'retrY',
+      'retrys',
+      'dàta',
+    ];
+    const text = `${names.map((n) => `${n}: 1\n`).join('')}data: kept\n\n`;
+    const expected = { events: [{ type: 'message', data: 'kept', lastEventId: '' }], comments: [], retries: [] };
+    expect(parse([Buffer.from(text)])).toEqual(expected);
+    expect(parse([text])).toEqual(expected);
+  });
+
   it('ignores an id containing NUL and keeps the previous one', () => {
     const p = parse(['id: 3\ndata: a\n\nid: 4\0\ndata: b\n\n']);
     expect(p.events.map((e) => e.lastEventId)).toEqual(['3', '3']);
@@ -140,19 +183,5 @@ describe('SseParser UTF-8 decoding', () => {
         expect(parse([DATA.subarray(0, i), DATA.subarray(i, j), DATA.subarray(j)]).events, `split at ${i} and ${j}`).toEqual(expected);
       }
     }
-  });
-
-  it('finds where an unfinished trailing sequence starts', () => {
-    const at = (...bytes: number[]) => unfinishedTailStart(Uint8Array.from(bytes));
-    expect(at()).toBe(0);
-    expect(at(0x41)).toBe(1);
-    expect(at(0x41, 0xc3)).toBe(1);
-    expect(at(0x41, 0xc3, 0xbc)).toBe(3);
-    expect(at(0xe2, 0x82)).toBe(0);
-    expect(at(0xf0, 0x9f, 0x98)).toBe(0);
-    expect(at(0xf0, 0x9f, 0x98, 0x80)).toBe(4);
-    // Never-valid lead bytes and stray continuation bytes are decoded now, as replacement characters.
-    expect(at(0x41, 0xf8)).toBe(2);
-    expect(at(0x80, 0x80, 0x80)).toBe(3);
   });
 });

@@ -3,7 +3,7 @@ import { transportError, type ConnbenchError } from '../../util/errors.js';
 /**
  * An incremental decoder of one HTTP/1.1 response, for the lean SSE client: the status line and
  * headers, then the body as chunked, Content-Length or read-until-close. Pure: bytes go in through
- * push(), the head and body bytes come out through callbacks. Body bytes are views into the pushed
+ * push(), the head and body bytes come out through callbacks. Body bytes are a range of the pushed
  * chunk, never copies: read them before the next push. Chunks may split anywhere.
  */
 
@@ -15,7 +15,11 @@ export interface ResponseHead {
 
 export interface HttpResponseHandlers {
   onHead(head: ResponseHead): void;
-  onBody(bytes: Uint8Array): void;
+  /**
+   * Body bytes from `start` to `end` of `bytes` (a range, not a view: a broadcast's HTTP chunk is
+   * one event, and a Buffer object per chunk would be garbage per delivery).
+   */
+  onBody(bytes: Buffer, start: number, end: number): void;
   /** The body is complete (the last chunk, or Content-Length bytes, or end() in read-until-close). */
   onEnd(): void;
 }
@@ -24,6 +28,8 @@ export interface HttpResponseHandlers {
 export const MAX_HEAD_BYTES = 16 * 1024;
 /** A chunk-size line (hex size + extensions) longer than this is malformed. */
 const MAX_SIZE_LINE_BYTES = 1024;
+/** Hex digits of a chunk size at most: 4 GiB - 1, far past anything the reference server writes in one chunk. */
+const MAX_SIZE_DIGITS = 8;
 
 const CR = 13;
 const LF = 10;
@@ -71,7 +77,7 @@ export class HttpResponseDecoder {
           pos = this.readChunkDataEnd(bytes, pos);
           break;
         case 'until-close':
-          this.h.onBody(bytes.subarray(pos));
+          this.h.onBody(bytes, pos, bytes.length);
           pos = bytes.length;
           break;
         case 'done':
@@ -98,6 +104,10 @@ export class HttpResponseDecoder {
 
   /** A chunk-size or trailer line up to its LF, joined to the part an earlier push held back. */
   private readLine(bytes: Buffer, pos: number): number {
+    if (this.pending === undefined && this.state === 'chunk-size') {
+      const next = this.readPlainChunkSize(bytes, pos);
+      if (next >= 0) return next;
+    }
     const lf = bytes.indexOf(LF, pos);
     const piece = bytes.subarray(pos, lf === -1 ? bytes.length : lf + 1);
     const line = this.pending ? Buffer.concat([this.pending, piece]) : piece;
@@ -109,20 +119,43 @@ export class HttpResponseDecoder {
     return pos + piece.length;
   }
 
+  /**
+   * A chunk-size line of hex digits and CRLF alone, as every chunk the reference server writes:
+   * read from the bytes, without a search for its LF, the line as a string, or line()'s regular
+   * expression. The position after it, or -1 for any other line or one this push does not hold
+   * whole, which readLine() then reads (or refuses) as before.
+   */
+  private readPlainChunkSize(bytes: Buffer, pos: number): number {
+    let size = 0;
+    let i = pos;
+    for (; i < bytes.length && i - pos <= MAX_SIZE_DIGITS; i++) {
+      const digit = hexValue(bytes[i]!);
+      if (digit < 0) break;
+      size = size * 16 + digit;
+    }
+    const digits = i - pos;
+    if (digits === 0 || digits > MAX_SIZE_DIGITS || bytes[i] !== CR || bytes[i + 1] !== LF) return -1;
+    return this.chunkSize(size, i + 2);
+  }
+
   /** Body bytes of the current chunk or Content-Length, as many as bytes holds. */
   private readBody(bytes: Buffer, pos: number): number {
     const n = Math.min(this.remaining, bytes.length - pos);
     this.remaining -= n;
     const last = this.remaining === 0;
     if (last && this.state === 'chunk-data') this.state = 'chunk-data-end';
-    if (n > 0) this.h.onBody(bytes.subarray(pos, pos + n));
+    if (n > 0) this.h.onBody(bytes, pos, pos + n);
     if (last && this.state === 'length') this.finish();
     return pos + n;
   }
 
-  /** The CRLF after a chunk's data: it may arrive one byte at a time. */
+  /** The CRLF after a chunk's data: both bytes at once when this push holds them, else one at a time. */
   private readChunkDataEnd(bytes: Buffer, pos: number): number {
     const b = bytes[pos]!;
+    if (b === CR && bytes[pos + 1] === LF) {
+      this.state = 'chunk-size';
+      return pos + 2;
+    }
     if (b === LF) this.state = 'chunk-size';
     else if (b !== CR) this.fail('chunk data longer than its size');
     return pos + 1;
@@ -180,9 +213,16 @@ export class HttpResponseDecoder {
       return;
     }
     const m = /^([0-9a-fA-F]+)[ \t]*(;.*)?$/.exec(text);
-    if (!m || m[1]!.length > 8) return void this.fail(`a chunk size that is not hexadecimal: ${JSON.stringify(text.slice(0, 40))}`);
-    this.remaining = parseInt(m[1]!, 16);
-    this.state = this.remaining === 0 ? 'trailers' : 'chunk-data';
+    if (!m || m[1]!.length > MAX_SIZE_DIGITS)
+      return void this.fail(`a chunk size that is not hexadecimal: ${JSON.stringify(text.slice(0, 40))}`);
+    this.chunkSize(parseInt(m[1]!, 16), 0);
+  }
+
+  /** A chunk's size is known: its data comes next, or the trailers after the last chunk. Returns `next`. */
+  private chunkSize(size: number, next: number): number {
+    this.remaining = size;
+    this.state = size === 0 ? 'trailers' : 'chunk-data';
+    return next;
   }
 
   private finish(): void {
@@ -196,4 +236,11 @@ export class HttpResponseDecoder {
     this.failure = transportError('CB_ERR_PROTOCOL', `the server sent ${what}`);
     return this.failure;
   }
+}
+
+/** The value of a hex digit byte, either case; -1 for any other byte. */
+function hexValue(b: number): number {
+  if (b >= 0x30 && b <= 0x39) return b - 0x30;
+  const lower = b | 0x20;
+  return lower >= 0x61 && lower <= 0x66 ? lower - 0x61 + 10 : -1;
 }

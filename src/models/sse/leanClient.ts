@@ -70,11 +70,11 @@ export class LeanSseClient extends SocketPushClient implements HttpResponseHandl
     this.parser = new SseParser(this);
   }
 
-  onBody(bytes: Uint8Array): void {
-    if (this.parser) return this.parser.feed(bytes);
+  onBody(bytes: Buffer, start: number, end: number): void {
+    if (this.parser) return this.parser.feedBytes(bytes, start, end);
     if (this.errorBody && this.errorBodyBytes < MAX_ERROR_BODY_BYTES) {
-      this.errorBody.push(Buffer.from(bytes));
-      this.errorBodyBytes += bytes.length;
+      this.errorBody.push(Buffer.from(bytes.subarray(start, end)));
+      this.errorBodyBytes += end - start;
     }
   }
 

@@ -1,8 +1,9 @@
 /**
  * An incremental `text/event-stream` parser following the WHATWG HTML spec (9.2.6, "Interpreting an
- * event stream"). Pure: it does no I/O and keeps no timers; bytes or text go in through feed(),
- * events, comments and retry values come out through callbacks, in stream order. Chunks may split
- * anywhere: inside a UTF-8 sequence, a BOM, a field name, or between the CR and LF of a CRLF.
+ * event stream"). Pure: it does no I/O and keeps no timers; bytes or text go in through feed() (or
+ * a range of a chunk through feedBytes()), events, comments and retry values come out through
+ * callbacks, in stream order. Chunks may split anywhere: inside a UTF-8 sequence, a BOM, a field
+ * name, or between the CR and LF of a CRLF.
  */
 
 export interface SseEvent {
@@ -25,25 +26,24 @@ export interface SseParserHandlers {
 const LF = 10;
 const CR = 13;
 const SPACE = 32;
+const COLON = 58;
 const BOM = 0xfeff;
+const BOM_BYTES = [0xef, 0xbb, 0xbf] as const;
 const DIGITS = /^[0-9]+$/;
 
-/**
- * One decoder for every parser: each feed decodes whole UTF-8 sequences only (an unfinished one is
- * carried to the next chunk), so no per-stream decoder state is needed. A TextDecoder per stream
- * costs about 900 bytes of RSS, an eighth of a lean client's whole connection.
- */
-const UTF8 = new TextDecoder('utf-8', { ignoreBOM: true });
+/** The fields the spec acts on; every other name is ignored. */
+const Field = { Other: 0, Data: 1, Event: 2, Id: 3, Retry: 4 } as const;
+type Field = (typeof Field)[keyof typeof Field];
 
 export class SseParser {
   /** Survives end(): a reconnect sends it as Last-Event-ID. */
   lastEventId = '';
   private readonly h: SseParserHandlers;
-  /** The first bytes of a UTF-8 sequence the previous chunk cut off; usually undefined. */
-  private carry: Uint8Array | undefined;
   private atStreamStart = true;
-  /** A line whose terminator has not arrived yet. */
+  /** Text of a line whose terminator has not arrived yet (a stream fed as strings). */
   private pendingLine = '';
+  /** Copies of the bytes of a line whose terminator has not arrived yet (a stream fed as bytes). */
+  private pendingBytes: Buffer[] | undefined;
   /** The previous chunk ended in CR: a leading LF in the next one belongs to that CRLF. */
   private skipLeadingLf = false;
   private data = '';
@@ -55,8 +55,10 @@ export class SseParser {
     this.h = handlers;
   }
 
+  /** The stream's next text or bytes; a stream is fed one or the other, not both. */
   feed(chunk: string | Uint8Array): void {
-    let text = typeof chunk === 'string' ? chunk : this.decode(chunk);
+    if (typeof chunk !== 'string') return this.feedBytes(asBuffer(chunk), 0, chunk.length);
+    let text = chunk;
     if (text.length === 0) return;
     if (this.atStreamStart) {
       this.atStreamStart = false;
@@ -66,35 +68,50 @@ export class SseParser {
   }
 
   /**
+   * The stream's bytes from `start` to `end` of `bytes`, read in place: only a complete line's field
+   * value is decoded, straight from the chunk to a flat string (the message's envelope is read from
+   * it next), and only a line whose end has not arrived is copied. Decoding line by line gives the
+   * same characters as decoding the whole stream at once: every line ends at an ASCII byte, where
+   * a UTF-8 decoder starts afresh, invalid or unfinished sequences before it included.
+   */
+  feedBytes(bytes: Buffer, start: number, end: number): void {
+    let pos = start;
+    if (this.skipLeadingLf && pos < end) {
+      this.skipLeadingLf = false;
+      if (bytes[pos] === LF) pos++;
+    }
+    // Cached searches as in scan(); a CR is rare in a stream, so its one search usually lands past `end`.
+    let lf = bytes.indexOf(LF, pos);
+    let cr = bytes.indexOf(CR, pos);
+    while (pos < end) {
+      const eol = lineEndOf(lf, cr, end);
+      if (eol === -1) return this.holdBytes(bytes, pos, end);
+      if (this.pendingBytes) this.joinedLine(bytes, pos, eol);
+      else this.lineAt(bytes, pos, eol);
+      pos = eol + 1;
+      if (bytes[eol] === CR) {
+        if (pos === end) this.skipLeadingLf = true;
+        else if (bytes[pos] === LF) pos++;
+      }
+      // The range is done: no search for a line after it (an event's chunk ends with its blank line).
+      if (pos >= end) return;
+      if (lf !== -1 && lf < pos) lf = bytes.indexOf(LF, pos);
+      if (cr !== -1 && cr < pos) cr = bytes.indexOf(CR, pos);
+    }
+  }
+
+  /**
    * The stream ended: an unterminated line and an undispatched event are discarded (spec: "any
    * pending data must be discarded"). The parser is then ready for the next stream.
    */
   end(): void {
-    this.carry = undefined;
     this.atStreamStart = true;
     this.pendingLine = '';
+    this.pendingBytes = undefined;
     this.skipLeadingLf = false;
     this.data = '';
     this.hasData = false;
     this.eventType = '';
-  }
-
-  /**
-   * Bytes → text, cutting before a trailing sequence that is not finished yet. Cutting right before
-   * a byte that is not a continuation byte gives the same characters as decoding the bytes joined,
-   * invalid sequences included (the decoder restarts at such a byte either way).
-   */
-  private decode(chunk: Uint8Array): string {
-    let bytes = chunk;
-    if (this.carry) {
-      bytes = new Uint8Array(this.carry.length + chunk.length);
-      bytes.set(this.carry);
-      bytes.set(chunk, this.carry.length);
-      this.carry = undefined;
-    }
-    const cut = unfinishedTailStart(bytes);
-    if (cut < bytes.length) this.carry = bytes.slice(cut);
-    return UTF8.decode(cut === bytes.length ? bytes : bytes.subarray(0, cut));
   }
 
   private scan(text: string): void {
@@ -123,6 +140,7 @@ export class SseParser {
     if (pos < text.length) this.pendingLine += text.slice(pos);
   }
 
+  /** A complete line of text, without its terminator. */
   private line(line: string): void {
     if (line.length === 0) return this.dispatch();
     const colon = line.indexOf(':');
@@ -130,28 +148,61 @@ export class SseParser {
       this.h.onComment?.(line.slice(1));
       return;
     }
-    let field: string;
-    let value: string;
-    if (colon === -1) {
-      field = line;
-      value = '';
-    } else {
-      field = line.slice(0, colon);
-      value = line.charCodeAt(colon + 1) === SPACE ? line.slice(colon + 2) : line.slice(colon + 1);
+    if (colon === -1) return this.field(fieldNamed(line), '');
+    const value = line.charCodeAt(colon + 1) === SPACE ? line.slice(colon + 2) : line.slice(colon + 1);
+    this.field(fieldNamed(line.slice(0, colon)), value);
+  }
+
+  /** A complete line from `start` to `end` of `b`, without its terminator: line() on bytes. */
+  private lineAt(b: Buffer, start: number, end: number): void {
+    let from = start;
+    if (this.atStreamStart) {
+      this.atStreamStart = false;
+      if (end - from >= 3 && b[from] === BOM_BYTES[0] && b[from + 1] === BOM_BYTES[1] && b[from + 2] === BOM_BYTES[2]) from += 3;
     }
+    if (from === end) return this.dispatch();
+    let colon = from;
+    while (colon < end && b[colon] !== COLON) colon++;
+    if (colon === from) {
+      this.h.onComment?.(b.toString('utf8', from + 1, end));
+      return;
+    }
+    const field = fieldAt(b, from, colon);
+    // An ignored field's value is never decoded.
+    if (field === Field.Other) return;
+    const valueStart = colon + 1 < end && b[colon + 1] === SPACE ? colon + 2 : colon + 1;
+    this.field(field, valueStart < end ? b.toString('utf8', valueStart, end) : '');
+  }
+
+  /** The line that ends at `eol` began in earlier chunks: join its pieces once. */
+  private joinedLine(bytes: Buffer, pos: number, eol: number): void {
+    const pieces = this.pendingBytes!;
+    this.pendingBytes = undefined;
+    pieces.push(bytes.subarray(pos, eol));
+    const line = Buffer.concat(pieces);
+    this.lineAt(line, 0, line.length);
+  }
+
+  /** Bytes of a line whose end has not arrived: copied, since the chunk they came in is not ours to keep. */
+  private holdBytes(bytes: Buffer, pos: number, end: number): void {
+    if (pos === end) return;
+    (this.pendingBytes ??= []).push(Buffer.from(bytes.subarray(pos, end)));
+  }
+
+  private field(field: Field, value: string): void {
     switch (field) {
-      case 'data':
+      case Field.Data:
         this.data = this.hasData ? `${this.data}\n${value}` : value;
         this.hasData = true;
         break;
-      case 'event':
+      case Field.Event:
         this.eventType = value;
         break;
-      case 'id':
+      case Field.Id:
         // The spec ignores an id containing NUL, so a reconnect never sends one in a header.
         if (!value.includes('\0')) this.idBuffer = value;
         break;
-      case 'retry':
+      case Field.Retry:
         if (DIGITS.test(value)) this.h.onRetry?.(Number(value));
         break;
       default:
@@ -173,16 +224,46 @@ export class SseParser {
   }
 }
 
-/** Where a trailing UTF-8 sequence that needs more bytes starts; bytes.length when none does. */
-export function unfinishedTailStart(bytes: Uint8Array): number {
-  const n = bytes.length;
-  // A sequence is at most 4 bytes: its lead byte is among the last 3 if it is unfinished.
-  for (let i = n - 1; i >= 0 && i >= n - 3; i--) {
-    const b = bytes[i]!;
-    if (b < 0x80) return n;
-    if (b < 0xc0) continue; // a continuation byte: the lead is further back
-    const length = b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 1;
-    return n - i < length ? i : n;
+/** The first line end at or after the search position, from the cached searches; -1 when none is before `end`. */
+function lineEndOf(lf: number, cr: number, end: number): number {
+  const eol = lf === -1 ? cr : cr === -1 ? lf : Math.min(lf, cr);
+  return eol < end ? eol : -1;
+}
+
+function fieldNamed(name: string): Field {
+  switch (name) {
+    case 'data':
+      return Field.Data;
+    case 'event':
+      return Field.Event;
+    case 'id':
+      return Field.Id;
+    case 'retry':
+      return Field.Retry;
+    default:
+      return Field.Other;
   }
-  return n;
+}
+
+/** fieldNamed of the name from `start` to `end` of `b`, compared byte by byte: no string for a name. */
+function fieldAt(b: Buffer, start: number, end: number): Field {
+  switch (end - start) {
+    case 4:
+      return b[start] === 0x64 && b[start + 1] === 0x61 && b[start + 2] === 0x74 && b[start + 3] === 0x61 ? Field.Data : Field.Other;
+    case 2:
+      return b[start] === 0x69 && b[start + 1] === 0x64 ? Field.Id : Field.Other;
+    case 5:
+      return nameIs(b, start, 'event') ? Field.Event : nameIs(b, start, 'retry') ? Field.Retry : Field.Other;
+    default:
+      return Field.Other;
+  }
+}
+
+function nameIs(b: Buffer, start: number, name: string): boolean {
+  for (let i = 0; i < name.length; i++) if (b[start + i] !== name.charCodeAt(i)) return false;
+  return true;
+}
+
+function asBuffer(chunk: Uint8Array): Buffer {
+  return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 }

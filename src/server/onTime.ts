@@ -5,25 +5,66 @@ import { nowUs } from '../metrics/clock.js';
  * A Node timer alone fires up to a millisecond or more late (libuv keeps time and poll timeouts in
  * whole milliseconds), so the wait has three stages (docs/benchmarks.md, The on-time publisher):
  *
- * 1. a timer, armed to fire COARSE_LEAD_US before the instant, far enough ahead of its own lateness;
+ * 1. a timer, armed to fire COARSE_LEAD_US before the spin begins, far enough ahead of its own lateness;
  * 2. slices of Atomics.wait (a futex sleep with sub-millisecond timeouts, no CPU), each followed by
  *    one turn of the event loop through setImmediate, so I/O and IPC are never held up by more than
  *    a slice;
- * 3. the last SPIN_US read the clock in a loop: a futex sleep may wake as late as the kernel's timer
- *    slack (50 µs by default), which a spin of that length absorbs.
+ * 3. a spin that reads the clock in a loop up to the instant. A futex sleep wakes late by the
+ *    kernel's timer slack (50 µs by default) and, on a virtual machine, by however long the host
+ *    takes to give the halted core back (up to milliseconds now and then), so the spin is as long as
+ *    this machine's recent sleeps have needed (WakeLateness): SPIN_MIN_US where they wake promptly,
+ *    up to SPIN_MAX_US where they do not, and never more than SPIN_SHARE of the time between two
+ *    instants, so the spin costs at most half a core at any rate (and a thousandth to a fiftieth
+ *    of one at 10/s).
  */
 export const COARSE_LEAD_US = 1_500;
 export const SLICE_US = 500;
-export const SPIN_US = 150;
+export const SPIN_MIN_US = 150;
+export const SPIN_MAX_US = 2_000;
+export const SPIN_SHARE = 0.5;
+/** Added to the lateness the spin must cover: the sleep that ends the approach is measured after the fact. */
+const SPIN_MARGIN_US = 50;
+/** Sleeps remembered: enough for the second largest to be a p98, few enough to follow a change of load. */
+const WAKES_KEPT = 64;
+
+/**
+ * How late the last WAKES_KEPT futex sleeps woke, and the spin that covers them: the second
+ * largest plus a margin, between SPIN_MIN_US and SPIN_MAX_US. The second largest, so that one
+ * hiccup alone does not make every later message spin for milliseconds. Pure.
+ */
+export class WakeLateness {
+  private readonly lateUs = new Float64Array(WAKES_KEPT);
+  private next = 0;
+  private count = 0;
+  /** How long to spin before an instant. */
+  spinUs = SPIN_MIN_US;
+
+  note(lateUs: number): void {
+    this.lateUs[this.next] = Math.max(0, lateUs);
+    this.next = (this.next + 1) % WAKES_KEPT;
+    if (this.count < WAKES_KEPT) this.count++;
+    let first = 0;
+    let second = 0;
+    for (let i = 0; i < this.count; i++) {
+      const v = this.lateUs[i]!;
+      if (v > first) [first, second] = [v, first];
+      else if (v > second) second = v;
+    }
+    this.spinUs = Math.min(SPIN_MAX_US, Math.max(SPIN_MIN_US, Math.ceil(second) + SPIN_MARGIN_US));
+  }
+}
 
 /** Shared memory Atomics.wait sleeps on; nothing ever notifies it, so every wait runs to its timeout. */
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 
-function sleepUs(us: number): void {
-  if (us > 0) Atomics.wait(sleepCell, 0, 0, us / 1000);
+/** Sleeps about `us` and returns how much later than that it woke. */
+function sleepUs(us: number): number {
+  const startUs = nowUs();
+  Atomics.wait(sleepCell, 0, 0, us / 1000);
+  return nowUs() - startUs - us;
 }
 
-/** Spins until the instant; bounded by the instant itself, which callers keep within SPIN_US. */
+/** Spins until the instant; bounded by the instant itself, which callers keep within SPIN_MAX_US. */
 function spinUntil(dueUs: number): void {
   while (nowUs() < dueUs);
 }
@@ -32,7 +73,11 @@ export class OnTimeWaiter {
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
   private dueUs = 0;
+  /** The spin before this instant: what the machine's wakes need, within SPIN_SHARE of the time since the last instant. */
+  private spinUs = SPIN_MIN_US;
   private fire: (() => void) | undefined;
+  /** This machine's recent wake-up lateness, which sets the spin. */
+  readonly wakes = new WakeLateness();
 
   /**
    * Calls `fire` once at `dueUs` (in the next event-loop turn when it is near or past); replaces a
@@ -42,10 +87,12 @@ export class OnTimeWaiter {
    */
   at(dueUs: number, fire: () => void): void {
     this.cancel();
+    const sinceLastUs = dueUs - this.dueUs;
+    this.spinUs = Math.min(this.wakes.spinUs, Math.max(SPIN_MIN_US, sinceLastUs * SPIN_SHARE));
     this.dueUs = dueUs;
     this.fire = fire;
-    const leadUs = dueUs - nowUs();
-    if (leadUs > COARSE_LEAD_US) this.timer = setTimeout(() => this.approach(), (leadUs - COARSE_LEAD_US) / 1000);
+    const timerLeadUs = dueUs - nowUs() - this.spinUs - COARSE_LEAD_US;
+    if (timerLeadUs > 0) this.timer = setTimeout(() => this.approach(), timerLeadUs / 1000);
     else this.immediate = setImmediate(() => this.approach());
   }
 
@@ -64,8 +111,8 @@ export class OnTimeWaiter {
     const fire = this.fire;
     if (!fire) return;
     const remainingUs = this.dueUs - nowUs();
-    if (remainingUs > SPIN_US) {
-      sleepUs(Math.min(remainingUs - SPIN_US, SLICE_US));
+    if (remainingUs > this.spinUs) {
+      this.wakes.note(sleepUs(Math.min(remainingUs - this.spinUs, SLICE_US)));
       this.immediate = setImmediate(() => this.approach());
       return;
     }

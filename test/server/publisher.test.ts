@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MessageLog } from '../../src/server/messageLog.js';
 import { Publisher } from '../../src/server/publisher.js';
 import { nowUs } from '../../src/metrics/clock.js';
-import { OnTimeWaiter } from '../../src/server/onTime.js';
+import { OnTimeWaiter, SPIN_MAX_US, SPIN_MIN_US, WakeLateness } from '../../src/server/onTime.js';
 
 describe('Publisher', () => {
   it('stamps each message with its scheduled time, k / rate after t0', () => {
@@ -101,7 +101,7 @@ describe('OnTimeWaiter', () => {
 describe('Publisher at thousands of messages per second', () => {
   it('publishes a whole window scheduled closer together than the spin, without growing the stack', async () => {
     const log = new MessageLog(100_000);
-    // 10 µs apart, well inside SPIN_US: each message's wait asks for the next one at once.
+    // 10 µs apart, well inside SPIN_MIN_US: each message's wait asks for the next one at once.
     const t0Us = nowUs() + 2000;
     const untilUs = t0Us + 300_000;
     const p = new Publisher(log, { ratePerSec: 100_000, payloadBytes: 1, t0Us, untilUs });
@@ -112,5 +112,44 @@ describe('Publisher at thousands of messages per second', () => {
     // The stop publishes nothing more: the schedule itself reached the window's end.
     expect(log.head).toBe(30_000);
     expect(p.stop(untilUs)).toBe(30_000);
+  });
+});
+
+describe('WakeLateness: the spin covers how late recent sleeps woke', () => {
+  it('starts at the minimum and stays there while sleeps wake within it', () => {
+    const w = new WakeLateness();
+    expect(w.spinUs).toBe(SPIN_MIN_US);
+    for (let i = 0; i < 100; i++) w.note(60 + (i % 30));
+    expect(w.spinUs).toBe(SPIN_MIN_US);
+  });
+
+  it('ignores one late wake, follows two, and is capped at the maximum', () => {
+    const w = new WakeLateness();
+    w.note(900);
+    expect(w.spinUs).toBe(SPIN_MIN_US);
+    w.note(700);
+    // The second largest (700) and the 50 µs margin.
+    expect(w.spinUs).toBe(750);
+    w.note(50_000);
+    expect(w.spinUs).toBe(950);
+    w.note(60_000);
+    expect(w.spinUs).toBe(SPIN_MAX_US);
+  });
+
+  it('forgets a late wake once 64 later sleeps have been noted', () => {
+    const w = new WakeLateness();
+    w.note(1000);
+    w.note(1000);
+    for (let i = 0; i < 62; i++) w.note(10);
+    expect(w.spinUs).toBe(1050);
+    w.note(10);
+    expect(w.spinUs).toBe(SPIN_MIN_US);
+  });
+
+  it('reads an early wake (a negative lateness) as on time', () => {
+    const w = new WakeLateness();
+    w.note(-500);
+    w.note(-500);
+    expect(w.spinUs).toBe(SPIN_MIN_US);
   });
 });

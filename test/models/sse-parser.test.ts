@@ -185,3 +185,58 @@ describe('SseParser UTF-8 decoding', () => {
     }
   });
 });
+
+describe('SseParser limit: what it holds for an unfinished line and an event is bounded', () => {
+  function limited(limit: number) {
+    const out = { events: [] as SseEvent[], tooLarge: [] as number[] };
+    const p = new SseParser({ onEvent: (e) => out.events.push(e), onTooLarge: (l) => out.tooLarge.push(l) }, limit);
+    return { p, out };
+  }
+
+  it('passes a stream whose lines and events are within the limit, in bytes split anywhere and in text', () => {
+    const stream = 'data: 0123456789\n\ndata: abcdefghij\ndata: klm\n\n';
+    // At most held at once: the event's first line (10) and the unfinished second ('data: klm', 9).
+    for (let cut = 0; cut <= stream.length; cut++) {
+      const { p, out } = limited(19);
+      p.feed(Buffer.from(stream.slice(0, cut)));
+      p.feed(Buffer.from(stream.slice(cut)));
+      expect(
+        out.events.map((e) => e.data),
+        `cut ${cut}`,
+      ).toEqual(['0123456789', 'abcdefghij\nklm']);
+      expect(out.tooLarge).toEqual([]);
+    }
+    const { p, out } = limited(19);
+    p.feed(stream);
+    expect(out.events).toHaveLength(2);
+    const tight = limited(18);
+    for (let i = 0; i < stream.length; i++) tight.p.feed(Buffer.from(stream.slice(i, i + 1)));
+    expect(tight.out.tooLarge).toEqual([18]);
+  });
+
+  it('stops once an unfinished line passes the limit, fed as bytes or as text, and ignores the rest until end()', () => {
+    for (const asBytes of [true, false]) {
+      const { p, out } = limited(100);
+      const chunk = 'data: ' + 'x'.repeat(60);
+      p.feed(asBytes ? Buffer.from(chunk) : chunk);
+      expect(out.tooLarge).toEqual([]);
+      p.feed(asBytes ? Buffer.from(chunk) : chunk);
+      expect(out.tooLarge).toEqual([100]);
+      p.feed(asBytes ? Buffer.from('\n\ndata: after\n\n') : '\n\ndata: after\n\n');
+      expect(out.events).toEqual([]);
+      expect(out.tooLarge).toEqual([100]);
+      p.end();
+      p.feed(asBytes ? Buffer.from('data: next stream\n\n') : 'data: next stream\n\n');
+      expect(out.events.map((e) => e.data)).toEqual(['next stream']);
+    }
+  });
+
+  it('stops once an event gathers more data lines than the limit, each line short', () => {
+    const { p, out } = limited(100);
+    p.feed(Buffer.from('data: 0123456789\n'.repeat(9)));
+    expect(out.tooLarge).toEqual([]);
+    p.feed(Buffer.from('data: 0123456789\n'.repeat(2) + '\n'));
+    expect(out.tooLarge).toEqual([100]);
+    expect(out.events).toEqual([]);
+  });
+});

@@ -314,6 +314,38 @@ describe.each(CLIENT_KINDS)('sse model with the %s client', (kind) => {
   });
 });
 
+describe('the lean SSE client against a server that never ends a line', () => {
+  it('gives the stream up with CB_ERR_FRAME_TOO_LARGE past the 16 MiB every client keeps, instead of holding it all', async () => {
+    const MIB = 1 << 20;
+    const peer = await scriptedSseServer((res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('event: hello\nid: 0\ndata: {"cursor":0}\n\ndata: ');
+      // Bounded: 20 MiB of one line, written as the client reads it.
+      let sent = 0;
+      const more = (): void => {
+        while (sent < 20 && !res.destroyed) {
+          sent++;
+          if (!res.write('x'.repeat(MIB))) return void res.once('drain', more);
+        }
+      };
+      more();
+    });
+    const seen: string[] = [];
+    const client = withClient('lean').createClient(
+      { ...clientOptions(sseModel, anyListener(peer.port), 1), cursor: null },
+      handler({
+        onSubscribed: (cursor) => seen.push(`subscribed ${cursor}`),
+        onError: (e) => seen.push(e.code),
+        onClose: () => seen.push('close'),
+      }),
+    );
+    expect(client).toBeInstanceOf(LeanSseClient);
+    await client.connect();
+    await waitFor(() => seen.includes('close'), 'the client to give the stream up');
+    expect(seen).toEqual(['subscribed 0', 'CB_ERR_FRAME_TOO_LARGE', 'close']);
+  });
+});
+
 /** A port that was free a moment ago: nothing listens on it. */
 async function freedPort(): Promise<number> {
   const server = http.createServer();

@@ -1,4 +1,4 @@
-import type { Outgoing } from '../message.js';
+import { MAX_MESSAGE_BYTES, type Outgoing } from '../message.js';
 import { nowUs } from '../../metrics/clock.js';
 import { ConnbenchError, codeOfSocketError, transportError } from '../../util/errors.js';
 import { SocketPushClient } from '../push/socketClient.js';
@@ -67,7 +67,7 @@ export class LeanSseClient extends SocketPushClient implements HttpResponseHandl
     // The same check eventsource makes: a 200 that is not an event stream is a protocol error.
     if (!/^text\/event-stream\b/i.test(type))
       return this.life.abort(transportError('CB_ERR_PROTOCOL', `the response was not an event stream (Content-Type: ${type || 'none'})`));
-    this.parser = new SseParser(this);
+    this.parser = new SseParser(this, MAX_MESSAGE_BYTES);
   }
 
   onBody(bytes: Buffer, start: number, end: number): void {
@@ -98,6 +98,11 @@ export class LeanSseClient extends SocketPushClient implements HttpResponseHandl
       default:
       // Other event types are not part of the contract: ignored, as EventSource ignores unheard types.
     }
+  }
+
+  /** A line or an event past the limit every model's client keeps: the stream is given up, as a too-large tcp frame is. */
+  onTooLarge(limit: number): void {
+    this.life.abort(transportError('CB_ERR_FRAME_TOO_LARGE', `an event-stream line or event of more than ${limit} bytes`));
   }
 
   onComment(text: string): void {

@@ -21,6 +21,12 @@ export interface SseParserHandlers {
   onComment?(text: string): void;
   /** A `retry:` field made only of ASCII digits: the reconnection time in milliseconds. */
   onRetry?(ms: number): void;
+  /**
+   * A line, or an event's data, grew past the parser's limit: the parser has stopped and ignores
+   * the rest of the stream until end(). Without a limit, a server that never ends a line would
+   * make the client hold all it sends.
+   */
+  onTooLarge?(limit: number): void;
 }
 
 const LF = 10;
@@ -50,14 +56,22 @@ export class SseParser {
   private hasData = false;
   private eventType = '';
   private idBuffer = '';
+  /** Bytes (characters, fed as text) held for the unfinished line; the event's data counts beside them. */
+  private pendingUnits = 0;
+  private readonly limit: number;
+  /** Set once the limit was passed: everything up to end() is ignored. */
+  private stopped = false;
 
-  constructor(handlers: SseParserHandlers) {
+  /** `limit`: the most bytes (characters, fed as text) an unfinished line and an event's data may hold. */
+  constructor(handlers: SseParserHandlers, limit = Infinity) {
     this.h = handlers;
+    this.limit = limit;
   }
 
   /** The stream's next text or bytes; a stream is fed one or the other, not both. */
   feed(chunk: string | Uint8Array): void {
     if (typeof chunk !== 'string') return this.feedBytes(asBuffer(chunk), 0, chunk.length);
+    if (this.stopped) return;
     let text = chunk;
     if (text.length === 0) return;
     if (this.atStreamStart) {
@@ -75,6 +89,7 @@ export class SseParser {
    * a UTF-8 decoder starts afresh, invalid or unfinished sequences before it included.
    */
   feedBytes(bytes: Buffer, start: number, end: number): void {
+    if (this.stopped) return;
     let pos = start;
     if (this.skipLeadingLf && pos < end) {
       this.skipLeadingLf = false;
@@ -83,7 +98,7 @@ export class SseParser {
     // Cached searches as in scan(); a CR is rare in a stream, so its one search usually lands past `end`.
     let lf = bytes.indexOf(LF, pos);
     let cr = bytes.indexOf(CR, pos);
-    while (pos < end) {
+    while (pos < end && !this.stopped) {
       const eol = lineEndOf(lf, cr, end);
       if (eol === -1) return this.holdBytes(bytes, pos, end);
       if (this.pendingBytes) this.joinedLine(bytes, pos, eol);
@@ -105,6 +120,8 @@ export class SseParser {
    * pending data must be discarded"). The parser is then ready for the next stream.
    */
   end(): void {
+    this.stopped = false;
+    this.pendingUnits = 0;
     this.atStreamStart = true;
     this.pendingLine = '';
     this.pendingBytes = undefined;
@@ -123,11 +140,12 @@ export class SseParser {
     // Two cached indexOf scans instead of a per-character loop: the lines are long JSON bodies.
     let lf = text.indexOf('\n', pos);
     let cr = text.indexOf('\r', pos);
-    while (lf !== -1 || cr !== -1) {
+    while ((lf !== -1 || cr !== -1) && !this.stopped) {
       const end = lf === -1 ? cr : cr === -1 ? lf : Math.min(lf, cr);
       const piece = text.slice(pos, end);
       const line = this.pendingLine.length > 0 ? this.pendingLine + piece : piece;
       this.pendingLine = '';
+      this.pendingUnits = 0;
       pos = end + 1;
       if (text.charCodeAt(end) === CR) {
         if (pos === text.length) this.skipLeadingLf = true;
@@ -137,7 +155,7 @@ export class SseParser {
       if (lf !== -1 && lf < pos) lf = text.indexOf('\n', pos);
       if (cr !== -1 && cr < pos) cr = text.indexOf('\r', pos);
     }
-    if (pos < text.length) this.pendingLine += text.slice(pos);
+    if (pos < text.length && !this.stopped && this.holds(text.length - pos)) this.pendingLine += text.slice(pos);
   }
 
   /** A complete line of text, without its terminator. */
@@ -178,6 +196,7 @@ export class SseParser {
   private joinedLine(bytes: Buffer, pos: number, eol: number): void {
     const pieces = this.pendingBytes!;
     this.pendingBytes = undefined;
+    this.pendingUnits = 0;
     pieces.push(bytes.subarray(pos, eol));
     const line = Buffer.concat(pieces);
     this.lineAt(line, 0, line.length);
@@ -185,8 +204,25 @@ export class SseParser {
 
   /** Bytes of a line whose end has not arrived: copied, since the chunk they came in is not ours to keep. */
   private holdBytes(bytes: Buffer, pos: number, end: number): void {
-    if (pos === end) return;
+    if (pos === end || !this.holds(end - pos)) return;
     (this.pendingBytes ??= []).push(Buffer.from(bytes.subarray(pos, end)));
+  }
+
+  /** Counts `units` more held for the unfinished line; false when that passes the limit. */
+  private holds(units: number): boolean {
+    this.pendingUnits += units;
+    return this.within();
+  }
+
+  /** Whether the unfinished line and the event's data are within the limit; past it, the parser stops. */
+  private within(): boolean {
+    if (this.pendingUnits + this.data.length <= this.limit) return true;
+    this.stopped = true;
+    this.pendingLine = '';
+    this.pendingBytes = undefined;
+    this.data = '';
+    this.h.onTooLarge?.(this.limit);
+    return false;
   }
 
   private field(field: Field, value: string): void {
@@ -194,6 +230,7 @@ export class SseParser {
       case Field.Data:
         this.data = this.hasData ? `${this.data}\n${value}` : value;
         this.hasData = true;
+        this.within();
         break;
       case Field.Event:
         this.eventType = value;

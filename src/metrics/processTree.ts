@@ -34,26 +34,25 @@ const read = (file: string): string | undefined => {
   }
 };
 
-/** A process's children, from every thread's children list. */
-function childrenOf(pid: number): number[] {
-  let tasks: string[];
+/** The names in a /proc directory; none when the process (or thread) is gone. */
+const list = (dir: string): string[] => {
   try {
-    tasks = readdirSync(`/proc/${pid}/task`);
+    return readdirSync(dir);
   } catch {
     return [];
   }
-  return tasks.flatMap((tid) => (read(`/proc/${pid}/task/${tid}/children`) ?? '').split(/\s+/).filter(Boolean).map(Number));
+};
+
+/** A process's children, from every thread's children list. */
+function childrenOf(pid: number): number[] {
+  return list(`/proc/${pid}/task`).flatMap((tid) =>
+    (read(`/proc/${pid}/task/${tid}/children`) ?? '').split(/\s+/).filter(Boolean).map(Number),
+  );
 }
 
 function socketsOf(pid: number): number {
-  let fds: string[];
-  try {
-    fds = readdirSync(`/proc/${pid}/fd`);
-  } catch {
-    return 0;
-  }
   let n = 0;
-  for (const fd of fds) {
+  for (const fd of list(`/proc/${pid}/fd`)) {
     try {
       if (readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('socket:')) n++;
     } catch {
@@ -64,13 +63,7 @@ function socketsOf(pid: number): number {
 }
 
 function cpuNsOf(pid: number): number {
-  let tasks: string[];
-  try {
-    tasks = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return 0;
-  }
-  return tasks.reduce((a, tid) => a + parseSchedstatNs(read(`/proc/${pid}/task/${tid}/schedstat`) ?? '0'), 0);
+  return list(`/proc/${pid}/task`).reduce((a, tid) => a + parseSchedstatNs(read(`/proc/${pid}/task/${tid}/schedstat`) ?? '0'), 0);
 }
 
 /**

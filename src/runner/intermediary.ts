@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { acceptsOnLoopback, freeLoopbackPort } from '../util/loopback.js';
 import { constants, tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ListenerKind, Ports } from '../models/listeners.js';
@@ -170,7 +170,7 @@ export class Intermediary {
     const ports = this.front.flatMap((p) => Object.values(p) as number[]);
     const deadline = Date.now() + START_TIMEOUT_MS;
     for (const port of ports) {
-      while (!(await accepts(port))) {
+      while (!(await acceptsOnLoopback(port))) {
         if (this.failure) throw this.failure;
         if (Date.now() > deadline)
           throw runError(
@@ -197,12 +197,7 @@ export class Intermediary {
 /** Free loopback ports, one per listener kind of `like`: taken by listening on port 0, then let go for the proxy to bind. */
 async function freePortsLike(like: Ports): Promise<Ports> {
   const out: Ports = {};
-  for (const kind of Object.keys(like) as ListenerKind[]) {
-    const server = net.createServer();
-    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', () => resolve()));
-    out[kind] = (server.address() as net.AddressInfo).port;
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
+  for (const kind of Object.keys(like) as ListenerKind[]) out[kind] = await freeLoopbackPort();
   return out;
 }
 
@@ -257,17 +252,6 @@ function howItEnded(code: number | null, sig: NodeJS.Signals | null): string {
   if (sig) return `was killed by ${sig}`;
   const bySignal = code !== null && code > 128 ? Object.entries(constants.signals).find(([, n]) => n === code - 128)?.[0] : undefined;
   return bySignal ? `was killed by ${bySignal}` : `exited with code ${code}`;
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
 }
 
 function signalGroup(pgid: number, signal: NodeJS.Signals): void {

@@ -160,7 +160,7 @@ export function summarizeModelRun(raw: RawModelRun): ModelResult {
     connections: t.connections,
     proxy: t.proxy,
     server: serverFigures(s, connected, measuredDeliveries, windowUs, bounds, publishLagOf(raw.publishLags)),
-    client: clientFigures(w, raw.busyPoll ? busyPolled(clientUse) : clientUse, connected, measuredDeliveries, loopDelayP99Ms, bounds),
+    client: clientFigures(w, clientUse, connected, measuredDeliveries, loopDelayP99Ms, bounds, raw.busyPoll === true),
     wire: wireFigures(s, connected, measuredDeliveries, windowUs),
     timing: { rampUpMs: raw.rampUpMs, measuredMs: raw.durationMs, drainMs: raw.drainMs },
   };
@@ -215,34 +215,31 @@ function statusOfRun(
   return { status: 'ok' };
 }
 
-type ClientUse = ReturnType<typeof clientWindowFigures> & { busyPoll?: true };
-
-/** Busy-polling workers' CPU is the polling's: none of it is reported, and the row says why. */
-function busyPolled(use: ClientUse): ClientUse {
-  return { ...use, busyPoll: true };
-}
-
-/** The row's `client` figures: per client null with none connected, per message null with none delivered or when busy-polled. */
+/**
+ * The row's `client` figures: per client null with none connected, per message null with none
+ * delivered. Busy-polling workers' CPU is the polling's: none of it is reported, and the row says why.
+ */
 function clientFigures(
   w: WorkerResult[],
-  use: ClientUse,
+  use: ReturnType<typeof clientWindowFigures>,
   connected: number,
   deliveries: number,
   loopDelayP99Ms: number,
   bounds: ReturnType<typeof boundsOf>,
+  busyPoll: boolean,
 ): ModelResult['client'] {
   const rssPerClientBytes = per(use.rssDeltaBytes, connected, 0);
-  const cpuUsPerMessage = use.busyPoll ? null : per(use.cpuUs, deliveries, 2);
+  const cpuUsPerMessage = busyPoll ? null : per(use.cpuUs, deliveries, 2);
   return {
     workers: w.length,
     rssPerClientBytes,
     rssPerClientBytesBound: boundOf(rssPerClientBytes, bounds.clientRss),
-    cpuPercent: use.busyPoll ? null : per(100 * use.cpuUs, use.windowUs),
+    cpuPercent: busyPoll ? null : per(100 * use.cpuUs, use.windowUs),
     cpuUsPerMessage,
     cpuUsPerMessageBound: boundOf(cpuUsPerMessage, bounds.clientCpu),
     eventLoopDelayP99Ms: w.length > 0 ? loopDelayP99Ms : null,
     peakRssBytes: w.length > 0 ? w.reduce((a, r) => Math.max(a, r.peakRssBytes), 0) : null,
-    ...(use.busyPoll ? { busyPoll: true } : {}),
+    ...(busyPoll ? { busyPoll: true as const } : {}),
   };
 }
 

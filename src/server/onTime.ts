@@ -47,8 +47,10 @@ export class WakeLateness {
     let second = 0;
     for (let i = 0; i < this.count; i++) {
       const v = this.lateUs[i]!;
-      if (v > first) [first, second] = [v, first];
-      else if (v > second) second = v;
+      if (v > first) {
+        second = first;
+        first = v;
+      } else if (v > second) second = v;
     }
     this.spinUs = Math.min(SPIN_MAX_US, Math.max(SPIN_MIN_US, Math.ceil(second) + SPIN_MARGIN_US));
   }
@@ -77,7 +79,7 @@ export class OnTimeWaiter {
   private spinUs = SPIN_MIN_US;
   private fire: (() => void) | undefined;
   /** This machine's recent wake-up lateness, which sets the spin. */
-  readonly wakes = new WakeLateness();
+  private readonly wakes = new WakeLateness();
 
   /**
    * Calls `fire` once at `dueUs` (in the next event-loop turn when it is near or past); replaces a

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { waitFor } from '../helpers/harness.js';
+import { acceptsOnLoopback, freeLoopbackPort } from '../../src/util/loopback.js';
 
 /**
  * `connbench heartbeat probe` against a real nginx (Debian's package; .ci/run installs it) with
@@ -27,28 +27,9 @@ function nginxBinary(): string {
   throw new Error('nginx is not installed: `apt-get install -y --no-install-recommends nginx` (.ci/run does this)');
 }
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
-
 async function waitUntilAccepting(port: number, what: string): Promise<void> {
   const deadline = Date.now() + 15_000;
-  while (!(await accepts(port))) {
+  while (!(await acceptsOnLoopback(port))) {
     if (Date.now() > deadline) throw new Error(`${what} did not accept on port ${port} within 15 s`);
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -96,7 +77,7 @@ beforeAll(async () => {
     15_000,
   );
   servePort = Number(/http:\/\/127\.0\.0\.1:(\d+)\/poll/.exec(out)![1]);
-  const nginxPort = await freePort();
+  const nginxPort = await freeLoopbackPort();
   writeFileSync(path.join(dir, 'nginx.conf'), nginxConf(nginxPort, servePort));
   const nginx = spawn(nginxBinary(), ['-p', dir, '-c', path.join(dir, 'nginx.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
   children.push(nginx);
@@ -164,7 +145,7 @@ describe('connbench heartbeat probe through a real nginx', () => {
   });
 
   it('exits 2 with the reason for an unreachable --via, and for a path that does not lead to connbench serve', async () => {
-    const deadPort = await freePort();
+    const deadPort = await freeLoopbackPort();
     const r = connbench(['heartbeat', 'probe', '--via', `http://127.0.0.1:${deadPort}/`]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/cannot reach http:\/\/127\.0\.0\.1:\d+\/: ECONNREFUSED/);

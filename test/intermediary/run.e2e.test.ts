@@ -6,6 +6,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, runCli } from '../helpers/cli.js';
 import { SCHEMA_VERSION, type ModelResult, type RunResult } from '../../src/report/result.js';
+import { freeLoopbackPort } from '../../src/util/loopback.js';
 
 /**
  * TLS, keep-alive off and real intermediaries through the real runner (the built CLI), small: a few
@@ -162,7 +163,7 @@ describe('an intermediary that dies mid-run', () => {
 describe('an intermediary of your own (via)', () => {
   it('clients connect to it, it forwards to the ports the run listens on', async () => {
     // Free ports for the run's server to listen on, and a plain TCP forwarder in front of each.
-    const upstream = await Promise.all([freePort(), freePort()]);
+    const upstream = await Promise.all([freeLoopbackPort(), freeLoopbackPort()]);
     let forwarded = 0;
     const forwarders = upstream.map((port) =>
       net.createServer((c) => {
@@ -202,13 +203,3 @@ describe('an intermediary of your own (via)', () => {
     }
   }, 120_000);
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}

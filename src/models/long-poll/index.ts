@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { defineModel } from '../types.js';
 import { defineSection } from '../section.js';
-import { axis, durationMs, onOff } from '../../util/zodUnits.js';
+import { axis, durationMs } from '../../util/zodUnits.js';
 import { formatDurationExact } from '../../util/unitText.js';
 import { DEFAULT_MAX_HOLD_MS, PollServer } from './server.js';
 import { PollClient } from './client.js';
 import { httpModelSecondConnection } from '../http/secondConnection.js';
+import { keepAliveAxis, keepAliveInput } from '../http/keepAliveAxis.js';
 import { originOf } from '../transport.js';
 
 export interface LongPollOptions {
@@ -19,14 +20,11 @@ const section = defineSection({
   key: 'longPoll',
   schema: z.strictObject({
     hold: axis(durationMs('20s'), 'long-poll: how long the server holds a poll with nothing new (its heartbeat).').default(20_000),
-    keepAlive: axis(
-      onOff,
-      'long-poll: HTTP keep-alive between polls. off: every poll is sent with `Connection: close` on a new connection (and TLS handshake), which the server closes after its answer.',
-    ).default('on'),
+    keepAlive: keepAliveAxis('long-poll'),
   }),
   axes: ['hold', 'keepAlive'],
   resolve: (s): LongPollOptions => ({ holdMs: s.hold, keepAlive: s.keepAlive === 'on' }),
-  input: (o) => ({ hold: formatDurationExact(o.holdMs), keepAlive: o.keepAlive ? ('on' as const) : ('off' as const) }),
+  input: (o) => ({ hold: formatDurationExact(o.holdMs), keepAlive: keepAliveInput(o.keepAlive) }),
 });
 
 export const longPollModel = defineModel<LongPollOptions>({

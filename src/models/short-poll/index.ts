@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { defineModel } from '../types.js';
 import { defineSection } from '../section.js';
-import { axis, durationMs, onOff } from '../../util/zodUnits.js';
+import { axis, durationMs } from '../../util/zodUnits.js';
 import { formatDurationExact } from '../../util/unitText.js';
 import { formatDurationMs } from '../../util/units.js';
 import { DEFAULT_MAX_EVERY_MS, PollServer } from '../long-poll/server.js';
 import { PollClient } from '../long-poll/client.js';
 import { httpModelSecondConnection } from '../http/secondConnection.js';
+import { keepAliveAxis, keepAliveInput } from '../http/keepAliveAxis.js';
 import { originOf } from '../transport.js';
 
 export interface ShortPollOptions {
@@ -24,14 +25,11 @@ const section = defineSection({
       durationMs('1s', { max: DEFAULT_MAX_EVERY_MS }),
       'short-poll: pause between an answer and the next poll (at most 1h).',
     ).default(1000),
-    keepAlive: axis(
-      onOff,
-      'short-poll: HTTP keep-alive between polls. off: every poll is sent with `Connection: close` on a new connection (and TLS handshake), which the server closes after its answer.',
-    ).default('on'),
+    keepAlive: keepAliveAxis('short-poll'),
   }),
   axes: ['interval', 'keepAlive'],
   resolve: (s): ShortPollOptions => ({ intervalMs: s.interval, keepAlive: s.keepAlive === 'on' }),
-  input: (o) => ({ interval: formatDurationExact(o.intervalMs), keepAlive: o.keepAlive ? ('on' as const) : ('off' as const) }),
+  input: (o) => ({ interval: formatDurationExact(o.intervalMs), keepAlive: keepAliveInput(o.keepAlive) }),
 });
 
 export const shortPollModel = defineModel<ShortPollOptions>({

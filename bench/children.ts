@@ -3,6 +3,9 @@ import type { FloorError } from './floors/protocol.js';
 
 type Typed = { type: string };
 
+/** How long a floor, probe or bench server may take to answer a control message (listen, connect, sample). */
+export const CONTROL_TIMEOUT_MS = 30_000;
+
 /**
  * A floor process (bench/floors/<name>.js), forked as the runner forks its children, with typed
  * request/reply and the same death reporting. Child resolves entries relative to dist/; the floors

@@ -1,4 +1,5 @@
 import { Child } from '../dist/runner/child.js';
+import { CONTROL_TIMEOUT_MS } from './children.js';
 import { planRun } from '../dist/runner/plan.js';
 import { startMessageOf } from '../dist/runner/serverGroup.js';
 import { openFilesLimit } from '../dist/metrics/limits.js';
@@ -15,8 +16,6 @@ import { nowUs } from '../dist/metrics/clock.js';
  * (src/runner/runModel.ts) but driven step by step, for figures the runner's fixed phases do not
  * give: requests per second over a window, and the time a burst takes to reach every client.
  */
-
-const CONTROL_TIMEOUT_MS = 30_000;
 
 export type ServerSample = Extract<FromServer, { type: 'sample' }>;
 

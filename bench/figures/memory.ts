@@ -5,7 +5,7 @@ import { openFilesLimit } from '../../dist/metrics/limits.js';
 import { sleep } from '../../dist/util/sleep.js';
 import type { ModelId } from '../../dist/models/types.js';
 import type { ModelResult } from '../../dist/report/result.js';
-import { benchScenario, QUIET_HEARTBEAT } from '../scenario.js';
+import { benchScenario, idleMemoryScenario, QUIET_HEARTBEAT } from '../scenario.js';
 import { figure, type Figure } from '../figure.js';
 import { NetFloor } from './netFloor.js';
 import { BenchServer } from '../fleet.js';
@@ -65,15 +65,7 @@ export async function memoryFigures(size: MemorySize, runs: MemoryRun[] = MEMORY
   const serverDone = new Set<ModelId>();
   for (const run of runs) {
     const label = run.sseClient ? `${run.model} (${run.sseClient} client)` : run.model;
-    const s = benchScenario({
-      models: [run.model],
-      clients: size.connections,
-      rampUp: `${size.rampUpMs}ms`,
-      warmup: '0s',
-      duration: '100ms',
-      drainTimeout: '5s',
-      workload: { pattern: 'idle' },
-      heartbeat: QUIET_HEARTBEAT,
+    const s = idleMemoryScenario(run.model, size, {
       longPoll: { hold: '60s' },
       ...(run.sseClient ? { sse: { client: run.sseClient } } : {}),
     });

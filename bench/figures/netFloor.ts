@@ -1,8 +1,7 @@
 import { sleep } from '../../dist/util/sleep.js';
-import { floorChild } from '../children.js';
+import { CONTROL_TIMEOUT_MS, floorChild } from '../children.js';
 import type { FloorSample, FromNetClient, FromNetServer, ToNetClient, ToNetServer } from '../floors/protocol.js';
 
-const CONTROL_TIMEOUT_MS = 30_000;
 /** How long the server may take to accept what the client has connected (the accept queue drains). */
 const ACCEPT_TIMEOUT_MS = 10_000;
 

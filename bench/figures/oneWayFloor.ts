@@ -1,12 +1,12 @@
-import { floorChild } from '../children.js';
+import { CONTROL_TIMEOUT_MS, floorChild } from '../children.js';
 import type { FromOneWayReceiver, FromOneWaySender, ToOneWayReceiver, ToOneWaySender } from '../floors/protocol.js';
-
-const CONTROL_TIMEOUT_MS = 30_000;
 
 export interface OneWaySize {
   frames: number;
   intervalUs: number;
   frameBytes: number;
+  /** The receiver sleeps in epoll between frames, as any client does, instead of polling (bench/micro/floorSpacing.mjs). */
+  sleepingReceiver?: boolean;
 }
 
 /**
@@ -21,9 +21,10 @@ export async function oneWayFloorUs(size: OneWaySize): Promise<{ p50Us: number; 
   try {
     const { port } = await receiver.request({ type: 'listen' }, 'listening', CONTROL_TIMEOUT_MS, 'listen');
     await sender.request({ type: 'connect', port }, 'connected', CONTROL_TIMEOUT_MS, 'connect');
-    await receiver.request({ type: 'poll' }, 'polling', CONTROL_TIMEOUT_MS, 'start polling');
+    if (!size.sleepingReceiver) await receiver.request({ type: 'poll' }, 'polling', CONTROL_TIMEOUT_MS, 'start polling');
     const sendMs = (size.frames * size.intervalUs) / 1000;
-    await sender.request({ type: 'send', ...size }, 'sent', CONTROL_TIMEOUT_MS + sendMs, 'send its frames');
+    const { frames, intervalUs, frameBytes } = size;
+    await sender.request({ type: 'send', frames, intervalUs, frameBytes }, 'sent', CONTROL_TIMEOUT_MS + sendMs, 'send its frames');
     const measured = size.frames - Math.floor(size.frames / 5);
     // The last frame was written synchronously before 'sent': it is in the receiver's socket by now or within microseconds.
     const r = await receiver.request({ type: 'latency', frames: measured }, 'latency', CONTROL_TIMEOUT_MS, 'report latency');

@@ -4,7 +4,7 @@ import { openFilesLimit } from '../../dist/metrics/limits.js';
 import { benchScenario, QUIET_HEARTBEAT } from '../scenario.js';
 import { figure, type Figure } from '../figure.js';
 import type { LatencyRow } from './latency.js';
-import { floorChild } from '../children.js';
+import { CONTROL_TIMEOUT_MS, floorChild } from '../children.js';
 import type { FromSpinSchedule, ToSpinSchedule } from '../floors/protocol.js';
 
 export interface PublisherLagSize {
@@ -12,8 +12,6 @@ export interface PublisherLagSize {
   runs: { ratePerSec: number; durationMs: number }[];
   payloadBytes: number;
 }
-
-const CONTROL_TIMEOUT_MS = 30_000;
 
 /** Issue 15: the publisher sends each message within this long of its scheduled time, at p99. */
 const BUDGET_US = 100;

@@ -3,7 +3,9 @@ import { planRun } from '../../dist/runner/plan.js';
 import { prepareNetwork } from '../../dist/runner/network.js';
 import { openFilesLimit } from '../../dist/metrics/limits.js';
 import type { ModelId } from '../../dist/models/types.js';
-import { benchScenario, QUIET_HEARTBEAT } from '../scenario.js';
+import type { ModelResult } from '../../dist/report/result.js';
+import type { Scenario } from '../../dist/scenario/schema.js';
+import { idleMemoryScenario } from '../scenario.js';
 import { figure, type Figure } from '../figure.js';
 import { netFloorMemory } from './memory.js';
 
@@ -25,18 +27,7 @@ const GOALS: Partial<Record<ModelId, number>> = { tcp: 1.5, websocket: 2, sse: 2
  * so the TLS share of the cost can be read too.
  */
 export async function tlsFigures(size: TlsSize, models: ModelId[] = TLS_MODELS): Promise<Figure[]> {
-  const scenarioOf = (model: ModelId, tls: 'on' | 'off') =>
-    benchScenario({
-      models: [model],
-      clients: size.connections,
-      rampUp: `${size.rampUpMs}ms`,
-      warmup: '0s',
-      duration: '100ms',
-      drainTimeout: '5s',
-      workload: { pattern: 'idle' },
-      heartbeat: QUIET_HEARTBEAT,
-      tls,
-    });
+  const scenarioOf = (model: ModelId, tls: 'on' | 'off') => idleMemoryScenario(model, size, { tls });
   const network = await prepareNetwork([scenarioOf(models[0]!, 'on')]);
   const certificates = network.certificates!;
   const floor = await netFloorMemory(size.connections, certificates);
@@ -52,34 +43,38 @@ export async function tlsFigures(size: TlsSize, models: ModelId[] = TLS_MODELS):
       protocol: tlsRow.tls.protocol ?? '',
       ...(tlsRow.error ? { error: `${tlsRow.error.code}: ${tlsRow.error.message}` } : {}),
     };
-    const goal = { op: '<=' as const, ratio: GOALS[model] ?? 2 };
-    figures.push(
-      figure({
-        id: `tls.server.rssPerConnection.${model}`,
-        title: `reference server RSS per idle TLS connection, ${model}`,
-        unit: 'bytes/connection',
-        // Not measured (null: no client connected) misses the goal.
-        measured: tlsRow.server.rssPerConnectionBytes ?? NaN,
+    const sides = [
+      {
+        side: 'server',
+        title: 'reference server RSS per idle TLS connection',
+        bytesOf: (r: ModelResult) => r.server.rssPerConnectionBytes,
         floor: floor.serverBytes,
-        floorName: 'bare tls server',
-        goal,
-        details: { ...details, plainBytes: plainRow.server.rssPerConnectionBytes ?? 'n/a' },
-      }),
-      figure({
-        id: `tls.client.rssPerConnection.${model}`,
-        title: `simulated client RSS per TLS connection, ${model}`,
-        unit: 'bytes/connection',
-        measured: tlsRow.client.rssPerClientBytes ?? NaN,
+      },
+      {
+        side: 'client',
+        title: 'simulated client RSS per TLS connection',
+        bytesOf: (r: ModelResult) => r.client.rssPerClientBytes,
         floor: floor.clientBytes,
-        floorName: 'bare tls client',
-        goal,
-        details: { ...details, plainBytes: plainRow.client.rssPerClientBytes ?? 'n/a' },
-      }),
-    );
+      },
+    ];
+    for (const { side, title, bytesOf, floor: floorBytes } of sides)
+      figures.push(
+        figure({
+          id: `tls.${side}.rssPerConnection.${model}`,
+          title: `${title}, ${model}`,
+          unit: 'bytes/connection',
+          // Not measured (null: no client connected) misses the goal.
+          measured: bytesOf(tlsRow) ?? NaN,
+          floor: floorBytes,
+          floorName: `bare tls ${side}`,
+          goal: { op: '<=', ratio: GOALS[model] ?? 2 },
+          details: { ...details, plainBytes: bytesOf(plainRow) ?? 'n/a' },
+        }),
+      );
   }
   return figures;
 }
 
-function runOne(s: ReturnType<typeof benchScenario>, model: ModelId, network: Awaited<ReturnType<typeof prepareNetwork>>) {
+function runOne(s: Scenario, model: ModelId, network: Awaited<ReturnType<typeof prepareNetwork>>) {
   return runModel(s, model, planRun(s, { openFilesLimit: openFilesLimit() }), [], undefined, { network });
 }

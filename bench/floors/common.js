@@ -9,6 +9,15 @@ export function nowUs() {
   return Number(process.hrtime.bigint() / 1000n);
 }
 
+/**
+ * The value at quantile q of ascending values (the floor(q × n)-th); 0 for none.
+ * @param {number[]} sorted
+ * @param {number} q
+ */
+export function quantileOf(sorted, q) {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : 0;
+}
+
 /** Twice, as src/metrics/process.ts does: the second collects what the first's finalizers freed. */
 export function forceGc() {
   const gc = /** @type {{ gc?: () => void }} */ (globalThis).gc;

@@ -6,7 +6,7 @@
  * the time the sender wrote it; what the receiver records is its arrival minus that.
  */
 import net from 'node:net';
-import { nowUs, serve } from './common.js';
+import { nowUs, quantileOf, serve } from './common.js';
 
 /** The busy poll stops by itself after this long, whatever the parent says. */
 const MAX_POLL_MS = 60_000;
@@ -69,6 +69,5 @@ function onData(chunk) {
  */
 function summary(frames) {
   const us = latencies.slice(-frames).sort((a, b) => a - b);
-  const at = (/** @type {number} */ q) => (us.length ? us[Math.min(us.length - 1, Math.floor(q * us.length))] : 0);
-  return { type: 'latency', p50Us: at(0.5), p99Us: at(0.99), count: us.length };
+  return { type: 'latency', p50Us: quantileOf(us, 0.5), p99Us: quantileOf(us, 0.99), count: us.length };
 }

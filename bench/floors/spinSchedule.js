@@ -5,7 +5,7 @@
  * machine taking the core away (other processes, the hypervisor): the lateness no publisher that
  * waits for its instants in a process can beat, however it waits.
  */
-import { nowUs, serve } from './common.js';
+import { nowUs, quantileOf, serve } from './common.js';
 
 serve(
   /** @param {import('./protocol.js').ToSpinSchedule} m */
@@ -43,6 +43,5 @@ function spin(ratePerSec, count) {
  */
 function lateness(lateUs) {
   const us = [...lateUs].sort((a, b) => a - b);
-  const at = (/** @type {number} */ q) => us[Math.min(us.length - 1, Math.floor(q * us.length))] ?? 0;
-  return { type: 'lateness', p50Us: at(0.5), p99Us: at(0.99), maxUs: us.at(-1) ?? 0, count: us.length };
+  return { type: 'lateness', p50Us: quantileOf(us, 0.5), p99Us: quantileOf(us, 0.99), maxUs: us.at(-1) ?? 0, count: us.length };
 }

@@ -1,67 +1,17 @@
-// The one-way floor between two processes at several frame spacings: a sender that spins until
-// each frame is due (a child of this process) and this process as the receiver, its event loop
-// either polling without sleeping (spin) or sleeping in epoll as any client does (sleep).
+// The physical one-way floor of the bench (bench/figures/oneWayFloor.ts: a sender that spins until
+// each frame is due, in its own process) at several frame spacings, with a receiver that polls
+// without sleeping (spin) or sleeps in epoll between frames as any client does (sleep).
+//   npm run bench builds dist-bench/ first (or: npx tsc -p tsconfig.json --declaration && npx tsc -p bench)
 //   node bench/micro/floorSpacing.mjs spin|sleep [SPACING_US ...]   (default 2000 5000 10000)
-import net from 'node:net';
-import { fork } from 'node:child_process';
+const { oneWayFloorUs } = await import(new URL('../../dist-bench/figures/oneWayFloor.js', import.meta.url).href);
 
 const FRAMES = 300;
-const nowUs = () => Number(process.hrtime.bigint() / 1000n);
+const FRAME_BYTES = 170;
 
-if (process.argv[2] === '--sender') {
-  // Child: connect, then frames spacingUs apart, each stamped as it is written; bounded by FRAMES.
-  const [port, spacingUs] = process.argv.slice(3).map(Number);
-  const s = net.connect({ port, host: '127.0.0.1', noDelay: true }, () => {
-    let dueUs = nowUs() + spacingUs;
-    for (let k = 0; k < FRAMES; k++, dueUs += spacingUs) {
-      while (nowUs() < dueUs);
-      s.write(`${nowUs()} ${'x'.repeat(150)}\n`);
-    }
-    s.end();
-  });
-} else {
-  const mode = process.argv[2] === 'sleep' ? 'sleep' : 'spin';
-  const spacings = process.argv.slice(3).map(Number);
-  for (const spacingUs of spacings.length ? spacings : [2000, 5000, 10000]) {
-    const us = await receive(spacingUs, mode);
-    const at = (/** @type {number} */ q) => us[Math.min(us.length - 1, Math.floor(q * us.length))];
-    console.log(
-      `${mode} receiver, frames ${spacingUs} µs apart: p50 ${at(0.5)} µs, p90 ${at(0.9)} µs, p99 ${at(0.99)} µs (${us.length} frames)`,
-    );
-  }
+const mode = process.argv[2] === 'sleep' ? 'sleep' : 'spin';
+const spacings = process.argv.slice(3).map(Number);
+for (const intervalUs of spacings.length ? spacings : [2000, 5000, 10000]) {
+  const r = await oneWayFloorUs({ frames: FRAMES, intervalUs, frameBytes: FRAME_BYTES, sleepingReceiver: mode === 'sleep' });
+  console.log(`${mode} receiver, frames ${intervalUs} µs apart: p50 ${r.p50Us} µs, p99 ${r.p99Us} µs (${r.count} frames)`);
 }
-
-/**
- * One sender's frames; the first fifth warm the path and are left out.
- * @param {number} spacingUs
- * @param {'spin' | 'sleep'} mode
- * @returns {Promise<number[]>}
- */
-function receive(spacingUs, mode) {
-  return new Promise((resolve) => {
-    /** @type {number[]} */
-    const latencies = [];
-    let polling = mode === 'spin';
-    const untilMs = Date.now() + 60_000;
-    const poll = () => polling && Date.now() < untilMs && setImmediate(poll);
-    const server = net.createServer((socket) => {
-      let partial = '';
-      socket.on('data', (chunk) => {
-        const atUs = nowUs();
-        const lines = (partial + chunk.toString('latin1')).split('\n');
-        partial = lines.pop() ?? '';
-        for (const line of lines) latencies.push(atUs - Number(line.slice(0, line.indexOf(' '))));
-      });
-      socket.on('end', () => {
-        polling = false;
-        server.close();
-        resolve(latencies.slice(FRAMES / 5).sort((a, b) => a - b));
-      });
-    });
-    server.listen(0, '127.0.0.1', () => {
-      if (polling) setImmediate(poll);
-      const { port } = /** @type {net.AddressInfo} */ (server.address());
-      fork(new URL(import.meta.url).pathname, ['--sender', String(port), String(spacingUs)]);
-    });
-  });
-}
+process.exit(0);

@@ -1,6 +1,8 @@
 // The publisher alone (src/server/publisher.ts, no sockets): its lateness per message and the CPU
 // its waiting costs, at one rate, over a window after half a second of warm-up.
 //   npx tsc -p tsconfig.json; node bench/micro/publisherLag.mjs RATE_PER_SEC [SECONDS]
+import { PerformanceObserver, constants } from 'node:perf_hooks';
+
 const dist = (/** @type {string} */ p) => new URL(`../../dist/${p}`, import.meta.url).href;
 const { MessageLog } = await import(dist('server/messageLog.js'));
 const { Publisher } = await import(dist('server/publisher.js'));
@@ -12,14 +14,27 @@ const log = new MessageLog(100_000);
 const t0Us = nowUs() + 20_000;
 const untilUs = t0Us + seconds * 1e6;
 const p = new Publisher(log, { ratePerSec, payloadBytes: 128, t0Us, untilUs, recordLagFromUs: t0Us + 500_000 });
+// Young-generation collections in the window and their pauses: each is a stall the publisher cannot spin through.
+const young = { count: 0, pauseUs: 0 };
+const gcs = new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    const detail = /** @type {{ kind?: number } | undefined} */ (/** @type {any} */ (e).detail);
+    if (detail?.kind !== constants.NODE_PERFORMANCE_GC_MINOR) continue;
+    young.count++;
+    young.pauseUs += e.duration * 1000;
+  }
+});
+gcs.observe({ entryTypes: ['gc'] });
 const cpu0 = process.cpuUsage();
 p.start();
 await new Promise((r) => setTimeout(r, seconds * 1000 + 50));
 p.stop(untilUs);
 const cpu = process.cpuUsage(cpu0);
+gcs.disconnect();
 const h = p.lag.flush();
 const cpuPercent = (cpu.user + cpu.system) / 1e4 / seconds;
 console.log(
   `${ratePerSec}/s: ${h.totalCount} messages, lateness p50 ${h.getValueAtPercentile(50)} µs, p99 ${h.getValueAtPercentile(99)} µs, ` +
-    `max ${h.maxValue} µs; CPU ${cpuPercent.toFixed(1)} % of a core (${((cpu.user + cpu.system) / (ratePerSec * seconds)).toFixed(0)} µs a message)`,
+    `max ${h.maxValue} µs; CPU ${cpuPercent.toFixed(1)} % of a core (${((cpu.user + cpu.system) / (ratePerSec * seconds)).toFixed(0)} µs a message); ` +
+    `${young.count} young collections, ${young.pauseUs.toFixed(0)} µs in all`,
 );

@@ -1,4 +1,5 @@
 import { nowUs } from '../metrics/clock.js';
+import { Spinner } from './spin.js';
 
 /**
  * Calls back at a monotonic instant to within microseconds, without holding a core while it waits.
@@ -9,7 +10,7 @@ import { nowUs } from '../metrics/clock.js';
  * 2. slices of Atomics.wait (a futex sleep with sub-millisecond timeouts, no CPU), each followed by
  *    one turn of the event loop through setImmediate, so I/O and IPC are never held up by more than
  *    a slice;
- * 3. a spin that reads the clock in a loop up to the instant. A futex sleep wakes late by the
+ * 3. a spin up to the instant (Spinner, which reads the clock only every few microseconds). A futex sleep wakes late by the
  *    kernel's timer slack (50 µs by default) and, on a virtual machine, by however long the host
  *    takes to give the halted core back (up to milliseconds now and then), so the spin is as long as
  *    this machine's recent sleeps have needed (WakeLateness): SPIN_MIN_US where they wake promptly,
@@ -66,11 +67,6 @@ function sleepUs(us: number): number {
   return nowUs() - startUs - us;
 }
 
-/** Spins until the instant; bounded by the instant itself, which callers keep within SPIN_MAX_US. */
-function spinUntil(dueUs: number): void {
-  while (nowUs() < dueUs);
-}
-
 export class OnTimeWaiter {
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
@@ -80,6 +76,8 @@ export class OnTimeWaiter {
   private fire: (() => void) | undefined;
   /** This machine's recent wake-up lateness, which sets the spin. */
   private readonly wakes = new WakeLateness();
+  /** Stage 3, kept within SPIN_MAX_US by the spin chosen in at(). */
+  private readonly spinner = new Spinner();
 
   /**
    * Calls `fire` once at `dueUs` (in the next event-loop turn when it is near or past); replaces a
@@ -94,8 +92,8 @@ export class OnTimeWaiter {
     this.dueUs = dueUs;
     this.fire = fire;
     const timerLeadUs = dueUs - nowUs() - this.spinUs - COARSE_LEAD_US;
-    if (timerLeadUs > 0) this.timer = setTimeout(() => this.approach(), timerLeadUs / 1000);
-    else this.immediate = setImmediate(() => this.approach());
+    if (timerLeadUs > 0) this.timer = setTimeout(this.approach, timerLeadUs / 1000);
+    else this.immediate = setImmediate(this.approach);
   }
 
   cancel(): void {
@@ -107,7 +105,7 @@ export class OnTimeWaiter {
   }
 
   /** Stage 2 and 3: one slice per event-loop turn, then the spin and the call. */
-  private approach(): void {
+  private readonly approach = (): void => {
     this.timer = undefined;
     this.immediate = undefined;
     const fire = this.fire;
@@ -115,11 +113,11 @@ export class OnTimeWaiter {
     const remainingUs = this.dueUs - nowUs();
     if (remainingUs > this.spinUs) {
       this.wakes.note(sleepUs(Math.min(remainingUs - this.spinUs, SLICE_US)));
-      this.immediate = setImmediate(() => this.approach());
+      this.immediate = setImmediate(this.approach);
       return;
     }
-    spinUntil(this.dueUs);
+    this.spinner.until(this.dueUs);
     this.fire = undefined;
     fire();
-  }
+  };
 }

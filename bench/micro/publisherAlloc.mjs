@@ -1,0 +1,44 @@
+// What the publisher alone (src/server/publisher.ts, no sockets) allocates per message, by function:
+// every byte counts, collected young or not, since each young-generation collection stalls it.
+//   npx tsc -p tsconfig.json; node bench/micro/publisherAlloc.mjs [RATE_PER_SEC] [SECONDS]
+import { Session } from 'node:inspector/promises';
+
+const dist = (/** @type {string} */ p) => new URL(`../../dist/${p}`, import.meta.url).href;
+const { MessageLog } = await import(dist('server/messageLog.js'));
+const { Publisher } = await import(dist('server/publisher.js'));
+const { nowUs } = await import(dist('metrics/clock.js'));
+
+const ratePerSec = Number(process.argv[2] ?? 1000);
+const seconds = Number(process.argv[3] ?? 3);
+const session = new Session();
+session.connect();
+await session.post('HeapProfiler.enable');
+await session.post('HeapProfiler.startSampling', {
+  samplingInterval: 512,
+  includeObjectsCollectedByMinorGC: true,
+  includeObjectsCollectedByMajorGC: true,
+});
+const log = new MessageLog(100_000);
+const t0Us = nowUs() + 20_000;
+const untilUs = t0Us + seconds * 1e6;
+const p = new Publisher(log, { ratePerSec, payloadBytes: 128, t0Us, untilUs });
+p.start();
+await new Promise((r) => setTimeout(r, seconds * 1000 + 50));
+const messages = p.stop(untilUs);
+const { profile } = await session.post('HeapProfiler.stopSampling');
+
+/** @type {Map<string, number>} */
+const bytesBy = new Map();
+/** @param {any} node */
+function walk(node) {
+  const f = node.callFrame;
+  const name = `${f.functionName || '(anonymous)'} ${f.url.split('/').slice(-2).join('/')}:${f.lineNumber + 1}`;
+  if (node.selfSize) bytesBy.set(name, (bytesBy.get(name) ?? 0) + node.selfSize);
+  for (const child of node.children) walk(child);
+}
+walk(profile.head);
+const total = [...bytesBy.values()].reduce((a, b) => a + b, 0);
+console.log(`${ratePerSec}/s, ${messages} messages: ${(total / messages).toFixed(0)} B allocated per message (sampled), the largest:`);
+for (const [name, bytes] of [...bytesBy].sort((a, b) => b[1] - a[1]).slice(0, 8)) {
+  console.log(`${(bytes / messages).toFixed(0).padStart(8)} B  ${name}`);
+}

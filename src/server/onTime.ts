@@ -10,19 +10,28 @@ import { Spinner } from './spin.js';
  * 2. slices of Atomics.wait (a futex sleep with sub-millisecond timeouts, no CPU), each followed by
  *    one turn of the event loop through setImmediate, so I/O and IPC are never held up by more than
  *    a slice;
- * 3. a spin up to the instant (Spinner, which reads the clock only every few microseconds). A futex sleep wakes late by the
- *    kernel's timer slack (50 µs by default) and, on a virtual machine, by however long the host
- *    takes to give the halted core back (up to milliseconds now and then), so the spin is as long as
- *    this machine's recent sleeps have needed (WakeLateness): SPIN_MIN_US where they wake promptly,
- *    up to SPIN_MAX_US where they do not, and never more than SPIN_SHARE of the time between two
- *    instants, so the spin costs at most half a core at any rate (and a thousandth to a fiftieth
- *    of one at 10/s).
+ * 3. a spin up to the instant (Spinner, which reads the clock only every few microseconds). A futex
+ *    sleep wakes late by the kernel's timer slack (50 µs by default) and, on a virtual machine, by
+ *    however long the host takes to give the halted core back (up to milliseconds now and then), so
+ *    the spin (spinBefore) is as long as this machine's recent sleeps have needed (WakeLateness):
+ *    SPIN_MIN_US where they wake promptly, up to SPIN_MAX_US where they do not; at low rates never
+ *    shorter than SPIN_FLOOR_SHARE of the time between two instants, for the rare wake that is later
+ *    than the recent ones; and never more than SPIN_SHARE of it, so the spin costs at most half a
+ *    core at any rate (a twentieth of one at 10/s).
  */
 export const COARSE_LEAD_US = 1_500;
 export const SLICE_US = 500;
 export const SPIN_MIN_US = 150;
 export const SPIN_MAX_US = 2_000;
 export const SPIN_SHARE = 0.5;
+/**
+ * The spin is never shorter than this share of the time between two instants, up to
+ * SPIN_FLOOR_MAX_US: at low rates a futex sleep that wakes milliseconds late is rare, but one
+ * such wake is the p99 of a few hundred messages, and a tenth of a core (a twentieth at 10/s)
+ * covers it. At 1000/s and above it is below SPIN_MIN_US and the wakes alone set the spin.
+ */
+export const SPIN_FLOOR_SHARE = 0.1;
+export const SPIN_FLOOR_MAX_US = 5_000;
 /** Added to the lateness the spin must cover: the sleep that ends the approach is measured after the fact. */
 const SPIN_MARGIN_US = 50;
 /** Sleeps remembered: enough for the second largest to be a p98, few enough to follow a change of load. */
@@ -57,6 +66,16 @@ export class WakeLateness {
   }
 }
 
+/**
+ * The spin before an instant `sinceLastUs` after the previous one: what recent wakes needed
+ * (`wakeSpinUs`, from WakeLateness) or SPIN_FLOOR_SHARE of the interval, whichever is longer, and
+ * never more than SPIN_SHARE of it (nor less than SPIN_MIN_US). Pure.
+ */
+export function spinBefore(sinceLastUs: number, wakeSpinUs: number): number {
+  const floorUs = Math.min(SPIN_FLOOR_MAX_US, sinceLastUs * SPIN_FLOOR_SHARE);
+  return Math.min(Math.max(wakeSpinUs, floorUs), Math.max(SPIN_MIN_US, sinceLastUs * SPIN_SHARE));
+}
+
 /** Shared memory Atomics.wait sleeps on; nothing ever notifies it, so every wait runs to its timeout. */
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 
@@ -87,8 +106,7 @@ export class OnTimeWaiter {
    */
   at(dueUs: number, fire: () => void): void {
     this.cancel();
-    const sinceLastUs = dueUs - this.dueUs;
-    this.spinUs = Math.min(this.wakes.spinUs, Math.max(SPIN_MIN_US, sinceLastUs * SPIN_SHARE));
+    this.spinUs = spinBefore(dueUs - this.dueUs, this.wakes.spinUs);
     this.dueUs = dueUs;
     this.fire = fire;
     const timerLeadUs = dueUs - nowUs() - this.spinUs - COARSE_LEAD_US;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MessageLog } from '../../src/server/messageLog.js';
 import { Publisher } from '../../src/server/publisher.js';
 import { nowUs } from '../../src/metrics/clock.js';
-import { OnTimeWaiter, SPIN_MAX_US, SPIN_MIN_US, WakeLateness } from '../../src/server/onTime.js';
+import { OnTimeWaiter, SPIN_FLOOR_MAX_US, SPIN_MAX_US, SPIN_MIN_US, WakeLateness, spinBefore } from '../../src/server/onTime.js';
 
 describe('Publisher', () => {
   it('stamps each message with its scheduled time, k / rate after t0', () => {
@@ -151,5 +151,28 @@ describe('WakeLateness: the spin covers how late recent sleeps woke', () => {
     w.note(-500);
     w.note(-500);
     expect(w.spinUs).toBe(SPIN_MIN_US);
+  });
+});
+
+describe('spinBefore: how long to spin before an instant', () => {
+  it('follows the wakes at high rates: the floor share is below the minimum there', () => {
+    expect(spinBefore(1000, SPIN_MIN_US)).toBe(SPIN_MIN_US);
+    expect(spinBefore(1000, 400)).toBe(400);
+  });
+
+  it('never spins more than half the interval, however late the wakes', () => {
+    expect(spinBefore(1000, SPIN_MAX_US)).toBe(500);
+    expect(spinBefore(100, SPIN_MAX_US)).toBe(SPIN_MIN_US);
+  });
+
+  it('spins a tenth of the interval at least at low rates, up to its own cap', () => {
+    // 100/s: 10 ms apart, 1 ms spin although recent wakes were prompt.
+    expect(spinBefore(10_000, SPIN_MIN_US)).toBe(1000);
+    // Late wakes still win when they need more.
+    expect(spinBefore(10_000, SPIN_MAX_US)).toBe(SPIN_MAX_US);
+    // 10/s: 100 ms apart, the floor is capped.
+    expect(spinBefore(100_000, SPIN_MIN_US)).toBe(SPIN_FLOOR_MAX_US);
+    // The first instant has no previous one.
+    expect(spinBefore(Number.POSITIVE_INFINITY, SPIN_MIN_US)).toBe(SPIN_FLOOR_MAX_US);
   });
 });

@@ -5,7 +5,7 @@ import { loadWarnings } from '../scenario/warnings.js';
 import { MODEL_IDS } from '../models/index.js';
 import { runScenario } from '../runner/run.js';
 import { renderRunTable } from '../report/table.js';
-import { checkOutPath, resultPathOf, writableFile, writeJson } from '../report/write.js';
+import { checkOneScenarioPerFile, checkOutPath, resultPathOf, writableFile, writeJson } from '../report/write.js';
 import { progressListener } from './progress.js';
 import { machineLimits } from '../runner/machine.js';
 import type { RunListener } from '../runner/events.js';
@@ -105,9 +105,12 @@ async function runCommand(scenarios: string[], flags: RunFlags): Promise<void> {
   const loaded = scenarios.map((name) => ({ name, points: loadScenario(name, overrides, setBy) }));
   const thresholdsOf = new Map(loaded.map(({ name, points }) => [name, parseThresholds(points[0]!.thresholds, `scenario "${name}"`)]));
   if (flags.out !== undefined) checkOutPath('--out', flags.out);
+  if (flags.out !== undefined) checkOneScenarioPerFile('--out', flags.out, loaded.length, true);
   if (remote) return runShardCommand(loaded, remote, { repeat, json: flags.json, quiet: flags.quiet, out: flags.out });
   if (flags.html) writableFile('--html', flags.html, 'report.html');
   if (flags.markdown) writableFile('--markdown', flags.markdown, 'report.md');
+  if (flags.html) checkOneScenarioPerFile('--html', flags.html, loaded.length, false);
+  if (flags.markdown) checkOneScenarioPerFile('--markdown', flags.markdown, loaded.length, false);
   const chartLibrary = flags.html ? loadChartLibrary() : undefined;
   const listeners = listenersOf(flags);
   if (!flags.quiet)

@@ -54,6 +54,23 @@ export function checkOutPath(flag: string, given: string): void {
   else checkWritable(flag, given, path.dirname(path.resolve(given)), given);
 }
 
+/**
+ * A file flag of a command that runs `scenarios` scenarios: each would write the one file it names,
+ * the last over the others, so that is refused before anything runs. `--out` may name a directory
+ * instead (one file per scenario in it); `directoryAllowed` says whether the hint may offer that.
+ */
+export function checkOneScenarioPerFile(flag: string, given: string, scenarios: number, directoryAllowed: boolean): void {
+  if (scenarios <= 1 || (directoryAllowed && isDirectory(given))) return;
+  throw outError(
+    flag,
+    given,
+    `${scenarios} scenarios would each write this one file, and only the last would be kept`,
+    directoryAllowed
+      ? `name a directory to get one file per scenario (${flag} results/), or run the scenarios one at a time`
+      : `run the scenarios one at a time, each with its own ${flag} file`,
+  );
+}
+
 /** A file flag (`--html FILE`, `--markdown FILE`) checked before anything runs; `example` names a file for the hint. */
 export function writableFile(flag: string, given: string, example: string): string {
   if (existsSync(given) && statSync(given).isDirectory())

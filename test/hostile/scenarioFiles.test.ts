@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { cli, expectRefused } from './cliInProcess.js';
@@ -103,5 +103,22 @@ describe('hostile scenario files', () => {
       at('out-dir'),
       'CB_ERR_BAD_OUT',
     );
+  });
+
+  it('several scenarios and one file for --out, --html or --markdown: refused before anything starts, as only the last would be kept', async () => {
+    const out = at('both.json');
+    const r = await cli(['run', 'default', 'chat-room', '--models', 'tcp', '--quiet', '--out', out]);
+    expectRefused(r, '--out', out, 'CB_ERR_BAD_OUT');
+    expect(r.stderr).toContain('2 scenarios would each write this one file');
+    expect(r.stderr).toContain('--out results/');
+    expect(existsSync(out)).toBe(false);
+    for (const [flag, file] of [
+      ['--html', at('both.html')],
+      ['--markdown', at('both.md')],
+    ] as const) {
+      const h = await cli(['run', 'default', 'chat-room', '--models', 'tcp', '--quiet', flag, file]);
+      expectRefused(h, flag, file, 'CB_ERR_BAD_OUT');
+      expect(h.stderr).toContain('one at a time');
+    }
   });
 });

@@ -111,7 +111,11 @@ describe('the control API (serve --control)', () => {
     const tooLarge = await call('POST', '/control', { body: 'x'.repeat(16 * 1024 * 1024 + 1) });
     expect(tooLarge.status).toBe(413);
     expect((await call('GET', '/nope')).status).toBe(404);
-    expect((await call('PUT', '/control')).status).toBe(405);
+    const wrongMethod = await call('PUT', '/control');
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.allow).toBe('POST');
+    expect(JSON.parse(wrongMethod.text).error).toBe('CB_ERR_METHOD');
+    expect((await call('DELETE', '/control/results')).headers.allow).toBe('GET, POST');
     // Still serving.
     expect((await call('GET', '/control/clock')).status).toBe(200);
   });

@@ -18,7 +18,6 @@ const MAX_RESULT_BYTES = 64 * 1024 * 1024;
 const STATUS_OF: Record<string, number> = {
   CB_ERR_UNKNOWN_RUN: 404,
   CB_ERR_NOT_FOUND: 404,
-  CB_ERR_METHOD: 405,
   CB_ERR_TOO_LARGE: 413,
   CB_ERR_SERVER_BUSY: 409,
   CB_ERR_RUN_UNDER_WAY: 409,
@@ -27,6 +26,13 @@ const STATUS_OF: Record<string, number> = {
   CB_ERR_NO_SHARDS: 409,
   CB_ERR_TOO_MANY_SOCKETS: 503,
   CB_ERR_NOT_ENOUGH_MEMORY: 503,
+};
+
+/** The control API's paths and the methods route() answers on each. */
+const METHODS_OF: Record<string, string[]> = {
+  '/control': ['POST'],
+  '/control/clock': ['GET'],
+  '/control/results': ['GET', 'POST'],
 };
 
 export interface ControlServerOptions {
@@ -111,8 +117,15 @@ async function route(o: ControlServerOptions, req: IncomingMessage, res: ServerR
   }
   if (path === '/control/results' && method === 'GET') return respond(res, 200, { type: 'results', results: o.results.list() });
   req.resume();
-  const known = ['/control', '/control/clock', '/control/results'].includes(path ?? '');
-  throw new ConnbenchError(known ? 'CB_ERR_METHOD' : 'CB_ERR_NOT_FOUND', `no route ${method} ${path}`, { kind: 'input' });
+  const allowed = METHODS_OF[path ?? ''];
+  if (!allowed) throw new ConnbenchError('CB_ERR_NOT_FOUND', `no route ${method} ${path}`, { kind: 'input' });
+  // A 405 names the methods the path has in Allow (RFC 9110, 15.5.6), as the reference server's does.
+  respond(
+    res,
+    405,
+    { error: 'CB_ERR_METHOD', message: `no route ${method} ${path}: use ${allowed.join(' or ')}` },
+    { allow: allowed.join(', ') },
+  );
 }
 
 function badRequest(code: string, message: string): ConnbenchError {

@@ -7,6 +7,7 @@ import { applyTcpKeepAlive } from '../keepAlive.js';
 import { encodePollBody } from './pollBody.js';
 import { PollDeadlines } from './pollDeadlines.js';
 import { sweepTickMs } from '../push/heartbeat.js';
+import { parseUser } from '../push/subscription.js';
 import { cutNow, slowReaderQueueBytesOf } from '../serverLimits.js';
 
 /**
@@ -272,7 +273,7 @@ function parsePollQuery(params: URLSearchParams): PollQuery | QueryError {
       error: 'CB_ERR_BAD_CURSOR',
       message: `every must be a non-negative integer of milliseconds (the pause between polls), got "${everyText}"`,
     };
-  const user = params.get('user') || undefined;
+  const user = parseUser(params.get('user'));
   return { cursor, waitMs, everyMs, user };
 }
 

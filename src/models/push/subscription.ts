@@ -57,3 +57,11 @@ export function parseCursor(raw: unknown): { cursor: number | null } | { invalid
   if (typeof n === 'number' && Number.isSafeInteger(n) && n >= 0) return { cursor: n };
   return { invalid: typeof raw === 'string' ? raw : (JSON.stringify(raw) ?? String(raw)) };
 }
+
+/**
+ * A reader's user from a query string or a HELLO: an empty one is no user, so it reads broadcasts
+ * only, the same in every model (docs/contract.md, Chat).
+ */
+export function parseUser(raw: string | null | undefined): string | undefined {
+  return raw ? raw : undefined;
+}

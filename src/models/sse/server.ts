@@ -8,6 +8,7 @@ import { FrameCache } from '../push/frameCache.js';
 import { CorkBatch, type Corkable } from '../push/corkBatch.js';
 import { HeartbeatSweeper, type Pingable } from '../push/heartbeat.js';
 import { queueVerdict } from '../push/slowReader.js';
+import { parseUser } from '../push/subscription.js';
 import { cutNow, slowReaderQueueBytesOf } from '../serverLimits.js';
 import { nowUs } from '../../metrics/clock.js';
 import { ALIVE_PATH, HEARTBEAT_FRAME, gapFrame, helloFrame, messageFrame } from './frames.js';
@@ -261,7 +262,7 @@ export class SseServer implements ModelServer {
       const log = host.log;
       // A cursor beyond the head is from a previous server life: resume from the head.
       const start = requested.cursor === null ? log.head : Math.min(requested.cursor, log.head);
-      const user = url.searchParams.get('user') ?? undefined;
+      const user = parseUser(url.searchParams.get('user'));
       res.writeHead(200, STREAM_HEADERS);
       const id = this.sweeper ? this.nextStreamId++ : undefined;
       const stream = new SseStream(this, res, user, start, id);

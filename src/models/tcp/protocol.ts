@@ -1,6 +1,6 @@
 import type { Outgoing } from '../message.js';
 import type { Gap } from '../log.js';
-import { parseCursor } from '../push/subscription.js';
+import { parseCursor, parseUser } from '../push/subscription.js';
 import { FrameType, encodeFrame } from './framing.js';
 
 /**
@@ -31,7 +31,7 @@ export function parseClientHello(body: Buffer): { cursor: number | null; user: s
   const cursor = typeof o.cursor === 'string' ? { invalid: JSON.stringify(o.cursor) } : parseCursor(o.cursor);
   if ('invalid' in cursor) return { invalid: `cursor must be a non-negative integer or null, got ${cursor.invalid}` };
   if (o.user !== undefined && o.user !== null && typeof o.user !== 'string') return { invalid: 'user must be a string' };
-  return { cursor: cursor.cursor, user: typeof o.user === 'string' ? o.user : undefined };
+  return { cursor: cursor.cursor, user: typeof o.user === 'string' ? parseUser(o.user) : undefined };
 }
 
 export function parseServerHello(body: Buffer): number | Invalid {

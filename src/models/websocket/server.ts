@@ -11,7 +11,7 @@ import { applyTcpKeepAlive } from '../keepAlive.js';
 import { HeartbeatSweeper, type Pingable } from '../push/heartbeat.js';
 import { StallSweeper } from '../push/stallSweeper.js';
 import { cutNow, slowReaderQueueBytesOf, stallTimeoutMsOf } from '../serverLimits.js';
-import { parseCursor, startStream } from '../push/subscription.js';
+import { parseCursor, parseUser, startStream } from '../push/subscription.js';
 import { partialMessage } from './partialMessage.js';
 import { gapText, helloText, parseClientText, textFrame, textOf } from './protocol.js';
 
@@ -128,7 +128,7 @@ export class WebsocketServer implements ModelServer {
       host.count('badRequests');
       return refuse(socket, 400, 'Bad Request', 'CB_ERR_BAD_CURSOR', `cursor must be a non-negative integer, got "${requested.invalid}"`);
     }
-    const user = url.searchParams.get('user') ?? undefined;
+    const user = parseUser(url.searchParams.get('user'));
     // Invalid handshakes (no key, wrong version) are answered and closed by ws itself.
     this.wss.handleUpgrade(req, socket, head, (ws) => this.onOpen(ws, socket, user, requested.cursor));
   }

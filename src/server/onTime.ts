@@ -95,7 +95,7 @@ export class OnTimeWaiter {
   private fire: (() => void) | undefined;
   /** This machine's recent wake-up lateness, which sets the spin. */
   private readonly wakes = new WakeLateness();
-  /** Stage 3, kept within SPIN_MAX_US by the spin chosen in at(). */
+  /** Stage 3, at most SPIN_FLOOR_MAX_US long: the spin chosen in at(). */
   private readonly spinner = new Spinner();
 
   /**

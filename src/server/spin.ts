@@ -1,6 +1,9 @@
 import { nowUs } from '../metrics/clock.js';
 
-/** The longest the spin runs without reading the clock, the chunks shrink to half the time left as the instant nears, so it still ends within about a microsecond of it. */
+/**
+ * The longest the spin runs without reading the clock. As the instant nears, the chunks shrink to
+ * half the time left, so the spin still ends within about a microsecond of it.
+ */
 export const READ_EVERY_US = 50;
 
 /** Far above any CPU's rate: the bound on the doubling when a chunk takes less than a tick. */
@@ -14,7 +17,7 @@ function idle(iterations: number): void {
 }
 
 /**
- * Spins until `dueUs`, reading the clock only every few microseconds. Each read of Node's clock
+ * Spins until `dueUs`, reading the clock at most every READ_EVERY_US. Each read of Node's clock
  * allocates (a BigInt, or an array for process.hrtime()), so a spin that read it in a tight loop
  * made about 14,000 objects per millisecond, and the young-generation collections they caused
  * (0.6-1.6 ms each in the server, every 60 ms or so at 1000 messages/s) were the largest part of

@@ -39,6 +39,10 @@ describe('npm run bench, scaled down', () => {
     }
     const broadcast = r.figures.find((f) => f.id.startsWith('broadcast'))!;
     expect(broadcast.details).toMatchObject({ delivered: 20 * 5, lost: 0 });
+    // The latency floor is the lower of the two taken around the model's runs.
+    const latency = r.figures.find((f) => f.id === 'latency.p50.tcp')!;
+    const { floorBeforeP50Us, floorAfterP50Us } = latency.details as { floorBeforeP50Us: number; floorAfterP50Us: number };
+    expect(latency.floor * 1000).toBeCloseTo(Math.min(floorBeforeP50Us, floorAfterP50Us), 6);
     expect(renderFigures(r.figures).split('\n')).toHaveLength(2 + r.figures.length);
   });
 });

@@ -1,7 +1,8 @@
 // @ts-check
 /**
  * What every floor process shares: the monotonic clock the reference processes use, a forced GC,
- * a resource sample, and the IPC plumbing. Plain Node only.
+ * a resource sample, and the IPC plumbing. Plain Node only; the spinning floors also take the
+ * server's Spinner (dist/server/spin.js), so they wait the way the server does.
  */
 
 /** Monotonic microseconds, the same clock as src/metrics/clock.ts. */

@@ -26,6 +26,10 @@ p.start();
 await new Promise((r) => setTimeout(r, seconds * 1000 + 50));
 const messages = p.stop(untilUs);
 const { profile } = await session.post('HeapProfiler.stopSampling');
+if (!(messages > 0)) {
+  console.error(`no message was published at ${ratePerSec}/s in ${seconds} s: give a rate and seconds above 0`);
+  process.exit(2);
+}
 
 /** @type {Map<string, number>} */
 const bytesBy = new Map();

@@ -10,14 +10,15 @@ import { Spinner } from './spin.js';
  * 2. slices of Atomics.wait (a futex sleep with sub-millisecond timeouts, no CPU), each followed by
  *    one turn of the event loop through setImmediate, so I/O and IPC are never held up by more than
  *    a slice;
- * 3. a spin up to the instant (Spinner, which reads the clock only every few microseconds). A futex
+ * 3. a spin up to the instant (Spinner, which reads the clock at most every READ_EVERY_US). A futex
  *    sleep wakes late by the kernel's timer slack (50 µs by default) and, on a virtual machine, by
  *    however long the host takes to give the halted core back (up to milliseconds now and then), so
  *    the spin (spinBefore) is as long as this machine's recent sleeps have needed (WakeLateness):
  *    SPIN_MIN_US where they wake promptly, up to SPIN_MAX_US where they do not; at low rates never
  *    shorter than SPIN_FLOOR_SHARE of the time between two instants, for the rare wake that is later
  *    than the recent ones; and never more than SPIN_SHARE of it, so the spin costs at most half a
- *    core at any rate (a twentieth of one at 10/s).
+ *    core (a twentieth of one at 10/s) up to 3,333 instants a second, where SPIN_MIN_US is half the
+ *    interval.
  */
 export const COARSE_LEAD_US = 1_500;
 export const SLICE_US = 500;
@@ -67,13 +68,13 @@ export class WakeLateness {
 }
 
 /**
- * The spin before an instant `sinceLastUs` after the previous one: what recent wakes needed
+ * The spin before each instant of a schedule `intervalUs` apart: what recent wakes needed
  * (`wakeSpinUs`, from WakeLateness) or SPIN_FLOOR_SHARE of the interval, whichever is longer, and
  * never more than SPIN_SHARE of it (nor less than SPIN_MIN_US). Pure.
  */
-export function spinBefore(sinceLastUs: number, wakeSpinUs: number): number {
-  const floorUs = Math.min(SPIN_FLOOR_MAX_US, sinceLastUs * SPIN_FLOOR_SHARE);
-  return Math.min(Math.max(wakeSpinUs, floorUs), Math.max(SPIN_MIN_US, sinceLastUs * SPIN_SHARE));
+export function spinBefore(intervalUs: number, wakeSpinUs: number): number {
+  const floorUs = Math.min(SPIN_FLOOR_MAX_US, intervalUs * SPIN_FLOOR_SHARE);
+  return Math.min(Math.max(wakeSpinUs, floorUs), Math.max(SPIN_MIN_US, intervalUs * SPIN_SHARE));
 }
 
 /** Shared memory Atomics.wait sleeps on; nothing ever notifies it, so every wait runs to its timeout. */
@@ -90,13 +91,19 @@ export class OnTimeWaiter {
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
   private dueUs = 0;
-  /** The spin before this instant: what the machine's wakes need, within SPIN_SHARE of the time since the last instant. */
+  /** The spin before this instant (spinBefore). */
   private spinUs = SPIN_MIN_US;
   private fire: (() => void) | undefined;
   /** This machine's recent wake-up lateness, which sets the spin. */
   private readonly wakes = new WakeLateness();
   /** Stage 3, at most SPIN_FLOOR_MAX_US long: the spin chosen in at(). */
   private readonly spinner = new Spinner();
+  /** The time between two instants of the schedule this waiter serves, which sizes the spin. */
+  private readonly intervalUs: number;
+
+  constructor(intervalUs: number) {
+    this.intervalUs = intervalUs;
+  }
 
   /**
    * Calls `fire` once at `dueUs` (in the next event-loop turn when it is near or past); replaces a
@@ -106,7 +113,7 @@ export class OnTimeWaiter {
    */
   at(dueUs: number, fire: () => void): void {
     this.cancel();
-    this.spinUs = spinBefore(dueUs - this.dueUs, this.wakes.spinUs);
+    this.spinUs = spinBefore(this.intervalUs, this.wakes.spinUs);
     this.dueUs = dueUs;
     this.fire = fire;
     const timerLeadUs = dueUs - nowUs() - this.spinUs - COARSE_LEAD_US;

@@ -22,7 +22,7 @@ export interface PublisherSchedule {
  * every latency that is the server's own scheduling.
  */
 export class Publisher {
-  private readonly waiter = new OnTimeWaiter();
+  private readonly waiter: OnTimeWaiter;
   private k = 0;
   private running = false;
   /** The worst lateness seen (actual - scheduled), microseconds: a sign the server fell behind. */
@@ -44,6 +44,7 @@ export class Publisher {
   constructor(log: MessageLog, opts: PublisherSchedule) {
     this.log = log;
     this.intervalUs = 1e6 / opts.ratePerSec;
+    this.waiter = new OnTimeWaiter(this.intervalUs);
     this.t0Us = opts.t0Us;
     this.untilUs = opts.untilUs ?? Infinity;
     this.recordLagFromUs = opts.recordLagFromUs ?? opts.t0Us;

@@ -19,11 +19,11 @@ function idle(iterations: number): void {
 /**
  * Spins until `dueUs`, reading the clock at most every READ_EVERY_US. Each read of Node's clock
  * allocates (a BigInt, or an array for process.hrtime()), so a spin that read it in a tight loop
- * made about 14,000 objects per millisecond, and the young-generation collections they caused
- * (0.6-1.6 ms each in the server, every 60 ms or so at 1000 messages/s) were the largest part of
- * the publisher's lateness p99. Between reads it runs an idle loop sized to half the time left, at
- * most READ_EVERY_US, using the rate the loop ran at between the last two reads. Returns the number
- * of clock reads it made. Bounded by the instant itself.
+ * would fill the young generation in milliseconds, and the collections that follow stall the
+ * publisher it spins for (docs/benchmarks.md, The on-time publisher). Between reads it runs an
+ * idle loop sized to half the time left, at most READ_EVERY_US, using the rate the loop ran at
+ * between the last two reads. Returns the number of clock reads it made. Bounded by the instant
+ * itself: one that is not a finite number returns at once, without a read.
  */
 export class Spinner {
   /** Idle-loop iterations per microsecond, learnt from every read: low at first, so it starts by reading often. */
@@ -35,6 +35,7 @@ export class Spinner {
   }
 
   until(dueUs: number): number {
+    if (!Number.isFinite(dueUs)) return 0;
     let reads = 1;
     for (let t = this.clock(); t < dueUs; reads++) {
       const chunkUs = Math.min(READ_EVERY_US, (dueUs - t) / 2);

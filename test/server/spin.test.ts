@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { nowUs } from '../../src/metrics/clock.js';
 import { READ_EVERY_US, Spinner } from '../../src/server/spin.js';
 
-describe('Spinner: a spin that reads the clock every few microseconds', () => {
+describe('Spinner: a spin that reads the clock at most every READ_EVERY_US', () => {
   it('never returns before the instant', () => {
     const s = new Spinner();
     for (const aheadUs of [0, 1, 3, 50, 400, 2000]) {
@@ -12,20 +12,21 @@ describe('Spinner: a spin that reads the clock every few microseconds', () => {
     }
   });
 
-  it('returns at once for an instant already past, after one read', () => {
+  it('returns at once for an instant already past, after one read, and for one that is not a number', () => {
     expect(new Spinner().until(nowUs() - 10)).toBe(1);
+    expect(new Spinner().until(Number.POSITIVE_INFINITY)).toBe(0);
+    expect(new Spinner().until(Number.NaN)).toBe(0);
   });
 
-  // Every read of Node's clock allocates: a spin that read it in a tight loop (about 14 reads a
-  // microsecond here) filled the young generation and its collections made the publisher late.
+  // Every read of Node's clock allocates, and the young collections that follow stall the publisher.
   it('reads the clock a few times per READ_EVERY_US, not in a tight loop', () => {
     const s = new Spinner();
     s.until(nowUs() + 2000);
     const spinUs = 20_000;
     const reads = s.until(nowUs() + spinUs);
-    // Halving the chunk near the end and relearning the rate after a lost core add a few dozen reads.
+    // Halving the chunk near the end and relearning the rate after a lost core add a few dozen
+    // reads; a tight loop reads it tens of thousands of times in 20 ms.
     expect(reads).toBeLessThan((spinUs / READ_EVERY_US) * 2);
-    expect(reads).toBeGreaterThan(spinUs / 1000);
   });
 
   it('reads the given clock and stops when it reaches the instant', () => {

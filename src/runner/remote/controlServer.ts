@@ -28,13 +28,6 @@ const STATUS_OF: Record<string, number> = {
   CB_ERR_NOT_ENOUGH_MEMORY: 503,
 };
 
-/** The control API's paths and the methods route() answers on each. */
-const METHODS_OF: Record<string, string[]> = {
-  '/control': ['POST'],
-  '/control/clock': ['GET'],
-  '/control/results': ['GET', 'POST'],
-};
-
 export interface ControlServerOptions {
   host: string;
   port: number;
@@ -96,30 +89,54 @@ function digest(text: string): Buffer {
   return createHash('sha256').update(text).digest();
 }
 
+type Handler = (o: ControlServerOptions, req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
+
+/** The control API's routes by path and method; a 405's Allow header lists a path's methods from here. */
+const ROUTES: ReadonlyMap<string, Readonly<Record<string, Handler>>> = new Map<string, Record<string, Handler>>([
+  [
+    '/control/clock',
+    {
+      GET: (_o, _req, res) => {
+        // The hot path of a clock estimate: nothing before the reading but the token check and the lookup.
+        const body = `{"us":${nowUsFine()}}`;
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
+        res.end(body);
+      },
+    },
+  ],
+  [
+    '/control',
+    {
+      POST: async (o, req, res) => {
+        const parsed = toControlSchema.safeParse(parseJson(await readBody(req, MAX_REQUEST_BYTES)));
+        if (!parsed.success)
+          throw badRequest('CB_ERR_BAD_CONTROL', `not a control request: ${formatIssues(parsed.error.issues).slice(0, 5).join('; ')}`);
+        respond(res, 200, await o.controller.handle(parsed.data));
+      },
+    },
+  ],
+  [
+    '/control/results',
+    {
+      GET: (o, _req, res) => respond(res, 200, { type: 'results', results: o.results.list() }),
+      POST: async (o, req, res) => {
+        const name = await o.results.put(parseJson(await readBody(req, MAX_RESULT_BYTES)));
+        respond(res, 200, { type: 'stored', name });
+      },
+    },
+  ],
+]);
+
 async function route(o: ControlServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const path = (req.url ?? '/').split('?')[0];
+  const path = (req.url ?? '/').split('?')[0] ?? '/';
   const method = req.method ?? 'GET';
-  if (path === '/control/clock' && method === 'GET') {
-    // The hot path of a clock estimate: nothing before the reading but the token check.
-    const body = `{"us":${nowUsFine()}}`;
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
-    return void res.end(body);
-  }
-  if (path === '/control' && method === 'POST') {
-    const parsed = toControlSchema.safeParse(parseJson(await readBody(req, MAX_REQUEST_BYTES)));
-    if (!parsed.success)
-      throw badRequest('CB_ERR_BAD_CONTROL', `not a control request: ${formatIssues(parsed.error.issues).slice(0, 5).join('; ')}`);
-    return respond(res, 200, await o.controller.handle(parsed.data));
-  }
-  if (path === '/control/results' && method === 'POST') {
-    const name = await o.results.put(parseJson(await readBody(req, MAX_RESULT_BYTES)));
-    return respond(res, 200, { type: 'stored', name });
-  }
-  if (path === '/control/results' && method === 'GET') return respond(res, 200, { type: 'results', results: o.results.list() });
+  const methods = ROUTES.get(path);
+  const handler = methods && Object.hasOwn(methods, method) ? methods[method] : undefined;
+  if (handler) return handler(o, req, res);
   req.resume();
-  const allowed = METHODS_OF[path ?? ''];
-  if (!allowed) throw new ConnbenchError('CB_ERR_NOT_FOUND', `no route ${method} ${path}`, { kind: 'input' });
+  if (!methods) throw new ConnbenchError('CB_ERR_NOT_FOUND', `no route ${method} ${path}`, { kind: 'input' });
   // A 405 names the methods the path has in Allow (RFC 9110, 15.5.6), as the reference server's does.
+  const allowed = Object.keys(methods);
   respond(
     res,
     405,

@@ -44,7 +44,8 @@ function decodeStream() {
     },
   };
   const decoder = new HttpResponseDecoder({
-    onHead: () => void (parser = new SseParser(sink)),
+    // As the lean client makes it: it resumes from its own cursor, so it does not read the ids.
+    onHead: () => void (parser = new SseParser(sink, { ids: false })),
     onBody: (bytes, start, end) => parser?.feedBytes(bytes, start, end),
     onEnd: () => undefined,
   });

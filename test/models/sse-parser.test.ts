@@ -154,6 +154,24 @@ describe('SseParser', () => {
     expect(p.events.map((e) => e.lastEventId)).toEqual(['3', '3']);
   });
 
+  it('with ids: false, ignores every id line and gives the same events otherwise, from text and bytes', () => {
+    const stream = 'id: 3\nevent: x\ndata: a\n\nid\ndata: b\ndata: c\n\nid: 4\n: note\ndata: d\n\n';
+    const run = (ids: boolean, asBytes: boolean) => {
+      const events: SseEvent[] = [];
+      const p = new SseParser({ onEvent: (e) => events.push(e) }, { ids });
+      if (asBytes) p.feed(Buffer.from(stream));
+      else p.feed(stream);
+      return { events, lastEventId: p.lastEventId };
+    };
+    const withIds = run(true, true);
+    expect(withIds.events.map((e) => e.lastEventId)).toEqual(['3', '', '4']);
+    for (const asBytes of [true, false]) {
+      const without = run(false, asBytes);
+      expect(without.events).toEqual(withIds.events.map((e) => ({ ...e, lastEventId: '' })));
+      expect(without.lastEventId).toBe('');
+    }
+  });
+
   it('discards an unfinished event at the end of a stream and starts the next one clean', () => {
     const events: SseEvent[] = [];
     const p = new SseParser({ onEvent: (e) => events.push(e) });
@@ -189,7 +207,7 @@ describe('SseParser UTF-8 decoding', () => {
 describe('SseParser limit: what it holds for an unfinished line and an event is bounded', () => {
   function limited(limit: number) {
     const out = { events: [] as SseEvent[], tooLarge: [] as number[] };
-    const p = new SseParser({ onEvent: (e) => out.events.push(e), onTooLarge: (l) => out.tooLarge.push(l) }, limit);
+    const p = new SseParser({ onEvent: (e) => out.events.push(e), onTooLarge: (l) => out.tooLarge.push(l) }, { limit });
     return { p, out };
   }
 

@@ -67,7 +67,8 @@ export class LeanSseClient extends SocketPushClient implements HttpResponseHandl
     // The same check eventsource makes: a 200 that is not an event stream is a protocol error.
     if (!/^text\/event-stream\b/i.test(type))
       return this.life.abort(transportError('CB_ERR_PROTOCOL', `the response was not an event stream (Content-Type: ${type || 'none'})`));
-    this.parser = new SseParser(this, MAX_MESSAGE_BYTES);
+    // It resumes from its own cursor (in the query), never by Last-Event-ID: the ids are not read.
+    this.parser = new SseParser(this, { limit: MAX_MESSAGE_BYTES, ids: false });
   }
 
   onBody(bytes: Buffer, start: number, end: number): void {

@@ -145,6 +145,7 @@ describe('HttpResponseDecoder', () => {
       ['HTTP/1.1 200 OK\r\nContent-Length: 12x\r\n\r\n', /Content-Length that is not a number/],
       ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', /chunk size that is not hexadecimal/],
       ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n', /chunk data longer than its size/],
+      ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\r\n', /a CR after chunk data without its LF/],
       ['HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nab', /bytes after the end of the response/],
     ];
     for (const [text, why] of cases) {

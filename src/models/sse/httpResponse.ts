@@ -35,7 +35,8 @@ const CR = 13;
 const LF = 10;
 const HEAD_END = Buffer.from('\r\n\r\n');
 
-type State = 'head' | 'chunk-size' | 'chunk-data' | 'chunk-data-end' | 'trailers' | 'length' | 'until-close' | 'done' | 'failed';
+type State =
+  'head' | 'chunk-size' | 'chunk-data' | 'chunk-data-end' | 'chunk-data-lf' | 'trailers' | 'length' | 'until-close' | 'done' | 'failed';
 
 export class HttpResponseDecoder {
   private state: State = 'head';
@@ -74,6 +75,7 @@ export class HttpResponseDecoder {
           pos = this.readBody(bytes, pos);
           break;
         case 'chunk-data-end':
+        case 'chunk-data-lf':
           pos = this.readChunkDataEnd(bytes, pos);
           break;
         case 'until-close':
@@ -150,14 +152,15 @@ export class HttpResponseDecoder {
   }
 
   /** The CRLF after a chunk's data: both bytes at once when this push holds them, else one at a time. */
+  /**
+   * The CRLF after a chunk's data, which may be split between pushes; a bare LF is taken too (RFC
+   * 9112, 2.2), but a CR must be followed by its LF.
+   */
   private readChunkDataEnd(bytes: Buffer, pos: number): number {
     const b = bytes[pos]!;
-    if (b === CR && bytes[pos + 1] === LF) {
-      this.state = 'chunk-size';
-      return pos + 2;
-    }
     if (b === LF) this.state = 'chunk-size';
-    else if (b !== CR) this.fail('chunk data longer than its size');
+    else if (b === CR && this.state === 'chunk-data-end') this.state = 'chunk-data-lf';
+    else this.fail(this.state === 'chunk-data-lf' ? 'a CR after chunk data without its LF' : 'chunk data longer than its size');
     return pos + 1;
   }
 

@@ -2,11 +2,7 @@
 // every byte counts, collected young or not, since each young-generation collection stalls it.
 //   npx tsc -p tsconfig.json; node bench/micro/publisherAlloc.mjs [RATE_PER_SEC] [SECONDS]
 import { Session } from 'node:inspector/promises';
-
-const dist = (/** @type {string} */ p) => new URL(`../../dist/${p}`, import.meta.url).href;
-const { MessageLog } = await import(dist('server/messageLog.js'));
-const { Publisher } = await import(dist('server/publisher.js'));
-const { nowUs } = await import(dist('metrics/clock.js'));
+import { publishAlone } from './publisherAlone.mjs';
 
 const ratePerSec = Number(process.argv[2] ?? 1000);
 const seconds = Number(process.argv[3] ?? 3);
@@ -18,13 +14,7 @@ await session.post('HeapProfiler.startSampling', {
   includeObjectsCollectedByMinorGC: true,
   includeObjectsCollectedByMajorGC: true,
 });
-const log = new MessageLog(100_000);
-const t0Us = nowUs() + 20_000;
-const untilUs = t0Us + seconds * 1e6;
-const p = new Publisher(log, { ratePerSec, payloadBytes: 128, t0Us, untilUs });
-p.start();
-await new Promise((r) => setTimeout(r, seconds * 1000 + 50));
-const messages = p.stop(untilUs);
+const { messages } = await publishAlone(ratePerSec, seconds);
 const { profile } = await session.post('HeapProfiler.stopSampling');
 if (!(messages > 0)) {
   console.error(`no message was published at ${ratePerSec}/s in ${seconds} s: give a rate and seconds above 0`);

@@ -2,18 +2,10 @@
 // its waiting costs, at one rate, over a window after half a second of warm-up.
 //   npx tsc -p tsconfig.json; node bench/micro/publisherLag.mjs RATE_PER_SEC [SECONDS]
 import { PerformanceObserver, constants } from 'node:perf_hooks';
-
-const dist = (/** @type {string} */ p) => new URL(`../../dist/${p}`, import.meta.url).href;
-const { MessageLog } = await import(dist('server/messageLog.js'));
-const { Publisher } = await import(dist('server/publisher.js'));
-const { nowUs } = await import(dist('metrics/clock.js'));
+import { publishAlone } from './publisherAlone.mjs';
 
 const ratePerSec = Number(process.argv[2] ?? 100);
 const seconds = Number(process.argv[3] ?? 4);
-const log = new MessageLog(100_000);
-const t0Us = nowUs() + 20_000;
-const untilUs = t0Us + seconds * 1e6;
-const p = new Publisher(log, { ratePerSec, payloadBytes: 128, t0Us, untilUs, recordLagFromUs: t0Us + 500_000 });
 // Young-generation collections in the window and their pauses: each is a stall the publisher cannot spin through.
 const young = { count: 0, pauseUs: 0 };
 const gcs = new PerformanceObserver((list) => {
@@ -26,12 +18,10 @@ const gcs = new PerformanceObserver((list) => {
 });
 gcs.observe({ entryTypes: ['gc'] });
 const cpu0 = process.cpuUsage();
-p.start();
-await new Promise((r) => setTimeout(r, seconds * 1000 + 50));
-p.stop(untilUs);
+const { publisher } = await publishAlone(ratePerSec, seconds);
 const cpu = process.cpuUsage(cpu0);
 gcs.disconnect();
-const h = p.lag.flush();
+const h = publisher.lag.flush();
 const cpuPercent = (cpu.user + cpu.system) / 1e4 / seconds;
 console.log(
   `${ratePerSec}/s: ${h.totalCount} messages, lateness p50 ${h.getValueAtPercentile(50)} µs, p99 ${h.getValueAtPercentile(99)} µs, ` +

@@ -104,13 +104,19 @@ async function runCommand(scenarios: string[], flags: RunFlags): Promise<void> {
   const repeat = repeatCount(flags.repeat);
   const loaded = scenarios.map((name) => ({ name, points: loadScenario(name, overrides, setBy) }));
   const thresholdsOf = new Map(loaded.map(({ name, points }) => [name, parseThresholds(points[0]!.thresholds, `scenario "${name}"`)]));
-  if (flags.out !== undefined) checkOutPath('--out', flags.out);
-  if (flags.out !== undefined) checkOneScenarioPerFile('--out', flags.out, loaded.length, true);
+  if (flags.out !== undefined) {
+    checkOutPath('--out', flags.out);
+    checkOneScenarioPerFile('--out', flags.out, loaded.length, true);
+  }
   if (remote) return runShardCommand(loaded, remote, { repeat, json: flags.json, quiet: flags.quiet, out: flags.out });
-  if (flags.html) writableFile('--html', flags.html, 'report.html');
-  if (flags.markdown) writableFile('--markdown', flags.markdown, 'report.md');
-  if (flags.html) checkOneScenarioPerFile('--html', flags.html, loaded.length, false);
-  if (flags.markdown) checkOneScenarioPerFile('--markdown', flags.markdown, loaded.length, false);
+  if (flags.html) {
+    writableFile('--html', flags.html, 'report.html');
+    checkOneScenarioPerFile('--html', flags.html, loaded.length, false);
+  }
+  if (flags.markdown) {
+    writableFile('--markdown', flags.markdown, 'report.md');
+    checkOneScenarioPerFile('--markdown', flags.markdown, loaded.length, false);
+  }
   const chartLibrary = flags.html ? loadChartLibrary() : undefined;
   const listeners = listenersOf(flags);
   if (!flags.quiet)

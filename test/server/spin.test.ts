@@ -25,7 +25,7 @@ describe('Spinner: a spin that reads the clock at most every READ_EVERY_US', () 
     const spinUs = 20_000;
     const reads = s.until(nowUs() + spinUs);
     // Halving the chunk near the end and relearning the rate after a lost core add a few dozen
-    // reads; a tight loop reads it tens of thousands of times in 20 ms.
+    // reads; a tight loop reads it hundreds of thousands of times in 20 ms (69 ns a read here).
     expect(reads).toBeLessThan((spinUs / READ_EVERY_US) * 2);
   });
 

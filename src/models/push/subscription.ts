@@ -63,5 +63,5 @@ export function parseCursor(raw: unknown): { cursor: number | null } | { invalid
  * only, the same in every model (docs/contract.md, Chat).
  */
 export function parseUser(raw: string | null | undefined): string | undefined {
-  return raw ? raw : undefined;
+  return raw || undefined;
 }

@@ -44,11 +44,13 @@ for (let r = 0; r < rounds; r++) {
 
 /** @param {number[]} values @param {number} q */
 const quantile = (values, q) => values[Math.min(values.length - 1, Math.floor(q * values.length))];
-for (const [name, values] of [
+/** @type {[string, number[]][]} */
+const rows = [
   ['after a sleep then the spin', encodeUs.sleep],
   ['after the spin alone', encodeUs.spin],
   ['again at once', againUs],
-]) {
+];
+for (const [name, values] of rows) {
   const v = values.sort((a, b) => a - b);
   console.log(
     `encode of a ${payloadBytes} B message ${name}: p50 ${quantile(v, 0.5)} µs, p90 ${quantile(v, 0.9)} µs, ` +

@@ -82,6 +82,9 @@ export async function latencyFigures(
           sleepingClientP99Ms: sleeping.latencyMs.p99 ?? 'n/a',
           publishLagP50Us: polled.server.publishLagUs?.p50 ?? 'none',
           publishLagP99Us: polled.server.publishLagUs?.p99 ?? 'none',
+          // From the instant until the server had handed the message to the socket: its whole part of the latency.
+          publishHandoffP50Us: polled.server.publishHandoffUs?.p50 ?? 'none',
+          publishHandoffP99Us: polled.server.publishHandoffUs?.p99 ?? 'none',
           serverCpuUsPerMessage: polled.server.cpuUsPerMessage ?? 'n/a',
           sleepingClientCpuUsPerMessage: sleeping.client.cpuUsPerMessage ?? 'n/a',
           floorP99Us: floor.p99Us,

@@ -41,3 +41,11 @@ export interface WireBytes {
   receivedBytes: number;
   httpRequests: number;
 }
+
+/** Every server process's publisher figures over the window: encoded µs histograms, one per process that published on a schedule. */
+export interface PublishTimes {
+  /** Lateness (Publisher.lag). */
+  lags: string[];
+  /** Handoff (Publisher.handoff). */
+  handoffs: string[];
+}

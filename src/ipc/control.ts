@@ -128,8 +128,11 @@ export type FromControl =
       connected: ServerMemoryFigures & { idle: { cpuUs: number; durationUs: number } };
       missing: number[];
     }
-  /** `publishLags`: at measureEnd, each process's publisher lateness in the window (encoded µs histograms). */
-  | { type: 'point'; figures: ServerFigures; lastSeq: number; publishLags: string[] }
+  /**
+   * `publishLags` and `publishHandoffs`: at measureEnd, each process's publisher lateness and
+   * handoff in the window (encoded µs histograms). A server from before handoffs sends none.
+   */
+  | { type: 'point'; figures: ServerFigures; lastSeq: number; publishLags: string[]; publishHandoffs?: string[] }
   | { type: 'sample'; figures: ServerFigures; usage: ServerUsage[] }
   | { type: 'expected'; counts: number[][]; owedByInbox?: Record<string, number> }
   | { type: 'head'; lastSeq: number }

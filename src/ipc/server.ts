@@ -22,7 +22,7 @@ export type ToServer =
   | { type: 'burst'; count: number; payloadBytes: number }
   /** Replies `head`: the last sequence number in the log (chat sends keep arriving after publishing stops). */
   | { type: 'head' }
-  /** Replies `publish-lag`: the publisher's lateness per message so far. */
+  /** Replies `publish-lag`: the publisher's lateness and handoff per message so far. */
   | { type: 'publish-lag' }
   | { type: 'expected'; queries: ExpectedQuery[]; upToSeq: number }
   | { type: 'sample'; gc: boolean }
@@ -69,8 +69,11 @@ export interface ServerHandover {
 export type FromServer =
   | { type: 'listening'; ports: Ports; pid: number }
   | { type: 'head'; lastSeq: number }
-  /** The publisher's lateness per message (encoded µs histogram); null when nothing was published on a schedule. */
-  | { type: 'publish-lag'; encoded: string | null }
+  /**
+   * The publisher's lateness per message and its handoff (Publisher.handoff), encoded µs
+   * histograms; null when nothing was published on a schedule.
+   */
+  | { type: 'publish-lag'; encoded: string | null; handoff: string | null }
   | { type: 'expected'; counts: number[] }
   /** Monotonic µs of each dead-peer detection asked for, in order. */
   | { type: 'dead-peers'; atUs: number[] }

@@ -1,5 +1,5 @@
 /**
- * The result JSON (schemaVersion 6): the contract CI scripts read. Change a field only on
+ * The result JSON (schemaVersion 7): the contract CI scripts read. Change a field only on
  * purpose, with a schemaVersion bump. 2 added the figures' bounds and the publisher's lateness
  * (`server.publishLagUs`); 3 what a server on another host brings (`clock` and `shards` on a row,
  * `shards` on the run, `shard` on a client worker of `processes`); 4 writes null, not 0, for a
@@ -7,18 +7,18 @@
  * with none connected, per message with none delivered, any figure of a row that did not finish)
  * and added `server.slowReaderCuts`; 5 the transport of every row (`connectMs.tcp` and `.tls`,
  * `tls`, `connections`, `proxy`); 6 `client.busyPoll`, with the client's CPU figures null when it
- * is set. readResult still reads 1 to 5 (docs/contract.md, Versioning): 1, 2 and 3 as 4 states
- * them, and every older row with its transport "not measured".
+ * is set; 7 `server.publishHandoffUs`. readResult still reads 1 to 6 (docs/contract.md,
+ * Versioning): 1, 2 and 3 as 4 states them, and every older row with its transport "not measured".
  */
 import type { LatencySummaryMs } from '../metrics/histogram.js';
 import type { ResolvedScenario } from '../scenario/schema.js';
 import type { RunEnv } from './env.js';
 
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 /** Older versions readResult still accepts: every field they lack is optional below, their zeros without samples are read as null, and their transport as not measured (upgradeResult.ts). */
-export const READABLE_SCHEMA_VERSIONS: readonly number[] = [1, 2, 3, 4, 5, SCHEMA_VERSION];
+export const READABLE_SCHEMA_VERSIONS: readonly number[] = [1, 2, 3, 4, 5, 6, SCHEMA_VERSION];
 
-/** How late the publisher sent messages past their scheduled time, microseconds; a percentile of too few messages is null. */
+/** How late the publisher sent messages past their scheduled time (or handed them on), microseconds; a percentile of too few messages is null. */
 export interface PublishLagUs {
   p50: number | null;
   p99: number | null;
@@ -73,6 +73,13 @@ export interface ModelResult {
      * that is the server's scheduling. null without a scheduled publisher (chat, idle). Absent in schemaVersion 1.
      */
     publishLagUs?: PublishLagUs | null;
+    /**
+     * From each of the same messages' scheduled time until the server had handed it on (its
+     * publishing turn, then the nextTick and microtask work that turn queued: for a push model, the
+     * writes to every subscriber's socket): the server's whole part of every latency, lateness
+     * included. null as publishLagUs is. Absent before schemaVersion 7.
+     */
+    publishHandoffUs?: PublishLagUs | null;
     peakRssBytes: number | null;
     openSockets: number | null;
     /**

@@ -53,6 +53,7 @@ const row = z.looseObject({
     rssPerConnectionBytesBound: figure.optional(),
     cpuUsPerMessageBound: figure.optional(),
     publishLagUs: z.looseObject({ p50: figure, p99: figure, max: count }).nullable().optional(),
+    publishHandoffUs: z.looseObject({ p50: figure, p99: figure, max: count }).nullable().optional(),
     heapPerConnectionBytes: figure,
     kernelPerConnectionBytes: figure,
     cpuPercent: figure,

@@ -61,6 +61,8 @@ export interface RawModelRun {
   idle: IdleCpu;
   /** Each server process's publisher lateness (encoded µs histograms); empty when nothing was published on a schedule. */
   publishLags: string[];
+  /** Each server process's publisher handoff (Publisher.handoff), the same way. */
+  publishHandoffs: string[];
   /** The workers busy-polled (scenario client.busyPoll): their CPU is the polling's, not the model's. */
   busyPoll?: boolean;
 }
@@ -159,7 +161,15 @@ export function summarizeModelRun(raw: RawModelRun): ModelResult {
     tls: t.tls,
     connections: t.connections,
     proxy: t.proxy,
-    server: serverFigures(s, connected, measuredDeliveries, windowUs, bounds, publishLagOf(raw.publishLags)),
+    server: serverFigures(
+      s,
+      connected,
+      measuredDeliveries,
+      windowUs,
+      bounds,
+      publishLagOf(raw.publishLags),
+      publishLagOf(raw.publishHandoffs),
+    ),
     client: clientFigures(w, clientUse, connected, measuredDeliveries, loopDelayP99Ms, bounds, raw.busyPoll === true),
     wire: wireFigures(s, connected, measuredDeliveries, windowUs),
     timing: { rampUpMs: raw.rampUpMs, measuredMs: raw.durationMs, drainMs: raw.drainMs },
@@ -262,6 +272,7 @@ function serverFigures(
   windowUs: number,
   bounds: ReturnType<typeof boundsOf>,
   publishLagUs: PublishLagUs | null,
+  publishHandoffUs: PublishLagUs | null,
 ): ModelResult['server'] {
   const cpu = cpuUs(s.measureEnd) - cpuUs(s.measureStart);
   const rss = per(s.connected.rssBytes - s.base.rssBytes, connected, 0);
@@ -279,6 +290,7 @@ function serverFigures(
     cpuUsPerMessage: cpuPerMessage,
     cpuUsPerMessageBound: boundOf(cpuPerMessage, bounds.serverCpu),
     publishLagUs,
+    publishHandoffUs,
     peakRssBytes: s.peakRssBytes,
     openSockets: s.connected.openSockets,
     ...(s.deadPeers !== undefined ? { deadPeers: s.deadPeers } : {}),
@@ -287,8 +299,8 @@ function serverFigures(
 }
 
 /**
- * The publisher's lateness over every server process, µs; null when nothing was published on a
- * schedule in the window, and a percentile of too few messages null (samplesFor).
+ * The publisher's lateness (or handoff) over every server process, µs; null when nothing was
+ * published on a schedule in the window, and a percentile of too few messages null (samplesFor).
  */
 export function publishLagOf(encoded: string[]): PublishLagUs | null {
   const h = mergeEncoded(encoded);

@@ -114,6 +114,7 @@ export async function runModel(
       drained,
       t0Us,
       publishLags: published.publishLags,
+      publishHandoffs: published.publishHandoffs,
       clockBefore,
       clockAfter,
     });
@@ -341,7 +342,8 @@ async function measuring(run: RunContext, w: PublishingWindow) {
     timeWait: timeWaitOf(run),
   };
   // After the window's last sample: the question is not part of the window.
-  const published = { lastSeq, publishLags: await run.servers.publishLags() };
+  const times = await run.servers.publishTimes();
+  const published = { lastSeq, publishLags: times.lags, publishHandoffs: times.handoffs };
   // The second clock estimate, for the drift over the window, before the drain makes the workers busy.
   const clockAfter = run.servers.clock ? await run.workers.clock(false) : undefined;
   return { published, measureEnd, ...(clockAfter ? { clockAfter } : {}) };
@@ -403,6 +405,7 @@ interface Measured {
   base: MemoryPoint;
   connected: Settled;
   publishLags: string[];
+  publishHandoffs: string[];
   measureStart: WindowEdge;
   measureEnd: WindowEdge & { timeWait: RawTransport['timeWait'] };
   drained: Drained;
@@ -456,6 +459,7 @@ function rawModelRun(run: RunContext, m: Measured): RawModelRun {
     },
     idle: m.connected.idle,
     publishLags: m.publishLags,
+    publishHandoffs: m.publishHandoffs,
     processes: [...run.servers.usage(), ...run.workers.usage(), ...run.path.usage()],
     transport: {
       tlsEnabled: s.tls.enabled,

@@ -1,6 +1,6 @@
 import type { Scenario } from '../scenario/schema.js';
 import type { ModelId, ServerSettings } from '../models/types.js';
-import type { ExpectedQuery } from '../ipc/common.js';
+import type { ExpectedQuery, PublishTimes } from '../ipc/common.js';
 import type { FromServer, ServerHandover, ServerStart, ToServer } from '../ipc/server.js';
 import type { ListenerTls, Ports } from '../models/listeners.js';
 import { getModel } from '../models/index.js';
@@ -154,12 +154,15 @@ export class ServerGroup {
     for (const m of this.members) m.child.send({ type: 'publish', ratePerSec, payloadBytes, t0Us, untilUs, recordLagFromUs });
   }
 
-  /** Every process's publisher lateness (encoded histograms), from those that published on a schedule. */
-  async publishLags(): Promise<string[]> {
+  /** Every process's publisher lateness and handoff (encoded histograms), from those that published on a schedule. */
+  async publishTimes(): Promise<PublishTimes> {
     const replies = await Promise.all(
       this.members.map((x) => x.child.request({ type: 'publish-lag' }, 'publish-lag', CONTROL_TIMEOUT_MS, 'report its publisher lateness')),
     );
-    return replies.flatMap((r) => (r.encoded ? [r.encoded] : []));
+    return {
+      lags: replies.flatMap((r) => (r.encoded ? [r.encoded] : [])),
+      handoffs: replies.flatMap((r) => (r.handoff ? [r.handoff] : [])),
+    };
   }
 
   /** Stops every publisher at the same scheduled instant (what is due before untilUs goes out first); resolves with the log head. */

@@ -1,7 +1,7 @@
 import type { Scenario } from '../scenario/schema.js';
 import type { ModelId } from '../models/types.js';
 import type { Ports } from '../models/listeners.js';
-import type { ExpectedQuery } from '../ipc/common.js';
+import type { ExpectedQuery, PublishTimes } from '../ipc/common.js';
 import type { ServerFigures, WindowUs } from '../ipc/control.js';
 import type { ProcessUsage } from '../report/result.js';
 import type { ResourceSample } from '../metrics/process.js';
@@ -59,8 +59,8 @@ export interface Servers {
   readonly clock: { url: string; token: string } | undefined;
   sample(point: SamplePoint, gc: boolean): Promise<ServerFigures>;
   memory(point: 'base' | 'connected'): Promise<ServerMemory>;
-  /** Each process's publisher lateness in the window (encoded µs histograms), once publishing has stopped. */
-  publishLags(): Promise<string[]>;
+  /** Each process's publisher lateness and handoff in the window, once publishing has stopped. */
+  publishTimes(): Promise<PublishTimes>;
   /** Publishing starts (broadcast); resolves with the window. */
   release(s: Scenario): Promise<PublishingWindow>;
   /** The log head once publishing has stopped at untilUs. */
@@ -139,8 +139,8 @@ export class LocalServers implements Servers {
     return { server: kernelBytes === undefined ? server : { ...server, kernelBytes }, serverRepeats };
   }
 
-  publishLags(): Promise<string[]> {
-    return this.group.publishLags();
+  publishTimes(): Promise<PublishTimes> {
+    return this.group.publishTimes();
   }
 
   /** `leadUs`: from now to the first message. */

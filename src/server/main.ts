@@ -141,7 +141,9 @@ async function handle(m: ToServer): Promise<FromServer | undefined> {
     case 'head':
       return head(log);
     case 'publish-lag':
-      return { type: 'publish-lag', encoded: publisher ? encodeHistogram(publisher.lag) : null };
+      return publisher
+        ? { type: 'publish-lag', encoded: encodeHistogram(publisher.lag), handoff: encodeHistogram(publisher.handoff) }
+        : { type: 'publish-lag', encoded: null, handoff: null };
     case 'expected':
       // A client that never subscribed expects nothing: it is counted as failed, not as loss.
       return {

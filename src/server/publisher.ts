@@ -29,6 +29,15 @@ export class Publisher {
   lateMaxUs = 0;
   /** Lateness of each message scheduled from recordLagFromUs on, microseconds. */
   readonly lag = new LatencyRecorder();
+  /**
+   * For the same messages, microseconds from the scheduled time until the server had handed the
+   * message on: the publishing callback, then the process.nextTick and microtask work it queued (a
+   * push model's corked writes and their flush, a held poll's answer). Push latency minus this is
+   * the kernel and the client; this minus lag is the server's own path.
+   */
+  readonly handoff = new LatencyRecorder();
+  /** Scheduled times of the messages published in this turn whose handoff is still to be recorded. */
+  private readonly handoffPending: number[] = [];
   private readonly log: MessageLog;
   private readonly intervalUs: number;
   private readonly t0Us: number;
@@ -82,9 +91,22 @@ export class Publisher {
       // A stop may publish the rest of the window before it is due: that is early, not late.
       if (t >= this.recordLagFromUs) this.lag.recordValue(Math.max(0, lateUs));
       this.log.append({ t, body: this.body });
+      if (t >= this.recordLagFromUs && this.handoffPending.push(t) === 1) process.nextTick(this.afterTicks);
       this.k++;
     }
   }
+
+  /**
+   * Queued after every nextTick of the publishing turn (the flushes were queued during append);
+   * the microtask then runs after the turn's microtasks, which Node drains once the tick queue is empty.
+   */
+  private readonly afterTicks = (): void => queueMicrotask(this.recordHandoff);
+
+  private readonly recordHandoff = (): void => {
+    const atUs = nowUs();
+    for (const t of this.handoffPending) this.handoff.recordValue(Math.max(0, atUs - t));
+    this.handoffPending.length = 0;
+  };
 
   private tick(): void {
     if (!this.running) return;

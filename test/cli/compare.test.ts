@@ -91,11 +91,11 @@ describe('connbench compare', () => {
     const notJson = cli(['compare', save('garbage.json', 'not json {'), base]);
     expect(notJson.status).toBe(2);
     expect(notJson.stderr).toMatch(/garbage\.json is not JSON/);
-    const v6 = JSON.parse(JSON.stringify(syntheticResult([]))) as Omit<RunResult, 'schemaVersion'> & { schemaVersion: number };
-    v6.schemaVersion = 7;
-    const other = cli(['compare', base, save('v6.json', v6)]);
+    const future = JSON.parse(JSON.stringify(syntheticResult([]))) as Omit<RunResult, 'schemaVersion'> & { schemaVersion: number };
+    future.schemaVersion = 8;
+    const other = cli(['compare', base, save('future.json', future)]);
     expect(other.status).toBe(2);
-    expect(other.stderr).toContain('v6.json has schemaVersion 7; this connbench reads schemaVersion 1, 2, 3, 4, 5 and 6 (writes 6)');
+    expect(other.stderr).toContain('future.json has schemaVersion 8; this connbench reads schemaVersion 1, 2, 3, 4, 5, 6 and 7 (writes 7)');
     const badRule = cli(['compare', base, regressed, '--fail-on', 'latency.p99 > soon']);
     expect(badRule.status).toBe(2);
     expect(badRule.stderr).toContain('neither a signed change');

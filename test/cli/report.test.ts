@@ -100,9 +100,9 @@ describe('connbench report renderers', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('missing.json does not exist');
     const foreign = path.join(dir, 'foreign.json');
-    writeFileSync(foreign, JSON.stringify({ schemaVersion: 7 }));
+    writeFileSync(foreign, JSON.stringify({ schemaVersion: 8 }));
     const f = cli(['report', foreign, '--markdown']);
     expect(f.status).toBe(2);
-    expect(f.stderr).toContain('foreign.json has schemaVersion 7');
+    expect(f.stderr).toContain('foreign.json has schemaVersion 8');
   });
 });

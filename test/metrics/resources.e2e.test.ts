@@ -68,6 +68,11 @@ describe('resource metrics of a real run (issue 4 sanity bounds)', () => {
       expect(lag.p50, at).toBeGreaterThanOrEqual(0);
       expect(lag.p99, at).toBeNull();
       expect(lag.max, at).toBeGreaterThanOrEqual(lag.p50!);
+      // Each message is handed on after it left: its handoff is its lateness and the server's path on top.
+      const handoff = m.server.publishHandoffUs!;
+      expect(handoff, at).not.toBeNull();
+      expect(handoff.p50, at).toBeGreaterThanOrEqual(lag.p50!);
+      expect(handoff.max, at).toBeGreaterThanOrEqual(lag.max);
     }
     const by = Object.fromEntries(result.models.map((m) => [m.model, m]));
     // Polling pays in requests; the streaming models make none after connecting.

@@ -78,6 +78,7 @@ function tableOf(model: ModelId, result: WorkerResult): string {
     memoryRepeats: { serverBase: [[sample]], serverConnected: [[sample]], clientBase: [[sample]], clientConnected: [[sample]] },
     idle: { serverCpuUs: 0, clientCpuUs: 0, durationUs: 1_000_000 },
     publishLags: [],
+    publishHandoffs: [],
   });
   const s = scenario(model);
   const { matrix: _m, ...resolved } = s;

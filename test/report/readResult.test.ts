@@ -28,9 +28,9 @@ describe('reading a result file', () => {
     const notJson = errorOf(() => parseResultText('{"schemaVersion": 1,', 'a.json'));
     expect(notJson).toMatchObject({ code: 'CB_ERR_RESULT_NOT_JSON', kind: 'input' });
     expect(notJson.message).toMatch(/^a\.json is not JSON: /);
-    const v7 = errorOf(() => parseResultText('{"schemaVersion": 7, "models": []}', 'b.json'));
-    expect(v7).toMatchObject({ code: 'CB_ERR_RESULT_SCHEMA', kind: 'input' });
-    expect(v7.message).toBe('b.json has schemaVersion 7; this connbench reads schemaVersion 1, 2, 3, 4, 5 and 6 (writes 6)');
+    const v8 = errorOf(() => parseResultText('{"schemaVersion": 8, "models": []}', 'b.json'));
+    expect(v8).toMatchObject({ code: 'CB_ERR_RESULT_SCHEMA', kind: 'input' });
+    expect(v8.message).toBe('b.json has schemaVersion 8; this connbench reads schemaVersion 1, 2, 3, 4, 5, 6 and 7 (writes 7)');
     const noVersion = errorOf(() => parseResultText('{"models": []}', 'c.json'));
     expect(noVersion.message).toContain('c.json has schemaVersion null');
     const partial = errorOf(() => parseResultText('{"schemaVersion": 2, "models": [{"model": "sse"}], "scenario": {}}', 'd.json'));
@@ -43,17 +43,17 @@ describe('reading a result file', () => {
     const file = path.join(dir, 'ok.json');
     writeFileSync(file, JSON.stringify(syntheticResult([])));
     expect(readResultFile(file).models).toEqual([]);
-    // 2 added the bounds and the publisher's lateness, 3 the fields of remote runs (clock, shards): both read too, as 5.
+    // 2 added the bounds and the publisher's lateness, 3 the fields of remote runs (clock, shards): both read too, as the current version.
     writeFileSync(
       file,
       JSON.stringify({ ...syntheticResult([]), schemaVersion: 2, scenario: { ...syntheticResult([]).scenario, name: 'y' } }),
     );
-    expect(readResultFile(file)).toMatchObject({ schemaVersion: 6, scenario: { name: 'y' } });
+    expect(readResultFile(file)).toMatchObject({ schemaVersion: 7, scenario: { name: 'y' } });
     writeFileSync(
       file,
       JSON.stringify({ ...syntheticResult([]), schemaVersion: 3, scenario: { ...syntheticResult([]).scenario, name: 'z' } }),
     );
-    expect(readResultFile(file)).toMatchObject({ schemaVersion: 6, scenario: { name: 'z' } });
+    expect(readResultFile(file)).toMatchObject({ schemaVersion: 7, scenario: { name: 'z' } });
     const shard = errorOf(() => parseResultText('{"schemaVersion": 2, "kind": "shard", "models": []}', 's0.json'));
     expect(shard).toMatchObject({ code: 'CB_ERR_RESULT_KIND', kind: 'input' });
     expect(shard.hint).toContain('connbench merge');
@@ -81,9 +81,9 @@ describe('reading a result file', () => {
     );
   });
 
-  it('reads schemaVersion 1, 2 and 3 as 4 states them, and as 6: the committed baseline, and zeros with nothing behind them become null', () => {
+  it('reads schemaVersion 1, 2 and 3 as 4 states them, and as 7: the committed baseline, and zeros with nothing behind them become null', () => {
     const baseline = readResultFile('results/baselines/ci-smoke.json');
-    expect(baseline.schemaVersion).toBe(6);
+    expect(baseline.schemaVersion).toBe(7);
     expect(baseline.models[0]!.latencyMs.p99).toBe(500.223);
     const v1 = JSON.parse(readFileSync('results/baselines/ci-smoke.json', 'utf8')) as Record<string, any>;
     const failed = unfinishedModelResult('tcp', {}, 200, { code: 'CB_ERR_X', message: 'x' }, true) as Record<string, any>;
@@ -120,7 +120,7 @@ describe('reading a result file', () => {
     expect(raw.schemaVersion).toBe(1);
     expect(raw.models[0]!.tls).toBeUndefined();
     const r = readResultFile(baseline);
-    expect(r.schemaVersion).toBe(6);
+    expect(r.schemaVersion).toBe(7);
     expect(r.models).toHaveLength(raw.models.length);
     for (const [i, m] of r.models.entries()) {
       expect(m.latencyMs).toEqual(raw.models[i]!.latencyMs);

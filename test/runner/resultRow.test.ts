@@ -83,6 +83,7 @@ function raw(connected: number, deliveries: number): RawModelRun {
     },
     idle: { serverCpuUs: 0, clientCpuUs: 0, durationUs: 1e6 },
     publishLags: [],
+    publishHandoffs: [],
   };
 }
 

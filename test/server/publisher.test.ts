@@ -53,6 +53,28 @@ describe('Publisher lateness and the on-time wait', () => {
     expect(lag.maxValue).toBeGreaterThanOrEqual(500_000);
   });
 
+  it('records each message handed on once the nextTick and microtask work its append queued has run', async () => {
+    const log = new MessageLog(1000);
+    const busyUs = (us: number) => {
+      for (const end = nowUs() + us; nowUs() < end;);
+    };
+    // A push model flushes its corked writes on process.nextTick; a held poll is answered in a microtask.
+    log.onAppend(() => {
+      process.nextTick(() => busyUs(3000));
+      queueMicrotask(() => busyUs(3000));
+    });
+    const t0Us = nowUs() + 5000;
+    const p = new Publisher(log, { ratePerSec: 100, payloadBytes: 1, t0Us, untilUs: t0Us + 30_000 });
+    p.start();
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    p.stop();
+    expect(log.head).toBe(3);
+    const handoff = p.handoff.flush();
+    expect(handoff.totalCount).toBe(3);
+    expect(handoff.minNonZeroValue).toBeGreaterThanOrEqual(6000);
+    expect(handoff.maxValue).toBeGreaterThanOrEqual(p.lag.flush().maxValue + 6000);
+  });
+
   it('publishes each message at or after its scheduled time, never before', async () => {
     const log = new MessageLog(1000);
     const t0Us = nowUs() + 5000;

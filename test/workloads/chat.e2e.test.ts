@@ -20,6 +20,7 @@ describe('chat through the real runner (20 users, 1.5 s of sends)', () => {
       expect(m.messages.lost, why).toBe(0);
       // Chat has no scheduled publisher: no lateness of one to report.
       expect(m.server.publishLagUs, why).toBeNull();
+      expect(m.server.publishHandoffUs, why).toBeNull();
       expect(m.messages.duplicates, why).toBe(0);
       expect(m.latencyMs.count, why).toBeGreaterThan(0);
     }

@@ -27,6 +27,7 @@ interface Edge {
   figures: ServerFigures;
   lastSeq: number;
   publishLags: string[];
+  publishHandoffs: string[];
 }
 
 interface Released {
@@ -218,6 +219,7 @@ export class ControlRun {
       figures: await this.servers.sample('measureStart', false),
       lastSeq: await this.servers.head(),
       publishLags: [],
+      publishHandoffs: [],
     }));
     this.settleAt(window.publishUntilUs, this.edges.measureEnd, () => this.windowEnd(window.publishUntilUs));
     return { window, connected: { server, serverRepeats, idle }, missing: this.missing! };
@@ -233,7 +235,8 @@ export class ControlRun {
     const w = this.s.workload;
     if (w.pattern === 'idle' && w.burst > 0) lastSeq = await this.servers.burst(w.burst, w.payloadBytes);
     const figures = await this.servers.sample('measureEnd', false);
-    return { figures, lastSeq, publishLags: await this.servers.publishLags() };
+    const times = await this.servers.publishTimes();
+    return { figures, lastSeq, publishLags: times.lags, publishHandoffs: times.handoffs };
   }
 
   /** Chat: once every shard that connected has sent its counts (or ended), what each address is owed over all of them. */

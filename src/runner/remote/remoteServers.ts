@@ -8,6 +8,7 @@ import { inputOf } from '../../scenario/inputOf.js';
 import { PROBE_COARSE, probeClock } from '../../client/clockProbe.js';
 import { runError } from '../../util/errors.js';
 import type { ControlClient } from './controlClient.js';
+import type { PublishTimes } from '../../ipc/common.js';
 
 /** How long a shard asks to begin while the server is busy with the previous model (the slowest shard's drain) or not yet listening. */
 export const BEGIN_DEADLINE_MS = 15 * 60_000;
@@ -96,8 +97,9 @@ export class RemoteServers implements Servers {
     return point === 'base' ? this.base : (await this.barrier()).connected;
   }
 
-  async publishLags(): Promise<string[]> {
-    return (await this.edge('measureEnd')).publishLags;
+  async publishTimes(): Promise<PublishTimes> {
+    const end = await this.edge('measureEnd');
+    return { lags: end.publishLags, handoffs: end.publishHandoffs ?? [] };
   }
 
   async release(_s: Scenario): Promise<PublishingWindow> {

@@ -21,7 +21,14 @@ export interface BenchSizes {
 export const FULL: BenchSizes = {
   shortPoll: { connections: 50, warmupMs: 1000, durationMs: 5000 },
   memory: { connections: 5000, rampUpMs: 2500 },
-  latency: { ratePerSec: 100, warmupMs: 1000, durationMs: 5000, payloadBytes: 128, floorFrames: 300 },
+  latency: {
+    ratePerSec: 100,
+    warmupMs: 1000,
+    durationMs: 5000,
+    payloadBytes: 128,
+    floorFrames: 300,
+    hot: { ratePerSec: 1000, durationMs: 3000, floorFrames: 3000 },
+  },
   broadcast: { clients: 5000, messages: 100, payloadBytes: 128, rampUpMs: 2500 },
   // 100/s comes from the latency runs; 10/s long enough for its p99 to be more than the maximum of a few.
   publisherLag: {
@@ -42,7 +49,14 @@ export const FULL: BenchSizes = {
 export const SMOKE: BenchSizes = {
   shortPoll: { connections: 4, warmupMs: 100, durationMs: 300 },
   memory: { connections: 20, rampUpMs: 100 },
-  latency: { ratePerSec: 50, warmupMs: 100, durationMs: 2200, payloadBytes: 64, floorFrames: 30 },
+  latency: {
+    ratePerSec: 50,
+    warmupMs: 100,
+    durationMs: 2200,
+    payloadBytes: 64,
+    floorFrames: 30,
+    hot: { ratePerSec: 500, durationMs: 400, floorFrames: 100 },
+  },
   broadcast: { clients: 20, messages: 5, payloadBytes: 64, rampUpMs: 100 },
   publisherLag: { runs: [{ ratePerSec: 200, durationMs: 600 }], payloadBytes: 64 },
   tls: { connections: 20, rampUpMs: 100 },

@@ -4,6 +4,7 @@ import { openFilesLimit } from '../../dist/metrics/limits.js';
 import { nowUs } from '../../dist/metrics/clock.js';
 import { encodeMessage, paddingOf } from '../../dist/models/message.js';
 import type { ModelId } from '../../dist/models/types.js';
+import type { ModelResult } from '../../dist/report/result.js';
 import { benchScenario, QUIET_HEARTBEAT } from '../scenario.js';
 import { figure, type Figure } from '../figure.js';
 import { oneWayFloorUs } from './oneWayFloor.js';
@@ -15,6 +16,12 @@ export interface LatencySize {
   payloadBytes: number;
   /** The physical floor's frames, sent at the runs' own spacing (1 / ratePerSec). */
   floorFrames: number;
+  /**
+   * A second rate measured the same way, with the busy-polling client only (figure ids
+   * `latency.p50.<rate>.<model>`): at 100/s the server's publishing code runs once every 10 ms and
+   * finds little of itself in the caches (server.publishHandoffUs), at 1000/s it is warm.
+   */
+  hot?: { ratePerSec: number; durationMs: number; floorFrames: number };
 }
 
 export interface LatencyRun {
@@ -42,6 +49,7 @@ const GOAL = 3;
  * that neither model nor connbench can remove (docs/benchmarks.md, The physical floor). The same
  * run with the default sleeping client is in the details. Each model's floor is measured just
  * before and just after its runs, as other load on the machine drifts, and the lower is the floor.
+ * With `size.hot`, the same figures again at its rate, busy-polling only.
  */
 export async function latencyFigures(
   size: LatencySize,
@@ -50,52 +58,75 @@ export async function latencyFigures(
   const figures: Figure[] = [];
   const rows: LatencyRow[] = [];
   for (const run of runs) {
-    const floorSize = {
-      frames: size.floorFrames,
-      intervalUs: Math.round(1e6 / size.ratePerSec),
-      frameBytes: messageBytes(size.payloadBytes) + 1,
-    };
-    const floorBefore = await oneWayFloorUs(floorSize);
-    const polled = await latencyRun(size, run, true);
-    const sleeping = await latencyRun(size, run, false);
-    const floorAfter = await oneWayFloorUs(floorSize);
-    // The lower of the two: a floor taken while other work had the cores measures that work, and would flatter the model.
-    const floor = floorAfter.p50Us < floorBefore.p50Us ? floorAfter : floorBefore;
-    rows.push({ run, ratePerSec: size.ratePerSec, durationMs: size.durationMs, publishLagUs: sleeping.server.publishLagUs ?? null });
-    const name = `${run.model}${run.sseClient ? ` (${run.sseClient} client)` : ''}`;
-    figures.push(
-      figure({
-        id: `latency.p50.${run.model}${run.sseClient ? `.${run.sseClient}` : ''}`,
-        title: `push latency p50, 1 busy-polling client, ${name}`,
-        unit: 'ms',
-        // Not measured (null: too few samples) misses the goal.
-        measured: polled.latencyMs.p50 ?? NaN,
-        floor: floor.p50Us / 1000,
-        floorName: `physical one-way floor: busy-polling sender → receiver, frames ${Math.round(1000 / size.ratePerSec)} ms apart`,
-        goal: { op: '<=', ratio: GOAL },
-        details: {
-          status: polled.status,
-          samples: polled.latencyMs.count,
-          p99Ms: polled.latencyMs.p99 ?? 'n/a',
-          lost: polled.messages.lost + sleeping.messages.lost,
-          sleepingClientP50Ms: sleeping.latencyMs.p50 ?? 'n/a',
-          sleepingClientP99Ms: sleeping.latencyMs.p99 ?? 'n/a',
-          publishLagP50Us: polled.server.publishLagUs?.p50 ?? 'none',
-          publishLagP99Us: polled.server.publishLagUs?.p99 ?? 'none',
-          // From the instant until the server had handed the message to the socket: its whole part of the latency.
-          publishHandoffP50Us: polled.server.publishHandoffUs?.p50 ?? 'none',
-          publishHandoffP99Us: polled.server.publishHandoffUs?.p99 ?? 'none',
-          serverCpuUsPerMessage: polled.server.cpuUsPerMessage ?? 'n/a',
-          sleepingClientCpuUsPerMessage: sleeping.client.cpuUsPerMessage ?? 'n/a',
-          floorP99Us: floor.p99Us,
-          floorSamples: floor.count,
-          floorBeforeP50Us: floorBefore.p50Us,
-          floorAfterP50Us: floorAfter.p50Us,
-        },
-      }),
-    );
+    const m = await measureRun(size, run, true);
+    rows.push({ run, ratePerSec: size.ratePerSec, durationMs: size.durationMs, publishLagUs: m.sleeping?.server.publishLagUs ?? null });
+    figures.push(latencyFigure(size, run, '', m));
+  }
+  const hot = size.hot;
+  if (hot) {
+    const hotSize = { ...size, ...hot };
+    for (const run of runs) figures.push(latencyFigure(hotSize, run, `${hot.ratePerSec}.`, await measureRun(hotSize, run, false)));
   }
   return { figures, rows };
+}
+
+type Floor = Awaited<ReturnType<typeof oneWayFloorUs>>;
+interface Measured {
+  polled: ModelResult;
+  sleeping?: ModelResult;
+  floor: Floor;
+  floorBefore: Floor;
+  floorAfter: Floor;
+}
+
+/** The floor, the model's runs (busy-polling, and with `withSleeping` the default client), the floor again. */
+async function measureRun(size: LatencySize, run: LatencyRun, withSleeping: boolean): Promise<Measured> {
+  const floorSize = {
+    frames: size.floorFrames,
+    intervalUs: Math.round(1e6 / size.ratePerSec),
+    frameBytes: messageBytes(size.payloadBytes) + 1,
+  };
+  const floorBefore = await oneWayFloorUs(floorSize);
+  const polled = await latencyRun(size, run, true);
+  const sleeping = withSleeping ? await latencyRun(size, run, false) : undefined;
+  const floorAfter = await oneWayFloorUs(floorSize);
+  // The lower of the two: a floor taken while other work had the cores measures that work, and would flatter the model.
+  const floor = floorAfter.p50Us < floorBefore.p50Us ? floorAfter : floorBefore;
+  return { polled, floor, floorBefore, floorAfter, ...(sleeping ? { sleeping } : {}) };
+}
+
+/** `idRate`: '' for the main rate, `<rate>.` for the hot one. */
+function latencyFigure(size: LatencySize, run: LatencyRun, idRate: string, m: Measured): Figure {
+  const { polled, sleeping, floor, floorBefore, floorAfter } = m;
+  const name = `${run.model}${run.sseClient ? ` (${run.sseClient} client)` : ''}`;
+  return figure({
+    id: `latency.p50.${idRate}${run.model}${run.sseClient ? `.${run.sseClient}` : ''}`,
+    title: `push latency p50, 1 busy-polling client${idRate ? ` at ${size.ratePerSec}/s` : ''}, ${name}`,
+    unit: 'ms',
+    // Not measured (null: too few samples) misses the goal.
+    measured: polled.latencyMs.p50 ?? NaN,
+    floor: floor.p50Us / 1000,
+    floorName: `physical one-way floor: busy-polling sender → receiver, frames ${Math.round(1000 / size.ratePerSec)} ms apart`,
+    goal: { op: '<=', ratio: GOAL },
+    details: {
+      status: polled.status,
+      samples: polled.latencyMs.count,
+      p99Ms: polled.latencyMs.p99 ?? 'n/a',
+      lost: polled.messages.lost + (sleeping?.messages.lost ?? 0),
+      ...(sleeping ? { sleepingClientP50Ms: sleeping.latencyMs.p50 ?? 'n/a', sleepingClientP99Ms: sleeping.latencyMs.p99 ?? 'n/a' } : {}),
+      publishLagP50Us: polled.server.publishLagUs?.p50 ?? 'none',
+      publishLagP99Us: polled.server.publishLagUs?.p99 ?? 'none',
+      // From the instant until the server had handed the message to the socket: its whole part of the latency.
+      publishHandoffP50Us: polled.server.publishHandoffUs?.p50 ?? 'none',
+      publishHandoffP99Us: polled.server.publishHandoffUs?.p99 ?? 'none',
+      serverCpuUsPerMessage: polled.server.cpuUsPerMessage ?? 'n/a',
+      ...(sleeping ? { sleepingClientCpuUsPerMessage: sleeping.client.cpuUsPerMessage ?? 'n/a' } : {}),
+      floorP99Us: floor.p99Us,
+      floorSamples: floor.count,
+      floorBeforeP50Us: floorBefore.p50Us,
+      floorAfterP50Us: floorAfter.p50Us,
+    },
+  });
 }
 
 /** One client at the size's rate, busy-polling or with the default client that sleeps between messages. */

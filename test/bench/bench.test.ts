@@ -25,6 +25,7 @@ describe('npm run bench, scaled down', () => {
       'server.rssPerConnection.sse',
       'client.rssPerConnection.sse.lean',
       'latency.p50.tcp',
+      'latency.p50.500.tcp',
       'server.publishLag.p99.50',
       'server.publishLag.p99.200',
       'broadcast.deliveriesPerSec.websocket',

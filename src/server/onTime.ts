@@ -6,7 +6,8 @@ import { Spinner } from './spin.js';
  * A Node timer alone fires up to a millisecond or more late (libuv keeps time and poll timeouts in
  * whole milliseconds), so the wait has three stages (docs/benchmarks.md, The on-time publisher):
  *
- * 1. a timer, armed to fire COARSE_LEAD_US before the spin begins, far enough ahead of its own lateness;
+ * 1. a timer, armed to fire COARSE_LEAD_US before the spin begins, far enough ahead of its own
+ *    lateness (an epoll sleep of milliseconds that wakes late here wakes milliseconds late);
  * 2. slices of Atomics.wait (a futex sleep with sub-millisecond timeouts, no CPU), each followed by
  *    one turn of the event loop through setImmediate, so I/O and IPC are never held up by more than
  *    a slice;
@@ -20,7 +21,7 @@ import { Spinner } from './spin.js';
  *    core (a twentieth of one at 10/s) up to 3,333 instants a second, where SPIN_MIN_US is half the
  *    interval.
  */
-export const COARSE_LEAD_US = 1_500;
+export const COARSE_LEAD_US = 4_000;
 export const SLICE_US = 500;
 export const SPIN_MIN_US = 150;
 export const SPIN_MAX_US = 2_000;

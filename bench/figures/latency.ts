@@ -59,7 +59,7 @@ export async function latencyFigures(
   const rows: LatencyRow[] = [];
   for (const run of runs) {
     const m = await measureRun(size, run, true);
-    rows.push({ run, ratePerSec: size.ratePerSec, durationMs: size.durationMs, publishLagUs: m.sleeping?.server.publishLagUs ?? null });
+    rows.push({ run, ratePerSec: size.ratePerSec, durationMs: size.durationMs, publishLagUs: m.sleeping.server.publishLagUs ?? null });
     figures.push(latencyFigure(size, run, '', m));
   }
   const hot = size.hot;
@@ -80,6 +80,8 @@ interface Measured {
 }
 
 /** The floor, the model's runs (busy-polling, and with `withSleeping` the default client), the floor again. */
+async function measureRun(size: LatencySize, run: LatencyRun, withSleeping: true): Promise<Measured & { sleeping: ModelResult }>;
+async function measureRun(size: LatencySize, run: LatencyRun, withSleeping: false): Promise<Measured>;
 async function measureRun(size: LatencySize, run: LatencyRun, withSleeping: boolean): Promise<Measured> {
   const floorSize = {
     frames: size.floorFrames,

@@ -22,8 +22,8 @@ export type ToServer =
   | { type: 'burst'; count: number; payloadBytes: number }
   /** Replies `head`: the last sequence number in the log (chat sends keep arriving after publishing stops). */
   | { type: 'head' }
-  /** Replies `publish-lag`: the publisher's lateness and handoff per message so far. */
-  | { type: 'publish-lag' }
+  /** Replies `publish-times`: the publisher's lateness and handoff per message so far. */
+  | { type: 'publish-times' }
   | { type: 'expected'; queries: ExpectedQuery[]; upToSeq: number }
   | { type: 'sample'; gc: boolean }
   /** When the server declared peers dead (ServerHost.deadPeer), at or after sinceUs. */
@@ -73,7 +73,7 @@ export type FromServer =
    * The publisher's lateness per message and its handoff (Publisher.handoff), encoded µs
    * histograms; null when nothing was published on a schedule.
    */
-  | { type: 'publish-lag'; encoded: string | null; handoff: string | null }
+  | { type: 'publish-times'; lag: string | null; handoff: string | null }
   | { type: 'expected'; counts: number[] }
   /** Monotonic µs of each dead-peer detection asked for, in order. */
   | { type: 'dead-peers'; atUs: number[] }

@@ -18,8 +18,8 @@ export const SCHEMA_VERSION = 7;
 /** Older versions readResult still accepts: every field they lack is optional below, their zeros without samples are read as null, and their transport as not measured (upgradeResult.ts). */
 export const READABLE_SCHEMA_VERSIONS: readonly number[] = [1, 2, 3, 4, 5, 6, SCHEMA_VERSION];
 
-/** How late the publisher sent messages past their scheduled time (or handed them on), microseconds; a percentile of too few messages is null. */
-export interface PublishLagUs {
+/** A publisher time per message (its lateness, its handoff), microseconds; a percentile of too few messages is null. */
+export interface PublishTimesUs {
   p50: number | null;
   p99: number | null;
   max: number;
@@ -72,14 +72,15 @@ export interface ModelResult {
      * The publisher's own lateness for messages scheduled in the window: the part of every latency
      * that is the server's scheduling. null without a scheduled publisher (chat, idle). Absent in schemaVersion 1.
      */
-    publishLagUs?: PublishLagUs | null;
+    publishLagUs?: PublishTimesUs | null;
     /**
-     * From each of the same messages' scheduled time until the server had handed it on (its
-     * publishing turn, then the nextTick and microtask work that turn queued: for a push model, the
-     * writes to every subscriber's socket): the server's whole part of every latency, lateness
-     * included. null as publishLagUs is. Absent before schemaVersion 7.
+     * From each of the same messages' scheduled time until its publishing turn and all the
+     * nextTick and microtask work that turn queued had run (for a push model, the writes to every
+     * subscriber's socket, and the bookkeeping after them): an upper bound on the server's part of
+     * every latency, lateness included. null as publishLagUs is, and when a server on another host
+     * is older than schemaVersion 7. Absent before schemaVersion 7.
      */
-    publishHandoffUs?: PublishLagUs | null;
+    publishHandoffUs?: PublishTimesUs | null;
     peakRssBytes: number | null;
     openSockets: number | null;
     /**

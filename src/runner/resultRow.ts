@@ -1,4 +1,4 @@
-import type { ModelResult, ModelStatus, ProcessUsage, PublishLagUs } from '../report/result.js';
+import type { ModelResult, ModelStatus, ProcessUsage, PublishTimesUs } from '../report/result.js';
 import type { ResourceSample } from '../metrics/process.js';
 import type { WireBytes } from '../ipc/common.js';
 import type { WorkerResult } from '../ipc/worker.js';
@@ -167,8 +167,8 @@ export function summarizeModelRun(raw: RawModelRun): ModelResult {
       measuredDeliveries,
       windowUs,
       bounds,
-      publishLagOf(raw.publishLags),
-      publishLagOf(raw.publishHandoffs),
+      publishTimesOf(raw.publishLags),
+      publishTimesOf(raw.publishHandoffs),
     ),
     client: clientFigures(w, clientUse, connected, measuredDeliveries, loopDelayP99Ms, bounds, raw.busyPoll === true),
     wire: wireFigures(s, connected, measuredDeliveries, windowUs),
@@ -271,8 +271,8 @@ function serverFigures(
   deliveries: number,
   windowUs: number,
   bounds: ReturnType<typeof boundsOf>,
-  publishLagUs: PublishLagUs | null,
-  publishHandoffUs: PublishLagUs | null,
+  publishLagUs: PublishTimesUs | null,
+  publishHandoffUs: PublishTimesUs | null,
 ): ModelResult['server'] {
   const cpu = cpuUs(s.measureEnd) - cpuUs(s.measureStart);
   const rss = per(s.connected.rssBytes - s.base.rssBytes, connected, 0);
@@ -302,7 +302,7 @@ function serverFigures(
  * The publisher's lateness (or handoff) over every server process, µs; null when nothing was
  * published on a schedule in the window, and a percentile of too few messages null (samplesFor).
  */
-export function publishLagOf(encoded: string[]): PublishLagUs | null {
+export function publishTimesOf(encoded: string[]): PublishTimesUs | null {
   const h = mergeEncoded(encoded);
   const n = h.totalCount;
   const at = (p: number) => (n >= samplesFor(p) ? h.getValueAtPercentile(p) : null);

@@ -157,10 +157,12 @@ export class ServerGroup {
   /** Every process's publisher lateness and handoff (encoded histograms), from those that published on a schedule. */
   async publishTimes(): Promise<PublishTimes> {
     const replies = await Promise.all(
-      this.members.map((x) => x.child.request({ type: 'publish-lag' }, 'publish-lag', CONTROL_TIMEOUT_MS, 'report its publisher lateness')),
+      this.members.map((x) =>
+        x.child.request({ type: 'publish-times' }, 'publish-times', CONTROL_TIMEOUT_MS, 'report its publisher lateness and handoff'),
+      ),
     );
     return {
-      lags: replies.flatMap((r) => (r.encoded ? [r.encoded] : [])),
+      lags: replies.flatMap((r) => (r.lag ? [r.lag] : [])),
       handoffs: replies.flatMap((r) => (r.handoff ? [r.handoff] : [])),
     };
   }

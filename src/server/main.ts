@@ -140,10 +140,10 @@ async function handle(m: ToServer): Promise<FromServer | undefined> {
     }
     case 'head':
       return head(log);
-    case 'publish-lag':
+    case 'publish-times':
       return publisher
-        ? { type: 'publish-lag', encoded: encodeHistogram(publisher.lag), handoff: encodeHistogram(publisher.handoff) }
-        : { type: 'publish-lag', encoded: null, handoff: null };
+        ? { type: 'publish-times', lag: encodeHistogram(publisher.lag), handoff: encodeHistogram(publisher.handoff) }
+        : { type: 'publish-times', lag: null, handoff: null };
     case 'expected':
       // A client that never subscribed expects nothing: it is counted as failed, not as loss.
       return {

@@ -31,9 +31,10 @@ export class Publisher {
   readonly lag = new LatencyRecorder();
   /**
    * For the same messages, microseconds from the scheduled time until the server had handed the
-   * message on: the publishing callback, then the process.nextTick and microtask work it queued (a
-   * push model's corked writes and their flush, a held poll's answer). Push latency minus this is
-   * the kernel and the client; this minus lag is the server's own path.
+   * message on: the publishing callback, then all the process.nextTick and microtask work it queued
+   * (a push model's corked writes and their flush, a held poll's answer, and what follows them in
+   * those queues). An upper bound on the server's part of the latency; this minus lag is the
+   * server's own path.
    */
   readonly handoff = new LatencyRecorder();
   /** Scheduled times of the messages published in this turn whose handoff is still to be recorded. */
@@ -97,8 +98,9 @@ export class Publisher {
   }
 
   /**
-   * Queued after every nextTick of the publishing turn (the flushes were queued during append);
-   * the microtask then runs after the turn's microtasks, which Node drains once the tick queue is empty.
+   * A nextTick that queues a microtask: Node runs the whole tick queue (the flushes queued by this
+   * turn's appends, before or after this one) before any microtask, and this microtask after the
+   * ones queued before it (a held poll's answer).
    */
   private readonly afterTicks = (): void => queueMicrotask(this.recordHandoff);
 

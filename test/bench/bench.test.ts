@@ -44,6 +44,12 @@ describe('npm run bench, scaled down', () => {
     const latency = r.figures.find((f) => f.id === 'latency.p50.tcp')!;
     const { floorBeforeP50Us, floorAfterP50Us } = latency.details as { floorBeforeP50Us: number; floorAfterP50Us: number };
     expect(latency.floor * 1000).toBeCloseTo(Math.min(floorBeforeP50Us, floorAfterP50Us), 6);
+    // The server's handoff travels from the server process to the figure, in both sets of latency runs.
+    for (const id of ['latency.p50.tcp', 'latency.p50.500.tcp']) {
+      const details = r.figures.find((f) => f.id === id)!.details;
+      expect(details.publishHandoffP50Us, id).toEqual(expect.any(Number));
+      expect(details.publishHandoffP50Us, id).toBeGreaterThanOrEqual(details.publishLagP50Us as number);
+    }
     expect(renderFigures(r.figures).split('\n')).toHaveLength(2 + r.figures.length);
   });
 });

@@ -3,6 +3,7 @@ import { expect } from 'vitest';
 import { ReferenceHost, type HostOptions } from '../../src/server/host.js';
 import { allModels } from '../../src/models/index.js';
 import type { ModelServer, ServerSettings } from '../../src/models/types.js';
+import type { Ports } from '../../src/models/listeners.js';
 import { clientHelloFrame } from '../../src/models/tcp/protocol.js';
 import { FrameType } from '../../src/models/tcp/framing.js';
 import { testOptions, waitFor } from '../helpers/harness.js';
@@ -22,6 +23,7 @@ export const HOSTILE_SETTINGS: ServerSettings = {
 
 export interface Started {
   host: ReferenceHost;
+  ports: Ports;
   httpPort: number;
   tcpPort: number;
 }
@@ -41,7 +43,7 @@ export async function start(extra: Partial<HostOptions> = {}, servers?: ModelSer
   for (const m of servers ?? allModels().map((model) => model.createServer(testOptions(model)))) host.attach(m);
   hosts.push(host);
   const ports = await host.listen();
-  return { host, httpPort: ports.http!, tcpPort: ports.tcp! };
+  return { host, ports, httpPort: ports.http!, tcpPort: ports.tcp! };
 }
 
 /** For afterEach: every socket and host of the test closed. */
@@ -189,14 +191,20 @@ export function rawTcpFrame(length: number, type: number, body: Buffer = Buffer.
  * nothing for them: no connection, no subscriber (`held`: connections the test still keeps open).
  */
 export async function stillServes(s: Started, held = 0): Promise<void> {
+  // Each check's connection is gone on the server's side before the next opens: under maxConnections they would queue for a slot.
+  const released = () =>
+    waitFor(() => s.host.openConnections <= held && s.host.hub.size <= held, 'the server to let go of closed connections', 5000);
   const poll = await exchange(s.httpPort, get('/poll'));
   expect(poll.status, 'GET /poll').toBe(200);
   expect(poll.json, 'GET /poll').toMatchObject({ messages: [] });
+  await released();
   const sse = await exchange(s.httpPort, get('/events'), { enough: (b) => b.includes('event: hello') });
   expect(sse.status, 'GET /events').toBe(200);
+  await released();
   const ws = await exchange(s.httpPort, upgrade('/ws'), { enough: (b) => b.includes('"type":"hello"') });
   expect(ws.text, 'GET /ws').toMatch(/^HTTP\/1\.1 101 .*"type":"hello"/s);
+  await released();
   const tcp = await exchange(s.tcpPort, clientHelloFrame(null, 'u1'), { enough: tcpHelloBack });
   expect(tcpFrameTypes(tcp.bytes), 'tcp HELLO').toContain(FrameType.HELLO);
-  await waitFor(() => s.host.openConnections <= held && s.host.hub.size <= held, 'the server to let go of closed connections', 5000);
+  await released();
 }

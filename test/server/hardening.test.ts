@@ -1,128 +1,46 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import net from 'node:net';
-import { ReferenceHost, type HostOptions } from '../../src/server/host.js';
-import { allModels, getModel } from '../../src/models/index.js';
+import type { HostOptions } from '../../src/server/host.js';
+import { getModel } from '../../src/models/index.js';
 import { MAX_SEND_BODY_BYTES } from '../../src/models/sendBody.js';
 import { FrameType, encodeFrame } from '../../src/models/tcp/framing.js';
 import { clientHelloFrame } from '../../src/models/tcp/protocol.js';
-import type { Ports } from '../../src/models/listeners.js';
-import { TEST_SETTINGS, clientOptions, closeSharedAgent, testOptions, waitFor } from '../helpers/harness.js';
+import { TEST_SETTINGS, clientOptions, closeSharedAgent, waitFor } from '../helpers/harness.js';
 import { MODEL_IDS } from '../../src/models/index.js';
 import { ConnbenchError } from '../../src/util/errors.js';
+import {
+  cleanUp,
+  connect,
+  exchange,
+  get,
+  start as startHostile,
+  stillServes,
+  tcpHelloBack,
+  upgrade,
+  type Started,
+} from '../hostile/wire.js';
 
 /**
  * The reference server against hostile or clumsy peers, over real loopback sockets: every case is
- * answered (or closed) on purpose, counted, and the server goes on serving.
+ * answered (or closed) on purpose, counted, and the server goes on serving. The raw-socket tools are
+ * the hostile-input suite's (test/hostile/wire.ts), with the tests' usual heartbeat and the host's
+ * own header timeout unless a case sets them.
  */
 
-interface Started {
-  host: ReferenceHost;
-  ports: Ports;
-  httpPort: number;
-  tcpPort: number;
-}
-
-const hosts: ReferenceHost[] = [];
-const sockets: net.Socket[] = [];
-
-async function start(extra: Partial<HostOptions> = {}): Promise<Started> {
-  const host = new ReferenceHost({ retention: 1000, settings: TEST_SETTINGS, ports: { http: 0, tcp: 0 }, ...extra });
-  for (const m of allModels()) host.attach(m.createServer(testOptions(m)));
-  hosts.push(host);
-  const ports = await host.listen();
-  return { host, ports, httpPort: ports.http!, tcpPort: ports.tcp! };
-}
+const start = (extra: Partial<HostOptions> = {}): Promise<Started> =>
+  startHostile({ settings: TEST_SETTINGS, headersTimeoutMs: undefined, ...extra });
 
 afterEach(async () => {
-  for (const s of sockets.splice(0)) s.destroy();
-  await Promise.all(hosts.splice(0).map((h) => h.close()));
+  await cleanUp();
   await closeSharedAgent();
 });
 
-function connect(port: number): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect({ host: '127.0.0.1', port }, () => resolve(s));
-    sockets.push(s);
-    s.once('error', reject);
-  });
-}
-
-interface Exchange {
-  text: string;
-  status: number;
-  json: Record<string, unknown> | undefined;
-  /** The server ended the connection (we never do before it). */
-  closedByServer: boolean;
-}
-
-interface ExchangeOptions {
-  waitMs?: number;
-  /** May keep writing (a body that never ends). */
-  onConnected?: (s: net.Socket) => void;
-  /** Stop reading early once the bytes so far are enough (the server keeps the connection). */
-  enough?: (received: Buffer) => boolean;
-}
-
-/** Writes `request` on a fresh connection and reads until the server closes it, `enough` or `waitMs` passes. */
-async function exchange(
-  port: number,
-  request: string | Buffer,
-  { waitMs = 5000, onConnected, enough }: ExchangeOptions = {},
-): Promise<Exchange> {
-  const s = await connect(port);
-  const chunks: Buffer[] = [];
-  let closedByServer = false;
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, waitMs);
-    s.on('data', (c: Buffer) => {
-      chunks.push(c);
-      if (enough?.(Buffer.concat(chunks))) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    s.on('error', () => undefined);
-    s.on('close', () => {
-      closedByServer = true;
-      clearTimeout(timer);
-      resolve();
-    });
-    s.write(request);
-    onConnected?.(s);
-  });
-  const text = Buffer.concat(chunks).toString('utf8');
-  const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0);
-  const bodyAt = text.indexOf('\r\n\r\n');
-  let json: Record<string, unknown> | undefined;
-  try {
-    json = bodyAt >= 0 ? (JSON.parse(text.slice(bodyAt + 4)) as Record<string, unknown>) : undefined;
-  } catch {
-    json = undefined;
-  }
-  return { text, status, json, closedByServer };
-}
-
-const get = (path: string, headers = '') => `GET ${path} HTTP/1.1\r\nHost: x\r\n${headers}Connection: close\r\n\r\n`;
-const upgrade = (path: string) =>
-  `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`;
 const send = (body: string) =>
   `POST /send HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
 
-/** A TCP HELLO: the server's answer (a HELLO frame) or nothing when it closes on us. */
+/** A TCP HELLO: the bytes of the server's answer (its HELLO frame), or none when it closes on us. */
 async function tcpHello(port: number, frame: Buffer): Promise<{ bytes: number; closedByServer: boolean }> {
-  // A whole frame back is an answer: 4-byte length, then that many bytes.
-  const enough = (b: Buffer) => b.length >= 4 && b.length >= 4 + b.readUInt32BE(0);
-  const r = await exchange(port, frame, { enough });
-  return { bytes: Buffer.byteLength(r.text), closedByServer: r.closedByServer };
-}
-
-/** Proves the server is still up and serving after whatever a test threw at it. */
-async function stillServes(s: Started): Promise<void> {
-  const r = await exchange(s.httpPort, get('/poll'));
-  expect(r.status).toBe(200);
-  expect(r.json).toMatchObject({ cursor: 0, messages: [] });
-  const hello = await tcpHello(s.tcpPort, clientHelloFrame(null, 'u1'));
-  expect(hello.bytes).toBeGreaterThan(5);
+  const r = await exchange(port, frame, { enough: tcpHelloBack });
+  return { bytes: r.bytes.length, closedByServer: r.closedByServer };
 }
 
 describe('reference server: invalid cursors get 400 on every model', () => {

@@ -6,7 +6,8 @@
 //   npx tsc -p tsconfig.json; node bench/micro/coldPath.mjs [ROUNDS] [PAYLOAD_BYTES]
 import { Spinner } from '../../dist/server/spin.js';
 import { encodeMessage, paddingOf } from '../../dist/models/message.js';
-import { nowUs } from '../../dist/metrics/clock.js';
+import { spinBefore } from '../../dist/server/onTime.js';
+import { nowUs, quantileOf } from '../floors/common.js';
 
 const rounds = Number(process.argv[2] ?? 300);
 const payloadBytes = Number(process.argv[3] ?? 64);
@@ -14,9 +15,9 @@ if (!Number.isInteger(rounds) || rounds < 10 || !Number.isInteger(payloadBytes) 
   console.error('usage: node bench/micro/coldPath.mjs [ROUNDS >= 10] [PAYLOAD_BYTES >= 0]');
   process.exit(2);
 }
-/** The latency bench's spacing (100 messages/s) and the spin the publisher takes before each (a tenth). */
+/** The latency bench's spacing (100 messages/s), and the spin the publisher takes before each at it when its wakes are prompt. */
 const INTERVAL_US = 10_000;
-const SPIN_US = 1_000;
+const SPIN_US = spinBefore(INTERVAL_US, 0);
 
 const spinner = new Spinner();
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
@@ -42,8 +43,6 @@ for (let r = 0; r < rounds; r++) {
   }
 }
 
-/** @param {number[]} values @param {number} q */
-const quantile = (values, q) => values[Math.min(values.length - 1, Math.floor(q * values.length))];
 /** @type {[string, number[]][]} */
 const rows = [
   ['after a sleep then the spin', encodeUs.sleep],
@@ -53,7 +52,7 @@ const rows = [
 for (const [name, values] of rows) {
   const v = values.sort((a, b) => a - b);
   console.log(
-    `encode of a ${payloadBytes} B message ${name}: p50 ${quantile(v, 0.5)} µs, p90 ${quantile(v, 0.9)} µs, ` +
+    `encode of a ${payloadBytes} B message ${name}: p50 ${quantileOf(v, 0.5)} µs, p90 ${quantileOf(v, 0.9)} µs, ` +
       `max ${v[v.length - 1]} µs (${v.length} encodes)`,
   );
 }

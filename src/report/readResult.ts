@@ -17,8 +17,8 @@ const MAX_PROBLEMS = 5;
 /**
  * Checks that text is a result JSON this version understands (READABLE_SCHEMA_VERSIONS; 1, 2 and 3
  * are read as 4 states them, and 1 to 4 with the transport of 5 as not measured:
- * src/report/upgradeResult.ts) and returns it as the current version. Every problem names the file, so a CI log says which of the two
- * compared files is at fault.
+ * src/report/upgradeResult.ts) and returns it as the current version. Every problem names the
+ * file, so a CI log says which of the two compared files is at fault.
  */
 export function parseResultText(text: string, file: string): RunResult {
   let value: unknown;

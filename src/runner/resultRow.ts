@@ -1,6 +1,6 @@
 import type { ModelResult, ModelStatus, ProcessUsage, PublishTimesUs } from '../report/result.js';
 import type { ResourceSample } from '../metrics/process.js';
-import type { WireBytes } from '../ipc/common.js';
+import type { PublishTimes, WireBytes } from '../ipc/common.js';
 import type { WorkerResult } from '../ipc/worker.js';
 import { mergeEncoded, samplesFor, summarizeMs, encodeHistogram } from '../metrics/histogram.js';
 import { cpuPerMessageBound, rssPerConnectionBound } from '../metrics/bounds.js';
@@ -59,10 +59,8 @@ export interface RawModelRun {
     clientConnected: ResourceSample[][];
   };
   idle: IdleCpu;
-  /** Each server process's publisher lateness (encoded µs histograms); empty when nothing was published on a schedule. */
-  publishLags: string[];
-  /** Each server process's publisher handoff (Publisher.handoff), the same way. */
-  publishHandoffs: string[];
+  /** Each server process's publisher lateness and handoff (encoded µs histograms); empty when nothing was published on a schedule. */
+  publishTimes: PublishTimes;
   /** The workers busy-polled (scenario client.busyPoll): their CPU is the polling's, not the model's. */
   busyPoll?: boolean;
 }
@@ -167,8 +165,8 @@ export function summarizeModelRun(raw: RawModelRun): ModelResult {
       measuredDeliveries,
       windowUs,
       bounds,
-      publishTimesOf(raw.publishLags),
-      publishTimesOf(raw.publishHandoffs),
+      publishTimesOf(raw.publishTimes.lags),
+      publishTimesOf(raw.publishTimes.handoffs),
     ),
     client: clientFigures(w, clientUse, connected, measuredDeliveries, loopDelayP99Ms, bounds, raw.busyPoll === true),
     wire: wireFigures(s, connected, measuredDeliveries, windowUs),

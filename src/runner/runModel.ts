@@ -2,6 +2,7 @@ import type { Scenario } from '../scenario/schema.js';
 import type { ModelId } from '../models/types.js';
 import type { WorkerResult, WorkerStart } from '../ipc/worker.js';
 import type { ServerFigures } from '../ipc/control.js';
+import type { PublishTimes } from '../ipc/common.js';
 import type { ResourceSample } from '../metrics/process.js';
 import type { OffsetEstimate } from '../metrics/clockOffset.js';
 import type { ModelResult, ProcessUsage } from '../report/result.js';
@@ -113,8 +114,7 @@ export async function runModel(
       measureEnd,
       drained,
       t0Us,
-      publishLags: published.publishLags,
-      publishHandoffs: published.publishHandoffs,
+      publishTimes: published.publishTimes,
       clockBefore,
       clockAfter,
     });
@@ -342,8 +342,7 @@ async function measuring(run: RunContext, w: PublishingWindow) {
     timeWait: timeWaitOf(run),
   };
   // After the window's last sample: the question is not part of the window.
-  const times = await run.servers.publishTimes();
-  const published = { lastSeq, publishLags: times.lags, publishHandoffs: times.handoffs };
+  const published = { lastSeq, publishTimes: await run.servers.publishTimes() };
   // The second clock estimate, for the drift over the window, before the drain makes the workers busy.
   const clockAfter = run.servers.clock ? await run.workers.clock(false) : undefined;
   return { published, measureEnd, ...(clockAfter ? { clockAfter } : {}) };
@@ -404,8 +403,7 @@ async function draining(run: RunContext, published: { lastSeq: number }): Promis
 interface Measured {
   base: MemoryPoint;
   connected: Settled;
-  publishLags: string[];
-  publishHandoffs: string[];
+  publishTimes: PublishTimes;
   measureStart: WindowEdge;
   measureEnd: WindowEdge & { timeWait: RawTransport['timeWait'] };
   drained: Drained;
@@ -458,8 +456,7 @@ function rawModelRun(run: RunContext, m: Measured): RawModelRun {
       clientConnected: m.connected.clientRepeats,
     },
     idle: m.connected.idle,
-    publishLags: m.publishLags,
-    publishHandoffs: m.publishHandoffs,
+    publishTimes: m.publishTimes,
     processes: [...run.servers.usage(), ...run.workers.usage(), ...run.path.usage()],
     transport: {
       tlsEnabled: s.tls.enabled,

@@ -89,10 +89,11 @@ export class Publisher {
     for (let t = this.scheduledUs(this.k); t <= dueByUs && t < endUs; t = this.scheduledUs(this.k)) {
       const lateUs = nowUs() - t;
       if (lateUs > this.lateMaxUs) this.lateMaxUs = lateUs;
+      const recorded = t >= this.recordLagFromUs;
       // A stop may publish the rest of the window before it is due: that is early, not late.
-      if (t >= this.recordLagFromUs) this.lag.recordValue(Math.max(0, lateUs));
+      if (recorded) this.lag.recordValue(Math.max(0, lateUs));
       this.log.append({ t, body: this.body });
-      if (t >= this.recordLagFromUs && this.handoffPending.push(t) === 1) process.nextTick(this.afterTicks);
+      if (recorded && this.handoffPending.push(t) === 1) process.nextTick(this.afterTicks);
       this.k++;
     }
   }

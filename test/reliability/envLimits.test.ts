@@ -77,8 +77,7 @@ function tableOf(model: ModelId, result: WorkerResult): string {
     client: { base: [sample], connected: [sample], measureStart: [sample], measureEnd: [sample] },
     memoryRepeats: { serverBase: [[sample]], serverConnected: [[sample]], clientBase: [[sample]], clientConnected: [[sample]] },
     idle: { serverCpuUs: 0, clientCpuUs: 0, durationUs: 1_000_000 },
-    publishLags: [],
-    publishHandoffs: [],
+    publishTimes: { lags: [], handoffs: [] },
   });
   const s = scenario(model);
   const { matrix: _m, ...resolved } = s;

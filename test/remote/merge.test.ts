@@ -137,8 +137,7 @@ function shardOf(i: number, edit: (r: ShardResult) => void = () => undefined): S
     },
     // Each shard timed its own settle (i + 1 seconds), its workers idle at 500 µs of CPU per second.
     idle: { serverCpuUs: 2000 * (i + 1), clientCpuUs: 500 * (i + 1), durationUs: 1e6 * (i + 1) },
-    publishLags: [],
-    publishHandoffs: [],
+    publishTimes: { lags: [], handoffs: [] },
     processes: [
       { role: 'server', index: 0, pid: 7, peakRssBytes: 45e6 + i, openSockets: CLIENTS, acceptedBySourceAddress: {} },
       { role: 'client', index: 0, pid: 100 + i, peakRssBytes: 50e6, openSockets: half },

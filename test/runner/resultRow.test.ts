@@ -82,8 +82,7 @@ function raw(connected: number, deliveries: number): RawModelRun {
       clientConnected: [[window.connected]],
     },
     idle: { serverCpuUs: 0, clientCpuUs: 0, durationUs: 1e6 },
-    publishLags: [],
-    publishHandoffs: [],
+    publishTimes: { lags: [], handoffs: [] },
   };
 }
 

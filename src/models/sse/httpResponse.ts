@@ -151,7 +151,6 @@ export class HttpResponseDecoder {
     return pos + n;
   }
 
-  /** The CRLF after a chunk's data: both bytes at once when this push holds them, else one at a time. */
   /**
    * The CRLF after a chunk's data, which may be split between pushes; a bare LF is taken too (RFC
    * 9112, 2.2), but a CR must be followed by its LF.

@@ -39,7 +39,7 @@ function recording(): { calls: string[]; h: ServerFrameHandlers } {
   return {
     calls,
     h: {
-      onText: (t) => calls.push(textLine(t)),
+      onText: (t) => calls.push(textLine(t.toString('utf8'))),
       onBinary: () => calls.push('binary'),
       onPing: (p) => calls.push(`ping ${p.toString('hex')}`),
       onPong: () => calls.push('pong'),

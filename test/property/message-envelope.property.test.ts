@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { decodeEnvelope, decodeMessage, decodeMessageByJsonParse, encodeMessage } from '../../src/models/message.js';
 import { encodePollBody, parsePollBody, parsePollBodyByJsonParse } from '../../src/models/long-poll/pollBody.js';
 import { parseServerText } from '../../src/models/websocket/protocol.js';
+import { decodeEnvelopeBytes, decodeMessageBytes } from '../../src/models/messageBytes.js';
 import { anyText } from './chunking.js';
 
 /**
@@ -69,6 +70,47 @@ function sameAsJsonParse(text: string): void {
   expect(decodeMessage(text)).toEqual(decodeMessageByJsonParse(text));
 }
 
+/** The bytes, between other bytes the reader must not look at, read in place as the text they decode to is read. */
+function bytesSameAsText(bytes: Uint8Array, before: Uint8Array, after: Uint8Array): void {
+  const b = Buffer.concat([before, bytes, after]);
+  const text = Buffer.from(bytes).toString('utf8');
+  expect(decodeEnvelopeBytes(b, before.length, before.length + bytes.length), text).toEqual(decodeEnvelope(text));
+  expect(decodeMessageBytes(b, before.length, before.length + bytes.length), text).toEqual(decodeMessage(text));
+}
+
+/** Bytes around a range: often a message's own closing bytes, which must not complete a range that lacks them. */
+const surrounding = fc.oneof(fc.uint8Array({ maxLength: 4 }), fc.constantFrom(Buffer.from('"}'), Buffer.from('}'), Buffer.from('0')));
+
+/** Bytes no UTF-8 decoder keeps as they are: a lone continuation, a cut sequence, an overlong NUL or quote, a surrogate, past U+10FFFF, 0xFF. */
+const invalidUtf8 = fc.constantFrom(
+  ...[
+    [0x80],
+    [0xc3],
+    [0xe2, 0x82],
+    [0xf0, 0x9f, 0x98],
+    [0xc0, 0x80],
+    [0xc0, 0xa2],
+    [0xed, 0xa0, 0x80],
+    [0xf4, 0x90, 0x80, 0x80],
+    [0xff],
+  ].map((b) => Uint8Array.from(b)),
+);
+
+/** A message's UTF-8 with a few arbitrary bytes (invalid UTF-8 among them) inserted or replaced anywhere. */
+const mutatedBytes = fc
+  .tuple(
+    mutated,
+    fc.array(fc.tuple(fc.nat(), fc.nat(2), fc.oneof(fc.uint8Array({ minLength: 1, maxLength: 3 }), invalidUtf8)), { maxLength: 3 }),
+  )
+  .map(([text, edits]) => {
+    let b = Buffer.from(text);
+    for (const [at, cut, bytes] of edits) {
+      const i = at % (b.length + 1);
+      b = Buffer.concat([b.subarray(0, i), bytes, b.subarray(Math.min(b.length, i + cut))]);
+    }
+    return b;
+  });
+
 describe('the message envelope without JSON.parse', () => {
   it('reads every message encodeMessage writes as JSON.parse does, and most of them without it', () => {
     let fast = 0;
@@ -111,6 +153,28 @@ describe('the message envelope without JSON.parse', () => {
       expect(decodeEnvelope(text), text).toBeUndefined();
       sameAsJsonParse(text);
     }
+  });
+
+  it('reads a message from its bytes in place as from its text, for any bytes, valid UTF-8 or not', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          wireMessage.map((m) => Buffer.from(encodeMessage(m))),
+          mutatedBytes,
+          fc.uint8Array({ maxLength: 40 }),
+        ),
+        surrounding,
+        surrounding,
+        bytesSameAsText,
+      ),
+      { numRuns: 20_000 },
+    );
+    const text = encodeMessage({ seq: 7, t: 1, from: 'u1', to: 'ü2', body: 'é😀' });
+    expect(decodeEnvelopeBytes(Buffer.from(`xx${text}yy`), 2, 2 + Buffer.byteLength(text))).toEqual({ seq: 7, t: 1, from: 'u1', to: 'ü2' });
+    // A range that stops short of its closing brace is not a message, whatever follows it.
+    const cut = Buffer.from(encodeMessage({ seq: 7, t: 1, body: 'x' }));
+    expect(decodeEnvelopeBytes(cut, 0, cut.length - 1)).toBeUndefined();
+    expect(decodeEnvelopeBytes(cut, 0, cut.length - 2)).toBeUndefined();
   });
 
   it('a poll answer and a websocket frame read the same with or without JSON.parse', () => {

@@ -8,16 +8,31 @@ interface Parsed {
   events: SseEvent[];
   comments: string[];
   retries: number[];
+  tooLarge: number[];
   lastEventId: string;
 }
 
-function parse(chunks: (string | Uint8Array)[]): Parsed {
-  const out: Parsed = { events: [], comments: [], retries: [], lastEventId: '' };
-  const p = new SseParser({
-    onEvent: (e) => out.events.push(e),
-    onComment: (c) => out.comments.push(c),
-    onRetry: (ms) => out.retries.push(ms),
-  });
+/**
+ * `inPlace`: with an onMessageBytes handler, as the lean client parses, each message event's bytes
+ * turned into the event onEvent would have had; the result must not tell the two apart.
+ */
+function parse(chunks: (string | Uint8Array)[], inPlace = false, limit?: number): Parsed {
+  const out: Parsed = { events: [], comments: [], retries: [], tooLarge: [], lastEventId: '' };
+  const p: SseParser = new SseParser(
+    {
+      onEvent: (e) => out.events.push(e),
+      onComment: (c) => out.comments.push(c),
+      onRetry: (ms) => out.retries.push(ms),
+      onTooLarge: (l) => out.tooLarge.push(l),
+      ...(inPlace
+        ? {
+            onMessageBytes: (bytes: Buffer, start: number, end: number) =>
+              out.events.push({ type: 'message', data: bytes.toString('utf8', start, end), lastEventId: p.lastEventId }),
+          }
+        : {}),
+    },
+    limit === undefined ? {} : { limit },
+  );
   for (const c of chunks) p.feed(c);
   out.lastEventId = p.lastEventId;
   p.end();
@@ -81,6 +96,8 @@ describe('SseParser properties', () => {
         const bytes = Buffer.from(text, 'utf8');
         expect(parse([bytes]).events).toEqual(expected);
         expect(parse(splitAt(bytes, cuts)).events).toEqual(expected);
+        expect(parse([bytes], true).events).toEqual(expected);
+        expect(parse(splitAt(bytes, cuts), true).events).toEqual(expected);
         expect(parse(splitStringAt(text, cuts)).events).toEqual(expected);
       }),
     );
@@ -126,11 +143,37 @@ describe('SseParser properties', () => {
           const whole = parse([bytes]);
           expect(parse(splitAt(bytes, cuts))).toEqual(whole);
           expect(parse([...bytes].map((b) => Uint8Array.of(b)))).toEqual(whole);
+          expect(parse([bytes], true)).toEqual(whole);
+          expect(parse(splitAt(bytes, cuts), true)).toEqual(whole);
           // What a browser would make of the same bytes: one decode of the whole stream.
           expect(parse([new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes)])).toEqual(whole);
         },
       ),
       { numRuns: 500 },
+    );
+  });
+
+  it('stops at the same place with or without onMessageBytes, whatever the limit, counted in characters', () => {
+    // Multi-byte characters make a line's bytes outnumber its characters: the limit counts characters.
+    const line = fc.tuple(
+      fc.constantFrom('data: ', 'data:', 'event: e', 'id: 1', ':'),
+      fc.array(fc.constantFrom('x', 'é', '😀', '€'), { maxLength: 12 }),
+    );
+    const stream = fc
+      .array(
+        fc.oneof(
+          line.map(([k, v]) => k + v.join('') + '\n'),
+          fc.constant('\n'),
+        ),
+        { maxLength: 12 },
+      )
+      .map((ls) => Buffer.from(ls.join('')));
+    fc.assert(
+      fc.property(stream, fc.integer({ min: 0, max: 40 }), cutPoints(), (bytes, limit, cuts) => {
+        const chunks = splitAt(bytes, cuts);
+        expect(parse(chunks, true, limit)).toEqual(parse(chunks, false, limit));
+      }),
+      { numRuns: 2000 },
     );
   });
 

@@ -1,5 +1,6 @@
 import type { Gap } from '../log.js';
 import { decodeMessage, type Incoming } from '../message.js';
+import { decodeEnvelopeBytes } from '../messageBytes.js';
 import { transportError, type ConnbenchError } from '../../util/errors.js';
 
 /**
@@ -35,6 +36,11 @@ export function gapOf(data: string): Gap | ConnbenchError {
 
 export function messageOf(data: string): Incoming | ConnbenchError {
   return decodeMessage(data) ?? transportError('CB_ERR_BAD_MESSAGE', `an event did not carry a message: ${data.slice(0, 80)}`);
+}
+
+/** messageOf of the data the bytes from `start` to `end` of `b` decode to, read in place when it is the plain envelope. */
+export function messageOfBytes(b: Buffer, start: number, end: number): Incoming | ConnbenchError {
+  return decodeEnvelopeBytes(b, start, end) ?? messageOf(b.toString('utf8', start, end));
 }
 
 function isUnsigned(n: unknown): n is number {

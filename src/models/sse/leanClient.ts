@@ -1,4 +1,4 @@
-import { MAX_MESSAGE_BYTES, type Outgoing } from '../message.js';
+import { MAX_MESSAGE_BYTES, type Incoming, type Outgoing } from '../message.js';
 import { nowUs } from '../../metrics/clock.js';
 import { ConnbenchError, codeOfSocketError, transportError } from '../../util/errors.js';
 import { SocketPushClient } from '../push/socketClient.js';
@@ -6,7 +6,7 @@ import { postSend } from '../http/postSend.js';
 import { MAX_ERROR_BODY_BYTES, errorOfResponse } from '../http/errorOfResponse.js';
 import { HttpResponseDecoder, type HttpResponseHandlers, type ResponseHead } from './httpResponse.js';
 import { SseParser, type SseEvent, type SseParserHandlers } from './parser.js';
-import { gapOf, helloOf, messageOf } from './eventData.js';
+import { gapOf, helloOf, messageOf, messageOfBytes } from './eventData.js';
 import { echoHeartbeat } from './echo.js';
 import { PLAIN_TRANSPORT } from '../transport.js';
 
@@ -101,6 +101,12 @@ export class LeanSseClient extends SocketPushClient implements HttpResponseHandl
     }
   }
 
+  /** A message event's data, read in place from the chunk (no string per event). */
+  onMessageBytes(bytes: Buffer, start: number, end: number): void {
+    if (this.life.ended || !this.life.subscribed) return;
+    this.onMessage(messageOfBytes(bytes, start, end));
+  }
+
   /** A line or an event past the limit every model's client keeps: the stream is given up, as a too-large tcp frame is. */
   onTooLarge(limit: number): void {
     this.life.abort(transportError('CB_ERR_FRAME_TOO_LARGE', `an event-stream line or event of more than ${limit} bytes`));
@@ -163,12 +169,13 @@ export class LeanSseClient extends SocketPushClient implements HttpResponseHandl
   }
 
   private onMessageEvent(data: string): void {
-    const atUs = this.chunkAtUs;
-    if (!this.life.subscribed) return;
-    const m = messageOf(data);
+    if (this.life.subscribed) this.onMessage(messageOf(data));
+  }
+
+  private onMessage(m: Incoming | ConnbenchError): void {
     // Not through the lifecycle: a bad event is counted and the stream goes on, as in the reference client.
     if (m instanceof ConnbenchError) this.h.onError(m);
-    else this.h.onMessage(m, atUs);
+    else this.h.onMessage(m, this.chunkAtUs);
   }
 
   private onGapEvent(data: string): void {

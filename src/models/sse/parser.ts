@@ -38,6 +38,13 @@ export interface SseParserHandlers {
    * make the client hold all it sends.
    */
   onTooLarge?(limit: number): void;
+  /**
+   * A `message` event whose data is one `data:` line read from bytes within one feedBytes() call:
+   * its value as the bytes from `start` to `end` of `bytes`, valid until this returns, instead of
+   * onEvent with a string made of them. A client that reads the value in place (decodeEnvelopeBytes)
+   * then makes no string per event. Every other event still goes to onEvent.
+   */
+  onMessageBytes?(bytes: Buffer, start: number, end: number): void;
 }
 
 const LF = 10;
@@ -65,6 +72,10 @@ export class SseParser {
   private skipLeadingLf = false;
   private data = '';
   private hasData = false;
+  /** The event's only data line so far, not yet decoded (onMessageBytes): its bytes from dataStart to dataEnd. */
+  private dataBytes: Buffer | undefined;
+  private dataStart = 0;
+  private dataEnd = 0;
   private eventType = '';
   private idBuffer = '';
   /** Bytes (characters, fed as text) held for the unfinished line; the event's data counts beside them. */
@@ -102,6 +113,12 @@ export class SseParser {
    * a UTF-8 decoder starts afresh, invalid or unfinished sequences before it included.
    */
   feedBytes(bytes: Buffer, start: number, end: number): void {
+    this.feedRange(bytes, start, end);
+    // An event whose blank line is still to come keeps its data as text: the chunk is not ours to keep.
+    if (this.dataBytes) this.decodeDataBytes();
+  }
+
+  private feedRange(bytes: Buffer, start: number, end: number): void {
     if (this.stopped) return;
     let pos = start;
     if (this.skipLeadingLf && pos < end) {
@@ -140,6 +157,7 @@ export class SseParser {
     this.pendingBytes = undefined;
     this.skipLeadingLf = false;
     this.data = '';
+    this.dataBytes = undefined;
     this.hasData = false;
     this.eventType = '';
   }
@@ -203,7 +221,29 @@ export class SseParser {
     // An ignored field's value is never decoded.
     if (field === Field.Other || (field === Field.Id && !this.ids)) return;
     const valueStart = colon + 1 < end && b[colon + 1] === SPACE ? colon + 2 : colon + 1;
+    if (field === Field.Data && this.keepsDataBytes(end - valueStart)) {
+      this.dataBytes = b;
+      this.dataStart = valueStart;
+      this.dataEnd = end;
+      this.hasData = true;
+      return;
+    }
     this.field(field, valueStart < end ? b.toString('utf8', valueStart, end) : '');
+  }
+
+  /**
+   * Whether a data line of `bytes` can wait undecoded for onMessageBytes: the event's first, and
+   * within the limit even counted in bytes (never more than its characters), so that the limit
+   * stops the parser exactly where the string path would.
+   */
+  private keepsDataBytes(bytes: number): boolean {
+    return this.h.onMessageBytes !== undefined && !this.hasData && this.pendingUnits + bytes <= this.limit;
+  }
+
+  /** The undecoded data line (keepsDataBytes) becomes the event's data text. */
+  private decodeDataBytes(): void {
+    this.data = this.dataBytes!.toString('utf8', this.dataStart, this.dataEnd);
+    this.dataBytes = undefined;
   }
 
   /** The line that ends at `eol` began in earlier chunks: join its pieces once. */
@@ -230,6 +270,8 @@ export class SseParser {
 
   /** Whether the unfinished line and the event's data are within the limit; past it, the parser stops. */
   private within(): boolean {
+    // Counted as characters, as the string path counts it.
+    if (this.dataBytes) this.decodeDataBytes();
     if (this.pendingUnits + this.data.length <= this.limit) return true;
     this.stopped = true;
     this.pendingLine = '';
@@ -242,6 +284,7 @@ export class SseParser {
   private field(field: Field, value: string): void {
     switch (field) {
       case Field.Data:
+        if (this.dataBytes) this.decodeDataBytes();
         this.data = this.hasData ? `${this.data}\n${value}` : value;
         this.hasData = true;
         this.within();
@@ -263,14 +306,18 @@ export class SseParser {
 
   private dispatch(): void {
     this.lastEventId = this.idBuffer;
-    if (!this.hasData) {
-      this.eventType = '';
-      return;
-    }
-    const e: SseEvent = { type: this.eventType || 'message', data: this.data, lastEventId: this.lastEventId };
-    this.data = '';
-    this.hasData = false;
+    const type = this.eventType || 'message';
     this.eventType = '';
+    if (!this.hasData) return;
+    this.hasData = false;
+    if (this.dataBytes) {
+      const bytes = this.dataBytes;
+      this.dataBytes = undefined;
+      if (type === 'message') return this.h.onMessageBytes!(bytes, this.dataStart, this.dataEnd);
+      this.data = bytes.toString('utf8', this.dataStart, this.dataEnd);
+    }
+    const e: SseEvent = { type, data: this.data, lastEventId: this.lastEventId };
+    this.data = '';
     this.h.onEvent(e);
   }
 }

@@ -1,4 +1,5 @@
-import { decodeMessage, type Outgoing } from '../message.js';
+import type { Outgoing } from '../message.js';
+import { decodeMessageBytes } from '../messageBytes.js';
 import { nowUs } from '../../metrics/clock.js';
 import { ConnbenchError, codeOfSocketError, transportError } from '../../util/errors.js';
 import { applyTcpKeepAlive } from '../keepAlive.js';
@@ -52,7 +53,7 @@ export class TcpClient extends SocketPushClient {
     switch (frame.type) {
       case FrameType.MSG: {
         const atUs = nowUs();
-        const m = this.life.subscribed ? decodeMessage(frame.body.toString('utf8')) : undefined;
+        const m = this.life.subscribed ? decodeMessageBytes(frame.body, 0, frame.body.length) : undefined;
         if (!m) return this.bad('a malformed or premature MSG');
         return this.h.onMessage(m, atUs);
       }

@@ -131,7 +131,7 @@ export class ServerFrameDecoder {
   private deliver(opcode: number, payload: Buffer): void {
     if (opcode === Opcode.BINARY) return this.h.onBinary();
     if (!isText(payload)) return void this.fail(CloseCode.INVALID_PAYLOAD, 'a text message that is not valid UTF-8');
-    this.h.onText(payload.toString('utf8'));
+    this.h.onText(payload);
   }
 
   private onCloseFrame(payload: Buffer): void {

@@ -53,8 +53,11 @@ export function closePayload(code: number, reason = ''): Buffer {
 }
 
 export interface ServerFrameHandlers {
-  /** A whole text message (its fragments joined), decoded from UTF-8. */
-  onText(text: string): void;
+  /**
+   * A whole text message (its fragments joined) as its bytes, checked to be UTF-8: a view into the
+   * chunk, valid until this returns. The client reads it in place or decodes it.
+   */
+  onText(bytes: Buffer): void;
   onBinary(): void;
   /** The payload is a view into the chunk: copy it to keep it. */
   onPing(payload: Buffer): void;

@@ -8,7 +8,7 @@ import { sendText } from './protocol.js';
 import { MAX_HANDSHAKE_HEAD_BYTES, handshakeProblem, newKey, parseHead, upgradeRequest } from './handshake.js';
 import { Opcode, closePayload, maskedFrame, type FrameViolation, type ServerFrameHandlers } from './frames.js';
 import { ServerFrameDecoder } from './frameDecoder.js';
-import { badFrame, onServerText } from './serverText.js';
+import { badFrame, onServerBytes } from './serverText.js';
 import { PLAIN_TRANSPORT } from '../transport.js';
 
 const HEAD_END = Buffer.from('\r\n\r\n');
@@ -58,8 +58,8 @@ export class LeanWebsocketClient extends SocketPushClient implements ServerFrame
 
   // ---- server frames (ServerFrameHandlers) ----
 
-  onText(text: string): void {
-    if (!this.life.ended) onServerText(this.life, this.h, text, this.chunkAtUs);
+  onText(bytes: Buffer): void {
+    if (!this.life.ended) onServerBytes(this.life, this.h, bytes, this.chunkAtUs);
   }
 
   onBinary(): void {

@@ -29,7 +29,7 @@ export const FULL: BenchSizes = {
     floorFrames: 300,
     hot: { ratePerSec: 1000, durationMs: 3000, floorFrames: 3000 },
   },
-  broadcast: { clients: 5000, messages: 100, payloadBytes: 128, rampUpMs: 2500 },
+  broadcast: { clients: 5000, messages: 100, payloadBytes: 128, rampUpMs: 2500, pairs: 3 },
   // 100/s comes from the latency runs; 10/s long enough for its p99 to be more than the maximum of a few.
   publisherLag: {
     runs: [
@@ -57,7 +57,7 @@ export const SMOKE: BenchSizes = {
     floorFrames: 30,
     hot: { ratePerSec: 500, durationMs: 400, floorFrames: 100 },
   },
-  broadcast: { clients: 20, messages: 5, payloadBytes: 64, rampUpMs: 100 },
+  broadcast: { clients: 20, messages: 5, payloadBytes: 64, rampUpMs: 100, pairs: 3 },
   publisherLag: { runs: [{ ratePerSec: 200, durationMs: 600 }], payloadBytes: 64 },
   tls: { connections: 20, rampUpMs: 100 },
   histogramRecords: 10_000,

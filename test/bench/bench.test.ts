@@ -40,6 +40,10 @@ describe('npm run bench, scaled down', () => {
     }
     const broadcast = r.figures.find((f) => f.id.startsWith('broadcast'))!;
     expect(broadcast.details).toMatchObject({ delivered: 20 * 5, lost: 0 });
+    // Three floor-then-model pairs, and the figure is the one with the median ratio.
+    const ratios = String(broadcast.details.pairRatios).split(' / ').map(Number);
+    expect(ratios).toHaveLength(3);
+    expect(broadcast.ratio).toBeCloseTo([...ratios].sort((a, b) => a - b)[1]!, 2);
     // The latency floor is the lower of the two taken around the model's runs.
     const latency = r.figures.find((f) => f.id === 'latency.p50.tcp')!;
     const { floorBeforeP50Us, floorAfterP50Us } = latency.details as { floorBeforeP50Us: number; floorAfterP50Us: number };

@@ -9,14 +9,14 @@ const SAMPLE_VALUES = 4096;
 /** Timed rounds: the figure is their median. */
 const ROUNDS = 5;
 /** Untimed rounds first: the workers record hundreds of thousands of values with recordValue optimised, not on its first call. */
-const WARMUP_ROUNDS = 2;
+const WARMUP_ROUNDS = 4;
 
 /**
  * CPU per latency record, the way the workers record each delivery (src/client/worker.ts): the
  * project's LatencyRecorder (src/metrics/histogram.ts), over rounds of `records` calls each with
  * the flush into the WASM histogram that follows them, in this process. The median of ROUNDS
- * rounds after WARMUP_ROUNDS: a single first round times the loop before it is optimised (17.8 ns
- * a record in the first of eight rounds of 2,000,000 on 2026-12-05, 4.7-4.9 ns from the fifth on).
+ * rounds after WARMUP_ROUNDS: the first rounds time the loop before it is optimised (eight rounds
+ * of 2,000,000 in one process on 2026-12-05 took 17.8, 8.6, 8.1, 11.5, then 4.7-4.9 ns a record).
  */
 export async function recordCostNs(records: number): Promise<number> {
   await initHistograms();

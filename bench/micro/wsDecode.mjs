@@ -25,7 +25,7 @@ printDecodeCost('messages', (count) => {
   const h = /** @type {any} */ ({ onMessage: (/** @type {{ seq: number }} */ m) => count(m.seq) });
   const decoder = new ServerFrameDecoder(
     {
-      // A build before onText took bytes passes the text; this one passes the frame's bytes.
+      // Text or bytes, whichever the build passes, so that two builds can be run by turns.
       onText: (/** @type {Buffer | string} */ t) =>
         typeof t === 'string' ? serverText.onServerText(life, h, t, 0) : /** @type {any} */ (serverText).onServerBytes(life, h, t, 0),
       onBinary: () => undefined,

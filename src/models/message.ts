@@ -60,16 +60,17 @@ export function decodeMessageByJsonParse(json: string): Incoming | undefined {
   return toIncoming(v);
 }
 
-const QUOTE = 0x22;
-const CLOSE_BRACE = 0x7d;
-const ZERO = 0x30;
+// The envelope's exact shape, shared with the reader of its bytes (messageBytes.ts).
+export const QUOTE = 0x22;
+export const CLOSE_BRACE = 0x7d;
+export const ZERO = 0x30;
 /** Up to 15 digits are exact as a double; longer numbers take the JSON.parse path. */
-const MAX_FAST_DIGITS = 15;
-const SEQ_KEY = '{"seq":';
-const T_KEY = ',"t":';
-const FROM_KEY = ',"from":"';
-const TO_KEY = ',"to":"';
-const BODY_KEY = ',"body":"';
+export const MAX_FAST_DIGITS = 15;
+export const SEQ_KEY = '{"seq":';
+export const T_KEY = ',"t":';
+export const FROM_KEY = ',"from":"';
+export const TO_KEY = ',"to":"';
+export const BODY_KEY = ',"body":"';
 
 /**
  * Reads `{"seq":N,"t":N[,"from":"…"][,"to":"…"],"body":"…"}` with plain decimal integers and

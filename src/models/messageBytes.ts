@@ -1,4 +1,16 @@
-import { decodeMessage, type Incoming } from './message.js';
+import {
+  BODY_KEY,
+  CLOSE_BRACE,
+  FROM_KEY,
+  MAX_FAST_DIGITS,
+  QUOTE,
+  SEQ_KEY,
+  T_KEY,
+  TO_KEY,
+  ZERO,
+  decodeMessage,
+  type Incoming,
+} from './message.js';
 
 /**
  * The message envelope read from its UTF-8 bytes in place: decodeEnvelope without the string. A
@@ -12,24 +24,19 @@ import { decodeMessage, type Incoming } from './message.js';
  * becomes characters a JSON string holds as they are (U+FFFD for an invalid sequence included).
  */
 
-const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
-const CLOSE_BRACE = 0x7d;
-const ZERO = 0x30;
 /** Below this, a JSON string needs an escape. */
 const FIRST_PLAIN = 0x20;
+const SEQ_KEY_BYTES = Buffer.from(SEQ_KEY, 'latin1');
+const T_KEY_BYTES = Buffer.from(T_KEY, 'latin1');
+const FROM_KEY_BYTES = Buffer.from(FROM_KEY, 'latin1');
+const TO_KEY_BYTES = Buffer.from(TO_KEY, 'latin1');
+const BODY_KEY_BYTES = Buffer.from(BODY_KEY, 'latin1');
 /** What each byte is inside a JSON string: plain (0), its closing quote, or one that needs an escape. */
 const PLAIN = 0;
 const CLOSES = 1;
 const ESCAPED = 2;
 const IN_STRING = new Uint8Array(256).map((_, c) => (c === QUOTE ? CLOSES : c === BACKSLASH || c < FIRST_PLAIN ? ESCAPED : PLAIN));
-/** Up to 15 digits are exact as a double; longer numbers take the string path. */
-const MAX_FAST_DIGITS = 15;
-const SEQ_KEY = ascii('{"seq":');
-const T_KEY = ascii(',"t":');
-const FROM_KEY = ascii(',"from":"');
-const TO_KEY = ascii(',"to":"');
-const BODY_KEY = ascii(',"body":"');
 
 /**
  * Reads `{"seq":N,"t":N[,"from":"…"][,"to":"…"],"body":"…"}` filling exactly the bytes from
@@ -37,28 +44,28 @@ const BODY_KEY = ascii(',"body":"');
  * decodes to text and hands to decodeMessage.
  */
 export function decodeEnvelopeBytes(b: Buffer, start: number, end: number): Incoming | undefined {
-  if (!hasAt(b, start, end, SEQ_KEY)) return undefined;
-  const seqEnd = integerEnd(b, start + SEQ_KEY.length, end);
+  if (!hasAt(b, start, end, SEQ_KEY_BYTES)) return undefined;
+  const seqEnd = integerEnd(b, start + SEQ_KEY_BYTES.length, end);
   const seq = integerValue;
-  if (seqEnd < 0 || seq < 1 || !hasAt(b, seqEnd, end, T_KEY)) return undefined;
-  const tEnd = integerEnd(b, seqEnd + T_KEY.length, end);
+  if (seqEnd < 0 || seq < 1 || !hasAt(b, seqEnd, end, T_KEY_BYTES)) return undefined;
+  const tEnd = integerEnd(b, seqEnd + T_KEY_BYTES.length, end);
   if (tEnd < 0) return undefined;
   const m: Incoming = { seq, t: integerValue };
   let i = tEnd;
-  if (hasAt(b, i, end, FROM_KEY)) {
-    const close = plainStringEnd(b, i + FROM_KEY.length, end);
+  if (hasAt(b, i, end, FROM_KEY_BYTES)) {
+    const close = plainStringEnd(b, i + FROM_KEY_BYTES.length, end);
     if (close < 0) return undefined;
-    m.from = b.toString('utf8', i + FROM_KEY.length, close);
+    m.from = b.toString('utf8', i + FROM_KEY_BYTES.length, close);
     i = close + 1;
   }
-  if (hasAt(b, i, end, TO_KEY)) {
-    const close = plainStringEnd(b, i + TO_KEY.length, end);
+  if (hasAt(b, i, end, TO_KEY_BYTES)) {
+    const close = plainStringEnd(b, i + TO_KEY_BYTES.length, end);
     if (close < 0) return undefined;
-    m.to = b.toString('utf8', i + TO_KEY.length, close);
+    m.to = b.toString('utf8', i + TO_KEY_BYTES.length, close);
     i = close + 1;
   }
-  if (!hasAt(b, i, end, BODY_KEY)) return undefined;
-  const bodyEnd = plainStringEnd(b, i + BODY_KEY.length, end);
+  if (!hasAt(b, i, end, BODY_KEY_BYTES)) return undefined;
+  const bodyEnd = plainStringEnd(b, i + BODY_KEY_BYTES.length, end);
   if (bodyEnd < 0 || bodyEnd + 2 !== end || b[bodyEnd + 1] !== CLOSE_BRACE) return undefined;
   return m;
 }
@@ -66,10 +73,6 @@ export function decodeEnvelopeBytes(b: Buffer, start: number, end: number): Inco
 /** decodeMessage of the text the bytes from `start` to `end` of `b` decode to, read in place when it is the plain envelope. */
 export function decodeMessageBytes(b: Buffer, start: number, end: number): Incoming | undefined {
   return decodeEnvelopeBytes(b, start, end) ?? decodeMessage(b.toString('utf8', start, end));
-}
-
-function ascii(text: string): Uint8Array {
-  return Uint8Array.from(text, (c) => c.charCodeAt(0));
 }
 
 /** Whether `key` is at `at`, wholly before `end`. */

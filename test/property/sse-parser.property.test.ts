@@ -16,6 +16,9 @@ interface Parsed {
  * `inPlace`: with an onMessageBytes handler, as the lean client parses, each message event's bytes
  * turned into the event onEvent would have had; the result must not tell the two apart.
  */
+/** How many events took the in-place path: the properties below must not hold by never taking it. */
+let inPlaceEvents = 0;
+
 function parse(chunks: (string | Uint8Array)[], inPlace = false, limit?: number): Parsed {
   const out: Parsed = { events: [], comments: [], retries: [], tooLarge: [], lastEventId: '' };
   const p: SseParser = new SseParser(
@@ -26,8 +29,10 @@ function parse(chunks: (string | Uint8Array)[], inPlace = false, limit?: number)
       onTooLarge: (l) => out.tooLarge.push(l),
       ...(inPlace
         ? {
-            onMessageBytes: (bytes: Buffer, start: number, end: number) =>
-              out.events.push({ type: 'message', data: bytes.toString('utf8', start, end), lastEventId: p.lastEventId }),
+            onMessageBytes: (bytes: Buffer, start: number, end: number) => {
+              inPlaceEvents++;
+              out.events.push({ type: 'message', data: bytes.toString('utf8', start, end), lastEventId: p.lastEventId });
+            },
           }
         : {}),
     },
@@ -90,6 +95,7 @@ function serialise(events: GenEvent[]): { text: string; expected: SseEvent[] } {
 
 describe('SseParser properties', () => {
   it('parses arbitrary events, with any line ends, identically however the bytes or characters are split', () => {
+    inPlaceEvents = 0;
     fc.assert(
       fc.property(fc.array(eventArb, { maxLength: 8 }), cutPoints(), (events, cuts) => {
         const { text, expected } = serialise(events);
@@ -101,6 +107,7 @@ describe('SseParser properties', () => {
         expect(parse(splitStringAt(text, cuts)).events).toEqual(expected);
       }),
     );
+    expect(inPlaceEvents).toBeGreaterThan(0);
   });
 
   it('never throws on arbitrary bytes, and gives the same result whole, split anyhow, or byte by byte', () => {
@@ -118,6 +125,8 @@ describe('SseParser properties', () => {
       '\n',
       '\r',
       '\r\n',
+      'event: message',
+      'event:message',
       'x',
       '12',
       'é',
@@ -154,15 +163,17 @@ describe('SseParser properties', () => {
   });
 
   it('stops at the same place with or without onMessageBytes, whatever the limit, counted in characters', () => {
+    inPlaceEvents = 0;
     // Multi-byte characters make a line's bytes outnumber its characters: the limit counts characters.
     const line = fc.tuple(
-      fc.constantFrom('data: ', 'data:', 'event: e', 'id: 1', ':'),
+      fc.constantFrom('data: ', 'data:', 'data', 'event: e', 'event: message', 'id: 1', ':'),
       fc.array(fc.constantFrom('x', 'é', '😀', '€'), { maxLength: 12 }),
+      fc.constantFrom('\n', '\r', '\r\n'),
     );
     const stream = fc
       .array(
         fc.oneof(
-          line.map(([k, v]) => k + v.join('') + '\n'),
+          line.map(([k, v, eol]) => k + v.join('') + eol),
           fc.constant('\n'),
         ),
         { maxLength: 12 },
@@ -175,6 +186,7 @@ describe('SseParser properties', () => {
       }),
       { numRuns: 2000 },
     );
+    expect(inPlaceEvents).toBeGreaterThan(0);
   });
 
   it('only reports a retry made of ASCII digits, and only dispatches events that had data', () => {

@@ -21,7 +21,7 @@ export interface SseParserOptions {
   /**
    * false: `id:` lines are ignored and every event's lastEventId is ''. For a client that resumes
    * from a cursor of its own rather than by Last-Event-ID, which then never pays for a string per
-   * event it would not read (60-100 ns of the 530-700 ns an event of bench/micro/sseDecode.mjs). Default true.
+   * event it would not read (60-100 ns an event in bench/micro/sseDecode.mjs). Default true.
    */
   ids?: boolean;
 }
@@ -39,9 +39,9 @@ export interface SseParserHandlers {
    */
   onTooLarge?(limit: number): void;
   /**
-   * A `message` event whose data is one `data:` line read from bytes within one feedBytes() call:
-   * its value as the bytes from `start` to `end` of `bytes`, valid until this returns, instead of
-   * onEvent with a string made of them. A client that reads the value in place (decodeEnvelopeBytes)
+   * A `message` event whose data is one `data:` line, fed as bytes, and whose blank line came in the
+   * same feedBytes() call as the end of that line: its value as the bytes from `start` to `end` of
+   * `bytes`, valid until this returns, instead of onEvent with a string made of them. A client that reads the value in place (decodeEnvelopeBytes)
    * then makes no string per event. Every other event still goes to onEvent.
    */
   onMessageBytes?(bytes: Buffer, start: number, end: number): void;
@@ -107,8 +107,8 @@ export class SseParser {
 
   /**
    * The stream's bytes from `start` to `end` of `bytes`, read in place: only a complete line's field
-   * value is decoded, straight from the chunk to a flat string (the message's envelope is read from
-   * it next), and only a line whose end has not arrived is copied. Decoding line by line gives the
+   * value is decoded, straight from the chunk to a flat string, unless it is a message's only data
+   * line that onMessageBytes reads as bytes; only a line whose end has not arrived is copied. Decoding line by line gives the
    * same characters as decoding the whole stream at once: every line ends at an ASCII byte, where
    * a UTF-8 decoder starts afresh, invalid or unfinished sequences before it included.
    */
@@ -220,7 +220,8 @@ export class SseParser {
     const field = fieldAt(b, from, colon);
     // An ignored field's value is never decoded.
     if (field === Field.Other || (field === Field.Id && !this.ids)) return;
-    const valueStart = colon + 1 < end && b[colon + 1] === SPACE ? colon + 2 : colon + 1;
+    // A line without a colon is a field with an empty value.
+    const valueStart = Math.min(end, colon + 1 < end && b[colon + 1] === SPACE ? colon + 2 : colon + 1);
     if (field === Field.Data && this.keepsDataBytes(end - valueStart)) {
       this.dataBytes = b;
       this.dataStart = valueStart;
@@ -233,11 +234,12 @@ export class SseParser {
 
   /**
    * Whether a data line of `bytes` can wait undecoded for onMessageBytes: the event's first, and
-   * within the limit even counted in bytes (never more than its characters), so that the limit
-   * stops the parser exactly where the string path would.
+   * within the limit even counted in bytes (its characters never outnumber its bytes), so that the
+   * limit stops the parser exactly where the string path would. No unfinished line is held while a
+   * complete one is read, so the line's own size is all there is to count.
    */
   private keepsDataBytes(bytes: number): boolean {
-    return this.h.onMessageBytes !== undefined && !this.hasData && this.pendingUnits + bytes <= this.limit;
+    return this.h.onMessageBytes !== undefined && !this.hasData && bytes <= this.limit;
   }
 
   /** The undecoded data line (keepsDataBytes) becomes the event's data text. */

@@ -103,9 +103,19 @@ function integerEnd(b: Uint8Array, from: number, end: number): number {
 
 /** The index of the quote closing a string body at `from`, if it holds no escape or control character before `end`; else -1. */
 function plainStringEnd(b: Uint8Array, from: number, end: number): number {
-  // One table load a byte: a third faster than three comparisons over a 128-byte body.
-  for (let i = from; i < end; i++) {
-    const kind = IN_STRING[b[i]!]!;
+  const t = IN_STRING;
+  let i = from;
+  // Eight bytes a test while they are plain, then byte by byte: over a 128-byte body a quarter
+  // faster than one test a byte, which is itself a third faster than three comparisons a byte.
+  for (; i + 8 <= end; i += 8) {
+    if (
+      (t[b[i]!]! | t[b[i + 1]!]! | t[b[i + 2]!]! | t[b[i + 3]!]! | t[b[i + 4]!]! | t[b[i + 5]!]! | t[b[i + 6]!]! | t[b[i + 7]!]!) !==
+      PLAIN
+    )
+      break;
+  }
+  for (; i < end; i++) {
+    const kind = t[b[i]!]!;
     if (kind !== PLAIN) return kind === CLOSES ? i : -1;
   }
   return -1;

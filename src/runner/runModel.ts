@@ -92,6 +92,9 @@ export async function runModel(
   let path: ClientPath | undefined;
   try {
     progress.enter('starting');
+    // The workers load while the servers start (each process spends most of its start importing
+    // the models); they connect nothing until `connecting`, so their memory baseline stays clean.
+    workers.fork(plan.slices);
     servers = remote ? await remote.open(s, modelId, scope.signal) : await startLocalServers(s, modelId, network, scope.signal);
     path = await ClientPath.open(s, servers, network, () => scope.end());
     // Scenario faults (src/runner/faults.ts): clients may connect through its proxies.
@@ -218,8 +221,6 @@ async function repeatedWorkerSamples(run: RunContext): Promise<{ client: Resourc
 async function baseline(run: RunContext): Promise<MemoryPoint> {
   const { server, serverRepeats } = await run.servers.memory('base');
   run.path.sample('base');
-  // Fork every worker before any connects, so the memory baseline of each is clean.
-  run.workers.fork(run.plan.slices);
   const clients = await repeatedWorkerSamples(run);
   throwIfAborted(run.signal, 'the run');
   return { server, serverRepeats, ...clients, opened: 0 };

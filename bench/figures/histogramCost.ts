@@ -1,4 +1,5 @@
 import { LatencyRecorder, initHistograms } from '../../dist/metrics/histogram.js';
+import { median } from '../../dist/report/repeats.js';
 import { figure, type Figure } from '../figure.js';
 import type { BroadcastLoad } from './broadcast.js';
 
@@ -30,8 +31,7 @@ export async function recordCostNs(records: number): Promise<number> {
       values[i] = 50 + Math.floor(Math.exp((x / 2 ** 31) * Math.log(2_000_000)));
     }
     for (let i = 0; i < WARMUP_ROUNDS; i++) timedRound(recorder, values, records);
-    const rounds = Array.from({ length: ROUNDS }, () => timedRound(recorder, values, records));
-    return rounds.sort((a, b) => a - b)[Math.floor(ROUNDS / 2)]!;
+    return median(Array.from({ length: ROUNDS }, () => timedRound(recorder, values, records)));
   } finally {
     recorder.histogram.destroy();
   }

@@ -85,7 +85,10 @@ function hasAt(b: Uint8Array, at: number, end: number, key: Uint8Array): boolean
 /** The value of the integer integerEnd read last. */
 let integerValue = 0;
 
-/** The end of a JSON integer without sign, fraction or exponent at `from`, its value in integerValue; -1 when there is none or it is too long. */
+/**
+ * The end of a JSON integer without sign, fraction or exponent at `from`, its value in
+ * integerValue; -1 when there is none or it is too long.
+ */
 function integerEnd(b: Uint8Array, from: number, end: number): number {
   let value = 0;
   let i = from;

@@ -12,13 +12,13 @@ interface Parsed {
   lastEventId: string;
 }
 
+/** How many events took the in-place path: the properties below must not hold by never taking it. */
+let inPlaceEvents = 0;
+
 /**
  * `inPlace`: with an onMessageBytes handler, as the lean client parses, each message event's bytes
  * turned into the event onEvent would have had; the result must not tell the two apart.
  */
-/** How many events took the in-place path: the properties below must not hold by never taking it. */
-let inPlaceEvents = 0;
-
 function parse(chunks: (string | Uint8Array)[], inPlace = false, limit?: number): Parsed {
   const out: Parsed = { events: [], comments: [], retries: [], tooLarge: [], lastEventId: '' };
   const p: SseParser = new SseParser(

@@ -41,8 +41,9 @@ export interface SseParserHandlers {
   /**
    * A `message` event whose data is one `data:` line, fed as bytes, and whose blank line came in the
    * same feedBytes() call as the end of that line: its value as the bytes from `start` to `end` of
-   * `bytes`, valid until this returns, instead of onEvent with a string made of them. A client that reads the value in place (decodeEnvelopeBytes)
-   * then makes no string per event. Every other event still goes to onEvent.
+   * `bytes`, valid until this returns, instead of onEvent with a string made of them. A client that
+   * reads the value in place (decodeEnvelopeBytes) then makes no string per event. Every other
+   * event still goes to onEvent.
    */
   onMessageBytes?(bytes: Buffer, start: number, end: number): void;
 }
@@ -108,9 +109,10 @@ export class SseParser {
   /**
    * The stream's bytes from `start` to `end` of `bytes`, read in place: only a complete line's field
    * value is decoded, straight from the chunk to a flat string, unless it is a message's only data
-   * line that onMessageBytes reads as bytes; only a line whose end has not arrived is copied. Decoding line by line gives the
-   * same characters as decoding the whole stream at once: every line ends at an ASCII byte, where
-   * a UTF-8 decoder starts afresh, invalid or unfinished sequences before it included.
+   * line that onMessageBytes reads as bytes; only a line whose end has not arrived is copied.
+   * Decoding line by line gives the same characters as decoding the whole stream at once: every
+   * line ends at an ASCII byte, where a UTF-8 decoder starts afresh, invalid or unfinished
+   * sequences before it included.
    */
   feedBytes(bytes: Buffer, start: number, end: number): void {
     this.feedRange(bytes, start, end);

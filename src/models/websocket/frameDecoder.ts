@@ -3,9 +3,10 @@ import { CloseCode, Opcode, isSendableCloseCode, isText, type FrameViolation, ty
 /**
  * Decodes the frames a server sends (RFC 6455 §5.2), for the lean websocket client. One push()
  * decodes every complete frame of the chunk in one loop; a text message is handed on as its bytes
- * in the chunk (checked to be UTF-8); only the bytes of an unfinished frame wait, as a list of chunks that is joined once
- * the frame is complete (a large frame in many chunks is copied once). Pure: bytes in, handler
- * calls out, a FrameViolation back when the server broke the protocol (then and on every later push).
+ * in the chunk (checked to be UTF-8); only the bytes of an unfinished frame wait, as a list of
+ * chunks that is joined once the frame is complete (a large frame in many chunks is copied once).
+ * Pure: bytes in, handler calls out, a FrameViolation back when the server broke the protocol
+ * (then and on every later push).
  */
 export class ServerFrameDecoder {
   private waiting: Buffer[] = [];

@@ -34,7 +34,7 @@ class WsConnection implements Subscriber, Pingable, Corkable {
   readonly ws: WebSocket;
   /** The upgraded socket, which ws writes to as well (see push()). */
   readonly socket: Duplex;
-  private readonly server: WebsocketServer;
+  readonly server: WebsocketServer;
 
   constructor(server: WebsocketServer, ws: WebSocket, socket: Duplex, user: string | undefined) {
     this.server = server;
@@ -54,12 +54,52 @@ class WsConnection implements Subscriber, Pingable, Corkable {
 }
 
 /**
+ * ws's WebSocket that knows its connection, so that one set of listeners (below) serves every
+ * connection: listeners made per connection would be closures, memory multiplied by the client count.
+ */
+class ServerWebSocket extends WebSocket {
+  conn: WsConnection | undefined;
+}
+
+/** The connection of a socket the server accepted (every one is a ServerWebSocket). */
+function connOf(ws: WebSocket): WsConnection {
+  return (ws as ServerWebSocket).conn!;
+}
+
+function onClose(this: WebSocket): void {
+  const conn = connOf(this);
+  conn.server.closed(conn);
+}
+
+// ws closes the connection itself on a protocol error (1002, 1009, …); counting is all that is left.
+function onError(this: WebSocket): void {
+  connOf(this).server.badFrame();
+}
+
+function onPong(this: WebSocket): void {
+  connOf(this).awaitingPongSinceMs = undefined;
+}
+
+function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+  const conn = connOf(this);
+  conn.server.received(conn, data, isBinary);
+}
+
+/**
  * The websocket reference server: `GET /ws?cursor=N&user=U` upgrades to a stream of text frames,
  * hello first, then backlog and live messages; chat sends come back on the same connection.
  */
 export class WebsocketServer implements ModelServer {
   private host: ServerHost | undefined;
-  private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: MAX_SEND_BODY_BYTES });
+  // No clientTracking: the server keeps its own set of connections, and ws's would add a set entry
+  // and a close listener per connection.
+  private readonly wss = new WebSocketServer<typeof ServerWebSocket>({
+    noServer: true,
+    clientTracking: false,
+    perMessageDeflate: false,
+    maxPayload: MAX_SEND_BODY_BYTES,
+    WebSocket: ServerWebSocket,
+  });
   private readonly conns = new Set<WsConnection>();
   private readonly frames = new FrameCache((e) => textFrame(e.json));
   /** Every subscriber of one publish tick gets its frames in one writev. */
@@ -133,27 +173,35 @@ export class WebsocketServer implements ModelServer {
     this.wss.handleUpgrade(req, socket, head, (ws) => this.onOpen(ws, socket, user, requested.cursor));
   }
 
-  private onOpen(ws: WebSocket, socket: Duplex, user: string | undefined, cursor: number | null): void {
+  private onOpen(ws: ServerWebSocket, socket: Duplex, user: string | undefined, cursor: number | null): void {
     const host = this.host!;
     const conn = new WsConnection(this, ws, socket, user);
+    ws.conn = conn;
     this.conns.add(conn);
-    ws.on('close', () => {
-      this.conns.delete(conn);
-      this.heartbeat?.delete(conn);
-      this.stalls?.delete(conn);
-      host.hub.remove(conn);
-    });
-    // ws closes the connection itself on a protocol error (1002, 1009, …); counting is all that is left.
-    ws.on('error', () => host.count('badFrames'));
-    ws.on('pong', () => (conn.awaitingPongSinceMs = undefined));
-    ws.on('message', (data, isBinary) => this.onMessage(conn, data, isBinary));
+    ws.on('close', onClose);
+    ws.on('error', onError);
+    ws.on('pong', onPong);
+    ws.on('message', onMessage);
     this.heartbeat?.add(conn);
     this.stalls?.add(conn);
 
     startStream(host, conn, cursor, { hello: (at) => ws.send(helloText(at)), gap: (gap) => ws.send(gapText(gap)) });
   }
 
-  private onMessage(conn: WsConnection, data: RawData, isBinary: boolean): void {
+  /** The connection has closed, by either side. */
+  closed(conn: WsConnection): void {
+    this.conns.delete(conn);
+    this.heartbeat?.delete(conn);
+    this.stalls?.delete(conn);
+    this.host?.hub.remove(conn);
+  }
+
+  badFrame(): void {
+    this.host?.count('badFrames');
+  }
+
+  /** A message from the client: a chat send, or a frame that breaks the protocol. */
+  received(conn: WsConnection, data: RawData, isBinary: boolean): void {
     conn.awaitingPongSinceMs = undefined;
     conn.messagesIn++;
     const host = this.host!;

@@ -10,6 +10,16 @@ export interface Goal {
   never?: number;
 }
 
+/** Where to look when a figure misses its goal: this run's own reading of it, and how to look closer. */
+export interface Explanation {
+  /** A sentence from this run's own figures: which side set the pace, how the machine's floor moved, … */
+  why?: string;
+  /** A command that takes this measurement apart (a profile, a heap diff). */
+  profile?: string;
+  /** The heading in docs/benchmarks.md that reads this figure's misses. */
+  docs: string;
+}
+
 export interface Figure {
   /** Stable id, e.g. `server.rssPerConnection.tcp`. */
   id: string;
@@ -27,6 +37,7 @@ export interface Figure {
   missBy: number;
   /** Other figures of the same measurement that explain it (CPU, counts, …). */
   details: Record<string, number | string | boolean>;
+  explain?: Explanation;
 }
 
 const round = (x: number, digits: number) => (Number.isFinite(x) ? Math.round(x * 10 ** digits) / 10 ** digits : x);

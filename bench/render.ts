@@ -28,19 +28,24 @@ function value(x: number, unit: Figure['unit']): string {
 }
 
 /**
- * Every missed goal with the figures of its own measurement that explain it (the figure's
- * `details`: CPU per delivery on each side, the publisher's lateness, counts), one line each, so a
- * miss is never only a ratio. docs/benchmarks.md holds the profiles behind them.
+ * Every missed goal, never only a ratio: what this run's own figures say about it (`explain.why`),
+ * the figures of its measurement (`details`: CPU per delivery on each side, the publisher's
+ * lateness, counts), and where to look closer (a command that profiles it, the section of
+ * docs/benchmarks.md that reads its misses).
  */
 export function renderMisses(figures: Figure[]): string {
   const missed = figures.filter((f) => !f.met);
   if (missed.length === 0) return 'every goal met';
-  return missed
-    .map((f) => {
-      const why = Object.entries(f.details)
-        .map(([k, v]) => `${k} ${typeof v === 'number' ? v.toLocaleString('en-US') : v}`)
-        .join(', ');
-      return `missed: ${f.title} (${f.ratio}, goal ${f.goal.op} ${f.goal.ratio}): ${why}`;
-    })
-    .join('\n');
+  return missed.map(renderMiss).join('\n');
+}
+
+function renderMiss(f: Figure): string {
+  const lines = [`missed: ${f.title} (${f.ratio}, goal ${f.goal.op} ${f.goal.ratio})${f.explain?.why ? `: ${f.explain.why}` : ''}`];
+  const details = Object.entries(f.details)
+    .map(([k, v]) => `${k} ${typeof v === 'number' ? v.toLocaleString('en-US') : v}`)
+    .join(', ');
+  if (details) lines.push(`  figures: ${details}`);
+  const e = f.explain;
+  if (e) lines.push(`  look closer: ${e.profile ? `${e.profile}; ` : ''}docs/benchmarks.md, "${e.docs}"`);
+  return lines.join('\n');
 }

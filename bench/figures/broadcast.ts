@@ -79,6 +79,11 @@ export async function broadcastFigures(
           floorSpanMs: floor.spanMs,
           sseClient: r.sseClient,
         },
+        explain: {
+          why: paceOf(r, floor),
+          profile: `node bench/micro/broadcastProfile.mjs ${model} DIR, then node bench/micro/profileSummary.mjs DIR --match worker.js (main.js for the server)`,
+          docs: 'Generator capacity: the lean websocket client, the envelope, and what the profile showed',
+        },
       }),
     );
   }
@@ -167,6 +172,26 @@ async function netFloorBroadcast(size: BroadcastSize) {
   } finally {
     await floor.stop();
   }
+}
+
+/** CPU a side took for a broadcast, and how long the broadcast lasted. */
+interface Spent {
+  delivered: number;
+  serverCpuUs: number;
+  clientCpuUs: number;
+}
+
+/**
+ * Which side set a broadcast's pace: the one busy for more of the span, with its CPU per delivery
+ * against the same side of the bare broadcast.
+ */
+export function paceOf(r: Spent & { serverCpuPercent: number; clientCpuPercent: number }, floor: Spent): string {
+  const client = r.clientCpuPercent >= r.serverCpuPercent;
+  const side = client ? 'client' : 'server';
+  const us = perDelivery(client ? r.clientCpuUs : r.serverCpuUs, r.delivered);
+  const floorUs = perDelivery(client ? floor.clientCpuUs : floor.serverCpuUs, floor.delivered);
+  const percent = client ? r.clientCpuPercent : r.serverCpuPercent;
+  return `the ${side} set the pace, busy for ${percent} % of the span at ${us} µs of CPU a delivery against the bare ${side}'s ${floorUs} µs`;
 }
 
 const perDelivery = (cpuUs: number, deliveries: number) => (deliveries > 0 ? Math.round((cpuUs / deliveries) * 100) / 100 : 0);

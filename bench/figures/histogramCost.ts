@@ -57,5 +57,9 @@ export function histogramShareFigure(load: BroadcastLoad, recordNs: number): Fig
     floorName: "the client workers' total CPU",
     goal: { op: '<=', ratio: GOAL },
     details: { recordNs: Math.round(recordNs * 10) / 10, recorded: load.recorded },
+    explain: {
+      why: `a record cost ${Math.round(recordNs * 10) / 10} ns, and the whole client ${Math.round((load.clientCpuUs / load.recorded) * 1000)} ns a delivery`,
+      docs: 'Where a goal is missed, and what limits it',
+    },
   });
 }

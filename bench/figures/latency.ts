@@ -128,7 +128,24 @@ function latencyFigure(size: LatencySize, run: LatencyRun, idRate: string, m: Me
       floorBeforeP50Us: floorBefore.p50Us,
       floorAfterP50Us: floorAfter.p50Us,
     },
+    explain: {
+      why: handoffWhy(polled.server.publishHandoffUs?.p50, polled.server.publishLagUs?.p50, floor.p50Us),
+      profile: 'node bench/micro/coldPath.mjs',
+      docs: 'Where the 1-client push latency goes (2026-12-05, 00:11-00:31 UTC)',
+    },
   });
+}
+
+/** The server's part of a latency against the floor's whole trip; undefined when the server did not record it. */
+export function handoffWhy(
+  handoffP50Us: number | null | undefined,
+  lagP50Us: number | null | undefined,
+  floorP50Us: number,
+): string | undefined {
+  if (handoffP50Us === null || handoffP50Us === undefined || !(floorP50Us > 0)) return undefined;
+  const times = Math.round((handoffP50Us / floorP50Us) * 10) / 10;
+  const late = lagP50Us === null || lagP50Us === undefined ? '' : `, ${lagP50Us} µs of it the publisher's lateness`;
+  return `the server's own path from each message's instant to its write took ${handoffP50Us} µs at the p50, ${times} × the floor's whole trip (${floorP50Us} µs)${late}`;
 }
 
 /** One client at the size's rate, busy-polling or with the default client that sleeps between messages. */

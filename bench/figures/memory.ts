@@ -59,6 +59,10 @@ export async function memoryFigures(size: MemorySize, runs: MemoryRun[] = MEMORY
         floorName: 'bare net client',
         goal: { op: '<=', ratio: CLIENT_GOAL },
         details: { connected: r.connected, target: size.connections, heapPerClientBytes: r.heapPerClientBytes },
+        explain: {
+          why: `the V8 heap holds ${r.heapPerClientBytes} B a client of it`,
+          docs: 'The lean SSE client (issue 8, item 3)',
+        },
       }),
     );
   }
@@ -90,6 +94,16 @@ export async function memoryFigures(size: MemorySize, runs: MemoryRun[] = MEMORY
             serverOpenSockets: row.server.openSockets ?? 'n/a',
             boundBytes: row.server.rssPerConnectionBytesBound ?? 'none',
           },
+          explain: {
+            why: memoryWhy(
+              row.server.rssPerConnectionBytes,
+              floor.serverBytes * serverGoal,
+              row.server.rssPerConnectionBytesBound,
+              row.server.heapPerConnectionBytes,
+            ),
+            profile: `node --expose-gc bench/micro/serverHeapDiff.mjs ${run.model} ${size.connections} --owners`,
+            docs: 'Server memory per idle connection: what each model keeps',
+          },
         }),
       );
     }
@@ -103,10 +117,34 @@ export async function memoryFigures(size: MemorySize, runs: MemoryRun[] = MEMORY
         floorName: 'bare net client',
         goal: { op: '<=', ratio: CLIENT_GOAL },
         details: { ...details, boundBytes: row.client.rssPerClientBytesBound ?? 'none' },
+        explain: {
+          why: memoryWhy(row.client.rssPerClientBytes, floor.clientBytes * CLIENT_GOAL, row.client.rssPerClientBytesBound),
+          ...(run.model === 'short-poll' ? { profile: 'node bench/micro/shortPollClientRss.mjs' } : {}),
+          docs: 'Where a goal is missed, and what limits it',
+        },
       }),
     );
   }
   return figures;
+}
+
+/**
+ * How far a memory figure is from its goal against its own uncertainty, and how much of it is V8
+ * heap; undefined when it was not measured.
+ */
+export function memoryWhy(
+  bytes: number | null | undefined,
+  goalBytes: number,
+  boundBytes: number | null | undefined,
+  heapBytes?: number | null,
+): string | undefined {
+  if (bytes === null || bytes === undefined) return undefined;
+  const over = Math.round(bytes - goalBytes);
+  const heap =
+    heapBytes === null || heapBytes === undefined ? '' : `the V8 heap holds ${Math.round(heapBytes)} B of its ${Math.round(bytes)} B; `;
+  if (boundBytes === null || boundBytes === undefined) return `${heap}${over} B over the goal`;
+  const within = boundBytes >= over ? 'within' : 'beyond';
+  return `${heap}${over} B over the goal, ${within} the figure's own bound of ${Math.round(boundBytes)} B`;
 }
 
 function rowDetails(row: ModelResult): Figure['details'] {

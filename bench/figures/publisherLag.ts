@@ -60,6 +60,13 @@ export async function publisherLagFigures(size: PublisherLagSize, latencyRows: L
           spinningFloorMaxUs: machine.maxUs,
           spinningFloorSamples: machine.count,
         },
+        explain: {
+          why:
+            `a process that never sleeps was ${machine.p99Us} µs late at the p99 on this machine in the same minute` +
+            (m.cpuPercent !== undefined ? `; the server took ${m.cpuPercent} % of a core` : ''),
+          profile: `node bench/micro/publisherLag.mjs ${m.ratePerSec}`,
+          docs: 'The on-time publisher (`src/server/publisher.ts`, `src/server/onTime.ts`)',
+        },
       }),
     );
   }

@@ -79,6 +79,12 @@ export async function shortPollFigure(size: ShortPollSize): Promise<Figure> {
         autocannonNon2xx: ran.non2xx,
         autocannonErrors: ran.errors,
       },
+      explain: {
+        why:
+          `the generator took ${round(generator.clientCpuUs / generator.requests)} µs of CPU a request against autocannon's ${round(ran.cpuUs / ran.requests)}, ` +
+          `and the server ${round(generator.serverCpuUs / generator.requests)} µs a request under the generator against ${round(peer.serverCpuUs / peer.requests)} under autocannon`,
+        docs: 'Where a goal is missed, and what limits it',
+      },
     });
   } finally {
     await server.stop();

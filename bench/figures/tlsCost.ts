@@ -69,6 +69,10 @@ export async function tlsFigures(size: TlsSize, models: ModelId[] = TLS_MODELS):
           floorName: `bare tls ${side}`,
           goal: { op: '<=', ratio: GOALS[model] ?? 2 },
           details: { ...details, plainBytes: bytesOf(plainRow) ?? 'n/a' },
+          explain: {
+            why: `the same ${side} took ${bytesOf(plainRow) ?? 'n/a'} B a connection without TLS`,
+            docs: 'TLS cost per connection',
+          },
         }),
       );
   }

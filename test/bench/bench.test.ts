@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runBench } from '../../bench/bench.js';
 import { SMOKE } from '../../bench/sizes.js';
+import { existsSync, readFileSync } from 'node:fs';
 import { renderFigures } from '../../bench/render.js';
 
 /**
@@ -55,6 +56,17 @@ describe('npm run bench, scaled down', () => {
       expect(details.publishHandoffP50Us, id).toBeGreaterThanOrEqual(details.publishLagP50Us as number);
     }
     expect(renderFigures(r.figures).split('\n')).toHaveLength(2 + r.figures.length);
+    // A miss names where to look closer: a section that docs/benchmarks.md has, a script the repository has.
+    const headings = new Set(
+      readFileSync('docs/benchmarks.md', 'utf8')
+        .split('\n')
+        .filter((line) => /^#{2,3} /.test(line))
+        .map((line) => line.replace(/^#+ /, '')),
+    );
+    for (const f of r.figures) {
+      expect(headings, f.id).toContain(f.explain?.docs);
+      for (const script of f.explain?.profile?.match(/bench\/micro\/\S+\.mjs/g) ?? []) expect(existsSync(script), script).toBe(true);
+    }
     // About 45 s alone: every step runs child processes, which take longer while other files keep
     // both cores busy.
   }, 150_000);

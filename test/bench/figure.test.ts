@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { crossedNever, figure } from '../../bench/figure.js';
 import { renderFigures, renderMisses } from '../../bench/render.js';
+import { paceOf } from '../../bench/figures/broadcast.js';
+import { handoffWhy } from '../../bench/figures/latency.js';
+import { memoryWhy } from '../../bench/figures/memory.js';
 
 const base = { id: 'x', title: 't', unit: 'requests/s', floorName: 'peer' } as const;
 
@@ -50,7 +53,42 @@ describe('bench figures', () => {
       floor: 10,
       goal: { op: '<=', ratio: 2 },
     });
-    expect(renderMisses([missed, met])).toBe('missed: t (0.5, goal >= 1): clientCpuUsPerDelivery 1.3, sseClient lean');
+    expect(renderMisses([missed, met])).toBe('missed: t (0.5, goal >= 1)\n  figures: clientCpuUsPerDelivery 1.3, sseClient lean');
     expect(renderMisses([met])).toBe('every goal met');
+  });
+
+  it('says why a goal was missed and where to look closer, when the figure knows', () => {
+    const missed = figure({
+      ...base,
+      measured: 50,
+      floor: 100,
+      goal: { op: '>=', ratio: 1 },
+      details: { lost: 0 },
+      explain: { why: 'the client set the pace', profile: 'node bench/micro/x.mjs', docs: 'A section' },
+    });
+    expect(renderMisses([missed]).split('\n')).toEqual([
+      'missed: t (0.5, goal >= 1): the client set the pace',
+      '  figures: lost 0',
+      '  look closer: node bench/micro/x.mjs; docs/benchmarks.md, "A section"',
+    ]);
+  });
+
+  it("reads a broadcast's pace, a latency's handoff and a memory figure's bound from the run's own numbers", () => {
+    const floor = { delivered: 1000, serverCpuUs: 800, clientCpuUs: 500 };
+    expect(paceOf({ delivered: 1000, serverCpuUs: 900, clientCpuUs: 1800, serverCpuPercent: 46, clientCpuPercent: 89 }, floor)).toBe(
+      "the client set the pace, busy for 89 % of the span at 1.8 µs of CPU a delivery against the bare client's 0.5 µs",
+    );
+    expect(paceOf({ delivered: 1000, serverCpuUs: 1500, clientCpuUs: 700, serverCpuPercent: 90, clientCpuPercent: 40 }, floor)).toBe(
+      "the server set the pace, busy for 90 % of the span at 1.5 µs of CPU a delivery against the bare server's 0.8 µs",
+    );
+    expect(handoffWhy(356, 9, 65)).toBe(
+      "the server's own path from each message's instant to its write took 356 µs at the p50, 5.5 × the floor's whole trip (65 µs), 9 µs of it the publisher's lateness",
+    );
+    expect(handoffWhy(null, 9, 65)).toBeUndefined();
+    expect(memoryWhy(8600, 8000, 4800, 3153)).toBe(
+      "the V8 heap holds 3153 B of its 8600 B; 600 B over the goal, within the figure's own bound of 4800 B",
+    );
+    expect(memoryWhy(14000, 10000, 3357)).toBe("4000 B over the goal, beyond the figure's own bound of 3357 B");
+    expect(memoryWhy(null, 10000, 3357)).toBeUndefined();
   });
 });

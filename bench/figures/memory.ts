@@ -60,7 +60,7 @@ export async function memoryFigures(size: MemorySize, runs: MemoryRun[] = MEMORY
         goal: { op: '<=', ratio: CLIENT_GOAL },
         details: { connected: r.connected, target: size.connections, heapPerClientBytes: r.heapPerClientBytes },
         explain: {
-          why: `the V8 heap holds ${r.heapPerClientBytes} B a client of it`,
+          why: `the V8 heap holds ${bytes(r.heapPerClientBytes)} of it a client`,
           docs: 'The lean SSE client (issue 8, item 3)',
         },
       }),
@@ -133,19 +133,19 @@ export async function memoryFigures(size: MemorySize, runs: MemoryRun[] = MEMORY
  * heap; undefined when it was not measured.
  */
 export function memoryWhy(
-  bytes: number | null | undefined,
+  measured: number | null | undefined,
   goalBytes: number,
   boundBytes: number | null | undefined,
   heapBytes?: number | null,
 ): string | undefined {
-  if (bytes === null || bytes === undefined) return undefined;
-  const over = Math.round(bytes - goalBytes);
-  const heap =
-    heapBytes === null || heapBytes === undefined ? '' : `the V8 heap holds ${Math.round(heapBytes)} B of its ${Math.round(bytes)} B; `;
-  if (boundBytes === null || boundBytes === undefined) return `${heap}${over} B over the goal`;
-  const within = boundBytes >= over ? 'within' : 'beyond';
-  return `${heap}${over} B over the goal, ${within} the figure's own bound of ${Math.round(boundBytes)} B`;
+  if (measured === null || measured === undefined) return undefined;
+  const over = measured - goalBytes;
+  const heap = heapBytes === null || heapBytes === undefined ? '' : `the V8 heap holds ${bytes(heapBytes)} of its ${bytes(measured)}; `;
+  if (boundBytes === null || boundBytes === undefined) return `${heap}${bytes(over)} over the goal`;
+  return `${heap}${bytes(over)} over the goal, ${boundBytes >= over ? 'within' : 'beyond'} the figure's own bound of ${bytes(boundBytes)}`;
 }
+
+const bytes = (n: number) => `${Math.round(n).toLocaleString('en-US')} B`;
 
 function rowDetails(row: ModelResult): Figure['details'] {
   return {

@@ -86,9 +86,9 @@ describe('bench figures', () => {
     );
     expect(handoffWhy(null, 9, 65)).toBeUndefined();
     expect(memoryWhy(8600, 8000, 4800, 3153)).toBe(
-      "the V8 heap holds 3153 B of its 8600 B; 600 B over the goal, within the figure's own bound of 4800 B",
+      "the V8 heap holds 3,153 B of its 8,600 B; 600 B over the goal, within the figure's own bound of 4,800 B",
     );
-    expect(memoryWhy(14000, 10000, 3357)).toBe("4000 B over the goal, beyond the figure's own bound of 3357 B");
+    expect(memoryWhy(14000, 10000, 3357)).toBe("4,000 B over the goal, beyond the figure's own bound of 3,357 B");
     expect(memoryWhy(null, 10000, 3357)).toBeUndefined();
   });
 });

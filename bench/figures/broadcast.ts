@@ -174,7 +174,7 @@ async function netFloorBroadcast(size: BroadcastSize) {
   }
 }
 
-/** CPU a side took for a broadcast, and how long the broadcast lasted. */
+/** The CPU each side took for a broadcast's deliveries. */
 interface Spent {
   delivered: number;
   serverCpuUs: number;

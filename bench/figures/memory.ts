@@ -2,6 +2,7 @@ import { runModel } from '../../dist/runner/runModel.js';
 import { SETTLE_MS } from '../../dist/scenario/phases.js';
 import { planRun } from '../../dist/runner/plan.js';
 import { openFilesLimit } from '../../dist/metrics/limits.js';
+import { formatInt } from '../../dist/util/units.js';
 import { sleep } from '../../dist/util/sleep.js';
 import type { ModelId } from '../../dist/models/types.js';
 import type { ModelResult } from '../../dist/report/result.js';
@@ -145,7 +146,7 @@ export function memoryWhy(
   return `${heap}${bytes(over)} over the goal, ${boundBytes >= over ? 'within' : 'beyond'} the figure's own bound of ${bytes(boundBytes)}`;
 }
 
-const bytes = (n: number) => `${Math.round(n).toLocaleString('en-US')} B`;
+const bytes = (n: number) => `${formatInt(n)} B`;
 
 function rowDetails(row: ModelResult): Figure['details'] {
   return {

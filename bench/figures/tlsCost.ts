@@ -2,6 +2,7 @@ import { runModel } from '../../dist/runner/runModel.js';
 import { planRun } from '../../dist/runner/plan.js';
 import { prepareNetwork } from '../../dist/runner/network.js';
 import { openFilesLimit } from '../../dist/metrics/limits.js';
+import { formatInt } from '../../dist/util/units.js';
 import type { ModelId } from '../../dist/models/types.js';
 import type { ModelResult } from '../../dist/report/result.js';
 import type { Scenario } from '../../dist/scenario/schema.js';
@@ -70,7 +71,7 @@ export async function tlsFigures(size: TlsSize, models: ModelId[] = TLS_MODELS):
           goal: { op: '<=', ratio: GOALS[model] ?? 2 },
           details: { ...details, plainBytes: bytesOf(plainRow) ?? 'n/a' },
           explain: {
-            why: `the same ${side} took ${bytesOf(plainRow) ?? 'n/a'} B a connection without TLS`,
+            why: plainWhy(side, bytesOf(plainRow)),
             docs: 'TLS cost per connection',
           },
         }),
@@ -81,4 +82,11 @@ export async function tlsFigures(size: TlsSize, models: ModelId[] = TLS_MODELS):
 
 function runOne(s: Scenario, model: ModelId, network: Awaited<ReturnType<typeof prepareNetwork>>) {
   return runModel(s, model, planRun(s, { openFilesLimit: openFilesLimit() }), [], undefined, { network });
+}
+
+/** What the same side took without TLS, the figure's own peer inside connbench. */
+function plainWhy(side: string, plainBytes: number | null | undefined): string {
+  return plainBytes === null || plainBytes === undefined
+    ? `the same ${side} without TLS was not measured`
+    : `the same ${side} took ${formatInt(plainBytes)} B a connection without TLS`;
 }

@@ -1,9 +1,10 @@
 // What the reference server keeps per idle connection, by V8 heap object: the server runs in this
 // process, a heap snapshot is taken before and after the client workers connect `clients` clients
 // (forced GC before each), and the difference is printed per connection, largest first. With
-// --owners, the objects of the second snapshot are also grouped by what first holds them (the
-// owner's kind and the edge's name: `closure <- object Object .close` is a listener), for the
-// groups with at least one object per two connections: what a connection's objects belong to.
+// --owners, every object of the second snapshot (those from before the clients connected
+// included, not the difference) is also grouped by what first holds it (the owner's kind and the
+// edge's name: `closure <- object Object .close` is a listener), for the groups with at least one
+// object per two connections: what a connection's objects belong to.
 //   npm run bench (once, for the build); node --expose-gc bench/micro/serverHeapDiff.mjs tcp|websocket|sse|long-poll [clients] [--owners]
 import { writeHeapSnapshot } from 'node:v8';
 import { readFileSync, rmSync } from 'node:fs';

@@ -10,8 +10,8 @@ type UserSubscribers = Subscriber | Set<Subscriber>;
 
 /**
  * Fans each appended log entry out to the subscribers it is addressed to: every subscriber for a
- * broadcast, the recipient's subscribers for a chat message. Subscribers are kept in Sets so
- * add/remove under churn stay O(1).
+ * broadcast, the recipient's subscribers for a chat message. Add and remove stay O(1) under churn:
+ * every subscriber is in one Set, and each user's in a Set of their own once they are two.
  */
 export class Hub implements SubscriberHub {
   private readonly all = new Set<Subscriber>();
@@ -49,7 +49,9 @@ export class Hub implements SubscriberHub {
   private dispatch(entry: LogEntry): void {
     // The live Set, not a copy (a copy costs one array of every connection per message): a Set
     // iterates safely while a one-shot subscriber (a held long poll) deletes itself, and no push
-    // adds a subscriber synchronously (they arrive with requests).
+    // adds a subscriber synchronously (they arrive with requests). A user's Set that falls to one
+    // subscriber that way is replaced in byUser but still iterated here; a push never removes
+    // another subscriber, which that Set would then still reach.
     const targets = entry.to === undefined ? this.all : this.byUser.get(entry.to);
     if (targets === undefined) return;
     const withheld = this.log.withheld;

@@ -93,7 +93,10 @@ export async function broadcastFigures(
 type ModelBroadcast = Awaited<ReturnType<typeof modelBroadcast>>;
 type FloorBroadcast = Awaited<ReturnType<typeof netFloorBroadcast>>;
 
-export async function modelBroadcast(size: BroadcastSize, model: ModelId) {
+/** One broadcast's size: a pair's two halves are one run each. */
+type OneBroadcast = Omit<BroadcastSize, 'pairs'>;
+
+export async function modelBroadcast(size: OneBroadcast, model: ModelId) {
   const s = benchScenario({
     models: [model],
     clients: size.clients,
@@ -143,7 +146,7 @@ export async function modelBroadcast(size: BroadcastSize, model: ModelId) {
   }
 }
 
-async function netFloorBroadcast(size: BroadcastSize) {
+async function netFloorBroadcast(size: OneBroadcast) {
   const floor = new NetFloor();
   try {
     await floor.listen();

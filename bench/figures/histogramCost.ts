@@ -48,6 +48,7 @@ function timedRound(recorder: LatencyRecorder, values: Float64Array, records: nu
 
 /** The recording's share of client CPU in the fastest broadcast of this bench run. */
 export function histogramShareFigure(load: BroadcastLoad, recordNs: number): Figure {
+  const roundedNs = Math.round(recordNs * 10) / 10;
   return figure({
     id: 'client.histogramCpuShare',
     title: `histogram recording share of client CPU, ${load.model} broadcast at ${Math.round(load.deliveriesPerSec).toLocaleString('en-US')} deliveries/s`,
@@ -56,9 +57,9 @@ export function histogramShareFigure(load: BroadcastLoad, recordNs: number): Fig
     floor: load.clientCpuUs,
     floorName: "the client workers' total CPU",
     goal: { op: '<=', ratio: GOAL },
-    details: { recordNs: Math.round(recordNs * 10) / 10, recorded: load.recorded },
+    details: { recordNs: roundedNs, recorded: load.recorded },
     explain: {
-      why: `a record cost ${Math.round(recordNs * 10) / 10} ns, and the whole client ${Math.round((load.clientCpuUs / load.recorded) * 1000)} ns a delivery`,
+      why: `a record cost ${roundedNs} ns, and the whole client ${Math.round((load.clientCpuUs / load.recorded) * 1000)} ns a delivery`,
       docs: 'Where a goal is missed, and what limits it',
     },
   });

@@ -59,6 +59,11 @@ export async function shortPollFigure(size: ShortPollSize): Promise<Figure> {
       await cannon.stop({ type: 'stop' });
     }
 
+    // CPU per request tells the generator's cost apart from the machine's load.
+    const generatorCpuUsPerRequest = round(generator.clientCpuUs / generator.requests);
+    const autocannonCpuUsPerRequest = round(ran.cpuUs / ran.requests);
+    const serverCpuUsPerRequestWithGenerator = round(generator.serverCpuUs / generator.requests);
+    const serverCpuUsPerRequestWithAutocannon = round(peer.serverCpuUs / peer.requests);
     return figure({
       id: 'short-poll.requestsPerSec',
       title: `short-poll generator requests/s, ${size.connections} connections, \`/poll\``,
@@ -68,11 +73,10 @@ export async function shortPollFigure(size: ShortPollSize): Promise<Figure> {
       floorName: 'autocannon 8',
       goal: { op: '>=', ratio: 1, never: 0.8 },
       details: {
-        // CPU per request tells the generator's cost apart from the machine's load.
-        generatorCpuUsPerRequest: round(generator.clientCpuUs / generator.requests),
-        autocannonCpuUsPerRequest: round(ran.cpuUs / ran.requests),
-        serverCpuUsPerRequestWithGenerator: round(generator.serverCpuUs / generator.requests),
-        serverCpuUsPerRequestWithAutocannon: round(peer.serverCpuUs / peer.requests),
+        generatorCpuUsPerRequest,
+        autocannonCpuUsPerRequest,
+        serverCpuUsPerRequestWithGenerator,
+        serverCpuUsPerRequestWithAutocannon,
         generatorCpuPercent: round((100 * generator.clientCpuUs) / generator.windowUs),
         serverCpuPercentWithGenerator: round((100 * generator.serverCpuUs) / generator.windowUs),
         serverCpuPercentWithAutocannon: round((100 * peer.serverCpuUs) / peer.windowUs),
@@ -81,8 +85,8 @@ export async function shortPollFigure(size: ShortPollSize): Promise<Figure> {
       },
       explain: {
         why:
-          `the generator took ${round(generator.clientCpuUs / generator.requests)} µs of CPU a request against autocannon's ${round(ran.cpuUs / ran.requests)}, ` +
-          `and the server ${round(generator.serverCpuUs / generator.requests)} µs a request under the generator against ${round(peer.serverCpuUs / peer.requests)} under autocannon`,
+          `the generator took ${generatorCpuUsPerRequest} µs of CPU a request against autocannon's ${autocannonCpuUsPerRequest}, ` +
+          `and the server ${serverCpuUsPerRequestWithGenerator} µs a request under the generator against ${serverCpuUsPerRequestWithAutocannon} under autocannon`,
         docs: 'Where a goal is missed, and what limits it',
       },
     });

@@ -18,6 +18,6 @@ syncBuiltinESMExports();
 // The built bench, found at run time (tsc -p bench would otherwise take it as an input).
 const built = new URL('../../dist-bench/figures/broadcast.js', import.meta.url).href;
 const { modelBroadcast } = await import(built);
-const r = await modelBroadcast({ clients: 5000, messages: 100, payloadBytes: 128, rampUpMs: 2500, pairs: 1 }, model);
+const r = await modelBroadcast({ clients: 5000, messages: 100, payloadBytes: 128, rampUpMs: 2500 }, model);
 console.log(JSON.stringify({ model, ...r }));
 process.exit(0);

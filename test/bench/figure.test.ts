@@ -7,6 +7,10 @@ import { memoryWhy } from '../../bench/figures/memory.js';
 
 const base = { id: 'x', title: 't', unit: 'requests/s', floorName: 'peer' } as const;
 
+/** A throughput figure at half its goal, with whatever it says about itself. */
+const halfOfGoal = (about: Pick<Parameters<typeof figure>[0], 'details' | 'explain'>) =>
+  figure({ ...base, measured: 50, floor: 100, goal: { op: '>=', ratio: 1 }, ...about });
+
 describe('bench figures', () => {
   it('judges a higher-is-better ratio, its miss and its never line', () => {
     const met = figure({ ...base, measured: 110, floor: 100, goal: { op: '>=', ratio: 1, never: 0.8 } });
@@ -37,13 +41,7 @@ describe('bench figures', () => {
   });
 
   it('lists every missed goal with the details of its measurement, and says when none is missed', () => {
-    const missed = figure({
-      ...base,
-      measured: 50,
-      floor: 100,
-      goal: { op: '>=', ratio: 1 },
-      details: { clientCpuUsPerDelivery: 1.3, sseClient: 'lean' },
-    });
+    const missed = halfOfGoal({ details: { clientCpuUsPerDelivery: 1.3, sseClient: 'lean' } });
     const met = figure({
       ...base,
       id: 'm',
@@ -58,11 +56,7 @@ describe('bench figures', () => {
   });
 
   it('says why a goal was missed and where to look closer, when the figure knows', () => {
-    const missed = figure({
-      ...base,
-      measured: 50,
-      floor: 100,
-      goal: { op: '>=', ratio: 1 },
+    const missed = halfOfGoal({
       details: { lost: 0 },
       explain: { why: 'the client set the pace', profile: 'node bench/micro/x.mjs', docs: 'A section' },
     });

@@ -314,12 +314,12 @@ export class SseParser {
     this.eventType = '';
     if (!this.hasData) return;
     this.hasData = false;
-    if (this.dataBytes) {
+    if (this.dataBytes && type === 'message') {
       const bytes = this.dataBytes;
       this.dataBytes = undefined;
-      if (type === 'message') return this.h.onMessageBytes!(bytes, this.dataStart, this.dataEnd);
-      this.data = bytes.toString('utf8', this.dataStart, this.dataEnd);
+      return this.h.onMessageBytes!(bytes, this.dataStart, this.dataEnd);
     }
+    if (this.dataBytes) this.decodeDataBytes();
     const e: SseEvent = { type, data: this.data, lastEventId: this.lastEventId };
     this.data = '';
     this.h.onEvent(e);

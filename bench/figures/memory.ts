@@ -61,7 +61,7 @@ export async function memoryFigures(size: MemorySize, runs: MemoryRun[] = MEMORY
         goal: { op: '<=', ratio: CLIENT_GOAL },
         details: { connected: r.connected, target: size.connections, heapPerClientBytes: r.heapPerClientBytes },
         explain: {
-          why: `the V8 heap holds ${bytes(r.heapPerClientBytes)} of it a client`,
+          why: `the V8 heap holds ${bytes(r.heapPerClientBytes)} of each client's ${bytes(r.rssPerClientBytes)}`,
           docs: 'The lean SSE client (issue 8, item 3)',
         },
       }),
@@ -130,8 +130,8 @@ export async function memoryFigures(size: MemorySize, runs: MemoryRun[] = MEMORY
 }
 
 /**
- * How far a memory figure is from its goal against its own uncertainty, and how much of it is V8
- * heap; undefined when it was not measured.
+ * How far a memory figure is from its goal, over or under, against its own uncertainty, and how
+ * much of it is V8 heap; undefined when it was not measured.
  */
 export function memoryWhy(
   measured: number | null | undefined,
@@ -140,10 +140,12 @@ export function memoryWhy(
   heapBytes?: number | null,
 ): string | undefined {
   if (measured === null || measured === undefined) return undefined;
-  const over = measured - goalBytes;
+  const distance = Math.abs(measured - goalBytes);
+  const side = measured > goalBytes ? 'over' : 'under';
   const heap = heapBytes === null || heapBytes === undefined ? '' : `the V8 heap holds ${bytes(heapBytes)} of its ${bytes(measured)}; `;
-  if (boundBytes === null || boundBytes === undefined) return `${heap}${bytes(over)} over the goal`;
-  return `${heap}${bytes(over)} over the goal, ${boundBytes >= over ? 'within' : 'beyond'} the figure's own bound of ${bytes(boundBytes)}`;
+  if (boundBytes === null || boundBytes === undefined) return `${heap}${bytes(distance)} ${side} the goal`;
+  // Within the bound, the verdict (met or missed) could go the other way in another run.
+  return `${heap}${bytes(distance)} ${side} the goal, ${boundBytes >= distance ? 'within' : 'beyond'} the figure's own bound of ${bytes(boundBytes)}`;
 }
 
 const bytes = (n: number) => `${formatInt(n)} B`;

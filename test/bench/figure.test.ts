@@ -83,6 +83,9 @@ describe('bench figures', () => {
       "the V8 heap holds 3,153 B of its 8,600 B; 600 B over the goal, within the figure's own bound of 4,800 B",
     );
     expect(memoryWhy(14000, 10000, 3357)).toBe("4,000 B over the goal, beyond the figure's own bound of 3,357 B");
+    expect(memoryWhy(10695, 18600, 3357)).toBe("7,905 B under the goal, beyond the figure's own bound of 3,357 B");
+    expect(memoryWhy(5000, 6000, 4381)).toBe("1,000 B under the goal, within the figure's own bound of 4,381 B");
+    expect(memoryWhy(5000, 6000, null)).toBe('1,000 B under the goal');
     expect(memoryWhy(null, 10000, 3357)).toBeUndefined();
   });
 });

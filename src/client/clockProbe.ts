@@ -1,7 +1,10 @@
-import { Client } from 'undici';
 import { nowUsFine } from '../metrics/clock.js';
 import { estimateOffset, type ClockExchange, type OffsetEstimate } from '../metrics/clockOffset.js';
 import { runError } from '../util/errors.js';
+import { lazyPackage } from '../util/lazyPackage.js';
+
+// The runner imports this for every run (src/runner/remote/remoteServers.ts); only a run against another host probes its clock.
+const undici = lazyPackage<typeof import('undici')>('undici');
 
 /** The control API's clock endpoint (docs/contract.md, Control API). */
 export const CLOCK_PATH = '/control/clock';
@@ -36,7 +39,7 @@ const EXCHANGE_TIMEOUT_MS = 10_000;
  * connection to `GET /control/clock` (`{"us": <server µs, with fraction>}`).
  */
 export async function probeClock(baseUrl: string, token: string, plan: ProbePlan): Promise<OffsetEstimate> {
-  const client = new Client(baseUrl, { pipelining: 1, headersTimeout: EXCHANGE_TIMEOUT_MS, bodyTimeout: EXCHANGE_TIMEOUT_MS });
+  const client = new (undici().Client)(baseUrl, { pipelining: 1, headersTimeout: EXCHANGE_TIMEOUT_MS, bodyTimeout: EXCHANGE_TIMEOUT_MS });
   const headers = { authorization: `Bearer ${token}` };
   const kept: ClockExchange[] = [];
   const exchange = async (): Promise<ClockExchange> => {

@@ -1,8 +1,10 @@
-import { request } from 'undici';
+import { lazyPackage } from '../../util/lazyPackage.js';
 import type { ClientOptions } from '../types.js';
 import { codeOfSocketError, transportError, type ConnbenchError } from '../../util/errors.js';
 import { errorOfResponse } from './errorOfResponse.js';
 import { httpOrigin } from '../transport.js';
+
+const undici = lazyPackage<typeof import('undici')>('undici');
 
 /** What one fire-and-forget POST is, for its request and its error messages. */
 export interface PostSpec {
@@ -23,13 +25,14 @@ export interface PostSpec {
  * always read to the end, so the connection is free for the next request.
  */
 export function post(o: ClientOptions, p: PostSpec, onError: (e: ConnbenchError) => void): void {
-  request(`${httpOrigin(o)}${p.path}`, {
-    method: 'POST',
-    dispatcher: o.dispatcher,
-    ...(p.json !== undefined ? { headers: { 'content-type': 'application/json' }, body: p.json } : {}),
-    headersTimeout: o.heartbeat.timeoutMs,
-    bodyTimeout: o.heartbeat.timeoutMs,
-  })
+  undici()
+    .request(`${httpOrigin(o)}${p.path}`, {
+      method: 'POST',
+      dispatcher: o.dispatcher,
+      ...(p.json !== undefined ? { headers: { 'content-type': 'application/json' }, body: p.json } : {}),
+      headersTimeout: o.heartbeat.timeoutMs,
+      bodyTimeout: o.heartbeat.timeoutMs,
+    })
     .then(
       async (res) => {
         const text = await res.body.text();

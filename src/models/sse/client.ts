@@ -1,5 +1,5 @@
-import { EventSource, type FetchLike, type FetchLikeResponse, type ReaderLike } from 'eventsource';
-import { fetch as undiciFetch } from 'undici';
+import type { EventSource, FetchLike, FetchLikeResponse, ReaderLike } from 'eventsource';
+import type { fetch as undiciFetch } from 'undici';
 import type { ClientHandler, ClientOptions, ModelClient } from '../types.js';
 import type { Outgoing } from '../message.js';
 import { ConnbenchError, codeOfSocketError, transportError } from '../../util/errors.js';
@@ -10,6 +10,10 @@ import { gapOf, helloOf, messageOf } from './eventData.js';
 import { echoHeartbeat } from './echo.js';
 import { HeartbeatScanner } from './heartbeatScan.js';
 import { httpOrigin } from '../transport.js';
+import { lazyPackage } from '../../util/lazyPackage.js';
+
+const eventsource = lazyPackage<typeof import('eventsource')>('eventsource');
+const undici = lazyPackage<typeof import('undici')>('undici');
 
 type State = 'idle' | 'connecting' | 'open' | 'closed';
 
@@ -54,7 +58,7 @@ export class SseClient implements ModelClient {
       if (signal?.aborted) return onAbort();
       signal?.addEventListener('abort', onAbort, { once: true });
       this.startWatchdog();
-      const es = new EventSource(this.url(), { fetch: this.fetchVia });
+      const es = new (eventsource().EventSource)(this.url(), { fetch: this.fetchVia });
       this.es = es;
       es.addEventListener('hello', (e) => this.onHello(e.data));
       es.addEventListener('message', (e) => this.onEventMessage(e.data));
@@ -85,7 +89,7 @@ export class SseClient implements ModelClient {
   private readonly fetchVia: FetchLike = async (url, init) => {
     let res: Awaited<ReturnType<typeof undiciFetch>>;
     try {
-      res = await undiciFetch(url, { headers: init.headers, signal: init.signal, dispatcher: this.o.dispatcher });
+      res = await undici().fetch(url, { headers: init.headers, signal: init.signal, dispatcher: this.o.dispatcher });
     } catch (err) {
       this.cause ??= causeOf(err, 'the event stream request failed');
       throw err;

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { WebSocket, type RawData } from 'ws';
+import type { WebSocket, RawData } from 'ws';
 import type { Outgoing } from '../message.js';
 import { nowUs } from '../../metrics/clock.js';
 import { codeOfSocketError, transportError } from '../../util/errors.js';
@@ -10,6 +10,9 @@ import { PushClient } from '../push/pushClient.js';
 import { sendText, textOf } from './protocol.js';
 import { badFrame, onServerText } from './serverText.js';
 import { wsOrigin } from '../transport.js';
+import { lazyPackage } from '../../util/lazyPackage.js';
+
+const wsPackage = lazyPackage<typeof import('ws')>('ws');
 
 /** One WebSocket connection: hello, then messages and gaps; answers pings (ws does) and watches for silence. */
 export class WebsocketClient extends PushClient {
@@ -29,7 +32,7 @@ export class WebsocketClient extends PushClient {
     let ws: WebSocket;
     try {
       const transport = o.transport;
-      ws = new WebSocket(url, {
+      ws = new (wsPackage().WebSocket)(url, {
         perMessageDeflate: false,
         maxPayload: MAX_MESSAGE_BYTES,
         ...(o.localAddress ? { localAddress: o.localAddress } : {}),
@@ -57,7 +60,8 @@ export class WebsocketClient extends PushClient {
   }
 
   send(m: Outgoing): void {
-    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(sendText(m));
+    const ws = this.ws;
+    if (ws !== undefined && ws.readyState === ws.OPEN) ws.send(sendText(m));
   }
 
   private onFrame(data: RawData, isBinary: boolean): void {

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import type { WebSocket, RawData } from 'ws';
 import type { ModelServer, ServerHost, Subscriber } from '../types.js';
 import type { LogEntry } from '../log.js';
 import { MAX_SEND_BODY_BYTES } from '../sendBody.js';
@@ -14,6 +14,9 @@ import { cutNow, slowReaderQueueBytesOf, stallTimeoutMsOf } from '../serverLimit
 import { parseCursor, parseUser, startStream } from '../push/subscription.js';
 import { partialMessage } from './partialMessage.js';
 import { gapText, helloText, parseClientText, textFrame, textOf } from './protocol.js';
+import { lazyPackage } from '../../util/lazyPackage.js';
+
+const wsPackage = lazyPackage<typeof import('ws')>('ws');
 
 /** An empty server ping: 2 header bytes (server frames are not masked). */
 const WS_PING_FRAME_BYTES = 2;
@@ -49,17 +52,23 @@ class WsConnection implements Subscriber, Pingable, Corkable {
     // The entry's complete frame goes straight to the socket: ws would allocate a header and issue
     // two writes per socket per message. ws writes synchronously too (no deflate, no Blobs), so
     // its frames and these never interleave.
-    if (this.ws.readyState === WebSocket.OPEN) this.server.write(this, entry);
+    if (this.ws.readyState === this.ws.OPEN) this.server.write(this, entry);
   }
 }
 
 /**
  * ws's WebSocket that knows its connection, so that one set of listeners (below) serves every
  * connection: listeners made per connection would be closures, memory multiplied by the client count.
+ * Made from ws's class when the first server is, since ws is loaded then (lazyPackage).
  */
-class ServerWebSocket extends WebSocket {
-  conn: WsConnection | undefined;
+function serverWebSocketOf(base: typeof WebSocket) {
+  return class ServerWebSocket extends base {
+    conn: WsConnection | undefined;
+  };
 }
+type ServerWebSocketClass = ReturnType<typeof serverWebSocketOf>;
+type ServerWebSocket = InstanceType<ServerWebSocketClass>;
+let serverWebSocketClass: ServerWebSocketClass | undefined;
 
 /** The connection of a socket the server accepted (every one is a ServerWebSocket). */
 function connOf(ws: WebSocket): WsConnection {
@@ -93,12 +102,12 @@ export class WebsocketServer implements ModelServer {
   private host: ServerHost | undefined;
   // No clientTracking: the server keeps its own set of connections, and ws's would add a set entry
   // and a close listener per connection.
-  private readonly wss = new WebSocketServer<typeof ServerWebSocket>({
+  private readonly wss = new (wsPackage().WebSocketServer)<ServerWebSocketClass>({
     noServer: true,
     clientTracking: false,
     perMessageDeflate: false,
     maxPayload: MAX_SEND_BODY_BYTES,
-    WebSocket: ServerWebSocket,
+    WebSocket: (serverWebSocketClass ??= serverWebSocketOf(wsPackage().WebSocket)),
   });
   private readonly conns = new Set<WsConnection>();
   private readonly frames = new FrameCache((e) => textFrame(e.json));
@@ -149,7 +158,7 @@ export class WebsocketServer implements ModelServer {
       open.map(
         (c) =>
           new Promise<void>((resolve) => {
-            if (c.ws.readyState === WebSocket.CLOSED) return resolve();
+            if (c.ws.readyState === c.ws.CLOSED) return resolve();
             c.ws.once('close', () => resolve());
             c.ws.terminate();
           }),

@@ -1,8 +1,12 @@
-import { Pool } from 'undici';
+import type { Pool } from 'undici';
 import type { FromControl, ToControl } from '../../ipc/control.js';
 import { MAX_WAIT_MS } from '../../ipc/control.js';
 import { ConnbenchError, codeOfSocketError, runError } from '../../util/errors.js';
 import { sleep } from '../../util/sleep.js';
+import { lazyPackage } from '../../util/lazyPackage.js';
+
+// The CLI imports this for every run; only a shard's run against `serve --control` loads undici.
+const undici = lazyPackage<typeof import('undici')>('undici');
 
 /** Connection failures worth asking again: the server is starting, or its address does not resolve yet (a Service being created). */
 const TRANSIENT = new Set([
@@ -43,7 +47,7 @@ export class ControlClient {
   ) {
     // Held requests last up to MAX_WAIT_MS: undici must not time them out first.
     const timeoutMs = MAX_WAIT_MS + 30_000;
-    this.pool = new Pool(baseUrl, { connections: 4, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+    this.pool = new (undici().Pool)(baseUrl, { connections: 4, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
   }
 
   async call<T extends FromControl['type']>(m: ToControl, expect: T, o: CallOptions): Promise<Reply<T>> {

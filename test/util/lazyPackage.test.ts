@@ -1,0 +1,46 @@
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { lazyPackage } from '../../src/util/lazyPackage.js';
+
+const HEAVY = ['undici', 'ws', 'eventsource'];
+
+/** Which of HEAVY a fresh process has loaded after importing these built modules (CommonJS packages show in require.cache). */
+function loadedBy(modules: string[]): string[] {
+  const imports = modules.map((m) => `await import(${JSON.stringify(path.resolve('dist', m))});`).join(' ');
+  const script = `${imports} const { createRequire } = await import('node:module'); const keys = Object.keys(createRequire(import.meta.url).cache); console.log(JSON.stringify(${JSON.stringify(HEAVY)}.filter((p) => keys.some((k) => k.includes('/node_modules/' + p + '/'))))); process.exit(0);`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+  expect(r.status, r.stderr).toBe(0);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as string[];
+}
+
+describe('lazyPackage', () => {
+  it('loads the package on the first call, once, as require does', () => {
+    const ws = lazyPackage<typeof import('ws')>('ws');
+    const first = ws();
+    expect(first).toBe(createRequire(import.meta.url)('ws'));
+    expect(ws()).toBe(first);
+    expect(typeof first.WebSocketServer).toBe('function');
+  });
+
+  it('an unknown package fails on use, not on import', () => {
+    const missing = lazyPackage('connbench-no-such-package');
+    expect(() => missing()).toThrow(/connbench-no-such-package/);
+  });
+
+  // Built modules (npm run build): the server and the CLI import every model, and none of them
+  // loads undici, ws or eventsource until a model of theirs runs.
+  it('the reference server, the model registry and the CLI load none of undici, ws and eventsource at import', () => {
+    expect(loadedBy(['models/index.js'])).toEqual([]);
+    expect(loadedBy(['server/main.js'])).toEqual([]);
+    expect(loadedBy(['cli/program.js'])).toEqual([]);
+  });
+
+  it('a websocket server loads ws when it is made, and only ws', () => {
+    const script = `const { getModel } = await import(${JSON.stringify(path.resolve('dist/models/index.js'))}); getModel('websocket').createServer({}); const { createRequire } = await import('node:module'); const keys = Object.keys(createRequire(import.meta.url).cache); console.log(JSON.stringify(${JSON.stringify(HEAVY)}.filter((p) => keys.some((k) => k.includes('/node_modules/' + p + '/'))))); process.exit(0);`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout.trim())).toEqual(['ws']);
+  });
+});

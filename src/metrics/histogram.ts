@@ -1,18 +1,22 @@
-import * as hdr from 'hdr-histogram-js';
+import type * as Hdr from 'hdr-histogram-js';
+import { lazyPackage } from '../util/lazyPackage.js';
+
+// Loaded with the first histogram (initHistograms): `validate`, `list` and `schema` never need it.
+const hdr = lazyPackage<typeof Hdr>('hdr-histogram-js');
 
 /**
  * Latency histograms: integer microseconds in hdr-histogram-js (WASM build), 3 significant digits,
  * no after-the-fact correction (the publisher's scheduled timestamps already avoid coordinated
  * omission). Encoded as base64 compressed HDR for the result JSON and IPC.
  */
-export type Histogram = hdr.Histogram;
+export type Histogram = Hdr.Histogram;
 
 let wasmReady = false;
 
 /** Loads the WASM build once per process; call before the first histogram. */
 export async function initHistograms(): Promise<void> {
   if (wasmReady) return;
-  await hdr.initWebAssembly();
+  await hdr().initWebAssembly();
   wasmReady = true;
 }
 
@@ -23,7 +27,7 @@ export async function initHistograms(): Promise<void> {
 export const HISTOGRAM_LAYOUT = { lowestUs: 1, highestUs: 3_600_000_000, significantDigits: 3 } as const;
 
 export function createHistogram(): Histogram {
-  return hdr.build({
+  return hdr().build({
     bitBucketSize: 32,
     autoResize: true,
     lowestDiscernibleValue: HISTOGRAM_LAYOUT.lowestUs,
@@ -35,7 +39,7 @@ export function createHistogram(): Histogram {
 
 /** Encodes a histogram, or what a recorder has gathered (flushed first). */
 export function encodeHistogram(h: Histogram | LatencyRecorder): string {
-  return hdr.encodeIntoCompressedBase64(h instanceof LatencyRecorder ? h.flush() : h);
+  return hdr().encodeIntoCompressedBase64(h instanceof LatencyRecorder ? h.flush() : h);
 }
 
 /**
@@ -116,7 +120,7 @@ export class LatencyRecorder {
 }
 
 export function decodeHistogram(base64: string): Histogram {
-  return hdr.decodeFromCompressedBase64(base64, 32, wasmReady);
+  return hdr().decodeFromCompressedBase64(base64, 32, wasmReady);
 }
 
 /** Merges encoded histograms (one per worker or per repeat) into one. */

@@ -8,6 +8,10 @@
 import { Agent } from 'undici';
 import { sseModel } from '../../dist/models/sse/index.js';
 import { forceGc, serve } from '../floors/common.js';
+import { loadLazyPackages } from '../../dist/util/lazyPackage.js';
+
+// The reference client loads eventsource on its first connect: before the baseline, as a worker does.
+loadLazyPackages();
 
 /** Connects in flight at once, as in the bare net client. */
 const CONNECTS_IN_FLIGHT = 200;

@@ -28,6 +28,10 @@ import type { FromWorker, ToWorker, WorkerProgress, WorkerResult, WorkerStart } 
 import { answerRequests, type Correlated } from '../ipc/common.js';
 import { clientIdOf, serverIndexOf, socketsPerClient, sourceAddressOf } from '../topology/topology.js';
 import { PROBE_AFTER, PROBE_BEFORE, probeClock } from './clockProbe.js';
+import { loadLazyPackages } from '../util/lazyPackage.js';
+
+// The runner takes the workers' memory baseline before `start`: whatever the clients may use is loaded first.
+loadLazyPackages();
 
 const PROGRESS_EVERY_MS = 500;
 const RAMP_TICK_MS = 10;

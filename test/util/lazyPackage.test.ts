@@ -37,6 +37,12 @@ describe('lazyPackage', () => {
     expect(loadedBy(['cli/program.js'])).toEqual([]);
   });
 
+  // The runner takes a worker's memory baseline before the worker starts its clients: a package
+  // loaded by the first client would count as memory per connection.
+  it('a client worker loads every one of them at import', () => {
+    expect(loadedBy(['client/worker.js']).sort()).toEqual([...HEAVY].sort());
+  });
+
   it('a websocket server loads ws when it is made, and only ws', () => {
     const script = `const { getModel } = await import(${JSON.stringify(path.resolve('dist/models/index.js'))}); getModel('websocket').createServer({}); const { createRequire } = await import('node:module'); const keys = Object.keys(createRequire(import.meta.url).cache); console.log(JSON.stringify(${JSON.stringify(HEAVY)}.filter((p) => keys.some((k) => k.includes('/node_modules/' + p + '/'))))); process.exit(0);`;
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });

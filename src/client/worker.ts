@@ -30,8 +30,10 @@ import { clientIdOf, serverIndexOf, socketsPerClient, sourceAddressOf } from '..
 import { PROBE_AFTER, PROBE_BEFORE, probeClock } from './clockProbe.js';
 import { loadLazyPackages } from '../util/lazyPackage.js';
 
-// The runner takes the workers' memory baseline before `start`: whatever the clients may use is loaded first.
+// The runner takes the workers' memory baseline before `start`: whatever the clients may use is
+// loaded first, and the histograms' WebAssembly memory is made before a sample is answered.
 loadLazyPackages();
+const histogramsReady = initHistograms();
 
 const PROGRESS_EVERY_MS = 500;
 const RAMP_TICK_MS = 10;
@@ -87,7 +89,7 @@ class Worker {
 
   async begin(m: WorkerStart): Promise<FromWorker> {
     this.start = m;
-    await initHistograms();
+    await histogramsReady;
     this.latency = new LatencyRecorder();
     this.connect = createHistogram();
     const model = getModel(m.model);
@@ -357,7 +359,8 @@ class Worker {
     return { type: 'clock', estimate };
   }
 
-  sample(gc: boolean): FromWorker {
+  async sample(gc: boolean): Promise<FromWorker> {
+    await histogramsReady;
     if (gc) forceGc();
     return {
       type: 'sample',

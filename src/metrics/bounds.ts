@@ -18,8 +18,10 @@ const last = (xs: RepeatedSamples) => xs[xs.length - 1]!;
 /**
  * How far memory per connection may be off, bytes per connection, for each process sampled at the
  * baseline and with every client connected: page granularity on both readings, how much repeated
- * samples at each point disagree (GC not settled), and the change of the young generation, which
- * grows with the allocation rate rather than the connections. Summed over the processes.
+ * samples at each point disagree (GC not settled), the change of the young generation, which
+ * grows with the allocation rate rather than the connections, and of compiled code, which grows
+ * with the code that has run (the first connection's path is compiled once for all of them).
+ * Summed over the processes.
  */
 export function rssPerConnectionBound(base: RepeatedSamples[], connected: RepeatedSamples[], connections: number): number {
   if (connections <= 0) return 0;
@@ -28,7 +30,8 @@ export function rssPerConnectionBound(base: RepeatedSamples[], connected: Repeat
     const b = base[i]!;
     const c = connected[i]!;
     const young = Math.abs((last(c).youngGenerationBytes ?? 0) - (last(b).youngGenerationBytes ?? 0));
-    bytes += 2 * PAGE_BYTES + spread(b.map((s) => s.rssBytes)) + spread(c.map((s) => s.rssBytes)) + young;
+    const code = Math.abs((last(c).codeBytes ?? 0) - (last(b).codeBytes ?? 0));
+    bytes += 2 * PAGE_BYTES + spread(b.map((s) => s.rssBytes)) + spread(c.map((s) => s.rssBytes)) + young + code;
   }
   return Math.round(bytes / connections);
 }

@@ -17,6 +17,11 @@ export interface ResourceSample {
    * two samples is memory that is not per connection (src/metrics/bounds.ts).
    */
   youngGenerationBytes?: number;
+  /**
+   * Memory V8 holds for compiled code. It grows with the code the process has run, not with
+   * connections: the first connection compiles the paths every later one takes.
+   */
+  codeBytes?: number;
 }
 
 /** Forces a full GC when the process runs with --expose-gc (the runner forks children so). */
@@ -55,12 +60,18 @@ export function sampleProcess(openSockets: number): ResourceSample {
     cpuSystemUs: cpu.system,
     atUs: nowUs(),
     openSockets,
-    youngGenerationBytes: youngGenerationBytes(),
+    ...v8Spaces(),
   };
 }
 
-function youngGenerationBytes(): number {
-  return getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
+function v8Spaces(): Pick<ResourceSample, 'youngGenerationBytes' | 'codeBytes'> {
+  let youngGenerationBytes = 0;
+  let codeBytes = 0;
+  for (const s of getHeapSpaceStatistics()) {
+    if (s.space_name === 'new_space') youngGenerationBytes = s.space_size;
+    else if (s.space_name === 'code_space' || s.space_name === 'code_large_object_space') codeBytes += s.physical_space_size;
+  }
+  return { youngGenerationBytes, codeBytes };
 }
 
 /** The process's peak resident set since it started (getrusage maxrss). */

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { PAGE_BYTES, cpuPerMessageBound, rssPerConnectionBound } from '../../src/metrics/bounds.js';
 import type { ResourceSample } from '../../src/metrics/process.js';
 
-const sample = (rssBytes: number, youngGenerationBytes = 1 << 20): ResourceSample => ({
+const sample = (rssBytes: number, youngGenerationBytes = 1 << 20, codeBytes = 256 << 10): ResourceSample => ({
   pid: 1,
   rssBytes,
   heapUsedBytes: 0,
@@ -11,6 +11,7 @@ const sample = (rssBytes: number, youngGenerationBytes = 1 << 20): ResourceSampl
   atUs: 0,
   openSockets: 0,
   youngGenerationBytes,
+  codeBytes,
 });
 
 describe('error bounds', () => {
@@ -27,6 +28,17 @@ describe('error bounds', () => {
     const many = rssPerConnectionBound(base, connected, 5000);
     expect(few / many).toBeCloseTo(25, 0);
     expect(rssPerConnectionBound(base, connected, 0)).toBe(0);
+  });
+
+  it('memory per connection: compiled code that grew or shrank between the two points counts as not per connection', () => {
+    const base = [[sample(100_000, 1 << 20, 256 << 10)]];
+    const grew = [[sample(5_000_000, 1 << 20, 384 << 10)]];
+    expect(rssPerConnectionBound(base, grew, 1)).toBe(2 * PAGE_BYTES + (128 << 10));
+    const shrank = [[sample(5_000_000, 1 << 20, 192 << 10)]];
+    expect(rssPerConnectionBound(base, shrank, 1)).toBe(2 * PAGE_BYTES + (64 << 10));
+    // A sample from a process that does not report it (an older server on another host) adds nothing.
+    const unreported = [[{ ...sample(5_000_000), codeBytes: undefined }]];
+    expect(rssPerConnectionBound([[{ ...sample(100_000), codeBytes: undefined }]], unreported, 1)).toBe(2 * PAGE_BYTES);
   });
 
   it('CPU per message: the idle CPU rate over the window, per delivery', () => {

@@ -75,16 +75,24 @@ function valueOfIndex(index: number): number {
  * is the one per-value recording gives: the same counts in the same buckets, the exact min and max.
  */
 export class LatencyRecorder {
-  readonly histogram: Histogram;
-  private readonly counts = new Uint32Array(RECORDER_INDEXES);
-  private readonly touched = new Uint32Array(RECORDER_INDEXES);
+  // Made on first use: the arrays are 184 KiB and a histogram 96 KiB of WebAssembly
+  // memory, and a worker makes its recorders after the runner's memory baseline, where memory made
+  // for the worker would count as memory per connection until the first value comes.
+  private made: Histogram | undefined;
+  private counts: Uint32Array | undefined;
+  private touched: Uint32Array | undefined;
   private touchedCount = 0;
   private pending = 0;
   private minValue = Infinity;
   private maxValue = 0;
 
-  constructor(histogram: Histogram = createHistogram()) {
-    this.histogram = histogram;
+  constructor(histogram?: Histogram) {
+    this.made = histogram;
+  }
+
+  /** The histogram flush() adds to. */
+  get histogram(): Histogram {
+    return (this.made ??= createHistogram());
   }
 
   /** Integer microseconds, as Histogram.recordValue takes them. */
@@ -92,7 +100,8 @@ export class LatencyRecorder {
     const v = Math.trunc(us);
     if (!(v >= 1 && v <= 0xffffffff)) return this.histogram.recordValue(us);
     const index = indexOfValue(v);
-    if (this.counts[index]++ === 0) this.touched[this.touchedCount++] = index;
+    const counts = this.counts ?? this.makeArrays();
+    if (counts[index]++ === 0) this.touched![this.touchedCount++] = index;
     if (v > this.maxValue) this.maxValue = v;
     if (v < this.minValue) this.minValue = v;
     // Far below the 2^32 a count can hold.
@@ -104,18 +113,26 @@ export class LatencyRecorder {
     if (this.touchedCount === 0) return this.histogram;
     const minIndex = indexOfValue(this.minValue);
     const maxIndex = indexOfValue(this.maxValue);
+    const counts = this.counts!;
+    const touched = this.touched!;
+    const histogram = this.histogram;
     for (let i = 0; i < this.touchedCount; i++) {
-      const index = this.touched[i]!;
+      const index = touched[i]!;
       // The buckets of the extremes are recorded at the extremes, so min and max stay exact.
       const value = index === maxIndex ? this.maxValue : index === minIndex ? this.minValue : valueOfIndex(index);
-      this.histogram.recordValueWithCount(value, this.counts[index]!);
-      this.counts[index] = 0;
+      histogram.recordValueWithCount(value, counts[index]!);
+      counts[index] = 0;
     }
     this.touchedCount = 0;
     this.pending = 0;
     this.minValue = Infinity;
     this.maxValue = 0;
-    return this.histogram;
+    return histogram;
+  }
+
+  private makeArrays(): Uint32Array {
+    this.touched = new Uint32Array(RECORDER_INDEXES);
+    return (this.counts = new Uint32Array(RECORDER_INDEXES));
   }
 }
 

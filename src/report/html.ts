@@ -6,6 +6,7 @@ import { repeatNote } from './spreadText.js';
 import { SUMMARY_BOUNDED, SUMMARY_HEAD, SUMMARY_PATHS, summaryCells, type SummaryCell } from './summaryColumns.js';
 import { uncertainNote } from './uncertain.js';
 import { unmeasuredNotes } from './unmeasured.js';
+import { spinNotes } from './spinNote.js';
 import { rowLabel } from './condition.js';
 import { outcomeNotes } from './faultNotes.js';
 import { formatBytes } from '../util/units.js';
@@ -208,6 +209,7 @@ export function renderHtml(result: RunResult, chartLibrary: ChartLibrary): strin
     uncertainNote(result.models, SUMMARY_BOUNDED),
     ...outcomeNotes(result.models).map((n) => n.trim()),
     ...unmeasuredNotes(result.models, SUMMARY_PATHS).map((n) => n.trim()),
+    ...spinNotes(result.models),
   ].filter((n): n is string => Boolean(n));
   const envRows: [string, string][] = [
     ['connbench', result.tool.version],

@@ -5,6 +5,7 @@ import { repeatNote } from './spreadText.js';
 import { SUMMARY_BOUNDED, SUMMARY_HEAD, SUMMARY_PATHS, summaryCells, type SummaryCell } from './summaryColumns.js';
 import { uncertainNote } from './uncertain.js';
 import { unmeasuredNotes } from './unmeasured.js';
+import { spinNotes } from './spinNote.js';
 import { scenarioLine } from './scenarioLine.js';
 import { rowLabel } from './condition.js';
 import { outcomeNotes } from './faultNotes.js';
@@ -41,6 +42,7 @@ export function renderRunMarkdown(result: RunResult): string {
   const notes = [
     ...result.models.filter((m) => m.status !== 'ok' && m.statusReason).map((r) => `${rowLabel(r)}: ${r.statusReason!}`),
     ...unmeasuredNotes(result.models, SUMMARY_PATHS).map((n) => n.trim()),
+    ...spinNotes(result.models),
   ];
   for (const n of notes) out.push(`- ${mdCell(n)}`);
   if (notes.length > 0) out.push('');

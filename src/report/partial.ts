@@ -60,6 +60,7 @@ export function unfinishedModelResult(
       kernelPerConnectionBytes: null,
       cpuPercent: null,
       cpuUsPerMessage: null,
+      publishSpinCpuUsPerMessage: null,
       peakRssBytes: null,
       openSockets: null,
       deadPeers: 0,

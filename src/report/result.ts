@@ -69,6 +69,12 @@ export interface ModelResult {
     /** How much of cpuUsPerMessage may be background work: idle CPU scaled to the window, per delivery. Absent in schemaVersion 1. */
     cpuUsPerMessageBound?: number | null;
     /**
+     * The part of cpuUsPerMessage the publisher spent spinning for each message's instant: connbench's
+     * own wait, which a real server does not spend. null from a server that does not report it (an
+     * older one on another host); absent before it was added (schemaVersion 7, without a bump).
+     */
+    publishSpinCpuUsPerMessage?: number | null;
+    /**
      * The publisher's own lateness for messages scheduled in the window: the part of every latency
      * that is the server's scheduling. null without a scheduled publisher (chat, idle). Absent in schemaVersion 1.
      */

@@ -52,6 +52,7 @@ const row = z.looseObject({
     rssPerConnectionBytes: figure,
     rssPerConnectionBytesBound: figure.optional(),
     cpuUsPerMessageBound: figure.optional(),
+    publishSpinCpuUsPerMessage: figure.optional(),
     publishLagUs: z.looseObject({ p50: figure, p99: figure, max: count }).nullable().optional(),
     publishHandoffUs: z.looseObject({ p50: figure, p99: figure, max: count }).nullable().optional(),
     heapPerConnectionBytes: figure,

@@ -6,6 +6,7 @@ import { outcomeNotes } from './faultNotes.js';
 import { boundedText, uncertainNote, type BoundedPath } from './uncertain.js';
 import { clockMarked, clockNotes } from './clockNotes.js';
 import { unmeasuredNotes } from './unmeasured.js';
+import { spinNotes } from './spinNote.js';
 import { transportCells, transportColumns, transportNotes } from './transportColumns.js';
 
 /** The wide table's figures that carry a bound. */
@@ -73,6 +74,8 @@ export function renderRunTable(result: RunResult, opts: { wide?: boolean; color?
       ...outcomeNotes(result.models),
       ...statusNotes(result.models),
       ...unmeasuredNotes(result.models, opts.wide ? [...SHOWN, ...SHOWN_WIDE] : SHOWN).map((n) => wrapNote(n.trim())),
+      // The server's CPU per message is a --wide column.
+      ...(opts.wide ? spinNotes(result.models).map((n) => wrapNote(n)) : []),
       ...transportNotes(result.models, transport).map((n) => wrapNote(n.trim())),
       ...errorLines(result.models),
     ].join('\n') + '\n'

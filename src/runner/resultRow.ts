@@ -87,6 +87,7 @@ export function sumSamples(samples: ResourceSample[]): ResourceSample {
     cpuSystemUs: add((s) => s.cpuSystemUs),
     atUs: samples.reduce((a, s) => Math.max(a, s.atUs), 0),
     openSockets: add((s) => s.openSockets),
+    ...(samples.some((s) => s.publishSpinCpuUs !== undefined) ? { publishSpinCpuUs: add((s) => s.publishSpinCpuUs ?? 0) } : {}),
   };
 }
 
@@ -287,6 +288,7 @@ function serverFigures(
     cpuPercent: per(100 * cpu, windowUs),
     cpuUsPerMessage: cpuPerMessage,
     cpuUsPerMessageBound: boundOf(cpuPerMessage, bounds.serverCpu),
+    publishSpinCpuUsPerMessage: spinPerMessage(s, deliveries),
     publishLagUs,
     publishHandoffUs,
     peakRssBytes: s.peakRssBytes,
@@ -294,6 +296,14 @@ function serverFigures(
     ...(s.deadPeers !== undefined ? { deadPeers: s.deadPeers } : {}),
     ...(s.slowReaderCuts !== undefined ? { slowReaderCuts: s.slowReaderCuts } : {}),
   };
+}
+
+/** The part of cpuUsPerMessage the publisher spent spinning for its instants; null from servers that do not say (older, or none publishing). */
+function spinPerMessage(s: ServerWindow, deliveries: number): number | null {
+  const start = s.measureStart.publishSpinCpuUs;
+  const end = s.measureEnd.publishSpinCpuUs;
+  if (end === undefined) return null;
+  return per(end - (start ?? 0), deliveries, 2);
 }
 
 /**

@@ -30,11 +30,24 @@ type Schedule = ConstructorParameters<typeof Publisher>[1];
 /** What a restart fault carries on (src/server/handover.ts): the publisher's schedule, and the totals of the processes this one replaced. */
 let publishing: Schedule | undefined;
 let carry: Carry = NO_CARRY;
+/** The spin CPU of this process's publishers that were replaced (Publisher.spinCpuUs). */
+let earlierSpinCpuUs = 0;
+/**
+ * The counter that carries the publishers' spin CPU through a restart, as every counter is carried
+ * (src/server/handover.ts); a sample reports it as publishSpinCpuUs.
+ */
+const SPIN_COUNTER = 'publishSpinCpuUs';
 
 function startPublishing(log: ReferenceHost['log'], opts: Schedule): void {
+  retirePublisher();
   publishing = opts;
   publisher = new Publisher(log, opts);
   publisher.start();
+}
+
+function retirePublisher(): void {
+  earlierSpinCpuUs += publisher?.spinCpuUs ?? 0;
+  publisher = undefined;
 }
 
 /** This process's own totals so far, `own` its sample: what a restart hands on, and what a sample adds to the carry. */
@@ -43,7 +56,7 @@ function ownTotals(own: ResourceSample): Carry {
     cpuUserUs: own.cpuUserUs,
     cpuSystemUs: own.cpuSystemUs,
     wireBytes: host?.wireBytes() ?? NO_CARRY.wireBytes,
-    counters: host?.counters ?? {},
+    counters: { ...host?.counters, [SPIN_COUNTER]: earlierSpinCpuUs + (publisher?.spinCpuUs ?? 0) },
     peakRssBytes: peakRssBytes(),
     acceptedBySourceAddress: host?.acceptedBySourceAddress() ?? {},
   };
@@ -91,7 +104,7 @@ function sample(gc: boolean): FromServer {
   const total = carryOn(carry, ownTotals(own));
   return {
     type: 'sample',
-    sample: { ...own, cpuUserUs: total.cpuUserUs, cpuSystemUs: total.cpuSystemUs },
+    sample: { ...own, cpuUserUs: total.cpuUserUs, cpuSystemUs: total.cpuSystemUs, publishSpinCpuUs: total.counters[SPIN_COUNTER] ?? 0 },
     peakRssBytes: total.peakRssBytes,
     counters: total.counters,
     wireBytes: total.wireBytes,
@@ -102,7 +115,7 @@ function sample(gc: boolean): FromServer {
 /** Restart fault: nothing may reach the log after the snapshot, so the schedule stops, then every connection and listener. */
 async function freeze(running: ReferenceHost): Promise<FromServer> {
   const nextIndex = publisher?.stop();
-  publisher = undefined;
+  retirePublisher();
   await running.close();
   return {
     type: 'frozen',

@@ -101,6 +101,11 @@ export class OnTimeWaiter {
   private readonly spinner = new Spinner();
   /** The time between two instants of the schedule this waiter serves, which sizes the spin. */
   private readonly intervalUs: number;
+  /**
+   * CPU time (user + system, µs) this waiter has spent spinning: connbench's own waiting, which
+   * the server's CPU figures include and a real server would not spend (server.publishSpinCpuUsPerMessage).
+   */
+  spinCpuUs = 0;
 
   constructor(intervalUs: number) {
     this.intervalUs = intervalUs;
@@ -142,7 +147,10 @@ export class OnTimeWaiter {
       this.immediate = setImmediate(this.approach);
       return;
     }
+    const before = process.cpuUsage();
     this.spinner.until(this.dueUs);
+    const spent = process.cpuUsage(before);
+    this.spinCpuUs += spent.user + spent.system;
     this.fire = undefined;
     fire();
   };

@@ -51,6 +51,11 @@ export class Publisher {
    * after it. Every process given the same t0, rate and end then publishes exactly the same
    * messages, however late its stop arrives (server.processes > 1 relies on it).
    */
+  /** CPU time (µs) spent spinning for the instants of its messages (OnTimeWaiter.spinCpuUs). */
+  get spinCpuUs(): number {
+    return this.waiter.spinCpuUs;
+  }
+
   constructor(log: MessageLog, opts: PublisherSchedule) {
     this.log = log;
     this.intervalUs = 1e6 / opts.ratePerSec;

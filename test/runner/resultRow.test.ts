@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { summarizeModelRun, type RawModelRun } from '../../src/runner/resultRow.js';
+import { sumSamples, summarizeModelRun, type RawModelRun } from '../../src/runner/resultRow.js';
 import { createHistogram, encodeHistogram, initHistograms } from '../../src/metrics/histogram.js';
 import type { ResourceSample } from '../../src/metrics/process.js';
 import type { WorkerResult } from '../../src/ipc/worker.js';
@@ -124,6 +124,24 @@ describe('summarizeModelRun: no figure without samples', () => {
     expect(row.client.rssPerClientBytes).toBeNull();
     expect(row.wire.heartbeatBytesPerConnectionPerMinute).toBeNull();
     expect(row.connectMs).toMatchObject({ p50: null, p99: null, max: null });
+  });
+});
+
+describe('summarizeModelRun: the publisher spin', () => {
+  it('is the part of the server CPU per message spent spinning in the window, summed over the server processes', () => {
+    const r = raw(10, 200);
+    const withSpin = (s: ResourceSample, spinUs: number) => ({ ...s, publishSpinCpuUs: spinUs });
+    const server = { ...r.server, measureStart: withSpin(r.server.measureStart, 3000), measureEnd: withSpin(r.server.measureEnd, 43_000) };
+    const row = summarizeModelRun({ ...r, server });
+    // 1e5 µs of CPU over 200 deliveries, 4e4 of it spinning.
+    expect(row.server).toMatchObject({ cpuUsPerMessage: 500, publishSpinCpuUsPerMessage: 200 });
+    const both = sumSamples([withSpin(r.server.measureEnd, 1000), withSpin(r.server.measureEnd, 2500)]);
+    expect(both.publishSpinCpuUs).toBe(3500);
+    expect(sumSamples([r.server.measureEnd, r.server.measureEnd]).publishSpinCpuUs).toBeUndefined();
+  });
+
+  it('is null from a server that does not report it', () => {
+    expect(summarizeModelRun(raw(10, 200)).server.publishSpinCpuUsPerMessage).toBeNull();
   });
 });
 

@@ -110,6 +110,18 @@ describe('OnTimeWaiter', () => {
     expect(fired).toBe(false);
   });
 
+  it('counts the CPU time it spent spinning before each instant, and next to none for an instant already past', async () => {
+    // An instant already past takes no spin (the spinner returns at once); nearer than the spin, it spins.
+    // At 10/s the spin is SPIN_FLOOR_MAX_US: an instant 3 ms ahead is spun for all the way.
+    const w = new OnTimeWaiter(100_000);
+    await new Promise<void>((resolve) => w.at(nowUs() - 1000, resolve));
+    const afterPast = w.spinCpuUs;
+    expect(afterPast).toBeLessThan(SPIN_MIN_US);
+    await new Promise<void>((resolve) => w.at(nowUs() + 3000, resolve));
+    // At least part of the spin ran on the CPU, however the machine scheduled it.
+    expect(w.spinCpuUs).toBeGreaterThan(afterPast);
+  });
+
   it('never calls back before at() returns, even for an instant already past', async () => {
     const w = new OnTimeWaiter(10_000);
     let fired = false;

@@ -141,11 +141,11 @@ export function memoryWhy(
 ): string | undefined {
   if (measured === null || measured === undefined) return undefined;
   const distance = Math.abs(measured - goalBytes);
-  const side = measured > goalBytes ? 'over' : 'under';
+  const where = distance === 0 ? 'at the goal' : `${bytes(distance)} ${measured > goalBytes ? 'over' : 'under'} the goal`;
   const heap = heapBytes === null || heapBytes === undefined ? '' : `the V8 heap holds ${bytes(heapBytes)} of its ${bytes(measured)}; `;
-  if (boundBytes === null || boundBytes === undefined) return `${heap}${bytes(distance)} ${side} the goal`;
+  if (boundBytes === null || boundBytes === undefined) return `${heap}${where}`;
   // Within the bound, the verdict (met or missed) could go the other way in another run.
-  return `${heap}${bytes(distance)} ${side} the goal, ${boundBytes >= distance ? 'within' : 'beyond'} the figure's own bound of ${bytes(boundBytes)}`;
+  return `${heap}${where}, ${boundBytes >= distance ? 'within' : 'beyond'} the figure's own bound of ${bytes(boundBytes)}`;
 }
 
 const bytes = (n: number) => `${formatInt(n)} B`;

@@ -298,7 +298,7 @@ function serverFigures(
   };
 }
 
-/** The part of cpuUsPerMessage the publisher spent spinning for its instants; null from servers that do not say (older, or none publishing). */
+/** The part of cpuUsPerMessage the publisher spent spinning for its instants: 0 without a schedule (chat, idle), null from an older server that does not report it. */
 function spinPerMessage(s: ServerWindow, deliveries: number): number | null {
   const start = s.measureStart.publishSpinCpuUs;
   const end = s.measureEnd.publishSpinCpuUs;

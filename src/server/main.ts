@@ -13,7 +13,7 @@ import type { ResourceSample } from '../metrics/process.js';
 import { ConnbenchError, runError } from '../util/errors.js';
 import { nowUs } from '../metrics/clock.js';
 import { paddingOf } from '../models/message.js';
-import { encodeHistogram } from '../metrics/histogram.js';
+import { encodeHistogram, loadHistograms } from '../metrics/histogram.js';
 import { openFilesLimit } from '../metrics/limits.js';
 import { WITHHOLD_ENV, parseWithholdSpec } from './withhold.js';
 import { NO_CARRY, carryOn, continuedSchedule, type Carry } from './handover.js';
@@ -69,6 +69,8 @@ function portsToOpen(m: ServerStart): Ports {
 
 /** Starts a host for the models asked for; after a restart fault, carries on from the one it replaces. */
 async function start(m: ServerStart): Promise<FromServer> {
+  // Before the runner's memory baseline and the first message: the publisher's recorders need it.
+  loadHistograms();
   const withhold = process.env[WITHHOLD_ENV];
   const started = new ReferenceHost({
     host: m.host,

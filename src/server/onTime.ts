@@ -101,11 +101,6 @@ export class OnTimeWaiter {
   private readonly spinner = new Spinner();
   /** The time between two instants of the schedule this waiter serves, which sizes the spin. */
   private readonly intervalUs: number;
-  /**
-   * CPU time (user + system, µs) this waiter has spent spinning: connbench's own waiting, which
-   * the server's CPU figures include and a real server would not spend (server.publishSpinCpuUsPerMessage).
-   */
-  spinCpuUs = 0;
 
   constructor(intervalUs: number) {
     this.intervalUs = intervalUs;
@@ -125,6 +120,14 @@ export class OnTimeWaiter {
     const timerLeadUs = dueUs - nowUs() - this.spinUs - COARSE_LEAD_US;
     if (timerLeadUs > 0) this.timer = setTimeout(this.approach, timerLeadUs / 1000);
     else this.immediate = setImmediate(this.approach);
+  }
+
+  /**
+   * Microseconds this waiter has spent spinning (Spinner.spunUs): connbench's own waiting, which
+   * the server's CPU figures include and a real server would not spend (server.publishSpinCpuUsPerMessage).
+   */
+  get spinCpuUs(): number {
+    return this.spinner.spunUs;
   }
 
   cancel(): void {
@@ -147,10 +150,7 @@ export class OnTimeWaiter {
       this.immediate = setImmediate(this.approach);
       return;
     }
-    const before = process.cpuUsage();
     this.spinner.until(this.dueUs);
-    const spent = process.cpuUsage(before);
-    this.spinCpuUs += spent.user + spent.system;
     this.fire = undefined;
     fire();
   };

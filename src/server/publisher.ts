@@ -28,7 +28,7 @@ export class Publisher {
   /** The worst lateness seen (actual - scheduled), microseconds: a sign the server fell behind. */
   lateMaxUs = 0;
   /** Lateness of each message scheduled from recordLagFromUs on, microseconds. */
-  readonly lag = new LatencyRecorder();
+  readonly lag = LatencyRecorder.ready();
   /**
    * For the same messages, microseconds from the scheduled time until the server had handed the
    * message on: the publishing callback, then all the process.nextTick and microtask work it queued
@@ -36,7 +36,7 @@ export class Publisher {
    * those queues). An upper bound on the server's part of the latency; this minus lag is the
    * server's own path.
    */
-  readonly handoff = new LatencyRecorder();
+  readonly handoff = LatencyRecorder.ready();
   /** Scheduled times of the messages published in this turn whose handoff is still to be recorded. */
   private readonly handoffPending: number[] = [];
   private readonly log: MessageLog;
@@ -51,11 +51,6 @@ export class Publisher {
    * after it. Every process given the same t0, rate and end then publishes exactly the same
    * messages, however late its stop arrives (server.processes > 1 relies on it).
    */
-  /** CPU time (µs) spent spinning for the instants of its messages (OnTimeWaiter.spinCpuUs). */
-  get spinCpuUs(): number {
-    return this.waiter.spinCpuUs;
-  }
-
   constructor(log: MessageLog, opts: PublisherSchedule) {
     this.log = log;
     this.intervalUs = 1e6 / opts.ratePerSec;
@@ -64,6 +59,11 @@ export class Publisher {
     this.untilUs = opts.untilUs ?? Infinity;
     this.recordLagFromUs = opts.recordLagFromUs ?? opts.t0Us;
     this.body = paddingOf(opts.payloadBytes);
+  }
+
+  /** Microseconds spent spinning for the instants of its messages (OnTimeWaiter.spinCpuUs). */
+  get spinCpuUs(): number {
+    return this.waiter.spinCpuUs;
   }
 
   /** Scheduled time of message k (0-based), integer microseconds. */

@@ -86,6 +86,7 @@ describe('bench figures', () => {
     expect(memoryWhy(10695, 18600, 3357)).toBe("7,905 B under the goal, beyond the figure's own bound of 3,357 B");
     expect(memoryWhy(5000, 6000, 4381)).toBe("1,000 B under the goal, within the figure's own bound of 4,381 B");
     expect(memoryWhy(5000, 6000, null)).toBe('1,000 B under the goal');
+    expect(memoryWhy(6000, 6000, 4381)).toBe("at the goal, within the figure's own bound of 4,381 B");
     expect(memoryWhy(null, 10000, 3357)).toBeUndefined();
   });
 });

@@ -8,6 +8,9 @@ import { initHistograms, syntheticResult, syntheticRow } from './fixtures.js';
 import { unfinishedModelResult } from '../../src/report/partial.js';
 import { renderRunTable } from '../../src/report/table.js';
 
+/** A real result of schemaVersion 1: the example workflow's baseline of 2026-11-23 (examples/ci-smoke.yaml, --repeat 3). */
+const V1_RESULT = new URL('../fixtures/results/ci-smoke-v1.json', import.meta.url).pathname;
+
 const errorOf = (f: () => unknown) => {
   try {
     f();
@@ -81,11 +84,11 @@ describe('reading a result file', () => {
     );
   });
 
-  it('reads schemaVersion 1, 2 and 3 as 4 states them, and as 7: the committed baseline, and zeros with nothing behind them become null', () => {
-    const baseline = readResultFile('results/baselines/ci-smoke.json');
+  it('reads schemaVersion 1, 2 and 3 as 4 states them, and as 7: a version 1 result, and zeros with nothing behind them become null', () => {
+    const baseline = readResultFile(V1_RESULT);
     expect(baseline.schemaVersion).toBe(7);
     expect(baseline.models[0]!.latencyMs.p99).toBe(500.223);
-    const v1 = JSON.parse(readFileSync('results/baselines/ci-smoke.json', 'utf8')) as Record<string, any>;
+    const v1 = JSON.parse(readFileSync(V1_RESULT, 'utf8')) as Record<string, any>;
     const failed = unfinishedModelResult('tcp', {}, 200, { code: 'CB_ERR_X', message: 'x' }, true) as Record<string, any>;
     // Version 1 wrote zeros in a row that did not finish.
     v1.models = [
@@ -115,7 +118,7 @@ describe('reading a result file', () => {
   });
 
   it('reads a schemaVersion 1 to 4 result with its rows in the current shape, their transport figures (5) not measured', () => {
-    const baseline = new URL('../../results/baselines/ci-smoke.json', import.meta.url).pathname;
+    const baseline = V1_RESULT;
     const raw = JSON.parse(readFileSync(baseline, 'utf8')) as { schemaVersion: number; models: Record<string, unknown>[] };
     expect(raw.schemaVersion).toBe(1);
     expect(raw.models[0]!.tls).toBeUndefined();

@@ -110,16 +110,17 @@ describe('OnTimeWaiter', () => {
     expect(fired).toBe(false);
   });
 
-  it('counts the CPU time it spent spinning before each instant, and next to none for an instant already past', async () => {
-    // An instant already past takes no spin (the spinner returns at once); nearer than the spin, it spins.
+  it('counts the time it spent spinning before each instant, and none for an instant already past', async () => {
     // At 10/s the spin is SPIN_FLOOR_MAX_US: an instant 3 ms ahead is spun for all the way.
     const w = new OnTimeWaiter(100_000);
     await new Promise<void>((resolve) => w.at(nowUs() - 1000, resolve));
-    const afterPast = w.spinCpuUs;
-    expect(afterPast).toBeLessThan(SPIN_MIN_US);
-    await new Promise<void>((resolve) => w.at(nowUs() + 3000, resolve));
-    // At least part of the spin ran on the CPU, however the machine scheduled it.
-    expect(w.spinCpuUs).toBeGreaterThan(afterPast);
+    expect(w.spinCpuUs).toBe(0);
+    const dueUs = nowUs() + 3000;
+    let firedUs = 0;
+    await new Promise<void>((resolve) => w.at(dueUs, () => resolve(void (firedUs = nowUs()))));
+    expect(w.spinCpuUs).toBeGreaterThan(0);
+    // The spin ends where the callback begins: it cannot have spun past the call.
+    expect(w.spinCpuUs).toBeLessThanOrEqual(firedUs - (dueUs - 3000));
   });
 
   it('never calls back before at() returns, even for an instant already past', async () => {

@@ -35,4 +35,18 @@ describe('Spinner: a spin that reads the clock at most every READ_EVERY_US', () 
     expect(t).toBeGreaterThanOrEqual(130);
     expect(reads).toBe(10);
   });
+
+  it('adds up the time it spun, from its own first to its last read, and none for an instant already past', () => {
+    let t = 100;
+    const s = new Spinner(() => (t += 3));
+    // Reads at 103, 106, …, 130: 27 µs of spinning.
+    s.until(130);
+    expect(s.spunUs).toBe(27);
+    // One read at 133, already past 80: nothing spun.
+    s.until(t - 50);
+    expect(s.spunUs).toBe(27);
+    // Reads at 136, 139, 142, 145 for an instant at 143: 9 µs more.
+    s.until(t + 10);
+    expect(s.spunUs).toBe(27 + 9);
+  });
 });

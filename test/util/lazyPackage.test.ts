@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -39,6 +40,13 @@ describe('lazyPackage', () => {
 
   // The runner takes a worker's memory baseline before the worker starts its clients: a package
   // loaded by the first client would count as memory per connection.
+  // eventsource is also an ES module, which require.cache does not list: the sources are read instead.
+  it('no module imports them but through lazyPackage, except the client dispatchers that only the workers load', () => {
+    const files = (readdirSync('src', { recursive: true }) as string[]).filter((f) => f.endsWith('.ts')).map((f) => path.join('src', f));
+    const runtimeImport = new RegExp(`^import\\s+(?!type\\b)[^;]*from '(${HEAVY.join('|')})';`, 'm');
+    expect(files.filter((f) => runtimeImport.test(readFileSync(f, 'utf8')))).toEqual([path.join('src', 'client', 'dispatchers.ts')]);
+  });
+
   it('a client worker loads every one of them at import', () => {
     expect(loadedBy(['client/worker.js']).sort()).toEqual([...HEAVY].sort());
   });

@@ -5,7 +5,7 @@ import { ConnbenchError, codeOfSocketError, runError } from '../../util/errors.j
 import { sleep } from '../../util/sleep.js';
 import { lazyPackage } from '../../util/lazyPackage.js';
 
-// The CLI imports this for every run; only a shard's run against `serve --control` loads undici.
+// The CLI imports this for every command; only talking to `serve --control` (a shard's run, `merge` fetching results) loads undici.
 const undici = lazyPackage<typeof import('undici')>('undici');
 
 /** Connection failures worth asking again: the server is starting, or its address does not resolve yet (a Service being created). */

@@ -88,7 +88,7 @@ function firstHolders(snap) {
   const f = snap.snapshot.meta.node_fields;
   const ef = snap.snapshot.meta.edge_fields;
   const edgeTypes = snap.snapshot.meta.edge_types[0];
-  const [eci] = ['edge_count'].map((n) => f.indexOf(n));
+  const eci = f.indexOf('edge_count');
   const [eti, eni, eto] = ['type', 'name_or_index', 'to_node'].map((n) => ef.indexOf(n));
   /** @type {Map<number, { node: number; edge: string }>} */
   const holders = new Map();

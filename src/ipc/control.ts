@@ -87,6 +87,8 @@ export interface ServerFigures {
   deadPeers: number;
   /** Connections the processes cut as slow readers. */
   slowReaderCuts: number;
+  /** Microseconds the publishers spent spinning (PUBLISH_SPIN_COUNTER); absent from servers that do not report it. */
+  publishSpinUs?: number;
   peakRssBytes: number;
   /** Every named counter of the server processes, summed (e.g. `tlsClientErrors.<code>`). */
   counters: Record<string, number>;

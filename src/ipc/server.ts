@@ -8,6 +8,12 @@ import type { LogSnapshot } from '../models/log.js';
 import type { ResourceSample } from '../metrics/process.js';
 import type { ExpectedQuery, WireBytes } from './common.js';
 
+/**
+ * The counter in which a server process reports the microseconds its publishers spent spinning for
+ * their messages' instants (Spinner.spunUs), carried through a restart as every counter is.
+ */
+export const PUBLISH_SPIN_COUNTER = 'publishSpinUs';
+
 // ---- runner → server ----
 export type ToServer =
   | ServerStart

@@ -22,11 +22,6 @@ export interface ResourceSample {
    * connections: the first connection compiles the paths every later one takes.
    */
   codeBytes?: number;
-  /**
-   * CPU time (µs, user + system, included in cpuUserUs and cpuSystemUs) the process has spent
-   * spinning to publish each message on time: the reference server's publisher; absent elsewhere.
-   */
-  publishSpinCpuUs?: number;
 }
 
 /** Forces a full GC when the process runs with --expose-gc (the runner forks children so). */

@@ -21,6 +21,9 @@ export interface ServerWindow {
   wireEnd: WireBytes;
   heartbeatBytesStart: number;
   heartbeatBytesEnd: number;
+  /** Microseconds the publishers had spun at the window's edges (ServerFigures.publishSpinUs); absent from a server that does not say. */
+  publishSpinUsStart?: number;
+  publishSpinUsEnd?: number;
   peakRssBytes: number;
   /** Connections the server ended for a silent peer (ServerHost.deadPeer), over the whole run. */
   deadPeers?: number;
@@ -87,7 +90,6 @@ export function sumSamples(samples: ResourceSample[]): ResourceSample {
     cpuSystemUs: add((s) => s.cpuSystemUs),
     atUs: samples.reduce((a, s) => Math.max(a, s.atUs), 0),
     openSockets: add((s) => s.openSockets),
-    ...(samples.some((s) => s.publishSpinCpuUs !== undefined) ? { publishSpinCpuUs: add((s) => s.publishSpinCpuUs ?? 0) } : {}),
   };
 }
 
@@ -300,10 +302,8 @@ function serverFigures(
 
 /** The part of cpuUsPerMessage the publisher spent spinning for its instants: 0 without a schedule (chat, idle), null from an older server that does not report it. */
 function spinPerMessage(s: ServerWindow, deliveries: number): number | null {
-  const start = s.measureStart.publishSpinCpuUs;
-  const end = s.measureEnd.publishSpinCpuUs;
-  if (end === undefined) return null;
-  return per(end - (start ?? 0), deliveries, 2);
+  if (s.publishSpinUsEnd === undefined) return null;
+  return per(s.publishSpinUsEnd - (s.publishSpinUsStart ?? 0), deliveries, 2);
 }
 
 /**

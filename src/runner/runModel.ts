@@ -482,6 +482,8 @@ function serverWindowOf(m: Measured): ServerWindow {
     wireEnd: m.measureEnd.server.wireBytes,
     heartbeatBytesStart: m.measureStart.server.heartbeatBytes,
     heartbeatBytesEnd: m.measureEnd.server.heartbeatBytes,
+    ...(m.measureStart.server.publishSpinUs !== undefined ? { publishSpinUsStart: m.measureStart.server.publishSpinUs } : {}),
+    ...(m.measureEnd.server.publishSpinUs !== undefined ? { publishSpinUsEnd: m.measureEnd.server.publishSpinUs } : {}),
     peakRssBytes: m.drained.final.peakRssBytes,
     deadPeers: m.drained.final.deadPeers,
     slowReaderCuts: m.drained.final.slowReaderCuts,

@@ -8,6 +8,7 @@ import type { ResourceSample } from '../metrics/process.js';
 import { ServerGroup, type ServerListening, type ServerMember, type ServerSample } from './serverGroup.js';
 import { sumSamples, sumWireBytes } from './resultRow.js';
 import { readKernelTcpBytes } from '../metrics/sockstat.js';
+import { PUBLISH_SPIN_COUNTER } from '../ipc/server.js';
 import { nowUs } from '../metrics/clock.js';
 
 /**
@@ -87,6 +88,7 @@ export function combined(samples: ServerSample[]): ServerFigures {
     heartbeatBytes: counter('heartbeatBytes'),
     deadPeers: counter('heartbeatTimeouts'),
     slowReaderCuts: counter('slowReaderCuts'),
+    ...(samples.some((x) => x.counters[PUBLISH_SPIN_COUNTER] !== undefined) ? { publishSpinUs: counter(PUBLISH_SPIN_COUNTER) } : {}),
     peakRssBytes: samples.reduce((a, x) => a + x.peakRssBytes, 0),
     counters: sumCounters(samples.map((x) => x.counters)),
   };

@@ -6,7 +6,7 @@ import { ReferenceHost } from './host.js';
 import { Publisher } from './publisher.js';
 import { getModel } from '../models/index.js';
 import { forceGc, peakRssBytes, sampleProcess } from '../metrics/process.js';
-import type { FromServer, ServerStart, ToServer } from '../ipc/server.js';
+import { PUBLISH_SPIN_COUNTER, type FromServer, type ServerStart, type ToServer } from '../ipc/server.js';
 import { answerRequests, type Correlated } from '../ipc/common.js';
 import type { Ports } from '../models/listeners.js';
 import type { ResourceSample } from '../metrics/process.js';
@@ -30,13 +30,8 @@ type Schedule = ConstructorParameters<typeof Publisher>[1];
 /** What a restart fault carries on (src/server/handover.ts): the publisher's schedule, and the totals of the processes this one replaced. */
 let publishing: Schedule | undefined;
 let carry: Carry = NO_CARRY;
-/** The spin CPU of this process's publishers that were replaced (Publisher.spinCpuUs). */
-let earlierSpinCpuUs = 0;
-/**
- * The counter that carries the publishers' spin CPU through a restart, as every counter is carried
- * (src/server/handover.ts); a sample reports it as publishSpinCpuUs.
- */
-const SPIN_COUNTER = 'publishSpinCpuUs';
+/** The spin of this process's publishers that were replaced (Publisher.spunUs), µs. */
+let earlierSpinUs = 0;
 
 function startPublishing(log: ReferenceHost['log'], opts: Schedule): void {
   retirePublisher();
@@ -46,7 +41,7 @@ function startPublishing(log: ReferenceHost['log'], opts: Schedule): void {
 }
 
 function retirePublisher(): void {
-  earlierSpinCpuUs += publisher?.spinCpuUs ?? 0;
+  earlierSpinUs += publisher?.spunUs ?? 0;
   publisher = undefined;
 }
 
@@ -56,7 +51,7 @@ function ownTotals(own: ResourceSample): Carry {
     cpuUserUs: own.cpuUserUs,
     cpuSystemUs: own.cpuSystemUs,
     wireBytes: host?.wireBytes() ?? NO_CARRY.wireBytes,
-    counters: { ...host?.counters, [SPIN_COUNTER]: earlierSpinCpuUs + (publisher?.spinCpuUs ?? 0) },
+    counters: { ...host?.counters, [PUBLISH_SPIN_COUNTER]: earlierSpinUs + (publisher?.spunUs ?? 0) },
     peakRssBytes: peakRssBytes(),
     acceptedBySourceAddress: host?.acceptedBySourceAddress() ?? {},
   };
@@ -106,7 +101,7 @@ function sample(gc: boolean): FromServer {
   const total = carryOn(carry, ownTotals(own));
   return {
     type: 'sample',
-    sample: { ...own, cpuUserUs: total.cpuUserUs, cpuSystemUs: total.cpuSystemUs, publishSpinCpuUs: total.counters[SPIN_COUNTER] ?? 0 },
+    sample: { ...own, cpuUserUs: total.cpuUserUs, cpuSystemUs: total.cpuSystemUs },
     peakRssBytes: total.peakRssBytes,
     counters: total.counters,
     wireBytes: total.wireBytes,

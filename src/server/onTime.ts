@@ -126,7 +126,7 @@ export class OnTimeWaiter {
    * Microseconds this waiter has spent spinning (Spinner.spunUs): connbench's own waiting, which
    * the server's CPU figures include and a real server would not spend (server.publishSpinCpuUsPerMessage).
    */
-  get spinCpuUs(): number {
+  get spunUs(): number {
     return this.spinner.spunUs;
   }
 

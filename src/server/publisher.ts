@@ -61,9 +61,9 @@ export class Publisher {
     this.body = paddingOf(opts.payloadBytes);
   }
 
-  /** Microseconds spent spinning for the instants of its messages (OnTimeWaiter.spinCpuUs). */
-  get spinCpuUs(): number {
-    return this.waiter.spinCpuUs;
+  /** Microseconds spent spinning for the instants of its messages (OnTimeWaiter.spunUs). */
+  get spunUs(): number {
+    return this.waiter.spunUs;
   }
 
   /** Scheduled time of message k (0-based), integer microseconds. */

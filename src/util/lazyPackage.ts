@@ -1,6 +1,8 @@
 import { createRequire } from 'node:module';
 
 const requireHere = createRequire(import.meta.url);
+/** The loaders lazyPackage has made in this process, in the order their modules were imported. */
+const everyPackage: (() => unknown)[] = [];
 
 /**
  * A package loaded on its first use instead of when the module that uses it is imported. Loading
@@ -17,9 +19,6 @@ export function lazyPackage<T>(name: string): () => T {
   everyPackage.push(load);
   return load;
 }
-
-/** The loaders lazyPackage has made in this process, in the order their modules were imported. */
-const everyPackage: (() => unknown)[] = [];
 
 /**
  * Loads every package lazyPackage was asked for so far, now: for a process whose memory per

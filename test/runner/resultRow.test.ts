@@ -1,5 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { sumSamples, summarizeModelRun, type RawModelRun } from '../../src/runner/resultRow.js';
+import { summarizeModelRun, type RawModelRun } from '../../src/runner/resultRow.js';
+import { combined } from '../../src/runner/servers.js';
+import type { ServerSample } from '../../src/runner/serverGroup.js';
+import { PUBLISH_SPIN_COUNTER } from '../../src/ipc/server.js';
 import { createHistogram, encodeHistogram, initHistograms } from '../../src/metrics/histogram.js';
 import type { ResourceSample } from '../../src/metrics/process.js';
 import type { WorkerResult } from '../../src/ipc/worker.js';
@@ -128,16 +131,24 @@ describe('summarizeModelRun: no figure without samples', () => {
 });
 
 describe('summarizeModelRun: the publisher spin', () => {
-  it('is the part of the server CPU per message spent spinning in the window, summed over the server processes', () => {
+  it('is the part of the server CPU per message spent spinning in the window', () => {
     const r = raw(10, 200);
-    const withSpin = (s: ResourceSample, spinUs: number) => ({ ...s, publishSpinCpuUs: spinUs });
-    const server = { ...r.server, measureStart: withSpin(r.server.measureStart, 3000), measureEnd: withSpin(r.server.measureEnd, 43_000) };
-    const row = summarizeModelRun({ ...r, server });
+    const row = summarizeModelRun({ ...r, server: { ...r.server, publishSpinUsStart: 3000, publishSpinUsEnd: 43_000 } });
     // 1e5 µs of CPU over 200 deliveries, 4e4 of it spinning.
     expect(row.server).toMatchObject({ cpuUsPerMessage: 500, publishSpinCpuUsPerMessage: 200 });
-    const both = sumSamples([withSpin(r.server.measureEnd, 1000), withSpin(r.server.measureEnd, 2500)]);
-    expect(both.publishSpinCpuUs).toBe(3500);
-    expect(sumSamples([r.server.measureEnd, r.server.measureEnd]).publishSpinCpuUs).toBeUndefined();
+  });
+
+  it('is summed over the server processes, and absent when none of them reports it', () => {
+    const reply = (counters: Record<string, number>): ServerSample => ({
+      type: 'sample',
+      sample: raw(1, 1).server.measureEnd,
+      peakRssBytes: 0,
+      counters,
+      wireBytes: { sentBytes: 0, receivedBytes: 0, httpRequests: 0 },
+      acceptedBySourceAddress: {},
+    });
+    expect(combined([reply({ [PUBLISH_SPIN_COUNTER]: 1000 }), reply({ [PUBLISH_SPIN_COUNTER]: 2500 })]).publishSpinUs).toBe(3500);
+    expect(combined([reply({}), reply({})]).publishSpinUs).toBeUndefined();
   });
 
   it('is null from a server that does not report it', () => {

@@ -12,7 +12,7 @@ export const CONTROL_TIMEOUT_MS = 30_000;
  * are plain JavaScript that needs no build, so the path leads back out to bench/floors.
  */
 export function floorChild<In extends Typed, Out extends Typed>(
-  name: 'netServer' | 'netClient' | 'autocannon' | 'oneWaySender' | 'oneWayReceiver' | 'spinSchedule',
+  name: 'netServer' | 'libServer' | 'netClient' | 'autocannon' | 'oneWaySender' | 'oneWayReceiver' | 'spinSchedule',
   label: string,
 ): Child<In, Out | FloorError> {
   return new Child<In, Out | FloorError>(`../bench/floors/${name}.js`, label);

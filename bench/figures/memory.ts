@@ -12,6 +12,7 @@ import { NetFloor } from './netFloor.js';
 import { BenchServer } from '../fleet.js';
 import { probeChild } from '../children.js';
 import type { FromSseClients, ToSseClients } from '../probes/protocol.js';
+import type { LibServerKind } from '../floors/protocol.js';
 
 export interface MemorySize {
   connections: number;
@@ -39,6 +40,13 @@ export const MEMORY_RUNS: MemoryRun[] = [
 /** Goals of the server figure per model (issue 8); short polling holds no idle connection to weigh. */
 const SERVER_GOALS: Partial<Record<ModelId, number>> = { tcp: 1.3, websocket: 2, sse: 2.5, 'long-poll': 3 };
 const CLIENT_GOAL = 3;
+
+/** The library each model's reference server is written with, whose bare server is measured beside it. */
+const LIBRARY: Partial<Record<ModelId, { kind: LibServerKind; name: string }>> = {
+  websocket: { kind: 'websocket', name: '`ws` WebSocketServer' },
+  sse: { kind: 'sse', name: '`node:http` event-stream server' },
+  'long-poll': { kind: 'long-poll', name: '`node:http` server holding each poll' },
+};
 
 /**
  * RSS per idle connection of the reference server and of the simulated clients, from the runner's
@@ -79,6 +87,9 @@ export async function memoryFigures(size: MemorySize, runs: MemoryRun[] = MEMORY
     const serverGoal = SERVER_GOALS[run.model];
     if (serverGoal !== undefined && !serverDone.has(run.model)) {
       serverDone.add(run.model);
+      const library = LIBRARY[run.model];
+      const peer = library ? await libServerMemory(library.kind, size.connections) : undefined;
+      const measured = row.server.rssPerConnectionBytes;
       figures.push(
         figure({
           id: `server.rssPerConnection.${run.model}`,
@@ -94,13 +105,20 @@ export async function memoryFigures(size: MemorySize, runs: MemoryRun[] = MEMORY
             heapPerConnectionBytes: row.server.heapPerConnectionBytes ?? 'n/a',
             serverOpenSockets: row.server.openSockets ?? 'n/a',
             boundBytes: row.server.rssPerConnectionBytesBound ?? 'none',
+            ...(peer
+              ? {
+                  bareLibraryServerBytes: peer.serverBytes,
+                  bareLibraryServerHeapBytes: peer.serverHeapBytes,
+                  bareLibraryServerRatio: ratioOf(peer.serverBytes, floor.serverBytes),
+                }
+              : {}),
           },
           explain: {
-            why: memoryWhy(
-              row.server.rssPerConnectionBytes,
-              floor.serverBytes * serverGoal,
-              row.server.rssPerConnectionBytesBound,
-              row.server.heapPerConnectionBytes,
+            why: joined(
+              memoryWhy(measured, floor.serverBytes * serverGoal, row.server.rssPerConnectionBytesBound, row.server.heapPerConnectionBytes),
+              library && peer
+                ? libraryWhy(library.name, peer, floor.serverBytes, { rssBytes: measured, heapBytes: row.server.heapPerConnectionBytes })
+                : undefined,
             ),
             profile: `node --expose-gc bench/micro/serverHeapDiff.mjs ${run.model} ${size.connections} --owners`,
             docs: 'Server memory per idle connection: what each model keeps',
@@ -148,6 +166,29 @@ export function memoryWhy(
   return `${heap}${where}, ${boundBytes >= distance ? 'within' : 'beyond'} the figure's own bound of ${bytes(boundBytes)}`;
 }
 
+/**
+ * What the library alone costs, against the bare net server, and what the reference server holds
+ * beyond it (RSS, and the steadier heap): the part of a miss connbench could cut, and the part any
+ * server on that library pays.
+ */
+export function libraryWhy(
+  name: string,
+  peer: { serverBytes: number; serverHeapBytes: number },
+  floorBytes: number,
+  measured: { rssBytes: number | null | undefined; heapBytes: number | null | undefined },
+): string {
+  const alone =
+    `a bare ${name} (the library alone, nothing of connbench) holds ${bytes(peer.serverBytes)} a connection ` +
+    `(${bytes(peer.serverHeapBytes)} of it heap), ${ratioOf(peer.serverBytes, floorBytes)} × the bare net server`;
+  const { rssBytes, heapBytes } = measured;
+  if (rssBytes === null || rssBytes === undefined) return alone;
+  const heap = heapBytes === null || heapBytes === undefined ? '' : ` and ${moreOrLess(heapBytes - peer.serverHeapBytes)} heap`;
+  return `${alone}; the reference server holds ${moreOrLess(rssBytes - peer.serverBytes)}${heap}`;
+}
+
+const moreOrLess = (diff: number) => `${bytes(Math.abs(diff))} ${diff >= 0 ? 'more' : 'less'}`;
+const ratioOf = (measured: number, floor: number) => (floor > 0 ? Math.round((measured / floor) * 1000) / 1000 : Number.NaN);
+const joined = (...parts: (string | undefined)[]) => parts.filter((p) => p !== undefined).join('; ') || undefined;
 const bytes = (n: number) => `${formatInt(n)} B`;
 
 function rowDetails(row: ModelResult): Figure['details'] {
@@ -179,23 +220,44 @@ async function sseClientAlone(connections: number, kind: SseKind): Promise<FromS
 }
 
 /**
+ * Bytes per connection of the bare library server of `kind` (floors/libServer.js), each connection
+ * opened by a bare client with the request connbench's client sends, sampled as the floor is.
+ */
+export function libServerMemory(kind: LibServerKind, connections: number): Promise<HeldBytes> {
+  return heldPerConnection(new NetFloor(kind), connections);
+}
+
+/**
  * Bytes per connection of a bare net server and client, sampled as the runner samples its
  * processes; with `tls`, of a bare `tls` server and client (that certificate, key and CA).
  */
-export async function netFloorMemory(
+export function netFloorMemory(connections: number, tls?: { certPem: string; keyPem: string; caPem: string }): Promise<HeldBytes> {
+  return heldPerConnection(new NetFloor(), connections, tls);
+}
+
+interface HeldBytes {
+  serverBytes: number;
+  serverHeapBytes: number;
+  clientBytes: number;
+}
+
+/** Forced GC, connect, settle, forced GC: the difference per connection; the floor's processes end with it. */
+async function heldPerConnection(
+  floor: NetFloor,
   connections: number,
   tls?: { certPem: string; keyPem: string; caPem: string },
-): Promise<{ serverBytes: number; clientBytes: number }> {
-  const floor = new NetFloor();
+): Promise<HeldBytes> {
   try {
     await floor.listen(tls ? { certPem: tls.certPem, keyPem: tls.keyPem } : undefined);
     const base = await floor.sample(true);
     await floor.connect(connections, tls ? { caPem: tls.caPem } : undefined);
     await sleep(SETTLE_MS);
     const held = await floor.sample(true);
+    const per = (after: number, before: number) => Math.round((after - before) / connections);
     return {
-      serverBytes: Math.round((held.server.rssBytes - base.server.rssBytes) / connections),
-      clientBytes: Math.round((held.client.rssBytes - base.client.rssBytes) / connections),
+      serverBytes: per(held.server.rssBytes, base.server.rssBytes),
+      serverHeapBytes: per(held.server.heapUsedBytes, base.server.heapUsedBytes),
+      clientBytes: per(held.client.rssBytes, base.client.rssBytes),
     };
   } finally {
     await floor.stop();

@@ -1,7 +1,8 @@
 // @ts-check
 /**
  * The floor for the simulated clients: bare `net` sockets that count newline-ended frames. Asked to
- * connect with TLS, bare `tls` sockets sharing one SecureContext: the floor of TLS's own cost.
+ * connect with TLS, bare `tls` sockets sharing one SecureContext: the floor of TLS's own cost. Given
+ * a hello, each socket writes it once connected: the request that opens a library server's stream.
  */
 import net from 'node:net';
 import tls from 'node:tls';
@@ -23,7 +24,7 @@ serve(
   async (m, reply) => {
     switch (m.type) {
       case 'connect':
-        return reply(await connectAll(m.port, m.count, m.tls ? tls.createSecureContext({ ca: m.tls.caPem }) : undefined));
+        return reply(await connectAll(m.port, m.count, m.tls ? tls.createSecureContext({ ca: m.tls.caPem }) : undefined, m.hello));
       case 'sample':
         if (m.gc) forceGc();
         return reply(sample(sockets.length));
@@ -40,14 +41,15 @@ serve(
  * @param {number} port
  * @param {number} count
  * @param {tls.SecureContext | undefined} secureContext
+ * @param {string | undefined} hello
  */
-async function connectAll(port, count, secureContext) {
+async function connectAll(port, count, secureContext, hello) {
   let failed = 0;
   counts = new Uint32Array(count);
   for (let first = 0; first < count; first += CONNECTS_IN_FLIGHT) {
     const batch = [];
     for (let i = first; i < Math.min(count, first + CONNECTS_IN_FLIGHT); i++)
-      batch.push(connectOne(port, i, secureContext).catch(() => void failed++));
+      batch.push(connectOne(port, i, secureContext, hello).catch(() => void failed++));
     await Promise.all(batch);
   }
   return { type: 'connected', count: sockets.length, failed };
@@ -57,15 +59,17 @@ async function connectAll(port, count, secureContext) {
  * @param {number} port
  * @param {number} index
  * @param {tls.SecureContext | undefined} secureContext
+ * @param {string | undefined} hello
  * @returns {Promise<void>}
  */
-function connectOne(port, index, secureContext) {
+function connectOne(port, index, secureContext, hello) {
   return new Promise((resolve, reject) => {
     const s = secureContext
       ? tls.connect({ host: '127.0.0.1', port, secureContext })
       : net.connect({ host: '127.0.0.1', port, noDelay: true });
     s.once(secureContext ? 'secureConnect' : 'connect', () => {
       sockets.push(s);
+      if (hello) s.write(hello);
       resolve();
     });
     s.once('error', reject);

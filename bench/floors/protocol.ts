@@ -25,10 +25,22 @@ export type ToNetServer =
 
 export type FromNetServer = { type: 'listening'; port: number } | FloorSample;
 
+// ---- the bare library servers (floors/libServer.js) ----
+/** The models whose reference server is built on a library a user would write it with. */
+export type LibServerKind = 'websocket' | 'sse' | 'long-poll';
+
+export type ToLibServer = { type: 'listen'; kind: LibServerKind } | { type: 'sample'; gc: boolean } | { type: 'stop' };
+
+/** A sample's `sockets` counts what the server holds: WebSockets, open event streams, held polls. */
+export type FromLibServer = { type: 'listening'; port: number } | FloorSample;
+
 // ---- bare net client (floors/netClient.js) ----
 export type ToNetClient =
-  /** tls: connect with TLS (a bare `tls` client, one SecureContext), trusting this CA (PEM). */
-  | { type: 'connect'; port: number; count: number; tls?: { caPem: string } }
+  /**
+   * tls: connect with TLS (a bare `tls` client, one SecureContext), trusting this CA (PEM).
+   * hello: written once on each socket as it connects (an HTTP request for a library server).
+   */
+  | { type: 'connect'; port: number; count: number; tls?: { caPem: string }; hello?: string }
   | { type: 'sample'; gc: boolean }
   /** Replies once every socket has received `frames` newline-ended frames since it connected. */
   | { type: 'expect-frames'; frames: number; timeoutMs: number }

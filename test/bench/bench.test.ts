@@ -45,6 +45,10 @@ describe('npm run bench, scaled down', () => {
     const ratios = String(broadcast.details.pairRatios).split(' / ').map(Number);
     expect(ratios).toHaveLength(3);
     expect(broadcast.ratio).toBeCloseTo([...ratios].sort((a, b) => a - b)[1]!, 2);
+    // A library's server figure carries the bare library server measured beside it.
+    const sseServer = r.figures.find((f) => f.id === 'server.rssPerConnection.sse')!;
+    expect(sseServer.details.bareLibraryServerBytes).toEqual(expect.any(Number));
+    expect(sseServer.explain?.why).toContain('a bare `node:http` event-stream server (the library alone');
     // The latency floor is the lower of the two taken around the model's runs.
     const latency = r.figures.find((f) => f.id === 'latency.p50.tcp')!;
     const { floorBeforeP50Us, floorAfterP50Us } = latency.details as { floorBeforeP50Us: number; floorAfterP50Us: number };

@@ -3,7 +3,7 @@ import { crossedNever, figure } from '../../bench/figure.js';
 import { renderFigures, renderMisses } from '../../bench/render.js';
 import { paceOf } from '../../bench/figures/broadcast.js';
 import { handoffWhy } from '../../bench/figures/latency.js';
-import { memoryWhy } from '../../bench/figures/memory.js';
+import { libraryWhy, memoryWhy } from '../../bench/figures/memory.js';
 
 const base = { id: 'x', title: 't', unit: 'requests/s', floorName: 'peer' } as const;
 
@@ -88,5 +88,16 @@ describe('bench figures', () => {
     expect(memoryWhy(5000, 6000, null)).toBe('1,000 B under the goal');
     expect(memoryWhy(6000, 6000, 4381)).toBe("at the goal, within the figure's own bound of 4,381 B");
     expect(memoryWhy(null, 10000, 3357)).toBeUndefined();
+  });
+
+  it("says what a memory figure's library costs alone, and what the reference server holds beyond it", () => {
+    const peer = { serverBytes: 8035, serverHeapBytes: 2934 };
+    expect(libraryWhy('`ws` WebSocketServer', peer, 3928, { rssBytes: 9500, heapBytes: 3148 })).toBe(
+      'a bare `ws` WebSocketServer (the library alone, nothing of connbench) holds 8,035 B a connection (2,934 B of it heap), ' +
+        '2.046 × the bare net server; the reference server holds 1,465 B more and 214 B more heap',
+    );
+    expect(libraryWhy('x', peer, 3928, { rssBytes: 8000, heapBytes: null })).toMatch(/; the reference server holds 35 B less$/);
+    expect(libraryWhy('x', peer, 3928, { rssBytes: null, heapBytes: 3000 })).toMatch(/2\.046 × the bare net server$/);
+    expect(libraryWhy('x', peer, 0, { rssBytes: 9000, heapBytes: 2000 })).toMatch(/NaN × .* 934 B less heap$/);
   });
 });

@@ -8,11 +8,11 @@ import type { ModelId } from '../../dist/models/types.js';
 import type { ModelResult } from '../../dist/report/result.js';
 import { benchScenario, idleMemoryScenario, QUIET_HEARTBEAT } from '../scenario.js';
 import { figure, type Figure } from '../figure.js';
-import { NetFloor } from './netFloor.js';
+import { LibServerFloor, MEMORY_HOLD_MS, NetFloor, type Certificates, type HeldSockets } from './netFloor.js';
 import { BenchServer } from '../fleet.js';
 import { probeChild } from '../children.js';
 import type { FromSseClients, ToSseClients } from '../probes/protocol.js';
-import type { LibServerKind } from '../floors/protocol.js';
+import type { LibServerKind, ToLibServer, ToNetServer } from '../floors/protocol.js';
 
 export interface MemorySize {
   connections: number;
@@ -79,7 +79,7 @@ export async function memoryFigures(size: MemorySize, runs: MemoryRun[] = MEMORY
   for (const run of runs) {
     const label = run.sseClient ? `${run.model} (${run.sseClient} client)` : run.model;
     const s = idleMemoryScenario(run.model, size, {
-      longPoll: { hold: '60s' },
+      longPoll: { hold: `${MEMORY_HOLD_MS}ms` },
       ...(run.sseClient ? { sse: { client: run.sseClient } } : {}),
     });
     const row = await runModel(s, run.model, planRun(s, { openFilesLimit: openFilesLimit() }), []);
@@ -88,43 +88,8 @@ export async function memoryFigures(size: MemorySize, runs: MemoryRun[] = MEMORY
     if (serverGoal !== undefined && !serverDone.has(run.model)) {
       serverDone.add(run.model);
       const library = LIBRARY[run.model];
-      const peer = library ? await libServerMemory(library.kind, size.connections) : undefined;
-      const measured = row.server.rssPerConnectionBytes;
-      figures.push(
-        figure({
-          id: `server.rssPerConnection.${run.model}`,
-          title: `reference server RSS per idle connection, ${run.model}`,
-          unit: 'bytes/connection',
-          // Not measured (null: no client connected) misses the goal.
-          measured: row.server.rssPerConnectionBytes ?? NaN,
-          floor: floor.serverBytes,
-          floorName: 'bare net server',
-          goal: { op: '<=', ratio: serverGoal },
-          details: {
-            ...details,
-            heapPerConnectionBytes: row.server.heapPerConnectionBytes ?? 'n/a',
-            serverOpenSockets: row.server.openSockets ?? 'n/a',
-            boundBytes: row.server.rssPerConnectionBytesBound ?? 'none',
-            ...(peer
-              ? {
-                  bareLibraryServerBytes: peer.serverBytes,
-                  bareLibraryServerHeapBytes: peer.serverHeapBytes,
-                  bareLibraryServerRatio: ratioOf(peer.serverBytes, floor.serverBytes),
-                }
-              : {}),
-          },
-          explain: {
-            why: joined(
-              memoryWhy(measured, floor.serverBytes * serverGoal, row.server.rssPerConnectionBytesBound, row.server.heapPerConnectionBytes),
-              library && peer
-                ? libraryWhy(library.name, peer, floor.serverBytes, { rssBytes: measured, heapBytes: row.server.heapPerConnectionBytes })
-                : undefined,
-            ),
-            profile: `node --expose-gc bench/micro/serverHeapDiff.mjs ${run.model} ${size.connections} --owners`,
-            docs: 'Server memory per idle connection: what each model keeps',
-          },
-        }),
-      );
+      const bareLibrary = library && { ...library, held: await libServerMemory(library.kind, size.connections) };
+      figures.push(serverFigure(run.model, row, serverGoal, floor.serverBytes, size.connections, bareLibrary));
     }
     figures.push(
       figure({
@@ -145,6 +110,50 @@ export async function memoryFigures(size: MemorySize, runs: MemoryRun[] = MEMORY
     );
   }
   return figures;
+}
+
+/** A reference server's RSS per idle connection against the bare net server, and beside it the bare server of its library. */
+function serverFigure(
+  model: ModelId,
+  row: ModelResult,
+  goal: number,
+  floorBytes: number,
+  connections: number,
+  bareLibrary: { name: string; held: HeldBytes } | undefined,
+): Figure {
+  const measured = row.server.rssPerConnectionBytes;
+  const heapBytes = row.server.heapPerConnectionBytes;
+  return figure({
+    id: `server.rssPerConnection.${model}`,
+    title: `reference server RSS per idle connection, ${model}`,
+    unit: 'bytes/connection',
+    // Not measured (null: no client connected) misses the goal.
+    measured: measured ?? NaN,
+    floor: floorBytes,
+    floorName: 'bare net server',
+    goal: { op: '<=', ratio: goal },
+    details: {
+      ...rowDetails(row),
+      heapPerConnectionBytes: heapBytes ?? 'n/a',
+      serverOpenSockets: row.server.openSockets ?? 'n/a',
+      boundBytes: row.server.rssPerConnectionBytesBound ?? 'none',
+      ...(bareLibrary
+        ? {
+            bareLibraryServerBytes: bareLibrary.held.serverBytes,
+            bareLibraryServerHeapBytes: bareLibrary.held.serverHeapBytes,
+            bareLibraryServerRatio: ratioOf(bareLibrary.held.serverBytes, floorBytes) ?? 'n/a',
+          }
+        : {}),
+    },
+    explain: {
+      why: joined(
+        memoryWhy(measured, floorBytes * goal, row.server.rssPerConnectionBytesBound, heapBytes),
+        bareLibrary && libraryWhy(bareLibrary.name, bareLibrary.held, floorBytes, { rssBytes: measured, heapBytes }),
+      ),
+      profile: `node --expose-gc bench/micro/serverHeapDiff.mjs ${model} ${connections} --owners`,
+      docs: 'Server memory per idle connection: what each model keeps',
+    },
+  });
 }
 
 /**
@@ -177,9 +186,10 @@ export function libraryWhy(
   floorBytes: number,
   measured: { rssBytes: number | null | undefined; heapBytes: number | null | undefined },
 ): string {
+  const ratio = ratioOf(peer.serverBytes, floorBytes);
   const alone =
     `a bare ${name} (the library alone, nothing of connbench) holds ${bytes(peer.serverBytes)} a connection ` +
-    `(${bytes(peer.serverHeapBytes)} of it heap), ${ratioOf(peer.serverBytes, floorBytes)} × the bare net server`;
+    `(${bytes(peer.serverHeapBytes)} of it heap), ${ratio === undefined ? 'and the bare net server held nothing to compare' : `${ratio} × the bare net server`}`;
   const { rssBytes, heapBytes } = measured;
   if (rssBytes === null || rssBytes === undefined) return alone;
   const heap = heapBytes === null || heapBytes === undefined ? '' : ` and ${moreOrLess(heapBytes - peer.serverHeapBytes)} heap`;
@@ -187,7 +197,8 @@ export function libraryWhy(
 }
 
 const moreOrLess = (diff: number) => `${bytes(Math.abs(diff))} ${diff >= 0 ? 'more' : 'less'}`;
-const ratioOf = (measured: number, floor: number) => (floor > 0 ? Math.round((measured / floor) * 1000) / 1000 : Number.NaN);
+/** measured / floor to three places, as a figure's ratio; undefined without a floor to divide by. */
+const ratioOf = (measured: number, floor: number) => (floor > 0 ? Math.round((measured / floor) * 1000) / 1000 : undefined);
 const joined = (...parts: (string | undefined)[]) => parts.filter((p) => p !== undefined).join('; ') || undefined;
 const bytes = (n: number) => `${formatInt(n)} B`;
 
@@ -224,15 +235,15 @@ async function sseClientAlone(connections: number, kind: SseKind): Promise<FromS
  * opened by a bare client with the request connbench's client sends, sampled as the floor is.
  */
 export function libServerMemory(kind: LibServerKind, connections: number): Promise<HeldBytes> {
-  return heldPerConnection(new NetFloor(kind), connections);
+  return heldPerConnection(new LibServerFloor(kind), connections);
 }
 
 /**
  * Bytes per connection of a bare net server and client, sampled as the runner samples its
  * processes; with `tls`, of a bare `tls` server and client (that certificate, key and CA).
  */
-export function netFloorMemory(connections: number, tls?: { certPem: string; keyPem: string; caPem: string }): Promise<HeldBytes> {
-  return heldPerConnection(new NetFloor(), connections, tls);
+export function netFloorMemory(connections: number, tls?: Certificates): Promise<HeldBytes> {
+  return heldPerConnection(new NetFloor(tls), connections);
 }
 
 interface HeldBytes {
@@ -242,17 +253,16 @@ interface HeldBytes {
 }
 
 /** Forced GC, connect, settle, forced GC: the difference per connection; the floor's processes end with it. */
-async function heldPerConnection(
-  floor: NetFloor,
-  connections: number,
-  tls?: { certPem: string; keyPem: string; caPem: string },
-): Promise<HeldBytes> {
+async function heldPerConnection(floor: HeldSockets<ToNetServer | ToLibServer>, connections: number): Promise<HeldBytes> {
   try {
-    await floor.listen(tls ? { certPem: tls.certPem, keyPem: tls.keyPem } : undefined);
+    await floor.listen();
     const base = await floor.sample(true);
-    await floor.connect(connections, tls ? { caPem: tls.caPem } : undefined);
+    await floor.connect(connections);
     await sleep(SETTLE_MS);
     const held = await floor.sample(true);
+    // A connection let go before the sample (a poll answered, a stream cut) would be weighed as held.
+    if (held.server.sockets < connections)
+      throw new Error(`the ${floor.name} held ${held.server.sockets} of ${connections} connections when sampled`);
     const per = (after: number, before: number) => Math.round((after - before) / connections);
     return {
       serverBytes: per(held.server.rssBytes, base.server.rssBytes),

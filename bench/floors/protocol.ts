@@ -1,8 +1,9 @@
 /**
- * The IPC messages of the bench's floor processes (bare `net` server and client, autocannon). The
- * floors are plain JavaScript on purpose: they use nothing of connbench, so what they measure is
- * Node and the kernel alone, and they fork without a build. They check their messages against these
- * types through JSDoc.
+ * The IPC messages of the bench's floor processes (bare `net` server and client, the bare library
+ * servers, autocannon). The floors are plain JavaScript on purpose: they use nothing of connbench,
+ * so what they measure is Node and the kernel alone (and `ws` or `node:http` for the library
+ * servers), and they fork without a build. They check their messages against these types through
+ * JSDoc.
  */
 
 export interface FloorSample {

@@ -123,10 +123,7 @@ export class LeanSseClient extends SocketPushClient implements HttpResponseHandl
 
   private request(): string {
     const o = this.o;
-    let path = `/events?user=${encodeURIComponent(o.user)}`;
-    if (o.cursor !== null) path += `&cursor=${o.cursor}`;
-    // The headers a browser's EventSource sends; no Last-Event-ID: the cursor travels in the query.
-    return `GET ${path} HTTP/1.1\r\nHost: ${o.host}:${o.port}\r\nAccept: text/event-stream\r\nCache-Control: no-cache\r\n\r\n`;
+    return streamRequest(o.host, o.port, o.user, o.cursor);
   }
 
   private onData(chunk: Buffer): void {
@@ -184,4 +181,14 @@ export class LeanSseClient extends SocketPushClient implements HttpResponseHandl
     if (gap instanceof ConnbenchError) this.h.onError(gap);
     else this.life.gap(gap, nowUs());
   }
+}
+
+/**
+ * The request that opens a lean client's stream: the headers a browser's EventSource sends, and no
+ * Last-Event-ID, since the cursor travels in the query.
+ */
+export function streamRequest(host: string, port: number, user: string, cursor: number | null): string {
+  let path = `/events?user=${encodeURIComponent(user)}`;
+  if (cursor !== null) path += `&cursor=${cursor}`;
+  return `GET ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\nAccept: text/event-stream\r\nCache-Control: no-cache\r\n\r\n`;
 }

@@ -1,6 +1,7 @@
 import type { ModelResult } from './result.js';
 import { formatUs } from '../util/units.js';
 import { rowLabel } from './condition.js';
+import { isUncertain } from './uncertain.js';
 
 /** A spin that is at least this share of the server's CPU per message gets a note. */
 export const SPIN_NOTE_SHARE = 0.25;
@@ -18,9 +19,12 @@ export function spinNotes(rows: ModelResult[]): string[] {
     const spin = r.server.publishSpinCpuUsPerMessage;
     if (r.status === 'failed' || cpu === null || !(cpu > 0) || spin === null || spin === undefined || spin < SPIN_NOTE_SHARE * cpu)
       continue;
+    // Where the table prints only the CPU figure's upper end, so does the note.
+    const upTo = isUncertain(r, 'server.cpuUsPerMessage') ? (r.server.cpuUsPerMessageBound ?? 0) : 0;
+    const text = (us: number) => (upTo > 0 ? `at most ${formatUs(us + upTo)}` : formatUs(us));
     notes.push(
-      `${rowLabel(r)}: ${formatUs(spin)} µs of the server's ${formatUs(cpu)} µs CPU per message is the publisher spinning to send ` +
-        `each message on time (connbench's own wait, not the model's: ${formatUs(Math.max(0, cpu - spin))} µs without it)`,
+      `${rowLabel(r)}: ${formatUs(spin)} µs of the server's ${text(cpu)} µs CPU per message is the publisher spinning to send ` +
+        `each message on time (connbench's own wait, not the model's: ${text(Math.max(0, cpu - spin))} µs without it)`,
     );
   }
   return notes;

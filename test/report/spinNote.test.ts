@@ -21,6 +21,16 @@ describe('spinNotes', () => {
     ]);
   });
 
+  it("quotes the CPU figure's upper end, as the table does, where its bound is too wide to print it", () => {
+    const r = rowWith('tcp', 40.4, 23.7);
+    r.server.cpuUsPerMessageBound = 12;
+    expect(spinNotes([r])).toEqual([
+      "tcp: 23.7 µs of the server's at most 52.4 µs CPU per message is the publisher spinning to send each message on time (connbench's own wait, not the model's: at most 28.7 µs without it)",
+    ]);
+    r.server.cpuUsPerMessageBound = 10;
+    expect(spinNotes([r])[0]).toContain("the server's 40.4 µs CPU");
+  });
+
   it('says nothing below its share, without a spin figure, without CPU, or for a failed row', () => {
     expect(spinNotes([rowWith('tcp', 10, 10 * SPIN_NOTE_SHARE - 0.01)])).toEqual([]);
     expect(spinNotes([rowWith('tcp', 10, 10 * SPIN_NOTE_SHARE)])).toHaveLength(1);

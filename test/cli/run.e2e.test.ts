@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { decodeHistogram, initHistograms } from '../../src/metrics/histogram.js';
 import { SCHEMA_VERSION, type RunResult } from '../../src/report/result.js';
+import { CLIENT_BOUND_LOOP_DELAY_P99_MS } from '../../src/runner/resultRow.js';
 
 const run = (args: string[], timeoutMs = 120_000) => runCli(args, timeoutMs);
 
@@ -60,7 +61,7 @@ describe('connbench run (end to end, small numbers)', () => {
     expect(result.models[0]!.server.slowReaderCuts).toBe(0);
   });
 
-  it('--busy-poll: the workers poll without sleeping, the row stays ok and its client CPU is n/a with the reason', () => {
+  it('--busy-poll: the workers poll without sleeping, their CPU makes no row client-bound and is n/a with the reason', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'connbench-e2e-'));
     const out = path.join(dir, 'busy.json');
     const r = run([
@@ -82,7 +83,15 @@ describe('connbench run (end to end, small numbers)', () => {
     const result = JSON.parse(readFileSync(out, 'utf8')) as RunResult;
     expect(result.scenario.client.busyPoll).toBe(true);
     const row = result.models[0]!;
-    expect(row).toMatchObject({ status: 'ok', messages: { lost: 0 } });
+    expect(row.messages.lost).toBe(0);
+    // A whole core of polling is no saturation (test/runner/resultRow.test.ts holds the rule). On a
+    // machine busy with other test files a worker may still be descheduled past the loop-delay
+    // limit: then the row is client-bound for that reason alone.
+    if (row.status !== 'ok') {
+      expect(row.status, row.statusReason).toBe('client-bound');
+      const loopDelayP99Ms = Number(/event-loop delay p99 ([\d.]+) ms/.exec(row.statusReason ?? '')?.[1]);
+      expect(loopDelayP99Ms, row.statusReason).toBeGreaterThan(CLIENT_BOUND_LOOP_DELAY_P99_MS);
+    }
     expect(row.client).toMatchObject({ busyPoll: true, cpuPercent: null, cpuUsPerMessage: null });
     expect(row.latencyMs.count).toBeGreaterThan(0);
     expect(r.stdout).toContain("client.busyPoll: the polling used the workers' CPU");

@@ -41,12 +41,13 @@ export const MEMORY_RUNS: MemoryRun[] = [
 const SERVER_GOALS: Partial<Record<ModelId, number>> = { tcp: 1.3, websocket: 2, sse: 2.5, 'long-poll': 3 };
 const CLIENT_GOAL = 3;
 
-/** The library each model's reference server is written with, whose bare server is measured beside it. */
-const LIBRARY: Partial<Record<ModelId, { kind: LibServerKind; name: string }>> = {
-  websocket: { kind: 'websocket', name: '`ws` WebSocketServer' },
-  sse: { kind: 'sse', name: '`node:http` event-stream server' },
-  'long-poll': { kind: 'long-poll', name: '`node:http` server holding each poll' },
+/** The models whose reference server is written with a library, whose bare server is measured beside it, and what that server is. */
+const LIBRARY_SERVER: Record<LibServerKind, string> = {
+  websocket: '`ws` WebSocketServer',
+  sse: '`node:http` event-stream server',
+  'long-poll': '`node:http` server holding each poll',
 };
+const isLibServerKind = (model: ModelId): model is LibServerKind => Object.hasOwn(LIBRARY_SERVER, model);
 
 /**
  * RSS per idle connection of the reference server and of the simulated clients, from the runner's
@@ -87,8 +88,9 @@ export async function memoryFigures(size: MemorySize, runs: MemoryRun[] = MEMORY
     const serverGoal = SERVER_GOALS[run.model];
     if (serverGoal !== undefined && !serverDone.has(run.model)) {
       serverDone.add(run.model);
-      const library = LIBRARY[run.model];
-      const bareLibrary = library && { ...library, held: await libServerMemory(library.kind, size.connections) };
+      const bareLibrary = isLibServerKind(run.model)
+        ? { name: LIBRARY_SERVER[run.model], held: await libServerMemory(run.model, size.connections) }
+        : undefined;
       figures.push(serverFigure(run.model, row, serverGoal, floor.serverBytes, size.connections, bareLibrary));
     }
     figures.push(

@@ -114,6 +114,9 @@ export class LibServerFloor extends HeldSockets<ToLibServer> {
   }
 }
 
+/** How long a long poll is held in the memory runs: far longer than any of them takes to sample. */
+export const MEMORY_HOLD_MS = 60_000;
+
 /**
  * The bytes connbench's client of each model sends to open its stream, so both servers parse and
  * keep the same request: the lean websocket client's upgrade (the bench's 5000 clients choose it;
@@ -130,6 +133,3 @@ export function helloOf(kind: LibServerKind, port: number): string {
       return `GET /poll?cursor=0&wait=${MEMORY_HOLD_MS}&user=u0 HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\nconnection: keep-alive\r\n\r\n`;
   }
 }
-
-/** How long a long poll is held in the memory runs: far longer than any of them takes to sample. */
-export const MEMORY_HOLD_MS = 60_000;

@@ -2,11 +2,11 @@
 /**
  * The peer of a reference server: the server a user writes with the library alone, holding idle
  * connections and nothing else. websocket: a `ws` WebSocketServer as its README shows it (ws keeps
- * the set of clients, one frame greets each); sse: a `node:http` server that sends an event stream's head and keeps each
- * response in a set to write to; long-poll: a `node:http` server that holds each request for the
- * `wait` it asks, in a set, until a timer answers it. None of connbench, so the difference between
- * this and the reference server is connbench's own per connection, and the difference between this
- * and the bare `net` server is the library's.
+ * the set of clients, one frame greets each); sse: a `node:http` server that sends an event
+ * stream's head and keeps each response in a set to write to; long-poll: a `node:http` server that
+ * holds each request for the `wait` it asks, in a set, until a timer answers it. None of
+ * connbench, so the difference between this and the reference server is connbench's own per
+ * connection, and the difference between this and the bare `net` server is the library's.
  */
 import http from 'node:http';
 import { WebSocketServer } from 'ws';
